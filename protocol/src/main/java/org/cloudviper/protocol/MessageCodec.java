@@ -1,0 +1,300 @@
+package org.cloudviper.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.msgpack.core.MessageBufferPacker;
+import org.msgpack.core.MessageFormat;
+import org.msgpack.core.MessagePack;
+import org.msgpack.core.MessagePackException;
+import org.msgpack.core.MessageUnpacker;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Converts between the frames of one Dask message and a tree of plain Java values.
+ *
+ * <p>Values: {@code Map<Object,Object>} (insertion ordered), {@code List<Object>} (msgpack arrays;
+ * Python reads them back as tuples), {@code String}, {@code byte[]}, {@code Long} (or
+ * {@code BigInteger} beyond signed 64 bits), {@code Double}, {@code Boolean}, {@code null} and
+ * {@link SubObject} for {@code {"__Serialized__": i}} / {@code {"__Pickled__": i}} placeholders.
+ * Markers such as {@code {"__Set__": true, "as-list": [...]}} stay plain maps, so a decoded
+ * message re-encodes to the same bytes (see distributed/protocol/core.py dumps/loads).
+ */
+public final class MessageCodec {
+    /** Nesting deeper than this is a hostile peer, not a Dask message. */
+    static final int MAX_DEPTH = 256;
+
+    private MessageCodec() {
+    }
+
+    /**
+     * Decodes frame 0 of {@code frames}; sub-objects retain their own slices of the other frames.
+     * Does not release {@code frames}.
+     */
+    public static Object decode(Frames frames) {
+        List<ByteBuf> fs = frames.frames();
+        if (fs.isEmpty()) {
+            throw new ProtocolException("message has no frames (expected: >= 1)");
+        }
+        ByteBuf f0 = fs.get(0);
+        try (MessageUnpacker u = MessagePack.newDefaultUnpacker(f0.nioBuffer())) {
+            Object value = new Reader(u, fs).read(0);
+            if (u.hasNext()) {
+                throw new ProtocolException("frame 0 has trailing bytes after the msgpack value");
+            }
+            return value;
+        } catch (MessagePackException | IOException e) {
+            throw new ProtocolException("malformed msgpack in frame 0: " + e.getMessage(), e);
+        }
+    }
+
+    /** Decodes one standalone msgpack value (no sub-objects possible). */
+    public static Object decodeValue(ByteBuf buf) {
+        return decode(new Frames(List.of(buf)));
+    }
+
+    /**
+     * Encodes {@code message} into frames: frame 0 plus, for every sub-object met, its header and data
+     * frames (retained duplicates: the caller keeps its own references).
+     */
+    public static Frames encode(Object message) {
+        List<ByteBuf> out = new ArrayList<>(1);
+        out.add(null);
+        MessageBufferPacker p = MessagePack.newDefaultBufferPacker();
+        try {
+            write(p, message, out, 0);
+            out.set(0, Unpooled.wrappedBuffer(p.toByteArray()));
+        } catch (IOException e) {
+            throw new IllegalStateException("in-memory msgpack packing failed", e);
+        } catch (RuntimeException e) {
+            for (ByteBuf b : out) {
+                if (b != null) {
+                    b.release();
+                }
+            }
+            throw e;
+        }
+        return new Frames(out);
+    }
+
+    /** Packs one standalone value with no sub-objects, for caching as {@link RawMsgpack}. */
+    public static byte[] pack(Object value) {
+        Frames f = encode(value);
+        try {
+            if (f.count() != 1) {
+                throw new IllegalArgumentException("value holds sub-objects");
+            }
+            ByteBuf b = f.frames().get(0);
+            byte[] bytes = new byte[b.readableBytes()];
+            b.getBytes(b.readerIndex(), bytes);
+            return bytes;
+        } finally {
+            f.release();
+        }
+    }
+
+    private static void write(MessageBufferPacker p, Object v, List<ByteBuf> out, int depth) throws IOException {
+        if (depth > MAX_DEPTH) {
+            throw new IllegalArgumentException("message nesting: " + depth + " (expected: <= " + MAX_DEPTH + ")");
+        }
+        if (v == null) {
+            p.packNil();
+        } else if (v instanceof String s) {
+            p.packString(s);
+        } else if (v instanceof Long l) {
+            p.packLong(l);
+        } else if (v instanceof Integer i) {
+            p.packInt(i);
+        } else if (v instanceof Map<?, ?> m) {
+            p.packMapHeader(m.size());
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                write(p, e.getKey(), out, depth + 1);
+                write(p, e.getValue(), out, depth + 1);
+            }
+        } else if (v instanceof List<?> l) {
+            p.packArrayHeader(l.size());
+            for (Object o : l) {
+                write(p, o, out, depth + 1);
+            }
+        } else if (v instanceof byte[] b) {
+            p.packBinaryHeader(b.length);
+            p.writePayload(b);
+        } else if (v instanceof Double d) {
+            p.packDouble(d);
+        } else if (v instanceof Boolean b) {
+            p.packBoolean(b);
+        } else if (v instanceof SubObject s) {
+            p.packMapHeader(1);
+            p.packString(s.kind().marker());
+            p.packInt(out.size());
+            out.add(s.header().retainedDuplicate());
+            for (ByteBuf f : s.frames()) {
+                out.add(f.retainedDuplicate());
+            }
+        } else if (v instanceof RawMsgpack r) {
+            p.writePayload(r.bytes());
+        } else if (v instanceof Collection<?> c) {
+            p.packArrayHeader(c.size());
+            for (Object o : c) {
+                write(p, o, out, depth + 1);
+            }
+        } else if (v instanceof Object[] a) {
+            p.packArrayHeader(a.length);
+            for (Object o : a) {
+                write(p, o, out, depth + 1);
+            }
+        } else if (v instanceof Short || v instanceof Byte) {
+            p.packLong(((Number) v).longValue());
+        } else if (v instanceof BigInteger b) {
+            p.packBigInteger(b);
+        } else if (v instanceof Float f) {
+            p.packDouble(f);
+        } else if (v instanceof Enum<?> e) {
+            p.packString(e.toString());
+        } else {
+            throw new IllegalArgumentException("cannot encode " + v.getClass().getName() + " as msgpack");
+        }
+    }
+
+    /** Reads one msgpack value, resolving sub-object placeholders against the message's frames. */
+    private static final class Reader {
+        private final MessageUnpacker u;
+        private final List<ByteBuf> frames;
+
+        Reader(MessageUnpacker u, List<ByteBuf> frames) {
+            this.u = u;
+            this.frames = frames;
+        }
+
+        Object read(int depth) throws IOException {
+            if (depth > MAX_DEPTH) {
+                throw ProtocolException.limit("message nesting", depth, MAX_DEPTH);
+            }
+            MessageFormat f = u.getNextFormat();
+            switch (f.getValueType()) {
+                case NIL:
+                    u.unpackNil();
+                    return null;
+                case BOOLEAN:
+                    return u.unpackBoolean();
+                case INTEGER:
+                    if (f == MessageFormat.UINT64) {
+                        BigInteger b = u.unpackBigInteger();
+                        return b.bitLength() < 64 ? (Object) b.longValue() : b;
+                    }
+                    return u.unpackLong();
+                case FLOAT:
+                    return u.unpackDouble();
+                case STRING:
+                    return u.unpackString();
+                case BINARY: {
+                    int n = u.unpackBinaryHeader();
+                    checkLength(n);
+                    return u.readPayload(n);
+                }
+                case ARRAY: {
+                    int n = u.unpackArrayHeader();
+                    checkLength(n);
+                    List<Object> l = new ArrayList<>(Math.min(n, 1 << 16));
+                    for (int i = 0; i < n; i++) {
+                        l.add(read(depth + 1));
+                    }
+                    return l;
+                }
+                case MAP: {
+                    int n = u.unpackMapHeader();
+                    checkLength(n);
+                    if (n == 1) {
+                        Object k = read(depth + 1);
+                        Object val = read(depth + 1);
+                        SubObject s = subObject(k, val);
+                        if (s != null) {
+                            return s;
+                        }
+                        Map<Object, Object> m = new LinkedHashMap<>(2);
+                        m.put(k, val);
+                        return m;
+                    }
+                    Map<Object, Object> m = new LinkedHashMap<>(Math.min(n, 1 << 16) * 4 / 3 + 1);
+                    for (int i = 0; i < n; i++) {
+                        Object k = read(depth + 1);
+                        m.put(k, read(depth + 1));
+                    }
+                    return m;
+                }
+                case EXTENSION:
+                    throw new ProtocolException("msgpack extension types are not part of the Dask protocol");
+                default:
+                    throw new ProtocolException("unknown msgpack format " + f);
+            }
+        }
+
+        private void checkLength(int n) throws IOException {
+            // A length can never exceed the bytes left in the frame; refuse before allocating.
+            if (n < 0 || n > remaining()) {
+                throw ProtocolException.limit("msgpack length", n & 0xffffffffL, remaining());
+            }
+        }
+
+        private long remaining() {
+            return frames.get(0).readableBytes() - u.getTotalReadBytes();
+        }
+
+        private SubObject subObject(Object key, Object value) throws IOException {
+            SubObject.Kind kind;
+            if ("__Serialized__".equals(key)) {
+                kind = SubObject.Kind.SERIALIZED;
+            } else if ("__Pickled__".equals(key)) {
+                kind = SubObject.Kind.PICKLED;
+            } else {
+                return null;
+            }
+            if (!(value instanceof Long idx)) {
+                return null; // legacy {"__Serialized__": true, ...} lives only inside sub-headers
+            }
+            if (idx < 1 || idx >= frames.size()) {
+                throw new ProtocolException(kind.marker() + " frame index: " + idx
+                        + " (expected: 1 .. " + (frames.size() - 1) + ")");
+            }
+            int i = idx.intValue();
+            ByteBuf header = frames.get(i);
+            long k = subFrameCount(header);
+            if (k < 0 || i + 1 + k > frames.size()) {
+                throw new ProtocolException(kind.marker() + " num-sub-frames: " + k
+                        + " (expected: <= " + (frames.size() - i - 1) + ")");
+            }
+            List<ByteBuf> data = new ArrayList<>((int) k);
+            for (int j = 0; j < k; j++) {
+                ByteBuf d = frames.get(i + 1 + j);
+                data.add(d.retainedSlice());
+            }
+            return new SubObject(kind, header.retainedSlice(), data);
+        }
+
+        private static long subFrameCount(ByteBuf header) throws IOException {
+            try (MessageUnpacker h = MessagePack.newDefaultUnpacker(header.nioBuffer())) {
+                if (h.getNextFormat().getValueType() != org.msgpack.value.ValueType.MAP) {
+                    throw new ProtocolException("sub-object header is not a msgpack map");
+                }
+                int n = h.unpackMapHeader();
+                for (int i = 0; i < n; i++) {
+                    if (h.getNextFormat().getValueType() == org.msgpack.value.ValueType.STRING) {
+                        if ("num-sub-frames".equals(h.unpackString())) {
+                            return h.unpackLong();
+                        }
+                    } else {
+                        h.skipValue();
+                    }
+                    h.skipValue();
+                }
+            }
+            throw new ProtocolException("sub-object header has no num-sub-frames");
+        }
+    }
+}
