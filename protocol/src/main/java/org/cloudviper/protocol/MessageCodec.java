@@ -1,6 +1,7 @@
 package org.cloudviper.protocol;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import org.msgpack.core.MessageBufferPacker;
 import org.msgpack.core.MessageFormat;
@@ -10,6 +11,11 @@ import org.msgpack.core.MessageUnpacker;
 
 import java.io.IOException;
 import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -43,14 +49,36 @@ public final class MessageCodec {
             throw new ProtocolException("message has no frames (expected: >= 1)");
         }
         ByteBuf f0 = fs.get(0);
-        try (MessageUnpacker u = MessagePack.newDefaultUnpacker(f0.nioBuffer())) {
-            Object value = new Reader(u, fs).read(0);
+        Reader r = null;
+        try (MessageUnpacker u = unpacker(f0)) {
+            r = new Reader(u, fs);
+            Object value = r.read(0);
             if (u.hasNext()) {
                 throw new ProtocolException("frame 0 has trailing bytes after the msgpack value");
             }
             return value;
         } catch (MessagePackException | IOException e) {
+            release(r);
             throw new ProtocolException("malformed msgpack in frame 0: " + e.getMessage(), e);
+        } catch (RuntimeException | Error e) {
+            release(r);
+            throw e;
+        }
+    }
+
+    static MessageUnpacker unpacker(ByteBuf b) {
+        if (b.hasArray()) {
+            return MessagePack.newDefaultUnpacker(b.array(), b.arrayOffset() + b.readerIndex(), b.readableBytes());
+        }
+        return MessagePack.newDefaultUnpacker(ByteBufUtil.getBytes(b));
+    }
+
+    /** A failed decode owns the sub-objects it already resolved: free their frame references. */
+    private static void release(Reader r) {
+        if (r != null) {
+            for (SubObject s : r.resolved) {
+                s.release();
+            }
         }
     }
 
@@ -166,6 +194,9 @@ public final class MessageCodec {
     private static final class Reader {
         private final MessageUnpacker u;
         private final List<ByteBuf> frames;
+        /** Every sub-object created so far, to release them if the message turns out malformed. */
+        final List<SubObject> resolved = new ArrayList<>();
+        private CharsetDecoder utf8;
 
         Reader(MessageUnpacker u, List<ByteBuf> frames) {
             this.u = u;
@@ -191,8 +222,11 @@ public final class MessageCodec {
                     return u.unpackLong();
                 case FLOAT:
                     return u.unpackDouble();
-                case STRING:
-                    return u.unpackString();
+                case STRING: {
+                    int n = u.unpackRawStringHeader();
+                    checkLength(n);
+                    return utf8(u.readPayload(n));
+                }
                 case BINARY: {
                     int n = u.unpackBinaryHeader();
                     checkLength(n);
@@ -224,7 +258,13 @@ public final class MessageCodec {
                     Map<Object, Object> m = new LinkedHashMap<>(Math.min(n, 1 << 16) * 4 / 3 + 1);
                     for (int i = 0; i < n; i++) {
                         Object k = read(depth + 1);
-                        m.put(k, read(depth + 1));
+                        Object val = read(depth + 1);
+                        if (m.containsKey(k)) {
+                            // Python would keep the last value, but no dict produces this; refusing
+                            // it keeps every sub-object reachable from the result, so none leaks.
+                            throw new ProtocolException("duplicate map key: " + abbreviate(k));
+                        }
+                        m.put(k, val);
                     }
                     return m;
                 }
@@ -232,6 +272,25 @@ public final class MessageCodec {
                     throw new ProtocolException("msgpack extension types are not part of the Dask protocol");
                 default:
                     throw new ProtocolException("unknown msgpack format " + f);
+            }
+        }
+
+        private static String abbreviate(Object v) {
+            String s = String.valueOf(v);
+            return s.length() > 100 ? s.substring(0, 100) + "..." : s;
+        }
+
+        /** Strict like Python's {@code raw=False}: malformed UTF-8 is an error, not U+FFFD. */
+        private String utf8(byte[] b) {
+            if (utf8 == null) {
+                utf8 = StandardCharsets.UTF_8.newDecoder()
+                        .onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT);
+            }
+            try {
+                return utf8.reset().decode(ByteBuffer.wrap(b)).toString();
+            } catch (CharacterCodingException e) {
+                throw new ProtocolException("msgpack str of " + b.length + " bytes is not valid UTF-8", e);
             }
         }
 
@@ -255,6 +314,11 @@ public final class MessageCodec {
             } else {
                 return null;
             }
+            if (value instanceof BigInteger big) {
+                // beyond 2^63: Python's frames[offset] raises IndexError, so must we
+                throw new ProtocolException(kind.marker() + " frame index: " + big
+                        + " (expected: 1 .. " + (frames.size() - 1) + ")");
+            }
             if (!(value instanceof Long idx)) {
                 return null; // legacy {"__Serialized__": true, ...} lives only inside sub-headers
             }
@@ -265,7 +329,7 @@ public final class MessageCodec {
             int i = idx.intValue();
             ByteBuf header = frames.get(i);
             long k = subFrameCount(header);
-            if (k < 0 || i + 1 + k > frames.size()) {
+            if (k < 0 || k > frames.size() - i - 1) { // no i + 1 + k: it overflows for k near 2^63
                 throw new ProtocolException(kind.marker() + " num-sub-frames: " + k
                         + " (expected: <= " + (frames.size() - i - 1) + ")");
             }
@@ -274,11 +338,13 @@ public final class MessageCodec {
                 ByteBuf d = frames.get(i + 1 + j);
                 data.add(d.retainedSlice());
             }
-            return new SubObject(kind, header.retainedSlice(), data);
+            SubObject s = new SubObject(kind, header.retainedSlice(), data);
+            resolved.add(s);
+            return s;
         }
 
         private static long subFrameCount(ByteBuf header) throws IOException {
-            try (MessageUnpacker h = MessagePack.newDefaultUnpacker(header.nioBuffer())) {
+            try (MessageUnpacker h = unpacker(header)) {
                 if (h.getNextFormat().getValueType() != org.msgpack.value.ValueType.MAP) {
                     throw new ProtocolException("sub-object header is not a msgpack map");
                 }

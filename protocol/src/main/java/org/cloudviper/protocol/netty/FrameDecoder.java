@@ -20,6 +20,9 @@ import java.util.List;
  * {@link ProtocolException} and the decoder stops reading from that peer.
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
+    /** The most frame lengths whose prelude still fits one buffer. */
+    private static final long MAX_FRAMES_IN_BUFFER = (Integer.MAX_VALUE - 16) / 8;
+
     private final FrameLimits limits;
     private boolean failed;
 
@@ -48,6 +51,9 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     /**
      * Reads one whole message from {@code in} if it is all there, else leaves {@code in} untouched and
      * returns null. Shared with blocking readers of the same format.
+     *
+     * <p>A message is held in one int-indexed buffer until it is complete, so on top of
+     * {@code limits} its prelude and frames together may not exceed {@link Integer#MAX_VALUE} bytes.
      */
     public static Frames tryRead(ByteBuf in, FrameLimits limits) {
         int start = in.readerIndex();
@@ -56,14 +62,20 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         }
         long total = in.getLongLE(start);
         long n = in.getLongLE(start + 8);
-        if (n < 0 || n > limits.maxFrames()) {
-            throw ProtocolException.limit("frame count", n, limits.maxFrames());
+        long maxFrames = Math.min(limits.maxFrames(), MAX_FRAMES_IN_BUFFER);
+        if (n < 0 || n > maxFrames) {
+            throw ProtocolException.limit("frame count", n, maxFrames);
         }
-        if (total < 8 + 8 * n) {
-            throw new ProtocolException("message length: " + Long.toUnsignedString(total)
-                    + " (expected: >= " + (8 + 8 * n) + " for " + n + " frames)");
-        }
+        // L is only checked for sanity: 2022 counts every byte after it, 2024 only the prelude and a
+        // leading run of frames (distributed/comm/tcp.py _add_frames_header); the lengths decide.
         long preludeEnd = 16 + 8 * n;
+        long maxSum = Math.min(limits.maxMessageSize(), Integer.MAX_VALUE - preludeEnd);
+        if (total < 0 || total > preludeEnd - 8 + maxSum) {
+            throw ProtocolException.limit("message length", total, preludeEnd - 8 + maxSum);
+        }
+        if (total < preludeEnd - 8) {
+            throw new ProtocolException("message length: " + total + " (expected: >= " + (preludeEnd - 8) + ")");
+        }
         if (in.readableBytes() < preludeEnd) {
             return null;
         }
@@ -74,8 +86,8 @@ public final class FrameDecoder extends ByteToMessageDecoder {
                 throw ProtocolException.limit("frame size", len, limits.maxFrameSize());
             }
             sum += len;
-            if (sum > limits.maxMessageSize()) {
-                throw ProtocolException.limit("message size", sum, limits.maxMessageSize());
+            if (sum > maxSum) {
+                throw ProtocolException.limit("message size", sum, maxSum);
             }
         }
         if (in.readableBytes() < preludeEnd + sum) {

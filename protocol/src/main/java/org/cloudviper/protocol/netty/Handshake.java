@@ -3,9 +3,11 @@ package org.cloudviper.protocol.netty;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
 import org.cloudviper.protocol.Frames;
 import org.cloudviper.protocol.MessageCodec;
 import org.cloudviper.protocol.ProtocolException;
+import org.cloudviper.protocol.SubObject;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,6 +37,7 @@ public final class Handshake extends ChannelInboundHandlerAdapter {
     }
 
     private boolean received;
+    private boolean failed;
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
@@ -42,24 +45,86 @@ public final class Handshake extends ChannelInboundHandlerAdapter {
         super.channelActive(ctx);
     }
 
+    /**
+     * A first message that is not a handshake closes the connection and is reported as a
+     * {@link ProtocolException}; whatever the peer sends after it is dropped, so a later message can
+     * never be mistaken for the handshake.
+     */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (received) {
             ctx.fireChannelRead(msg);
             return;
         }
+        if (failed) {
+            if (msg instanceof Frames dropped) {
+                dropped.release(); // a record, not ReferenceCounted
+            } else {
+                ReferenceCountUtil.release(msg);
+            }
+            return;
+        }
         Frames f = (Frames) msg;
+        Object v = null;
         try {
-            Object v = MessageCodec.decode(f);
-            if (!(v instanceof Map<?, ?> m) || !m.containsKey("compression") || !m.containsKey("pickle-protocol")) {
-                throw new ProtocolException("handshake: expected a map with compression and pickle-protocol, got "
-                        + describe(v));
+            v = MessageCodec.decode(f);
+            if (!(v instanceof Map<?, ?> m) || !isHandshake(m)) {
+                throw new ProtocolException("handshake: expected a map with compression (str or nil) and pickle-protocol"
+                        + " (int), got " + describe(v));
             }
             received = true;
             ctx.channel().attr(PEER).set(m);
             ctx.fireUserEventTriggered(new Completed(m));
+        } catch (RuntimeException e) {
+            failed = true;
+            releaseSubObjects(v);
+            ctx.close();
+            throw e;
         } finally {
             f.release();
+        }
+    }
+
+    /** Both keys are mandatory (distributed/comm/core.py handshake_configuration); no sub-objects. */
+    private static boolean isHandshake(Map<?, ?> m) {
+        Object compression = m.get("compression");
+        return m.get("pickle-protocol") instanceof Long
+                && m.containsKey("compression") && (compression == null || compression instanceof String)
+                && !holdsSubObject(m);
+    }
+
+    private static boolean holdsSubObject(Object v) {
+        if (v instanceof SubObject) {
+            return true;
+        } else if (v instanceof Map<?, ?> m) {
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                if (holdsSubObject(e.getKey()) || holdsSubObject(e.getValue())) {
+                    return true;
+                }
+            }
+        } else if (v instanceof List<?> l) {
+            for (Object o : l) {
+                if (holdsSubObject(o)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** A rejected first message may hold sub-objects, which own references to its frames. */
+    private static void releaseSubObjects(Object v) {
+        if (v instanceof SubObject s) {
+            s.release();
+        } else if (v instanceof Map<?, ?> m) {
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                releaseSubObjects(e.getKey());
+                releaseSubObjects(e.getValue());
+            }
+        } else if (v instanceof List<?> l) {
+            for (Object o : l) {
+                releaseSubObjects(o);
+            }
         }
     }
 

@@ -1,0 +1,154 @@
+package org.cloudviper.scheduler.server;
+
+import org.cloudviper.protocol.ProtocolException;
+import org.cloudviper.protocol.SubObject;
+import org.cloudviper.scheduler.state.GraphUpdate;
+import org.cloudviper.scheduler.state.RunSpec;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads a 2022.12 {@code update-graph-hlg} message into a {@link GraphUpdate}
+ * (distributed/client.py _graph_to_futures, dask/highlevelgraph.py __dask_distributed_pack__).
+ *
+ * <p>Layers whose packed state is plain {@code dsk}/{@code dependencies} (MaterializedLayer and every
+ * layer without its own packer) are taken as they are. Layers that ship a recipe for the scheduler
+ * to run in Python (Blockwise, shuffle, ...) are refused with {@link UnsupportedLayer}, which the
+ * server reports to the client as an error on every requested key.
+ */
+final class HlgGraph {
+    private HlgGraph() {
+    }
+
+    /** A layer the scheduler cannot expand without running Python. */
+    static final class UnsupportedLayer extends RuntimeException {
+        UnsupportedLayer(String message) {
+            super(message);
+        }
+    }
+
+    static GraphUpdate read(Map<?, ?> msg, String client, double now, String stimulusId) {
+        Map<?, ?> hlg = Wire.map(msg, "hlg");
+        List<Object> layers = Wire.list(hlg.get("layers"));
+        if (layers == null) {
+            throw new ProtocolException("update-graph-hlg without hlg.layers");
+        }
+        List<GraphUpdate.NewTask> tasks = new ArrayList<>();
+        for (Object lo : layers) {
+            if (!(lo instanceof Map<?, ?> layer)) {
+                throw new ProtocolException("update-graph-hlg layer is not a map");
+            }
+            Map<?, ?> state = Wire.map(layer, "state");
+            if (!(state.get("dsk") instanceof Map<?, ?> dsk)) {
+                throw new UnsupportedLayer("cloudviper cannot expand a " + Wire.str(layer, "__module__") + "."
+                        + Wire.str(layer, "__name__") + " layer: the Python scheduler would unpack it by running"
+                        + " dask code. Compute with optimize_graph=True (the default) so that the client sends"
+                        + " materialized tasks, or call dask.optimize / persist the collection first.");
+            }
+            Map<?, ?> deps = Wire.map(state, "dependencies");
+            Map<?, ?> annotations = Wire.map(layer, "annotations");
+            for (Map.Entry<?, ?> e : dsk.entrySet()) {
+                Object key = e.getKey();
+                List<Object> d = Wire.list(deps.get(key));
+                tasks.add(new GraphUpdate.NewTask(key, spec(e.getValue()), d == null ? List.of() : d,
+                        options(annotations, key)));
+            }
+        }
+        List<Object> keys = Wire.list(msg.get("keys"));
+        Map<Object, Long> order = null;
+        if (msg.get("priority") instanceof Map<?, ?> p) {
+            order = new HashMap<>(p.size() * 4 / 3 + 1);
+            for (Map.Entry<?, ?> e : p.entrySet()) {
+                if (e.getValue() instanceof Number n) {
+                    order.put(e.getKey(), n.longValue());
+                }
+            }
+        }
+        return new GraphUpdate(client, tasks, keys == null ? List.of() : keys, order, now,
+                fifoTimeout(msg.get("fifo_timeout")), stimulusId);
+    }
+
+    /** {@code {function, args[, kwargs]}} bins, or a Serialized legacy task / literal. */
+    static RunSpec spec(Object v) {
+        if (v instanceof Map<?, ?> m && m.containsKey("function")) {
+            return new RunSpec(m.get("function"), m.get("args"), m.get("kwargs"), null);
+        }
+        if (v instanceof SubObject s) {
+            return new RunSpec(null, null, null, s);
+        }
+        throw new ProtocolException("task spec is neither {function, args} nor Serialized: "
+                + (v == null ? "nil" : v.getClass().getSimpleName()));
+    }
+
+    /** Resolves layer annotations (plain, or expanded per key by the client) for one key. */
+    static GraphUpdate.TaskOptions options(Map<?, ?> annotations, Object key) {
+        if (annotations.isEmpty()) {
+            return GraphUpdate.TaskOptions.NONE;
+        }
+        Map<String, Object> resolved = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : annotations.entrySet()) {
+            Object v = e.getValue();
+            if (v instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get("__expanded_annotations__"))) {
+                if (!m.containsKey(key)) {
+                    continue;
+                }
+                v = m.get(key);
+            }
+            resolved.put(String.valueOf(e.getKey()), v);
+        }
+        return options(resolved);
+    }
+
+    static GraphUpdate.TaskOptions options(Map<String, Object> a) {
+        if (a.isEmpty()) {
+            return GraphUpdate.TaskOptions.NONE;
+        }
+        long priority = a.get("priority") instanceof Number n ? n.longValue() : 0;
+        int retries = a.get("retries") instanceof Number n ? n.intValue() : 0;
+        List<String> workers = null;
+        List<Object> w = Wire.list(a.get("workers"));
+        if (w != null) {
+            workers = new ArrayList<>();
+            for (Object o : w) {
+                workers.add(String.valueOf(o));
+            }
+        }
+        boolean loose = Boolean.TRUE.equals(a.get("allow_other_workers"));
+        Map<String, Double> resources = null;
+        if (a.get("resources") instanceof Map<?, ?> r) {
+            resources = new LinkedHashMap<>();
+            for (Map.Entry<?, ?> e : r.entrySet()) {
+                if (e.getValue() instanceof Number n) {
+                    resources.put(String.valueOf(e.getKey()), n.doubleValue());
+                }
+            }
+        }
+        return new GraphUpdate.TaskOptions(priority, retries, workers, loose, resources, a);
+    }
+
+    /** "100 ms", "60s", "1 minute", a number of seconds, or nil. */
+    static double fifoTimeout(Object v) {
+        if (v instanceof Number n) {
+            return n.doubleValue();
+        }
+        if (!(v instanceof String s)) {
+            return 0.1;
+        }
+        var m = java.util.regex.Pattern.compile("\\s*([0-9.]+)\\s*([a-z]*)\\s*").matcher(s.toLowerCase());
+        if (!m.matches()) {
+            return 0.1;
+        }
+        double x = Double.parseDouble(m.group(1));
+        return switch (m.group(2)) {
+            case "ms", "milliseconds", "millisecond" -> x / 1000;
+            case "us", "microseconds" -> x / 1e6;
+            case "m", "min", "minute", "minutes" -> x * 60;
+            case "h", "hour", "hours" -> x * 3600;
+            default -> x;
+        };
+    }
+}

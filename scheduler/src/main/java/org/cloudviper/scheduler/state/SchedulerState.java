@@ -1,0 +1,1526 @@
+package org.cloudviper.scheduler.state;
+
+import org.cloudviper.protocol.SubObject;
+import org.cloudviper.protocol.pickle.Pickles;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+
+/**
+ * The scheduler's state as a pure state machine: each public {@code on...} method is one event (a
+ * Dask message, a connection change, a timer tick with the time inside it); it changes the state and
+ * sends what follows through the {@link Outbox}. No I/O, threads or clocks here; one thread owns an
+ * instance, so there are no locks.
+ *
+ * <p>Task lifecycle (distributed/scheduler.py, same names): released -> waiting -> queued ->
+ * processing -> memory, with erred, no-worker and forgotten. Differences from Dask, on purpose:
+ * every ready task without restrictions respects the worker-saturation cap (Dask 2022.12 caps only
+ * root-ish tasks), and a freed slot is refilled within the same event, never on a timer.
+ *
+ * <p>Every event method ends with {@link #settle()}, which releases what nobody needs any more,
+ * forgets it, fills free worker slots from the queue and sends batched free-keys.
+ */
+public final class SchedulerState {
+    private final Outbox out;
+    private final double saturation;
+    private final int allowedFailures;
+
+    private final HashMap<Object, TaskState> tasks = new HashMap<>();
+    private final LinkedHashMap<String, WorkerState> workers = new LinkedHashMap<>();
+    private final HashMap<String, ClientState> clients = new HashMap<>();
+    private final LinkedHashMap<String, Dataset> datasets = new LinkedHashMap<>();
+
+    /** Ready tasks waiting for a worker slot, best priority first; stale entries are skipped. */
+    private final PriorityQueue<TaskState> queue = new PriorityQueue<>(TaskState::comparePriority);
+    /** Running workers with at least one free slot. */
+    private final LinkedHashSet<WorkerState> withFreeSlots = new LinkedHashSet<>();
+    /** Ready tasks whose restrictions no current worker satisfies. */
+    private final LinkedHashSet<TaskState> unrunnable = new LinkedHashSet<>();
+
+    // Work deferred to settle(): candidates to release/forget, and free-keys batched per worker.
+    private final ArrayDeque<TaskState> releaseCandidates = new ArrayDeque<>();
+    private final LinkedHashMap<WorkerState, List<Object>> pendingFree = new LinkedHashMap<>();
+    private String pendingFreeStimulus;
+
+    /** Interned byte arrays (function pickles repeat for every task of a map; result types repeat). */
+    private final HashMap<BytesKey, byte[]> interned = new HashMap<>();
+
+    private long generation;
+    private double generationTime = Double.NEGATIVE_INFINITY;
+    private long nextRunId;
+    private long transitions;
+
+    /** A published dataset: its data (a pickled object the client made) and the keys it holds. */
+    public record Dataset(List<Object> keys, SubObject data) {
+    }
+
+    public SchedulerState(Outbox out, double workerSaturation, int allowedFailures) {
+        if (!(workerSaturation > 0)) {
+            throw new IllegalArgumentException("worker saturation: " + workerSaturation + " (expected: > 0)");
+        }
+        this.out = out;
+        this.saturation = workerSaturation;
+        this.allowedFailures = allowedFailures;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Clients
+    // ------------------------------------------------------------------------------------------
+
+    public void onAddClient(String client) {
+        clients.computeIfAbsent(client, ClientState::new);
+    }
+
+    /** close-client, or the client's stream closed: everything it wanted is released. */
+    public void onRemoveClient(String client, String stimulusId) {
+        ClientState cs = clients.remove(client);
+        if (cs == null) {
+            return;
+        }
+        for (TaskState ts : cs.wants) {
+            removeWanter(ts, cs);
+        }
+        cs.wants.clear();
+        settle(stimulusId);
+    }
+
+    /** update-graph-hlg (2022) and update-graph (2024), already flattened by the server. */
+    public void onUpdateGraph(GraphUpdate u) {
+        ClientState cs = client(u.client());
+        if (u.now() - generationTime > u.fifoTimeout()) {
+            generation++;
+            generationTime = u.now();
+        }
+        List<TaskState> created = new ArrayList<>(u.tasks().size());
+        Map<Object, GraphUpdate.NewTask> specs = new HashMap<>(u.tasks().size() * 4 / 3 + 1);
+        for (GraphUpdate.NewTask nt : u.tasks()) {
+            if (tasks.containsKey(nt.key()) || specs.putIfAbsent(nt.key(), nt) != null) {
+                continue; // known key: keep its state (Dask does the same)
+            }
+            TaskState ts = new TaskState(nt.key());
+            ts.spec = internSpec(nt.spec());
+            applyOptions(ts, nt.options());
+            ts.generation = generation;
+            ts.order = -1;
+            tasks.put(ts.key, ts);
+            created.add(ts);
+        }
+        // Link dependencies; a task whose dependency is unknown cannot run (lost future).
+        Set<TaskState> lost = null;
+        for (TaskState ts : created) {
+            List<Object> deps = specs.get(ts.key).dependencies();
+            if (deps.isEmpty()) {
+                continue;
+            }
+            TaskState[] arr = new TaskState[deps.size()];
+            int n = 0;
+            for (Object dk : deps) {
+                TaskState dep = tasks.get(dk);
+                if (dep == null || dep == ts) {
+                    if (dep == null) {
+                        if (lost == null) {
+                            lost = new HashSet<>();
+                        }
+                        lost.add(ts);
+                    }
+                    continue;
+                }
+                if (!contains(arr, n, dep)) {
+                    arr[n++] = dep;
+                }
+            }
+            ts.dependencies = n == arr.length ? arr : Arrays.copyOf(arr, n);
+            for (TaskState dep : ts.dependencies) {
+                dep.addDependent(ts);
+            }
+        }
+        if (lost != null) {
+            dropLostTasks(lost, cs);
+        }
+        order(created, u.order());
+        for (Object key : u.wanted()) {
+            TaskState ts = tasks.get(key);
+            if (ts == null) {
+                continue;
+            }
+            addWanter(ts, cs);
+        }
+        for (Object key : u.wanted()) {
+            TaskState ts = tasks.get(key);
+            if (ts != null) {
+                if (ts.status == TaskState.Status.RELEASED) {
+                    recompute(ts);
+                } else {
+                    reportOnKey(ts, cs);
+                }
+            }
+        }
+        // Tasks nobody needs (culled) are forgotten at once.
+        releaseCandidates.addAll(created);
+        settle(u.stimulusId());
+    }
+
+    public void onClientDesiresKeys(String client, Collection<?> keys, String stimulusId) {
+        ClientState cs = client(client);
+        for (Object key : keys) {
+            TaskState ts = tasks.get(key);
+            if (ts == null) {
+                // Dask creates a spec-less task (publish, queues); it can only become available by scatter.
+                ts = new TaskState(key);
+                tasks.put(key, ts);
+            }
+            addWanter(ts, cs);
+            if (ts.status == TaskState.Status.RELEASED && ts.spec != null) {
+                recompute(ts);
+            } else {
+                reportOnKey(ts, cs);
+            }
+        }
+        settle(stimulusId);
+    }
+
+    public void onClientReleasesKeys(String client, Collection<?> keys, String stimulusId) {
+        ClientState cs = clients.get(client);
+        if (cs == null) {
+            return;
+        }
+        for (Object key : keys) {
+            TaskState ts = tasks.get(key);
+            if (ts != null && cs.wants.remove(ts)) {
+                removeWanter(ts, cs);
+            }
+        }
+        settle(stimulusId);
+    }
+
+    /** report-key: the client asks again about a key (e.g. after a failed gather). */
+    public void onReportKey(String client, Object key) {
+        ClientState cs = clients.get(client);
+        TaskState ts = tasks.get(key);
+        if (cs != null && ts != null) {
+            reportOnKey(ts, cs);
+        }
+    }
+
+    /**
+     * Client.cancel: the client stops wanting the keys and their dependents; keys nobody else wants (or
+     * all, with {@code force}) are reported as cancelled and released, which stops them on workers.
+     */
+    public void onCancel(String client, Collection<?> keys, boolean force, String stimulusId) {
+        ClientState cs = clients.get(client);
+        if (cs == null) {
+            return;
+        }
+        ArrayDeque<TaskState> work = new ArrayDeque<>();
+        Set<TaskState> seen = new HashSet<>();
+        for (Object key : keys) {
+            TaskState ts = tasks.get(key);
+            if (ts != null && seen.add(ts)) {
+                work.add(ts);
+            }
+        }
+        while (!work.isEmpty()) {
+            TaskState ts = work.poll();
+            if (ts.whoWants == null) {
+                continue;
+            }
+            boolean onlyThisClient = ts.whoWants == cs;
+            if (force || onlyThisClient) {
+                for (int i = 0; i < ts.dependentCount; i++) {
+                    TaskState d = ts.dependents[i];
+                    if (d.status != TaskState.Status.FORGOTTEN && seen.add(d)) {
+                        work.add(d);
+                    }
+                }
+                for (ClientState c : wanters(ts)) {
+                    out.toClient(c.id, new ToClient.CancelledKey(ts.key));
+                }
+            }
+            List<ClientState> releasing = force ? wanters(ts) : List.of(cs);
+            for (ClientState c : releasing) {
+                if (c.wants.remove(ts)) {
+                    removeWanter(ts, c);
+                }
+            }
+        }
+        settle(stimulusId);
+    }
+
+    /**
+     * Client.retry: erred keys and the erred tasks upstream of them are computed again. Returns every
+     * key retried (Dask's reply to the retry RPC).
+     */
+    public List<Object> onRetry(String client, Collection<?> keys, String stimulusId) {
+        ArrayDeque<TaskState> stack = new ArrayDeque<>();
+        for (Object key : keys) {
+            TaskState ts = tasks.get(key);
+            if (ts != null) {
+                stack.push(ts);
+            }
+        }
+        LinkedHashSet<TaskState> seen = new LinkedHashSet<>();
+        List<TaskState> roots = new ArrayList<>();
+        while (!stack.isEmpty()) {
+            TaskState ts = stack.pop();
+            if (!seen.add(ts)) {
+                continue;
+            }
+            boolean erredDeps = false;
+            for (TaskState dep : ts.dependencies) {
+                if (dep.status == TaskState.Status.ERRED) {
+                    erredDeps = true;
+                    stack.push(dep);
+                }
+            }
+            if (!erredDeps && ts.status == TaskState.Status.ERRED) {
+                roots.add(ts);
+            }
+        }
+        // Clear the error on the roots and on everything downstream that erred because of them.
+        ArrayDeque<TaskState> down = new ArrayDeque<>(roots);
+        List<TaskState> cleared = new ArrayList<>();
+        while (!down.isEmpty()) {
+            TaskState ts = down.poll();
+            if (ts.status != TaskState.Status.ERRED) {
+                continue;
+            }
+            clearError(ts);
+            setStatus(ts, TaskState.Status.RELEASED);
+            cleared.add(ts);
+            for (ClientState c : wanters(ts)) {
+                out.toClient(c.id, new ToClient.TaskRetried(ts.key));
+            }
+            for (int i = 0; i < ts.dependentCount; i++) {
+                down.add(ts.dependents[i]);
+            }
+        }
+        for (TaskState ts : cleared) {
+            if (ts.wanted() || ts.waiters > 0) {
+                recompute(ts);
+            }
+        }
+        releaseCandidates.addAll(cleared);
+        settle(stimulusId);
+        List<Object> result = new ArrayList<>(seen.size());
+        for (TaskState ts : seen) {
+            result.add(ts.key);
+        }
+        return result;
+    }
+
+    /**
+     * Data the server placed on workers with update_data (Client.scatter): the keys are in memory where
+     * {@code whoHas} says, and the client wants them.
+     */
+    public void onScattered(String client, Map<Object, List<String>> whoHas, Map<Object, Long> nbytes,
+                            String stimulusId) {
+        ClientState cs = client(client);
+        for (Map.Entry<Object, List<String>> e : whoHas.entrySet()) {
+            TaskState ts = tasks.get(e.getKey());
+            if (ts == null) {
+                ts = new TaskState(e.getKey());
+                tasks.put(ts.key, ts);
+            }
+            long nb = nbytes.getOrDefault(e.getKey(), 0L);
+            boolean placed = false;
+            for (String addr : e.getValue()) {
+                WorkerState ws = workers.get(addr);
+                if (ws != null) {
+                    addReplica(ts, ws, nb);
+                    placed = true;
+                }
+            }
+            if (placed && ts.status != TaskState.Status.MEMORY) {
+                becameMemory(ts);
+            }
+            addWanter(ts, cs);
+            reportOnKey(ts, cs);
+        }
+        settle(stimulusId);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Published datasets (publish_put / publish_get / publish_delete / publish_list)
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * Keeps {@code data} (retained) and makes the dataset want its keys, like Dask's
+     * {@code published-<name>} pseudo-client. Returns false if the name exists and not override.
+     */
+    public boolean onPublishPut(String name, List<Object> keys, SubObject data, boolean override, String stimulusId) {
+        if (datasets.containsKey(name) && !override) {
+            return false;
+        }
+        onPublishDelete(name, stimulusId);
+        datasets.put(name, new Dataset(List.copyOf(keys), data == null ? null : (SubObject) data.retain()));
+        onClientDesiresKeys(datasetClient(name), keys, stimulusId);
+        return true;
+    }
+
+    public Dataset dataset(String name) {
+        return datasets.get(name);
+    }
+
+    public List<String> datasetNames() {
+        return new ArrayList<>(datasets.keySet());
+    }
+
+    public void onPublishDelete(String name, String stimulusId) {
+        Dataset d = datasets.remove(name);
+        if (d == null) {
+            return;
+        }
+        if (d.data() != null) {
+            d.data().release();
+        }
+        onClientReleasesKeys(datasetClient(name), d.keys(), stimulusId);
+        clients.remove(datasetClient(name));
+    }
+
+    private static String datasetClient(String name) {
+        return "published-" + name;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Workers
+    // ------------------------------------------------------------------------------------------
+
+    /** register-worker. Returns null on success or the error Dask would send (duplicate name). */
+    public String onAddWorker(WorkerRegistration r) {
+        if (workers.containsKey(r.address())) {
+            return "Worker at " + r.address() + " is already registered";
+        }
+        for (WorkerState other : workers.values()) {
+            if (other.name.equals(r.name())) {
+                return "name taken, " + r.name();
+            }
+        }
+        WorkerState ws = new WorkerState(r.address(), r.name(), Math.max(1, r.nthreads()), r.memoryLimit(),
+                r.resources() == null ? Map.of() : Map.copyOf(r.resources()), r.daskGeneration(), r.now());
+        workers.put(ws.address, ws);
+        updateFree(ws);
+        retryUnrunnable();
+        settle("add-worker");
+        return null;
+    }
+
+    /** The worker's connection closed, it stopped heartbeating, or it asked to unregister. */
+    public void onRemoveWorker(String address, String stimulusId) {
+        WorkerState ws = workers.remove(address);
+        if (ws == null) {
+            return;
+        }
+        withFreeSlots.remove(ws);
+        pendingFree.remove(ws);
+        List<TaskState> toRecompute = new ArrayList<>();
+        for (TaskState ts : new ArrayList<>(ws.processing)) {
+            ts.processingOn = null;
+            ts.longRunning = false;
+            ts.suspicious++;
+            if (ts.suspicious > allowedFailures) {
+                setStatus(ts, TaskState.Status.RELEASED);
+                byte[] exc = Pickles.call("distributed.scheduler", "KilledWorker",
+                        "Attempted to run task " + ts.key + " on " + ts.suspicious
+                                + " different workers, but all those workers died while running it. The last"
+                                + " worker that attempt to run the task was " + address + ".");
+                markErred(ts, exc, null);
+            } else {
+                setStatus(ts, TaskState.Status.RELEASED);
+                toRecompute.add(ts);
+            }
+        }
+        ws.processing.clear();
+        for (TaskState ts : ws.hasWhat) {
+            ts.whoHas = without(ts.whoHas, ws);
+            if (ts.whoHas.length == 0 && ts.status == TaskState.Status.MEMORY) {
+                lost(ts, toRecompute);
+            }
+        }
+        ws.hasWhat.clear();
+        for (TaskState ts : toRecompute) {
+            if (ts.status == TaskState.Status.RELEASED && (ts.wanted() || ts.waiters > 0)) {
+                recompute(ts);
+            } else {
+                releaseCandidates.add(ts);
+            }
+        }
+        settle(stimulusId);
+    }
+
+    /** heartbeat_worker. Returns false if the worker is unknown (Dask replies "missing"). */
+    public boolean onHeartbeat(String address, double now) {
+        WorkerState ws = workers.get(address);
+        if (ws == null) {
+            return false;
+        }
+        ws.lastSeen = now;
+        return true;
+    }
+
+    /** Timer: removes workers that have not been heard of for longer than {@code ttlSeconds}. */
+    public List<String> onTick(double now, double ttlSeconds) {
+        List<String> dead = new ArrayList<>();
+        for (WorkerState ws : workers.values()) {
+            if (now - ws.lastSeen > ttlSeconds) {
+                dead.add(ws.address);
+            }
+        }
+        for (String a : dead) {
+            onRemoveWorker(a, "worker-ttl-" + now);
+        }
+        return dead;
+    }
+
+    public void onTaskFinished(String worker, Object key, long nbytes, byte[] type, String stimulusId) {
+        WorkerState ws = workers.get(worker);
+        if (ws == null) {
+            return;
+        }
+        TaskState ts = tasks.get(key);
+        if (ts == null || ts.status == TaskState.Status.ERRED || ts.status == TaskState.Status.RELEASED
+                || ts.status == TaskState.Status.WAITING || ts.status == TaskState.Status.QUEUED
+                || ts.status == TaskState.Status.NO_WORKER) {
+            // A result nobody expects: tell the worker to drop it (Dask does the same).
+            freeOn(ws, key, stimulusId);
+        } else if (ts.status == TaskState.Status.MEMORY) {
+            addReplica(ts, ws, nbytes);
+        } else { // PROCESSING, here or (after a reschedule) elsewhere
+            WorkerState on = ts.processingOn;
+            removeProcessing(ts);
+            if (on != ws) {
+                freeOn(on, key, stimulusId);
+            }
+            ts.type = type == null ? null : intern(type);
+            addReplica(ts, ws, nbytes);
+            becameMemory(ts);
+        }
+        settle(stimulusId);
+    }
+
+    /**
+     * task-erred. With retries left the task runs again; otherwise it and everything that depends on
+     * it err, and clients that want any of them get the worker's exception and traceback.
+     */
+    public void onTaskErred(String worker, Object key, Object exception, Object traceback, String stimulusId) {
+        WorkerState ws = workers.get(worker);
+        TaskState ts = tasks.get(key);
+        if (ws == null || ts == null || ts.status != TaskState.Status.PROCESSING || ts.processingOn != ws) {
+            settle(stimulusId);
+            return;
+        }
+        removeProcessing(ts);
+        setStatus(ts, TaskState.Status.RELEASED);
+        if (ts.retries > 0) {
+            ts.retries--;
+            recompute(ts);
+        } else {
+            markErred(ts, exception, traceback);
+        }
+        settle(stimulusId);
+    }
+
+    /** release-worker-data: the worker dropped its copy. */
+    public void onReleaseWorkerData(String worker, Object key, String stimulusId) {
+        WorkerState ws = workers.get(worker);
+        TaskState ts = tasks.get(key);
+        if (ws == null || ts == null || !ws.hasWhat.remove(ts)) {
+            return;
+        }
+        ws.nbytes -= Math.max(0, ts.nbytes);
+        ts.whoHas = without(ts.whoHas, ws);
+        if (ts.whoHas.length == 0 && ts.status == TaskState.Status.MEMORY) {
+            List<TaskState> again = new ArrayList<>();
+            lost(ts, again);
+            for (TaskState t : again) {
+                if (t.status == TaskState.Status.RELEASED && (t.wanted() || t.waiters > 0)) {
+                    recompute(t);
+                } else {
+                    releaseCandidates.add(t);
+                }
+            }
+        }
+        settle(stimulusId);
+    }
+
+    /** add-keys: the worker now holds replicas (after fetching dependencies). */
+    public void onAddKeys(String worker, Collection<?> keys, String stimulusId) {
+        WorkerState ws = workers.get(worker);
+        if (ws == null) {
+            return;
+        }
+        for (Object key : keys) {
+            TaskState ts = tasks.get(key);
+            if (ts != null && ts.status == TaskState.Status.MEMORY) {
+                addReplica(ts, ws, ts.nbytes);
+            } else {
+                freeOn(ws, key, stimulusId);
+            }
+        }
+        settle(stimulusId);
+    }
+
+    /** long-running: the task seceded from its thread, so its slot is free for another task. */
+    public void onLongRunning(String worker, Object key, String stimulusId) {
+        WorkerState ws = workers.get(worker);
+        TaskState ts = tasks.get(key);
+        if (ws != null && ts != null && ts.processingOn == ws && !ts.longRunning) {
+            ts.longRunning = true;
+            ws.longRunning++;
+            updateFree(ws);
+        }
+        settle(stimulusId);
+    }
+
+    /** reschedule: the worker gives the task back (distributed.Reschedule raised). */
+    public void onReschedule(String worker, Object key, String stimulusId) {
+        WorkerState ws = workers.get(worker);
+        TaskState ts = tasks.get(key);
+        if (ws != null && ts != null && ts.processingOn == ws) {
+            removeProcessing(ts);
+            setStatus(ts, TaskState.Status.RELEASED);
+            recompute(ts);
+        }
+        settle(stimulusId);
+    }
+
+    /** worker-status-change: a paused worker gets no new tasks until it runs again. */
+    public void onWorkerStatusChange(String worker, String status, String stimulusId) {
+        WorkerState ws = workers.get(worker);
+        if (ws == null) {
+            return;
+        }
+        ws.running = "running".equals(status);
+        updateFree(ws);
+        if (ws.running) {
+            retryUnrunnable();
+        }
+        settle(stimulusId);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Queries (RPC replies computed from the state)
+    // ------------------------------------------------------------------------------------------
+
+    /** who_has: key -> addresses; {@code keys == null} means every key in memory. */
+    public Map<Object, List<String>> whoHas(Collection<?> keys) {
+        Map<Object, List<String>> r = new LinkedHashMap<>();
+        if (keys == null) {
+            for (TaskState ts : tasks.values()) {
+                if (ts.status == TaskState.Status.MEMORY || ts.status == TaskState.Status.ERRED) {
+                    r.put(ts.key, addresses(ts.whoHas));
+                }
+            }
+        } else {
+            for (Object k : keys) {
+                TaskState ts = tasks.get(k);
+                r.put(k, ts == null ? List.of() : addresses(ts.whoHas));
+            }
+        }
+        return r;
+    }
+
+    /** has_what: address -> keys; {@code workers == null} means all. */
+    public Map<String, List<Object>> hasWhat(Collection<?> addresses) {
+        Map<String, List<Object>> r = new LinkedHashMap<>();
+        for (WorkerState ws : selectWorkers(addresses)) {
+            List<Object> keys = new ArrayList<>(ws.hasWhat.size());
+            for (TaskState ts : ws.hasWhat) {
+                keys.add(ts.key);
+            }
+            r.put(ws.address, keys);
+        }
+        return r;
+    }
+
+    /** ncores: address -> threads; {@code runningOnly} for ncores_running. */
+    public Map<String, Long> ncores(Collection<?> addresses, boolean runningOnly) {
+        Map<String, Long> r = new LinkedHashMap<>();
+        for (WorkerState ws : selectWorkers(addresses)) {
+            if (!runningOnly || ws.running) {
+                r.put(ws.address, (long) ws.nthreads);
+            }
+        }
+        return r;
+    }
+
+    /**
+     * Where scatter puts each of {@code count} values: running workers (optionally only those named),
+     * round robin weighted by threads, as distributed.utils_comm.scatter_to_workers does. Empty if
+     * no worker can take data.
+     */
+    public List<String> scatterTargets(int count, Collection<?> allowed) {
+        List<String> slots = new ArrayList<>();
+        for (WorkerState ws : workers.values()) {
+            if (ws.running && (allowed == null || allowed.contains(ws.address) || allowed.contains(ws.name))) {
+                for (int i = 0; i < ws.nthreads; i++) {
+                    slots.add(ws.address);
+                }
+            }
+        }
+        List<String> r = new ArrayList<>(count);
+        if (slots.isEmpty()) {
+            return r;
+        }
+        int start = (int) (scatterCounter % slots.size());
+        for (int i = 0; i < count; i++) {
+            r.add(slots.get((start + i) % slots.size()));
+        }
+        scatterCounter += count;
+        return r;
+    }
+
+    private long scatterCounter;
+
+    public boolean hasWorker(String address) {
+        return workers.containsKey(address);
+    }
+
+    public int workerCount() {
+        return workers.size();
+    }
+
+    public List<String> workerAddresses() {
+        return new ArrayList<>(workers.keySet());
+    }
+
+    public int taskCount() {
+        return tasks.size();
+    }
+
+    public int clientCount() {
+        return clients.size();
+    }
+
+    /** Dask's name for the key's state ("memory", "processing", ...), or null if forgotten. */
+    public String taskStatus(Object key) {
+        TaskState ts = tasks.get(key);
+        return ts == null ? null : ts.status.daskName;
+    }
+
+    /** Number of state transitions so far (for benchmarks). */
+    public long transitions() {
+        return transitions;
+    }
+
+    /** Tasks in each state (for logs and tests). */
+    public Map<String, Integer> statusCounts() {
+        Map<String, Integer> r = new java.util.TreeMap<>();
+        for (TaskState ts : tasks.values()) {
+            r.merge(ts.status.daskName, 1, Integer::sum);
+        }
+        return r;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Transitions
+    // ------------------------------------------------------------------------------------------
+
+    private void setStatus(TaskState ts, TaskState.Status s) {
+        boolean before = ts.needsInputs();
+        ts.status = s;
+        transitions++;
+        boolean after = ts.needsInputs();
+        if (before != after) {
+            for (TaskState dep : ts.dependencies) {
+                if (after) {
+                    dep.waiters++;
+                } else {
+                    dep.waiters--;
+                    if (dep.waiters == 0) {
+                        releaseCandidates.add(dep);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Brings released tasks that are needed back to work: each becomes waiting on its missing inputs,
+     * which are recomputed in turn; tasks whose inputs are all in memory are scheduled.
+     */
+    private void recompute(TaskState root) {
+        ArrayDeque<TaskState> work = new ArrayDeque<>();
+        work.push(root);
+        List<TaskState> ready = new ArrayList<>();
+        List<TaskState> blamed = null;
+        while (!work.isEmpty()) {
+            TaskState ts = work.pop();
+            if (ts.status != TaskState.Status.RELEASED) {
+                continue;
+            }
+            if (ts.spec == null) {
+                // Scattered data that was lost cannot be recomputed.
+                markErred(ts, "Data for key " + ts.key + " was lost with the worker holding it and"
+                        + " cannot be recomputed (it was scattered, not computed)", null);
+                continue;
+            }
+            setStatus(ts, TaskState.Status.WAITING);
+            int missing = 0;
+            TaskState erredDep = null;
+            for (TaskState dep : ts.dependencies) {
+                if (dep.status == TaskState.Status.MEMORY) {
+                    continue;
+                }
+                if (dep.status == TaskState.Status.ERRED) {
+                    erredDep = dep;
+                }
+                missing++;
+                if (dep.status == TaskState.Status.RELEASED) {
+                    work.push(dep);
+                }
+            }
+            ts.waitingOn = missing;
+            if (erredDep != null) {
+                if (blamed == null) {
+                    blamed = new ArrayList<>();
+                }
+                blamed.add(ts);
+                ts.exceptionBlame = erredDep;
+            } else if (missing == 0) {
+                ready.add(ts);
+            }
+        }
+        if (blamed != null) {
+            for (TaskState ts : blamed) {
+                TaskState dep = ts.exceptionBlame;
+                if (ts.status == TaskState.Status.WAITING && dep.status == TaskState.Status.ERRED) {
+                    setStatus(ts, TaskState.Status.RELEASED);
+                    markErred(ts, dep.exception, dep.traceback);
+                }
+            }
+        }
+        // A dependency that turned erred above may have changed these; schedule what is still ready.
+        for (TaskState ts : ready) {
+            if (ts.status == TaskState.Status.WAITING && ts.waitingOn == 0) {
+                scheduleReady(ts);
+            }
+        }
+    }
+
+    /** A waiting task whose inputs are all in memory: to a worker now, or to the queue. */
+    private void scheduleReady(TaskState ts) {
+        if (ts.hasRestrictions()) {
+            WorkerState ws = pickRestricted(ts);
+            if (ws == null) {
+                setStatus(ts, TaskState.Status.NO_WORKER);
+                unrunnable.add(ts);
+            } else {
+                sendToWorker(ts, ws);
+            }
+            return;
+        }
+        WorkerState ws = pickFree(ts);
+        if (ws == null) {
+            setStatus(ts, TaskState.Status.QUEUED);
+            if (!ts.inQueue) {
+                ts.inQueue = true;
+                queue.add(ts);
+            }
+        } else {
+            sendToWorker(ts, ws);
+        }
+    }
+
+    private void sendToWorker(TaskState ts, WorkerState ws) {
+        setStatus(ts, TaskState.Status.PROCESSING);
+        ts.processingOn = ws;
+        ws.processing.add(ts);
+        updateFree(ws);
+        ts.runId = nextRunId++;
+        Map<Object, List<String>> whoHas;
+        Map<Object, Long> nbytes;
+        if (ts.dependencies.length == 0) {
+            whoHas = Map.of();
+            nbytes = Map.of();
+        } else {
+            whoHas = new LinkedHashMap<>();
+            nbytes = new LinkedHashMap<>();
+            for (TaskState dep : ts.dependencies) {
+                whoHas.put(dep.key, addresses(dep.whoHas));
+                nbytes.put(dep.key, Math.max(0, dep.nbytes));
+            }
+        }
+        Map<String, Object> resources = ts.resourceRestrictions == null ? Map.of() : new LinkedHashMap<>(ts.resourceRestrictions);
+        out.toWorker(ws.address, new ToWorker.ComputeTask(ts.key, ts.runId,
+                new long[]{ts.negUserPriority, ts.generation, ts.order}, 0.5, "compute-task-" + ts.runId,
+                whoHas, nbytes, ts.spec, resources, ts.annotations));
+    }
+
+    private void becameMemory(TaskState ts) {
+        setStatus(ts, TaskState.Status.MEMORY);
+        ts.suspicious = 0;
+        unrunnable.remove(ts);
+        if (ts.whoWants != null) {
+            for (ClientState c : wanters(ts)) {
+                out.toClient(c.id, new ToClient.KeyInMemory(ts.key, ts.type));
+            }
+        }
+        for (int i = 0; i < ts.dependentCount; i++) {
+            TaskState d = ts.dependents[i];
+            if (d.status == TaskState.Status.WAITING && --d.waitingOn == 0) {
+                scheduleReady(d);
+            }
+        }
+        releaseCandidates.add(ts);
+    }
+
+    /**
+     * A task's only copy is gone: it goes back to released; dependents that were about to run on it
+     * are pulled back to waiting; clients are told ({@code lost-data}). The caller recomputes the
+     * tasks added to {@code again} that are still needed.
+     */
+    private void lost(TaskState ts, List<TaskState> again) {
+        setStatus(ts, TaskState.Status.RELEASED);
+        for (ClientState c : wanters(ts)) {
+            out.toClient(c.id, new ToClient.LostData(ts.key));
+        }
+        for (int i = 0; i < ts.dependentCount; i++) {
+            TaskState d = ts.dependents[i];
+            switch (d.status) {
+                case WAITING -> d.waitingOn++;
+                case PROCESSING -> {
+                    WorkerState on = d.processingOn;
+                    removeProcessing(d);
+                    freeOn(on, d.key, "lost-dependency");
+                    setStatus(d, TaskState.Status.RELEASED);
+                    again.add(d);
+                }
+                case QUEUED, NO_WORKER -> {
+                    unrunnable.remove(d);
+                    setStatus(d, TaskState.Status.RELEASED);
+                    again.add(d);
+                }
+                default -> {
+                }
+            }
+        }
+        again.add(ts);
+    }
+
+    /** {@code ts} (currently released) and every dependent that waits on it err with this error. */
+    private void markErred(TaskState root, Object exception, Object traceback) {
+        ArrayDeque<TaskState> work = new ArrayDeque<>();
+        work.add(root);
+        while (!work.isEmpty()) {
+            TaskState ts = work.poll();
+            if (ts.status == TaskState.Status.ERRED || ts.status == TaskState.Status.FORGOTTEN) {
+                continue;
+            }
+            if (ts.status == TaskState.Status.PROCESSING) {
+                WorkerState on = ts.processingOn;
+                removeProcessing(ts);
+                freeOn(on, ts.key, "erred-dependency");
+            }
+            unrunnable.remove(ts);
+            setStatus(ts, TaskState.Status.ERRED);
+            ts.exception = retain(exception);
+            ts.traceback = retain(traceback);
+            ts.exceptionBlame = root;
+            for (ClientState c : wanters(ts)) {
+                out.toClient(c.id, new ToClient.TaskErred(ts.key, exception, traceback));
+            }
+            for (int i = 0; i < ts.dependentCount; i++) {
+                TaskState d = ts.dependents[i];
+                if (d.needsInputs() || d.status == TaskState.Status.RELEASED && (d.wanted() || d.waiters > 0)) {
+                    work.add(d);
+                }
+            }
+            releaseCandidates.add(ts);
+        }
+    }
+
+    private void clearError(TaskState ts) {
+        release(ts.exception);
+        release(ts.traceback);
+        ts.exception = null;
+        ts.traceback = null;
+        ts.exceptionBlame = null;
+    }
+
+    private void removeProcessing(TaskState ts) {
+        WorkerState ws = ts.processingOn;
+        if (ws == null) {
+            return;
+        }
+        ws.processing.remove(ts);
+        if (ts.longRunning) {
+            ts.longRunning = false;
+            ws.longRunning--;
+        }
+        ts.processingOn = null;
+        updateFree(ws);
+    }
+
+    private void addReplica(TaskState ts, WorkerState ws, long nbytes) {
+        if (nbytes >= 0) {
+            ts.nbytes = nbytes;
+        }
+        if (ws.hasWhat.add(ts)) {
+            ws.nbytes += Math.max(0, ts.nbytes);
+            WorkerState[] w = Arrays.copyOf(ts.whoHas, ts.whoHas.length + 1);
+            w[w.length - 1] = ws;
+            ts.whoHas = w;
+        }
+    }
+
+    /** Sends the current state of {@code ts} to one client (after it asked for the key). */
+    private void reportOnKey(TaskState ts, ClientState cs) {
+        if (ts.status == TaskState.Status.MEMORY) {
+            out.toClient(cs.id, new ToClient.KeyInMemory(ts.key, ts.type));
+        } else if (ts.status == TaskState.Status.ERRED) {
+            out.toClient(cs.id, new ToClient.TaskErred(ts.key, ts.exception, ts.traceback));
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Releasing and forgetting
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * Ends an event: releases and forgets what nobody needs, refills free worker slots from the queue,
+     * and sends the free-keys gathered on the way, one message per worker.
+     */
+    private void settle(String stimulusId) {
+        pendingFreeStimulus = stimulusId;
+        drainReleases();
+        fillSlots();
+        drainReleases();
+        if (!pendingFree.isEmpty()) {
+            for (Map.Entry<WorkerState, List<Object>> e : pendingFree.entrySet()) {
+                out.toWorker(e.getKey().address, new ToWorker.FreeKeys(e.getValue(), stimulusId));
+            }
+            pendingFree.clear();
+        }
+    }
+
+    private void drainReleases() {
+        TaskState ts;
+        while ((ts = releaseCandidates.poll()) != null) {
+            if (ts.wanted() || ts.waiters > 0) {
+                continue;
+            }
+            switch (ts.status) {
+                case MEMORY -> {
+                    for (WorkerState ws : ts.whoHas) {
+                        ws.hasWhat.remove(ts);
+                        ws.nbytes -= Math.max(0, ts.nbytes);
+                        freeOn(ws, ts.key, pendingFreeStimulus);
+                    }
+                    ts.whoHas = TaskState.NOWHERE;
+                    setStatus(ts, TaskState.Status.RELEASED);
+                    maybeForget(ts);
+                }
+                case PROCESSING -> {
+                    WorkerState on = ts.processingOn;
+                    removeProcessing(ts);
+                    freeOn(on, ts.key, pendingFreeStimulus);
+                    setStatus(ts, TaskState.Status.RELEASED);
+                    maybeForget(ts);
+                }
+                case WAITING, QUEUED, NO_WORKER -> {
+                    unrunnable.remove(ts);
+                    setStatus(ts, TaskState.Status.RELEASED);
+                    maybeForget(ts);
+                }
+                case RELEASED, ERRED -> maybeForget(ts);
+                default -> {
+                }
+            }
+        }
+    }
+
+    private void maybeForget(TaskState ts) {
+        if (ts.wanted() || ts.liveDependents > 0
+                || (ts.status != TaskState.Status.RELEASED && ts.status != TaskState.Status.ERRED)) {
+            return;
+        }
+        if (ts.status == TaskState.Status.ERRED) {
+            setStatus(ts, TaskState.Status.RELEASED);
+        }
+        clearError(ts);
+        ts.status = TaskState.Status.FORGOTTEN;
+        transitions++;
+        tasks.remove(ts.key);
+        releaseSpec(ts.spec);
+        ts.spec = null;
+        for (TaskState dep : ts.dependencies) {
+            dep.liveDependents--;
+            if (dep.liveDependents == 0) {
+                releaseCandidates.add(dep);
+            }
+        }
+    }
+
+    private void dropLostTasks(Set<TaskState> lost, ClientState cs) {
+        // Everything downstream of a task with a missing dependency is lost as well.
+        ArrayDeque<TaskState> work = new ArrayDeque<>(lost);
+        while (!work.isEmpty()) {
+            TaskState ts = work.poll();
+            for (int i = 0; i < ts.dependentCount; i++) {
+                if (lost.add(ts.dependents[i])) {
+                    work.add(ts.dependents[i]);
+                }
+            }
+        }
+        for (TaskState ts : lost) {
+            tasks.remove(ts.key);
+            ts.status = TaskState.Status.FORGOTTEN;
+            releaseSpec(ts.spec);
+            ts.spec = null;
+            for (TaskState dep : ts.dependencies) {
+                if (!lost.contains(dep)) {
+                    dep.liveDependents--;
+                    releaseCandidates.add(dep);
+                }
+            }
+            out.toClient(cs.id, new ToClient.CancelledKey(ts.key));
+        }
+    }
+
+    private void freeOn(WorkerState ws, Object key, String stimulusId) {
+        if (ws == null || !workers.containsKey(ws.address)) {
+            return;
+        }
+        pendingFree.computeIfAbsent(ws, w -> new ArrayList<>()).add(key);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Placement
+    // ------------------------------------------------------------------------------------------
+
+    private int slots(WorkerState ws) {
+        if (Double.isInfinite(saturation)) {
+            return Integer.MAX_VALUE;
+        }
+        return Math.max(1, (int) Math.ceil(ws.nthreads * saturation));
+    }
+
+    private void updateFree(WorkerState ws) {
+        if (ws.running && ws.occupied() < slots(ws) && workers.get(ws.address) == ws) {
+            withFreeSlots.add(ws);
+        } else {
+            withFreeSlots.remove(ws);
+        }
+    }
+
+    private void fillSlots() {
+        while (!withFreeSlots.isEmpty()) {
+            TaskState ts = queue.poll();
+            if (ts == null) {
+                return;
+            }
+            ts.inQueue = false;
+            if (ts.status != TaskState.Status.QUEUED) {
+                continue;
+            }
+            WorkerState ws = pickFree(ts);
+            sendToWorker(ts, ws);
+        }
+    }
+
+    /**
+     * The worker with a free slot that needs the fewest input bytes moved, then the least loaded.
+     * Null if no worker has a free slot.
+     */
+    private WorkerState pickFree(TaskState ts) {
+        if (withFreeSlots.isEmpty()) {
+            return null;
+        }
+        WorkerState best = null;
+        long bestMissing = Long.MAX_VALUE;
+        double bestLoad = Double.MAX_VALUE;
+        for (WorkerState ws : withFreeSlots) {
+            long missing = 0;
+            for (TaskState dep : ts.dependencies) {
+                if (!contains(dep.whoHas, ws)) {
+                    missing += Math.max(1, dep.nbytes);
+                }
+            }
+            double load = (double) ws.occupied() / ws.nthreads;
+            if (missing < bestMissing || missing == bestMissing && load < bestLoad) {
+                best = ws;
+                bestMissing = missing;
+                bestLoad = load;
+            }
+        }
+        return best;
+    }
+
+    /** Restricted tasks go to any eligible running worker, ignoring the saturation cap (as in Dask). */
+    private WorkerState pickRestricted(TaskState ts) {
+        WorkerState best = null;
+        double bestLoad = Double.MAX_VALUE;
+        boolean anyNamed = false;
+        for (WorkerState ws : workers.values()) {
+            if (!ws.running) {
+                continue;
+            }
+            boolean named = ts.workerRestrictions == null || matches(ts.workerRestrictions, ws);
+            anyNamed |= named && ts.workerRestrictions != null;
+            if (!named || !hasResources(ws, ts.resourceRestrictions)) {
+                continue;
+            }
+            double load = (double) ws.occupied() / ws.nthreads;
+            if (load < bestLoad) {
+                best = ws;
+                bestLoad = load;
+            }
+        }
+        if (best == null && ts.looseRestrictions && !anyNamed) {
+            for (WorkerState ws : workers.values()) {
+                if (ws.running && hasResources(ws, ts.resourceRestrictions)) {
+                    double load = (double) ws.occupied() / ws.nthreads;
+                    if (load < bestLoad) {
+                        best = ws;
+                        bestLoad = load;
+                    }
+                }
+            }
+        }
+        return best;
+    }
+
+    private static boolean matches(List<String> allowed, WorkerState ws) {
+        String host = ws.address.replaceFirst("^[a-z]+://", "").replaceFirst(":\\d+$", "");
+        return allowed.contains(ws.address) || allowed.contains(ws.name) || allowed.contains(host);
+    }
+
+    private static boolean hasResources(WorkerState ws, Map<String, Double> need) {
+        if (need == null) {
+            return true;
+        }
+        for (Map.Entry<String, Double> e : need.entrySet()) {
+            if (ws.resources.getOrDefault(e.getKey(), 0.0) < e.getValue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void retryUnrunnable() {
+        if (unrunnable.isEmpty()) {
+            return;
+        }
+        for (TaskState ts : new ArrayList<>(unrunnable)) {
+            WorkerState ws = pickRestricted(ts);
+            if (ws != null && ts.status == TaskState.Status.NO_WORKER) {
+                unrunnable.remove(ts);
+                sendToWorker(ts, ws);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Ordering: dependencies before dependents, depth first, so tree reductions finish one branch
+    // before starting the next and few intermediate results are alive at once (in the spirit of
+    // dask.order, which is far more elaborate).
+    // ------------------------------------------------------------------------------------------
+
+    private static void order(List<TaskState> created, Map<Object, Long> given) {
+        if (given != null) {
+            long next = 0;
+            for (TaskState ts : created) {
+                Long o = given.get(ts.key);
+                ts.order = o != null ? o : next;
+                next = Math.max(next, ts.order + 1);
+            }
+            return;
+        }
+        long next = 0;
+        ArrayDeque<TaskState> stack = new ArrayDeque<>();
+        ArrayDeque<int[]> cursor = new ArrayDeque<>();
+        for (TaskState sink : created) {
+            if (sink.order != -1 || hasUnorderedDependent(sink)) {
+                continue;
+            }
+            stack.push(sink);
+            cursor.push(new int[]{0});
+            sink.order = -2; // on the stack
+            while (!stack.isEmpty()) {
+                TaskState ts = stack.peek();
+                int[] c = cursor.peek();
+                if (c[0] < ts.dependencies.length) {
+                    TaskState dep = ts.dependencies[c[0]++];
+                    if (dep.order == -1) {
+                        dep.order = -2;
+                        stack.push(dep);
+                        cursor.push(new int[]{0});
+                    }
+                } else {
+                    stack.pop();
+                    cursor.pop();
+                    ts.order = next++;
+                }
+            }
+        }
+        for (TaskState ts : created) { // cycles or leftovers: keep them valid
+            if (ts.order < 0) {
+                ts.order = next++;
+            }
+        }
+    }
+
+    private static boolean hasUnorderedDependent(TaskState ts) {
+        for (int i = 0; i < ts.dependentCount; i++) {
+            if (ts.dependents[i].order == -1) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Helpers
+    // ------------------------------------------------------------------------------------------
+
+    private ClientState client(String id) {
+        return clients.computeIfAbsent(id, ClientState::new);
+    }
+
+    private static void applyOptions(TaskState ts, GraphUpdate.TaskOptions o) {
+        if (o == null || o == GraphUpdate.TaskOptions.NONE) {
+            return;
+        }
+        ts.negUserPriority = -o.userPriority();
+        ts.retries = o.retries();
+        ts.workerRestrictions = o.workers() == null || o.workers().isEmpty() ? null : List.copyOf(o.workers());
+        ts.looseRestrictions = o.allowOtherWorkers();
+        ts.resourceRestrictions = o.resources() == null || o.resources().isEmpty() ? null : Map.copyOf(o.resources());
+        ts.annotations = o.annotations() == null ? Map.of() : o.annotations();
+    }
+
+    private void addWanter(TaskState ts, ClientState cs) {
+        if (!cs.wants.add(ts)) {
+            return;
+        }
+        if (ts.whoWants == null) {
+            ts.whoWants = cs;
+        } else if (ts.whoWants instanceof ClientState other) {
+            Set<ClientState> s = new HashSet<>(4);
+            s.add(other);
+            s.add(cs);
+            ts.whoWants = s;
+        } else {
+            @SuppressWarnings("unchecked") Set<ClientState> s = (Set<ClientState>) ts.whoWants;
+            s.add(cs);
+        }
+    }
+
+    private void removeWanter(TaskState ts, ClientState cs) {
+        if (ts.whoWants == cs) {
+            ts.whoWants = null;
+        } else if (ts.whoWants instanceof Set<?> s) {
+            s.remove(cs);
+            if (s.size() == 1) {
+                ts.whoWants = s.iterator().next();
+            }
+        }
+        if (ts.whoWants == null) {
+            releaseCandidates.add(ts);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<ClientState> wanters(TaskState ts) {
+        if (ts.whoWants == null) {
+            return List.of();
+        }
+        if (ts.whoWants instanceof ClientState c) {
+            return List.of(c);
+        }
+        return new ArrayList<>((Set<ClientState>) ts.whoWants);
+    }
+
+    private Collection<WorkerState> selectWorkers(Collection<?> addresses) {
+        if (addresses == null) {
+            return workers.values();
+        }
+        List<WorkerState> r = new ArrayList<>();
+        for (Object a : addresses) {
+            WorkerState ws = workers.get(String.valueOf(a));
+            if (ws != null) {
+                r.add(ws);
+            }
+        }
+        return r;
+    }
+
+    private static List<String> addresses(WorkerState[] ws) {
+        if (ws.length == 1) {
+            return List.of(ws[0].address);
+        }
+        List<String> r = new ArrayList<>(ws.length);
+        for (WorkerState w : ws) {
+            r.add(w.address);
+        }
+        return r;
+    }
+
+    private static WorkerState[] without(WorkerState[] arr, WorkerState ws) {
+        int i = Arrays.asList(arr).indexOf(ws);
+        if (i < 0) {
+            return arr;
+        }
+        if (arr.length == 1) {
+            return TaskState.NOWHERE;
+        }
+        WorkerState[] r = new WorkerState[arr.length - 1];
+        System.arraycopy(arr, 0, r, 0, i);
+        System.arraycopy(arr, i + 1, r, i, arr.length - i - 1);
+        return r;
+    }
+
+    private static <T> boolean contains(T[] arr, T x) {
+        for (T t : arr) {
+            if (t == x) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static <T> boolean contains(T[] arr, int n, T x) {
+        for (int i = 0; i < n; i++) {
+            if (arr[i] == x) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private RunSpec internSpec(RunSpec s) {
+        if (s == null) {
+            return null;
+        }
+        Object f = s.function() instanceof byte[] b ? intern(b) : s.function();
+        retain(s.runSpec());
+        retain(s.args());
+        retain(s.kwargs());
+        retain(s.function());
+        return f == s.function() ? s : new RunSpec(f, s.args(), s.kwargs(), s.runSpec());
+    }
+
+    private byte[] intern(byte[] b) {
+        if (b.length > 1 << 20) {
+            return b;
+        }
+        return interned.computeIfAbsent(new BytesKey(b), k -> k.bytes);
+    }
+
+    private static Object retain(Object o) {
+        if (o instanceof SubObject s) {
+            s.retain();
+        }
+        return o;
+    }
+
+    private static void release(Object o) {
+        if (o instanceof SubObject s && s.refCnt() > 0) {
+            s.release();
+        }
+    }
+
+    private static void releaseSpec(RunSpec s) {
+        if (s != null) {
+            release(s.function());
+            release(s.args());
+            release(s.kwargs());
+            release(s.runSpec());
+        }
+    }
+
+    /** byte[] with content equality, for interning. */
+    private record BytesKey(byte[] bytes) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof BytesKey k && Arrays.equals(bytes, k.bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(bytes);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Validation (tests): every counter recomputed from scratch must match the incremental one.
+    // ------------------------------------------------------------------------------------------
+
+    /** Throws IllegalStateException describing the first inconsistency found. */
+    public void validate() {
+        for (TaskState ts : tasks.values()) {
+            int waiters = 0;
+            int live = 0;
+            for (int i = 0; i < ts.dependentCount; i++) {
+                TaskState d = ts.dependents[i];
+                if (d.status != TaskState.Status.FORGOTTEN) {
+                    live++;
+                }
+                if (d.needsInputs()) {
+                    waiters++;
+                }
+            }
+            check(waiters == ts.waiters, ts, "waiters " + ts.waiters + " != " + waiters);
+            check(live == ts.liveDependents, ts, "liveDependents " + ts.liveDependents + " != " + live);
+            if (ts.status == TaskState.Status.WAITING) {
+                int missing = 0;
+                for (TaskState dep : ts.dependencies) {
+                    if (dep.status != TaskState.Status.MEMORY) {
+                        missing++;
+                    }
+                }
+                check(missing == ts.waitingOn, ts, "waitingOn " + ts.waitingOn + " != " + missing);
+                check(missing > 0, ts, "waiting with all inputs in memory");
+            }
+            if (ts.status == TaskState.Status.PROCESSING) {
+                check(ts.processingOn != null && ts.processingOn.processing.contains(ts), ts, "not on its worker");
+                for (TaskState dep : ts.dependencies) {
+                    check(dep.status == TaskState.Status.MEMORY, ts, "processing without input " + dep);
+                }
+            } else {
+                check(ts.processingOn == null, ts, "processingOn set while " + ts.status);
+            }
+            if (ts.status == TaskState.Status.MEMORY) {
+                check(ts.whoHas.length > 0, ts, "in memory nowhere");
+            } else {
+                check(ts.whoHas.length == 0, ts, "has replicas while " + ts.status);
+            }
+            if (ts.status == TaskState.Status.QUEUED) {
+                check(ts.inQueue, ts, "queued but not in the queue");
+            }
+            check(ts.status != TaskState.Status.FORGOTTEN, ts, "forgotten but still known");
+            if (!ts.wanted() && ts.waiters == 0) {
+                check(ts.status != TaskState.Status.MEMORY && !ts.needsInputs(), ts, "kept though nobody needs it");
+            }
+        }
+        for (WorkerState ws : workers.values()) {
+            for (TaskState ts : ws.processing) {
+                check(ts.processingOn == ws && tasks.get(ts.key) == ts, ts, "stale processing on " + ws.address);
+            }
+            for (TaskState ts : ws.hasWhat) {
+                check(contains(ts.whoHas, ws), ts, "has_what/who_has mismatch on " + ws.address);
+            }
+            check(ws.occupied() >= 0, null, "negative occupancy on " + ws.address);
+            if (!queue.isEmpty() && ws.running) {
+                boolean queuedLeft = queue.stream().anyMatch(t -> t.status == TaskState.Status.QUEUED);
+                check(!queuedLeft || ws.occupied() >= slots(ws), null, "free slot on " + ws.address + " with queued tasks");
+            }
+        }
+    }
+
+    private static void check(boolean ok, TaskState ts, String what) {
+        if (!ok) {
+            throw new IllegalStateException((ts == null ? "" : ts + ": ") + what);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package org.cloudviper.scheduler.state;
+
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+/** One registered worker, as the scheduler state sees it. */
+final class WorkerState {
+    final String address;
+    final String name;
+    final int nthreads;
+    final long memoryLimit;
+    final Map<String, Double> resources;
+    /** Dask generation of the peer (2022 or 2024), for version-specific message fields. */
+    final int daskGeneration;
+
+    final Set<TaskState> processing = new HashSet<>();
+    int longRunning;
+    final Set<TaskState> hasWhat = new HashSet<>();
+    long nbytes;
+    boolean running = true;
+    double lastSeen;
+
+    WorkerState(String address, String name, int nthreads, long memoryLimit, Map<String, Double> resources,
+                int daskGeneration, double now) {
+        this.address = address;
+        this.name = name;
+        this.nthreads = nthreads;
+        this.memoryLimit = memoryLimit;
+        this.resources = resources;
+        this.daskGeneration = daskGeneration;
+        this.lastSeen = now;
+    }
+
+    /** Tasks counted against the saturation cap: long-running (seceded) tasks free their slot. */
+    int occupied() {
+        return processing.size() - longRunning;
+    }
+
+    @Override
+    public String toString() {
+        return "<Worker " + address + " processing=" + processing.size() + " memory=" + hasWhat.size() + ">";
+    }
+}

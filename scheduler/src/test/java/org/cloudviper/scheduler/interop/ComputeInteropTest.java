@@ -1,0 +1,69 @@
+package org.cloudviper.scheduler.interop;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.stream.LongStream;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Stock Dask collections computed through the scheduler under test give the results they give locally. */
+@DaskInterop
+class ComputeInteropTest {
+
+    /** Test 1: {@code submit(inc, 1)} and a 1,000-task {@code map} + {@code gather}. */
+    @Test
+    void submitAndMap(PythonPeers peers) throws Exception {
+        InteropScheduler scheduler = peers.startScheduler();
+        peers.startWorkers(scheduler, 1, 1, false);
+
+        ScriptResult r = peers.runClient("submit_map.py", scheduler.address());
+
+        assertAll(
+                () -> assertEquals(2L, r.partLong("submit")),
+                () -> assertEquals(LongStream.rangeClosed(1, 1000).boxed().toList(), r.partList("map")));
+    }
+
+    /** Test 2: a layered {@code dask.delayed} graph of 1,000 tasks with shared dependencies. */
+    @Test
+    void delayedGraphMatchesLocalCompute(PythonPeers peers) throws Exception {
+        InteropScheduler scheduler = peers.startScheduler();
+        peers.startWorkers(scheduler, 1, 1, false);
+
+        ScriptResult r = peers.runClient("delayed_graph.py", scheduler.address());
+
+        assertEquals(1000L, r.getLong("tasks"), "tasks in the graph");
+        List<Object> expected = (List<Object>) r.get("expected");
+        assertEquals(50, expected.size());
+        assertEquals(expected, r.partList("distributed"));
+    }
+
+    /**
+     * Test 3: a seeded {@code dask.array} expression against numpy, and a {@code dask.bag} fold. The
+     * worker runs under a nanny here, as {@code dask worker} does by default.
+     */
+    @Test
+    void arrayAndBag(PythonPeers peers) throws Exception {
+        InteropScheduler scheduler = peers.startScheduler();
+        peers.startWorkers(scheduler, 1, 1, true);
+
+        ScriptResult r = peers.runClient("array_bag.py", scheduler.address());
+
+        assertAll(
+                () -> {
+                    Map<String, Object> a = r.partMap("array");
+                    double got = ((Number) a.get("dask")).doubleValue();
+                    double want = ((Number) a.get("numpy")).doubleValue();
+                    assertEquals(List.of(2000L, 2000L), a.get("shape"));
+                    assertEquals(64L, a.get("chunks"));
+                    assertTrue(Math.abs(got - want) <= 1e-9 * Math.abs(want),
+                            "dask " + got + " vs numpy " + want);
+                    // The mean of x + x.T over uniform [0, 1) samples: a sanity check on the data itself.
+                    assertEquals(1.0, got, 0.01);
+                },
+                () -> assertEquals(499_500L, r.partLong("bag")));
+    }
+}

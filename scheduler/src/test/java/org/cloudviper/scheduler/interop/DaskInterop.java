@@ -1,0 +1,25 @@
+package org.cloudviper.scheduler.interop;
+
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Marks a test class that drives real Python Dask 2022.12.1 peers against the scheduler selected by
+ * {@code -Dinterop.scheduler} (see {@link InteropScheduler}). Each test method may take a
+ * {@link PythonPeers} parameter. A test that hangs fails after 120 s: it runs in its own thread, so
+ * even a test stuck in blocking I/O is abandoned, and its peers are then stopped, which unblocks it.
+ */
+@Target(ElementType.TYPE)
+@Retention(RetentionPolicy.RUNTIME)
+@Tag("interop")
+@ExtendWith(InteropExtension.class)
+@Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@interface DaskInterop {
+}

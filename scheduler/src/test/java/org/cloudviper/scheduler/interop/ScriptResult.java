@@ -1,0 +1,59 @@
+package org.cloudviper.scheduler.interop;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The final JSON line of a client script. Parts recorded with {@code interop_common.part} are
+ * {@code {"ok": true, "value": ..., "seconds": ...}} or {@code {"ok": false, "error": "<traceback>"}};
+ * {@link #part} returns the value or fails with the Python traceback.
+ *
+ * @param client the peer's name, for messages
+ * @param json   the parsed line
+ */
+record ScriptResult(String client, Map<String, Object> json) {
+
+    Object get(String key) {
+        if (!json.containsKey(key)) {
+            fail(client + " reported no '" + key + "': " + json);
+        }
+        return json.get(key);
+    }
+
+    long getLong(String key) {
+        return ((Number) get(key)).longValue();
+    }
+
+    /** The value of a part that must have succeeded. */
+    Object part(String name) {
+        Object entry = get(name);
+        if (!(entry instanceof Map<?, ?> p) || !p.containsKey("ok")) {
+            return fail(client + ": '" + name + "' is not a part: " + entry);
+        }
+        if (!Boolean.TRUE.equals(p.get("ok"))) {
+            return fail(client + ": part '" + name + "' failed in Python:\n" + p.get("error"));
+        }
+        return p.get("value");
+    }
+
+    @SuppressWarnings("unchecked")
+    Map<String, Object> partMap(String name) {
+        return (Map<String, Object>) part(name);
+    }
+
+    @SuppressWarnings("unchecked")
+    List<Object> partList(String name) {
+        return (List<Object>) part(name);
+    }
+
+    long partLong(String name) {
+        return ((Number) part(name)).longValue();
+    }
+
+    /** Wall time the part took in Python, or -1. */
+    double seconds(String name) {
+        return json.get(name) instanceof Map<?, ?> p && p.get("seconds") instanceof Number n ? n.doubleValue() : -1;
+    }
+}
