@@ -376,6 +376,13 @@ public final class SchedulerServer {
                 reply.accept(null);
             }
             case "publish_wait_flush" -> reply.accept(null);
+            case "register_nanny" -> {
+                // Nannies ask for plugins to install; cloudviper has none.
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("status", "OK");
+                r.put("nanny-plugins", Map.of());
+                reply.accept(r);
+            }
             case "unregister" -> {
                 String a = Wire.str(m, "address");
                 Channel ws = workerStreams.remove(a);

@@ -522,6 +522,9 @@ public final class SchedulerState {
         setStatus(ts, TaskState.Status.RELEASED);
         if (ts.retries > 0) {
             ts.retries--;
+            // The worker keeps the key in its error state until told to forget it (Dask frees it
+            // on processing -> waiting); sendToWorker sends this free-keys before any new compute-task.
+            freeOn(ws, key, stimulusId);
             recompute(ts);
         } else {
             markErred(ts, exception, traceback);
@@ -832,6 +835,11 @@ public final class SchedulerState {
     }
 
     private void sendToWorker(TaskState ts, WorkerState ws) {
+        List<Object> toFree = pendingFree.remove(ws);
+        if (toFree != null) {
+            // A key freed and assigned again within one event: the worker must forget it first.
+            out.toWorker(ws.address, new ToWorker.FreeKeys(toFree, pendingFreeStimulus == null ? "reassign-" + ts.key : pendingFreeStimulus));
+        }
         setStatus(ts, TaskState.Status.PROCESSING);
         ts.processingOn = ws;
         ws.processing.add(ts);
