@@ -74,6 +74,9 @@ public final class SchedulerServer {
     private final Map<String, Map<String, Object>> workerInfo = new LinkedHashMap<>();
     private final Map<Channel, List<Object>> pendingBatches = new IdentityHashMap<>();
     private boolean flushScheduled;
+    /** When the current loop turn read its first message (0 when idle), for {@link #latency}. */
+    private long turnStart;
+    private final LatencyRecorder latency = new LatencyRecorder(1 << 17);
     private volatile int workerCount;
 
     /** What a connection is: RPC until it registers, then a client's or a worker's stream. */
@@ -206,6 +209,9 @@ public final class SchedulerServer {
     private final class PeerHandler extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (turnStart == 0) {
+                turnStart = System.nanoTime();
+            }
             Frames frames = (Frames) msg;
             Object tree;
             try {
@@ -217,6 +223,13 @@ public final class SchedulerServer {
                 onMessage(ctx.channel(), tree);
             } finally {
                 Trees.release(tree);
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (!flushScheduled) {
+                turnStart = 0; // nothing to send: this read caused no stream output to time
             }
         }
 
@@ -397,6 +410,13 @@ public final class SchedulerServer {
                 }
             }
             case "versions" -> reply.accept(versions());
+            case "cloudviper_latency" -> {
+                Map<String, Object> r = latency.summary();
+                if (Wire.bool(m, "reset")) {
+                    latency.reset();
+                }
+                reply.accept(r);
+            }
             case "close" -> {
                 if (wantsReply) {
                     ch.writeAndFlush(MessageCodec.encode("OK"));
@@ -911,6 +931,8 @@ public final class SchedulerServer {
 
     private void flushAll() {
         flushScheduled = false;
+        long start = turnStart;
+        turnStart = 0;
         if (pendingBatches.isEmpty()) {
             return;
         }
@@ -921,6 +943,9 @@ public final class SchedulerServer {
             if (ch.isActive()) {
                 ch.writeAndFlush(MessageCodec.encode(e.getValue()));
             }
+        }
+        if (start != 0) {
+            latency.record(System.nanoTime() - start);
         }
     }
 
