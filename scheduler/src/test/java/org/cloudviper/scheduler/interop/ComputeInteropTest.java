@@ -36,7 +36,7 @@ class ComputeInteropTest {
         ScriptResult r = peers.runClient("delayed_graph.py", scheduler.address());
 
         assertEquals(1000L, r.getLong("tasks"), "tasks in the graph");
-        List<Object> expected = (List<Object>) r.get("expected");
+        List<Object> expected = r.getList("expected");
         assertEquals(50, expected.size());
         assertEquals(expected, r.partList("distributed"));
     }

@@ -362,15 +362,35 @@ public final class PythonPeers implements AutoCloseable {
             return "(empty)";
         }
         List<String> lines = text.lines().toList();
+        int tailStart = Math.max(0, lines.size() - TAIL_LINES);
         StringBuilder sb = new StringBuilder();
-        if (lines.size() > TAIL_LINES) {
-            sb.append("... (").append(lines.size() - TAIL_LINES).append(" lines before)\n");
+        // Python prints the root cause first in a chained traceback; keep it when the tail misses it.
+        int firstTraceback = -1;
+        for (int i = 0; i < tailStart; i++) {
+            if (lines.get(i).startsWith("Traceback (most recent call last)")) {
+                firstTraceback = i;
+                break;
+            }
         }
-        for (String line : lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size())) {
+        int from = 0;
+        if (firstTraceback >= 0) {
+            int end = Math.min(tailStart, firstTraceback + TAIL_LINES / 2);
+            sb.append("... (").append(firstTraceback).append(" lines before the first traceback)\n");
+            appendLines(sb, lines.subList(firstTraceback, end));
+            from = end;
+        }
+        if (tailStart > from) {
+            sb.append("... (").append(tailStart - from).append(" lines before)\n");
+        }
+        appendLines(sb, lines.subList(Math.max(from, tailStart), lines.size()));
+        return sb.toString();
+    }
+
+    private static void appendLines(StringBuilder sb, List<String> lines) {
+        for (String line : lines) {
             sb.append(line.length() > TAIL_LINE_CHARS ? line.substring(0, TAIL_LINE_CHARS) + " ...(cut)" : line)
                     .append('\n');
         }
-        return sb.toString();
     }
 
     static String read(Path file) {

@@ -26,6 +26,11 @@ record ScriptResult(String client, Map<String, Object> json) {
         return ((Number) get(key)).longValue();
     }
 
+    @SuppressWarnings("unchecked")
+    List<Object> getList(String key) {
+        return (List<Object>) get(key);
+    }
+
     /** The value of a part that must have succeeded. */
     Object part(String name) {
         Object entry = get(name);
