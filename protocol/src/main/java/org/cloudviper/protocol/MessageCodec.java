@@ -230,7 +230,7 @@ public final class MessageCodec {
                 case BINARY: {
                     int n = u.unpackBinaryHeader();
                     checkLength(n);
-                    return u.readPayload(n);
+                    return intern(u.readPayload(n));
                 }
                 case ARRAY: {
                     int n = u.unpackArrayHeader();
@@ -293,6 +293,29 @@ public final class MessageCodec {
                 throw new ProtocolException("msgpack str of " + b.length + " bytes is not valid UTF-8", e);
             }
         }
+
+        /**
+         * Equal medium-sized binaries within one message share one array: a 2022.12 client sends the
+         * same cloudpickled function (~0.5 KB) once per task of a map, so a million-task graph would
+         * otherwise hold a million copies until the scheduler interned them.
+         */
+        private byte[] intern(byte[] b) {
+            if (b.length < 64 || b.length > 65536) {
+                return b;
+            }
+            if (lastBin != null && lastBin.length == b.length && java.util.Arrays.equals(lastBin, b)) {
+                return lastBin;
+            }
+            if (bins == null) {
+                bins = new java.util.HashMap<>();
+            }
+            byte[] seen = bins.putIfAbsent(java.nio.ByteBuffer.wrap(b), b);
+            lastBin = seen != null ? seen : b;
+            return lastBin;
+        }
+
+        private java.util.HashMap<java.nio.ByteBuffer, byte[]> bins;
+        private byte[] lastBin;
 
         private void checkLength(int n) throws IOException {
             // A length can never exceed the bytes left in the frame; refuse before allocating.
