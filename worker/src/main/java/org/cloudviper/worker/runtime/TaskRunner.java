@@ -1,0 +1,266 @@
+package org.cloudviper.worker.runtime;
+
+import org.cloudviper.protocol.SubObject;
+import org.cloudviper.worker.state.Event;
+import org.cloudviper.worker.tasks.JavaTask;
+import org.cloudviper.worker.tasks.TaskRegistry;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs one task on a compute thread: reads the function reference and arguments from the client's
+ * pickles, puts dependency values where their keys stand in the arguments (distributed's
+ * pack_data), calls the registered {@link JavaTask} and serializes its result. Every way this can
+ * fail ends as an {@link Event.ExecuteFailure} whose text the client will see; nothing escapes.
+ */
+final class TaskRunner {
+    private static final String APPLY = "dask.utils.apply";
+
+    private final TaskRegistry registry;
+
+    TaskRunner(TaskRegistry registry) {
+        this.registry = registry;
+    }
+
+    /** A reason to refuse a task, shown to the client as is. */
+    private static final class Refused extends Exception {
+        Refused(String message) {
+            super(message);
+        }
+    }
+
+    /** What to call, with which arguments (keys of dependencies still in place). */
+    private record Call(PickleReader.Global function, List<Object> args, Map<String, Object> kwargs,
+                        Object literal, boolean isLiteral) {
+    }
+
+    /**
+     * Runs {@code spec}. {@code dependencies} are the values of the task's dependencies; the caller
+     * holds a reference to each and releases it after this returns.
+     */
+    Event run(Object key, RunSpec spec, Map<Object, StoredValue> dependencies, String stimulusId) {
+        double start = now();
+        long thread = Thread.currentThread().getId();
+        String name = "task " + key;
+        try {
+            Call call = parse(spec);
+            Map<Object, Object> deps = new LinkedHashMap<>();
+            for (Map.Entry<Object, StoredValue> d : dependencies.entrySet()) {
+                deps.put(d.getKey(), javaValue(d.getKey(), d.getValue()));
+            }
+            Object result;
+            if (call.isLiteral()) {
+                result = substitute(call.literal(), deps);
+            } else {
+                name = call.function().qualifiedName();
+                JavaTask task = registry.lookup(name);
+                if (task == null) {
+                    throw new Refused("cloudviper Java worker cannot run " + name + ": not a registered Java task");
+                }
+                @SuppressWarnings("unchecked")
+                List<Object> args = (List<Object>) substitute(call.args(), deps);
+                @SuppressWarnings("unchecked")
+                Map<String, Object> kwargs = (Map<String, Object>) substitute(call.kwargs(), deps);
+                try {
+                    result = task.call(args, kwargs);
+                } catch (Exception | StackOverflowError | OutOfMemoryError | LinkageError | AssertionError t) {
+                    return failure(key, name + " failed on a cloudviper Java worker: " + t, stackTrace(t),
+                            start, thread, stimulusId);
+                }
+            }
+            SubObject wire;
+            try {
+                wire = Serde.encode(result);
+            } catch (Serde.DataException e) {
+                throw new Refused(name + " returned a value that cannot be sent to Python: " + e.getMessage());
+            }
+            Serde.TypeInfo info = Serde.describe(result);
+            StoredValue value = StoredValue.computed(result, wire, info);
+            return new Event.ExecuteSuccess(key, value, info.nbytes(), info.type(), info.typename(), start,
+                    stop(start), thread, stimulusId);
+        } catch (Refused e) {
+            return failure(key, e.getMessage(), "", start, thread, stimulusId);
+        } catch (RuntimeException e) {
+            return failure(key, "cloudviper Java worker could not run " + name + ": " + e, stackTrace(e), start,
+                    thread, stimulusId);
+        }
+    }
+
+    private static Event.ExecuteFailure failure(Object key, String text, String traceback, double start, long thread,
+                                                String stimulusId) {
+        return new Event.ExecuteFailure(key, new TaskError(text), null, "RuntimeError(" + pyRepr(text) + ")",
+                traceback, start, stop(start), thread, stimulusId);
+    }
+
+    /**
+     * The end of a run, strictly after its start: a 2022 scheduler's work stealing asserts that a task
+     * with dependencies has a non-zero expected duration (stealing.py steal_time_ratio), and the
+     * duration it expects is the average of the ones reported.
+     */
+    private static double stop(double start) {
+        double t = now();
+        return t > start ? t : Math.nextUp(start + 1e-6);
+    }
+
+    private static Object javaValue(Object key, StoredValue v) throws Refused {
+        if (v.hasJava) {
+            return v.java;
+        }
+        try {
+            return Serde.decode(v.wire);
+        } catch (Serde.DataException e) {
+            throw new Refused("cloudviper Java worker cannot use the value of " + key + ": " + e.getMessage());
+        }
+    }
+
+    private static Call parse(RunSpec spec) throws Refused {
+        if (spec == null) {
+            throw new Refused("cloudviper Java worker got no task specification");
+        }
+        if (spec.refusal() != null) {
+            throw new Refused(spec.refusal());
+        }
+        try {
+            if (spec.task() != null) {
+                return parseLegacyTask(PickleReader.read(spec.task(), true));
+            }
+            if (spec.function() == null) {
+                throw new Refused("cloudviper Java worker got a task without a function");
+            }
+            PickleReader.Global f = readFunction(spec.function());
+            List<Object> args = spec.args() == null ? List.of() : asArgs(PickleReader.read(spec.args(), false));
+            Map<String, Object> kwargs = spec.kwargs() == null ? Map.of()
+                    : asKwargs(PickleReader.read(spec.kwargs(), false));
+            return new Call(f, args, kwargs, null, false);
+        } catch (PickleReader.PickleException e) {
+            throw new Refused("cloudviper Java worker cannot read the task's arguments: " + e.getMessage());
+        }
+    }
+
+    private static PickleReader.Global readFunction(byte[] pickle) throws Refused {
+        try {
+            return PickleReader.readGlobal(pickle);
+        } catch (PickleReader.PickleException e) {
+            if (e.getMessage().contains("cloudpickle")) {
+                throw new Refused("cloudviper Java worker cannot run a Python function pickled by value (defined in"
+                        + " __main__, a lambda or a closure): not a registered Java task");
+            }
+            throw new Refused("cloudviper Java worker cannot run this function: " + e.getMessage());
+        }
+    }
+
+    /** A 2022 legacy task: {@code (func, *args)} or {@code (apply, func, args[, kwargs])}, or plain data. */
+    private static Call parseLegacyTask(Object task) throws Refused {
+        if (!(task instanceof List<?> t) || t.isEmpty() || !(t.get(0) instanceof PickleReader.Global f)) {
+            checkNoGlobals(task);
+            return new Call(null, null, null, task, true);
+        }
+        List<Object> rest = new ArrayList<>(t.subList(1, t.size()));
+        if (f.qualifiedName().equals(APPLY)) {
+            if (rest.isEmpty() || !(rest.get(0) instanceof PickleReader.Global g)) {
+                throw new Refused("cloudviper Java worker cannot run apply() of a function pickled by value");
+            }
+            List<Object> args = rest.size() > 1 ? asArgs(rest.get(1)) : List.of();
+            Map<String, Object> kwargs = rest.size() > 2 ? asKwargs(rest.get(2)) : Map.of();
+            checkNoGlobals(args);
+            checkNoGlobals(kwargs);
+            return new Call(g, args, kwargs, null, false);
+        }
+        checkNoGlobals(rest);
+        return new Call(f, rest, Map.of(), null, false);
+    }
+
+    private static void checkNoGlobals(Object v) throws Refused {
+        if (v instanceof PickleReader.Global g) {
+            throw new Refused("cloudviper Java worker cannot run nested tasks or function arguments ("
+                    + g.qualifiedName() + ")");
+        } else if (v instanceof List<?> l) {
+            for (Object o : l) {
+                checkNoGlobals(o);
+            }
+        } else if (v instanceof Map<?, ?> m) {
+            for (Object o : m.values()) {
+                checkNoGlobals(o);
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Object> asArgs(Object v) throws Refused {
+        if (v instanceof List<?> l) {
+            return (List<Object>) l;
+        }
+        throw new Refused("task arguments are not a tuple: " + PickleReader.describe(v));
+    }
+
+    private static Map<String, Object> asKwargs(Object v) throws Refused {
+        if (!(v instanceof Map<?, ?> m)) {
+            throw new Refused("task keyword arguments are not a dict: " + PickleReader.describe(v));
+        }
+        Map<String, Object> r = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            if (!(e.getKey() instanceof String k)) {
+                throw new Refused("keyword argument name is not a str: " + PickleReader.describe(e.getKey()));
+            }
+            r.put(k, e.getValue());
+        }
+        return r;
+    }
+
+    /** distributed.utils_comm.pack_data: a str that is a dependency's key becomes its value. */
+    static Object substitute(Object v, Map<Object, Object> deps) {
+        if (v instanceof String s && deps.containsKey(s)) {
+            return deps.get(s);
+        }
+        if (v instanceof List<?> l) {
+            List<Object> r = new ArrayList<>(l.size());
+            for (Object o : l) {
+                r.add(substitute(o, deps));
+            }
+            return r;
+        }
+        if (v instanceof Map<?, ?> m) {
+            Map<Object, Object> r = new LinkedHashMap<>();
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                r.put(e.getKey(), substitute(e.getValue(), deps));
+            }
+            return r;
+        }
+        return v;
+    }
+
+    private static String stackTrace(Throwable t) {
+        StringWriter w = new StringWriter();
+        t.printStackTrace(new PrintWriter(w));
+        String s = w.toString();
+        return s.length() > 10_000 ? s.substring(0, 10_000) + "\n..." : s;
+    }
+
+    /** Python's repr() of a str, for exception_text. */
+    static String pyRepr(String s) {
+        StringBuilder sb = new StringBuilder("'");
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '\'' -> sb.append("\\'");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> sb.append(c);
+            }
+        }
+        return sb.append('\'').toString();
+    }
+
+    /** Wall-clock seconds with microseconds, like Python's time(). */
+    static double now() {
+        java.time.Instant t = java.time.Instant.now();
+        return t.getEpochSecond() + t.getNano() / 1e9;
+    }
+}

@@ -1,0 +1,358 @@
+package org.cloudviper.worker.interop;
+
+import org.cloudviper.scheduler.Scheduler;
+import org.cloudviper.scheduler.SchedulerConfig;
+import org.cloudviper.worker.Worker;
+import org.cloudviper.worker.WorkerConfig;
+import org.cloudviper.worker.testing.MiniJson;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The peers of one interop test: stock Dask 2022.12.1 processes run with {@link #PYTHON} (scheduler,
+ * workers, client scripts) and in-process Java ones (the cloudviper worker under test, optionally a
+ * cloudviper scheduler).
+ *
+ * <p>Contract: everything binds 127.0.0.1 on port 0; each Python process logs to
+ * {@code target/interop-logs/<test>/<name>.out|.err} (command line in {@code <name>.cmd}); start
+ * methods return once the peer is ready ("Scheduler at:" / "Registered to"). {@link #close()} stops
+ * every process this fixture started, by pid and with its descendants (SIGTERM, then SIGKILL after
+ * a grace period), and every in-process peer, also when the test failed; a JVM shutdown hook kills
+ * what is left if the JVM dies first. Python peers get {@code PYTHONPATH=worker/python} so clients
+ * can import {@code cloudviper.tasks}.
+ */
+final class DaskPeers implements AutoCloseable {
+    static final Path PYTHON = Path.of("/usr/bin/python3");
+    static final String SKIP_PROPERTY = "interop.skip";
+    static final Duration READY = Duration.ofSeconds(30);
+    static final Duration SCRIPT = Duration.ofSeconds(50);
+    private static final Duration STOP_GRACE = Duration.ofSeconds(5);
+    private static final Pattern SCHEDULER_AT = Pattern.compile("Scheduler at:\\s+(tcp://\\S+)");
+
+    private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
+    private static volatile String unavailable;
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(DaskPeers::killTree), "dask-peers-reaper"));
+    }
+
+    private final String test;
+    private final Path logDir;
+    private final List<PythonProcess> processes = new CopyOnWriteArrayList<>();
+    private final List<Worker> javaWorkers = new CopyOnWriteArrayList<>();
+    private final List<Scheduler> javaSchedulers = new CopyOnWriteArrayList<>();
+    private int seq;
+
+    /** One Python process of this fixture. */
+    record PythonProcess(String name, Process process, Path out, Path err) {
+        /** A worker's address, from its "Start worker at:" log line. */
+        String address() {
+            Matcher m = Pattern.compile("Start worker at:\\s+(tcp://\\S+)").matcher(stderr());
+            if (!m.find()) {
+                throw new AssertionError(name + " logged no address");
+            }
+            return m.group(1);
+        }
+
+        String stdout() {
+            return read(out);
+        }
+
+        String stderr() {
+            return read(err);
+        }
+    }
+
+    private DaskPeers(String test, Path logDir) {
+        this.test = test;
+        this.logDir = logDir;
+    }
+
+    static DaskPeers create(String test) throws IOException {
+        String base = System.getProperty("basedir", System.getProperty("user.dir"));
+        Path dir = Path.of(base, "target", "interop-logs", test.replaceAll("[^A-Za-z0-9._-]", "_")).toAbsolutePath();
+        if (Files.exists(dir)) {
+            try (Stream<Path> s = Files.walk(dir)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        Files.createDirectories(dir);
+        return new DaskPeers(test, dir);
+    }
+
+    /** Why interop tests cannot run here ({@code -Dinterop.skip=true}, no Dask), or null. */
+    static String unavailableReason() {
+        if (Boolean.parseBoolean(System.getProperty(SKIP_PROPERTY, "false"))) {
+            return "-D" + SKIP_PROPERTY + "=true";
+        }
+        String r = unavailable;
+        if (r == null) {
+            r = probe();
+            unavailable = r;
+        }
+        return r.isEmpty() ? null : r;
+    }
+
+    private static String probe() {
+        if (!Files.isExecutable(PYTHON)) {
+            return PYTHON + " is not executable";
+        }
+        try {
+            Process p = new ProcessBuilder(PYTHON.toString(), "-c", "import distributed, numpy")
+                    .redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            byte[] out = p.getInputStream().readAllBytes();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return "importing distributed timed out";
+            }
+            return p.exitValue() == 0 ? "" : PYTHON + " cannot import distributed: "
+                    + new String(out, StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            return PYTHON + " cannot be run: " + e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
+    }
+
+    Path logDir() {
+        return logDir;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Schedulers
+
+    /** A stock {@code dask scheduler}; returns its address once it listens. */
+    String startPythonScheduler() throws IOException, InterruptedException {
+        PythonProcess p = start("scheduler", List.of(PYTHON.toString(), "-m", "distributed.cli.dask_scheduler",
+                "--host", "127.0.0.1", "--port", "0", "--dashboard-address", "127.0.0.1:0"));
+        return awaitPattern(p, SCHEDULER_AT).group(1);
+    }
+
+    /** The cloudviper scheduler, in this JVM. */
+    String startCloudviperScheduler() throws InterruptedException {
+        Scheduler s = Scheduler.start(SchedulerConfig.defaults().withHost("127.0.0.1").withPort(0));
+        javaSchedulers.add(s);
+        return s.address();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Workers
+
+    /** A stock {@code dask worker} without nanny, one thread; returns once registered. */
+    PythonProcess startPythonWorker(String scheduler, String resources) throws IOException, InterruptedException {
+        String name = "pyworker-" + seq++;
+        Path space = Files.createDirectories(logDir.resolve(name + "-space"));
+        List<String> cmd = new ArrayList<>(List.of(PYTHON.toString(), "-m", "distributed.cli.dask_worker", scheduler,
+                "--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0", "--worker-port", "0",
+                "--nthreads", "1", "--no-nanny", "--name", name, "--local-directory", space.toString()));
+        if (resources != null) {
+            cmd.addAll(List.of("--resources", resources));
+        }
+        PythonProcess p = start(name, cmd);
+        awaitText(p, "Registered to");
+        return p;
+    }
+
+    /** The cloudviper Java worker under test, in this JVM; returns once registered. */
+    Worker startJavaWorker(String scheduler, int nthreads) throws IOException, InterruptedException {
+        Worker w = Worker.start(WorkerConfig.defaults(scheduler).withHost("127.0.0.1").withPort(0)
+                .withNthreads(nthreads).withMemoryLimit(2L << 30).withName("java-" + seq++)
+                .withLocalDirectory(logDir.resolve("java-worker-space")));
+        javaWorkers.add(w);
+        return w;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Clients
+
+    /**
+     * Runs {@code python3 <script> SCHEDULER args...} from {@code src/test/resources/interop/} and
+     * returns its last stdout line parsed as a JSON object; fails with the script's stderr otherwise.
+     */
+    @SuppressWarnings("unchecked")
+    Map<String, Object> runScript(String script, String scheduler, String... args)
+            throws IOException, InterruptedException {
+        Path dir = Files.createDirectories(logDir.resolve("scripts"));
+        Path path = dir.resolve(script);
+        try (InputStream in = DaskPeers.class.getResourceAsStream("/interop/" + script)) {
+            if (in == null) {
+                throw new NoSuchFileException("test resource interop/" + script);
+            }
+            Files.write(path, in.readAllBytes());
+        }
+        List<String> cmd = new ArrayList<>(List.of(PYTHON.toString(), path.toString(), scheduler));
+        cmd.addAll(Arrays.asList(args));
+        PythonProcess p = start("client-" + seq++ + "-" + script.replace(".py", ""), cmd);
+        if (!p.process().waitFor(SCRIPT.toMillis(), TimeUnit.MILLISECONDS)) {
+            killTree(p.process());
+            throw new AssertionError(script + " did not finish within " + SCRIPT.toSeconds() + " s");
+        }
+        LIVE.remove(p.process());
+        if (p.process().exitValue() != 0) {
+            throw new AssertionError(script + " exited with " + p.process().exitValue() + ":\n" + p.stderr());
+        }
+        List<String> lines = p.stdout().lines().filter(l -> l.startsWith("{")).toList();
+        if (lines.isEmpty()) {
+            throw new AssertionError(script + " printed no JSON result; stderr:\n" + p.stderr());
+        }
+        return (Map<String, Object>) MiniJson.parse(lines.get(lines.size() - 1));
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    private PythonProcess start(String name, List<String> cmd) throws IOException {
+        Path out = logDir.resolve(name + ".out");
+        Path err = logDir.resolve(name + ".err");
+        Files.writeString(logDir.resolve(name + ".cmd"), String.join(" ", cmd) + "\n");
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(logDir.toFile())
+                .redirectOutput(out.toFile()).redirectError(err.toFile());
+        Map<String, String> env = pb.environment();
+        env.keySet().removeIf(k -> k.startsWith("PYTHON") || k.startsWith("DASK_"));
+        env.put("PYTHONPATH", pythonDir().toString());
+        env.put("PYTHONUNBUFFERED", "1");
+        env.put("PYTHONDONTWRITEBYTECODE", "1");
+        Process process = pb.start();
+        process.getOutputStream().close();
+        LIVE.add(process);
+        PythonProcess p = new PythonProcess(name, process, out, err);
+        processes.add(p);
+        return p;
+    }
+
+    /** {@code worker/python}, where {@code cloudviper.tasks} lives. */
+    static Path pythonDir() {
+        String dir = System.getProperty("cloudviper.python.dir");
+        if (dir != null) {
+            return Path.of(dir);
+        }
+        return Path.of(System.getProperty("basedir", System.getProperty("user.dir")), "python");
+    }
+
+    private static Matcher awaitPattern(PythonProcess p, Pattern pattern) throws InterruptedException {
+        long deadline = System.nanoTime() + READY.toNanos();
+        while (true) {
+            Matcher m = pattern.matcher(p.stderr() + "\n" + p.stdout());
+            if (m.find()) {
+                return m;
+            }
+            if (!p.process().isAlive()) {
+                throw new AssertionError(p.name() + " exited with " + p.process().exitValue() + " before " + pattern
+                        + ":\n" + p.stderr());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(p.name() + " did not print " + pattern + " within " + READY.toSeconds() + " s");
+            }
+            Thread.sleep(25);
+        }
+    }
+
+    private static void awaitText(PythonProcess p, String text) throws InterruptedException {
+        awaitPattern(p, Pattern.compile(Pattern.quote(text)));
+    }
+
+    /** The last lines of every Python peer's logs, for a failure message. */
+    String logTails() {
+        StringBuilder sb = new StringBuilder("interop logs of ").append(test).append(": ").append(logDir);
+        for (PythonProcess p : processes) {
+            sb.append("\n===== ").append(p.name()).append(" (pid ").append(p.process().pid()).append(")");
+            sb.append("\n--- stderr ---\n").append(tail(p.stderr())).append("\n--- stdout ---\n").append(tail(p.stdout()));
+        }
+        return sb.toString();
+    }
+
+    private static String tail(String text) {
+        List<String> lines = text.lines().toList();
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+    }
+
+    /** Stops clients, then workers (Java and Python), then schedulers. Never throws. */
+    @Override
+    public void close() {
+        stop(processes.stream().filter(p -> p.name().startsWith("client-")).toList());
+        for (Worker w : javaWorkers) {
+            try {
+                w.close();
+            } catch (RuntimeException e) {
+                System.err.println("[interop] closing a Java worker failed: " + e);
+            }
+        }
+        stop(processes.stream().filter(p -> p.name().startsWith("pyworker-")).toList());
+        for (Scheduler s : javaSchedulers) {
+            try {
+                s.close();
+            } catch (RuntimeException e) {
+                System.err.println("[interop] closing the cloudviper scheduler failed: " + e);
+            }
+        }
+        stop(processes);
+    }
+
+    /** SIGTERM to each (Dask's CLIs shut down on it), SIGKILL to whatever of their trees is left. */
+    private static void stop(List<PythonProcess> ps) {
+        List<Process> running = ps.stream().map(PythonProcess::process).filter(Process::isAlive).toList();
+        running.forEach(Process::destroy);
+        long deadline = System.nanoTime() + STOP_GRACE.toNanos();
+        for (Process p : running) {
+            try {
+                p.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        ps.forEach(p -> killTree(p.process()));
+    }
+
+    private static void killTree(Process p) {
+        Set<ProcessHandle> tree = new LinkedHashSet<>();
+        tree.add(p.toHandle());
+        p.descendants().forEach(tree::add);
+        for (ProcessHandle h : tree) {
+            if (h.isAlive()) {
+                h.destroyForcibly();
+            }
+        }
+        for (ProcessHandle h : tree) {
+            try {
+                h.onExit().get(5, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                System.err.println("[interop] pid " + h.pid() + " did not exit: " + e);
+            }
+        }
+        LIVE.remove(p);
+    }
+
+    static String read(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            return "";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

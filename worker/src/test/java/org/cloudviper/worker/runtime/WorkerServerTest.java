@@ -1,0 +1,125 @@
+package org.cloudviper.worker.runtime;
+
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import org.cloudviper.protocol.FrameLimits;
+import org.cloudviper.protocol.MessageCodec;
+import org.cloudviper.protocol.SubObject;
+import org.cloudviper.scheduler.Scheduler;
+import org.cloudviper.scheduler.SchedulerConfig;
+import org.cloudviper.worker.Worker;
+import org.cloudviper.worker.WorkerConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The worker's listener as peers use it, in-process and without Python: scatter (update_data) keeps
+ * the value's bytes, get_data serves them back verbatim and answers "busy" over its limit.
+ */
+@Timeout(30)
+class WorkerServerTest {
+    Scheduler scheduler;
+    Worker worker;
+    EventLoopGroup group;
+
+    @BeforeEach
+    void start() throws Exception {
+        scheduler = Scheduler.start(SchedulerConfig.defaults().withHost("127.0.0.1").withPort(0));
+        worker = Worker.start(WorkerConfig.defaults(scheduler.address()).withNthreads(1).withMemoryLimit(1L << 30));
+        group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    }
+
+    @AfterEach
+    void stop() {
+        if (worker != null) {
+            worker.close();
+        }
+        if (scheduler != null) {
+            scheduler.close();
+        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+
+    /** A request on a connection of its own (each Rpc pools its own connections). */
+    Object call(Map<String, Object> request, boolean confirm) throws Exception {
+        Rpc rpc = new Rpc(group.next(), FrameLimits.DEFAULT);
+        CompletableFuture<Object> reply = new CompletableFuture<>();
+        group.next().execute(() -> rpc.call(worker.address(), request, confirm, (r, e) -> {
+            if (e != null) {
+                reply.completeExceptionally(e);
+            } else {
+                reply.complete(r);
+            }
+        }));
+        return reply.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void scatteredValueIsServedVerbatimAndBusyOverTheLimit() throws Exception {
+        SubObject value = Serde.encode(List.of(1L, "two", 3.0));
+        String header = ByteBufUtil.hexDump(value.header());
+        String frame = ByteBufUtil.hexDump(value.frames().get(0));
+        Map<String, Object> update = new LinkedHashMap<>();
+        update.put("op", "update_data");
+        update.put("data", Map.of("k", value));
+        update.put("report", false);
+        update.put("reply", true);
+        Map<?, ?> r = assertInstanceOf(Map.class, call(update, false));
+        value.release();
+        assertEquals("OK", r.get("status"));
+        assertTrue(((Map<?, ?>) r.get("nbytes")).containsKey("k"));
+
+        assertEquals(List.of("k"), call(Map.of("op", "keys", "reply", true), false));
+
+        // First get_data never confirms: that transfer stays open and uses the only slot.
+        Map<String, Object> get = new LinkedHashMap<>();
+        get.put("op", "get_data");
+        get.put("keys", List.of("k", "absent"));
+        get.put("who", null);
+        get.put("max_connections", 1L);
+        get.put("reply", true);
+        Map<?, ?> first = assertInstanceOf(Map.class, call(get, false));
+        try {
+            assertEquals("OK", first.get("status"));
+            Map<?, ?> data = (Map<?, ?>) first.get("data");
+            assertEquals(List.of("k"), List.copyOf(data.keySet()));
+            SubObject served = assertInstanceOf(SubObject.class, data.get("k"));
+            assertEquals(header, ByteBufUtil.hexDump(served.header()));
+            assertEquals(frame, ByteBufUtil.hexDump(served.frames().get(0)));
+        } finally {
+            Trees.release(first);
+        }
+        assertEquals(Map.of("status", "busy"), call(get, true));
+
+        // Unlimited (the scheduler's gather sends max_connections=False) still gets it.
+        get.put("max_connections", false);
+        Map<?, ?> third = assertInstanceOf(Map.class, call(get, true));
+        assertEquals("OK", third.get("status"));
+        Trees.release(third);
+    }
+
+    @Test
+    void unknownOperationsAreAnsweredWithNil() throws Exception {
+        assertEquals(null, call(Map.of("op", "no-such-op", "reply", true), false));
+        Map<?, ?> id = assertInstanceOf(Map.class, call(Map.of("op", "identity", "reply", true), false));
+        assertEquals("Worker", id.get("type"));
+        assertEquals("pong", call(Map.of("op", "ping", "reply", true), false));
+        assertTrue(MessageCodec.pack("x").length > 0);
+        assertTrue(Unpooled.EMPTY_BUFFER.readableBytes() == 0);
+    }
+}
