@@ -52,6 +52,14 @@ public final class SchedulerState {
     private final LinkedHashMap<WorkerState, List<Object>> pendingFree = new LinkedHashMap<>();
     private String pendingFreeStimulus;
 
+    /**
+     * Erred tasks -> the worker that reported the error. A Dask worker keeps a key in its error state
+     * (and answers a new compute-task for it with the old task-erred) until told free-keys, which
+     * Dask's scheduler sends when the task leaves erred ({@code TaskState.erred_on},
+     * transition_erred_released).
+     */
+    private final HashMap<TaskState, WorkerState> erredOn = new HashMap<>();
+
     /** Interned byte arrays (function pickles repeat for every task of a map; result types repeat). */
     private final HashMap<BytesKey, byte[]> interned = new HashMap<>();
 
@@ -155,16 +163,18 @@ public final class SchedulerState {
             }
             addWanter(ts, cs);
         }
+        List<TaskState> toRun = new ArrayList<>();
         for (Object key : u.wanted()) {
             TaskState ts = tasks.get(key);
             if (ts != null) {
                 if (ts.status == TaskState.Status.RELEASED) {
-                    recompute(ts);
+                    toRun.add(ts);
                 } else {
                     reportOnKey(ts, cs);
                 }
             }
         }
+        recompute(toRun);
         // Tasks nobody needs (culled) are forgotten at once.
         releaseCandidates.addAll(created);
         settle(u.stimulusId());
@@ -203,11 +213,17 @@ public final class SchedulerState {
         settle(stimulusId);
     }
 
-    /** report-key: the client asks again about a key (e.g. after a failed gather). */
+    /**
+     * report-key: the client asks again about a key (e.g. after a failed gather). A key the scheduler
+     * no longer knows is reported as cancelled, as Dask's report_on_key does, so the client's Future
+     * ends instead of waiting forever.
+     */
     public void onReportKey(String client, Object key) {
         ClientState cs = clients.get(client);
         TaskState ts = tasks.get(key);
-        if (cs != null && ts != null) {
+        if (ts == null) {
+            out.toClient(client, new ToClient.CancelledKey(key));
+        } else if (cs != null) {
             reportOnKey(ts, cs);
         }
     }
@@ -304,11 +320,13 @@ public final class SchedulerState {
                 down.add(ts.dependents[i]);
             }
         }
+        List<TaskState> toRun = new ArrayList<>();
         for (TaskState ts : cleared) {
             if (ts.wanted() || ts.waiters > 0) {
-                recompute(ts);
+                toRun.add(ts);
             }
         }
+        recompute(toRun);
         releaseCandidates.addAll(cleared);
         settle(stimulusId);
         List<Object> result = new ArrayList<>(seen.size());
@@ -341,12 +359,35 @@ public final class SchedulerState {
                 }
             }
             if (placed && ts.status != TaskState.Status.MEMORY) {
+                scatteredOver(ts);
                 becameMemory(ts);
             }
             addWanter(ts, cs);
             reportOnKey(ts, cs);
         }
         settle(stimulusId);
+    }
+
+    /**
+     * Client.scatter with explicit keys can name a key that is being computed or has erred; the data
+     * wins (Dask's update_data sets the state to memory). A worker that received the data took it over
+     * (its update_data turns an executing or erred key into memory), so only other workers are told
+     * to forget their run or error.
+     */
+    private void scatteredOver(TaskState ts) {
+        if (ts.status == TaskState.Status.PROCESSING) {
+            WorkerState on = ts.processingOn;
+            removeProcessing(ts);
+            if (!contains(ts.whoHas, on)) {
+                freeOn(on, ts.key, pendingFreeStimulus);
+            }
+        } else if (ts.status == TaskState.Status.ERRED) {
+            WorkerState on = erredOn.get(ts);
+            if (on != null && contains(ts.whoHas, on)) {
+                erredOn.remove(ts);
+            }
+            clearError(ts);
+        }
     }
 
     // ------------------------------------------------------------------------------------------
@@ -361,9 +402,18 @@ public final class SchedulerState {
         if (datasets.containsKey(name) && !override) {
             return false;
         }
-        onPublishDelete(name, stimulusId);
-        datasets.put(name, new Dataset(List.copyOf(keys), data == null ? null : (SubObject) data.retain()));
+        Dataset old = datasets.put(name, new Dataset(List.copyOf(keys), data == null ? null : (SubObject) data.retain()));
+        // Want the new keys before letting go of the old ones: a key in both must not be released (and
+        // forgotten, if nobody else wants it) in between. Dask's put only adds the new keys.
         onClientDesiresKeys(datasetClient(name), keys, stimulusId);
+        if (old != null) {
+            if (old.data() != null) {
+                old.data().release();
+            }
+            List<Object> dropped = new ArrayList<>(old.keys());
+            dropped.removeAll(new HashSet<>(keys));
+            onClientReleasesKeys(datasetClient(name), dropped, stimulusId);
+        }
         return true;
     }
 
@@ -447,13 +497,7 @@ public final class SchedulerState {
             }
         }
         ws.hasWhat.clear();
-        for (TaskState ts : toRecompute) {
-            if (ts.status == TaskState.Status.RELEASED && (ts.wanted() || ts.waiters > 0)) {
-                recompute(ts);
-            } else {
-                releaseCandidates.add(ts);
-            }
-        }
+        recomputeNeeded(toRecompute);
         settle(stimulusId);
     }
 
@@ -528,6 +572,7 @@ public final class SchedulerState {
             recompute(ts);
         } else {
             markErred(ts, exception, traceback);
+            erredOn.put(ts, ws);
         }
         settle(stimulusId);
     }
@@ -544,13 +589,7 @@ public final class SchedulerState {
         if (ts.whoHas.length == 0 && ts.status == TaskState.Status.MEMORY) {
             List<TaskState> again = new ArrayList<>();
             lost(ts, again);
-            for (TaskState t : again) {
-                if (t.status == TaskState.Status.RELEASED && (t.wanted() || t.waiters > 0)) {
-                    recompute(t);
-                } else {
-                    releaseCandidates.add(t);
-                }
-            }
+            recomputeNeeded(again);
         }
         settle(stimulusId);
     }
@@ -747,13 +786,25 @@ public final class SchedulerState {
         }
     }
 
+    private void recompute(TaskState root) {
+        recompute(List.of(root));
+    }
+
     /**
      * Brings released tasks that are needed back to work: each becomes waiting on its missing inputs,
-     * which are recomputed in turn; tasks whose inputs are all in memory are scheduled.
+     * which are recomputed in turn; tasks whose inputs are all in memory are scheduled, best priority
+     * first. Dask sorts an update's runnable tasks by priority before recommending them, so with more
+     * ready tasks than free slots the first slots go to the best tasks, not to whichever key the
+     * client listed first (update_graph: {@code sorted(runnables, key=priority)}).
      */
-    private void recompute(TaskState root) {
+    private void recompute(Collection<TaskState> roots) {
+        if (roots.isEmpty()) {
+            return;
+        }
         ArrayDeque<TaskState> work = new ArrayDeque<>();
-        work.push(root);
+        for (TaskState root : roots) {
+            work.push(root);
+        }
         List<TaskState> ready = new ArrayList<>();
         List<TaskState> blamed = null;
         while (!work.isEmpty()) {
@@ -803,11 +854,27 @@ public final class SchedulerState {
             }
         }
         // A dependency that turned erred above may have changed these; schedule what is still ready.
+        if (ready.size() > 1) {
+            ready.sort(TaskState::comparePriority);
+        }
         for (TaskState ts : ready) {
             if (ts.status == TaskState.Status.WAITING && ts.waitingOn == 0) {
                 scheduleReady(ts);
             }
         }
+    }
+
+    /** Recomputes the released tasks someone still needs; the others become release candidates. */
+    private void recomputeNeeded(List<TaskState> candidates) {
+        List<TaskState> toRun = new ArrayList<>();
+        for (TaskState ts : candidates) {
+            if (ts.status == TaskState.Status.RELEASED && (ts.wanted() || ts.waiters > 0)) {
+                toRun.add(ts);
+            } else {
+                releaseCandidates.add(ts);
+            }
+        }
+        recompute(toRun);
     }
 
     /** A waiting task whose inputs are all in memory: to a worker now, or to the queue. */
@@ -948,6 +1015,10 @@ public final class SchedulerState {
     }
 
     private void clearError(TaskState ts) {
+        WorkerState on = erredOn.remove(ts);
+        if (on != null && workers.get(on.address) == on) {
+            freeOn(on, ts.key, pendingFreeStimulus);
+        }
         release(ts.exception);
         release(ts.traceback);
         ts.exception = null;
@@ -970,7 +1041,12 @@ public final class SchedulerState {
     }
 
     private void addReplica(TaskState ts, WorkerState ws, long nbytes) {
-        if (nbytes >= 0) {
+        if (nbytes >= 0 && nbytes != ts.nbytes) {
+            // Holders counted the old size; move them to the new one (Dask TaskState.set_nbytes).
+            long diff = nbytes - Math.max(0, ts.nbytes);
+            for (WorkerState w : ts.whoHas) {
+                w.nbytes += diff;
+            }
             ts.nbytes = nbytes;
         }
         if (ws.hasWhat.add(ts)) {
@@ -1466,6 +1542,7 @@ public final class SchedulerState {
 
     /** Throws IllegalStateException describing the first inconsistency found. */
     public void validate() {
+        boolean queuedLeft = false;
         for (TaskState ts : tasks.values()) {
             int waiters = 0;
             int live = 0;
@@ -1478,8 +1555,12 @@ public final class SchedulerState {
                     waiters++;
                 }
             }
-            check(waiters == ts.waiters, ts, "waiters " + ts.waiters + " != " + waiters);
-            check(live == ts.liveDependents, ts, "liveDependents " + ts.liveDependents + " != " + live);
+            if (waiters != ts.waiters) {
+                fail(ts, "waiters " + ts.waiters + " != " + waiters);
+            }
+            if (live != ts.liveDependents) {
+                fail(ts, "liveDependents " + ts.liveDependents + " != " + live);
+            }
             if (ts.status == TaskState.Status.WAITING) {
                 int missing = 0;
                 for (TaskState dep : ts.dependencies) {
@@ -1487,48 +1568,109 @@ public final class SchedulerState {
                         missing++;
                     }
                 }
-                check(missing == ts.waitingOn, ts, "waitingOn " + ts.waitingOn + " != " + missing);
+                if (missing != ts.waitingOn) {
+                    fail(ts, "waitingOn " + ts.waitingOn + " != " + missing);
+                }
                 check(missing > 0, ts, "waiting with all inputs in memory");
             }
             if (ts.status == TaskState.Status.PROCESSING) {
                 check(ts.processingOn != null && ts.processingOn.processing.contains(ts), ts, "not on its worker");
                 for (TaskState dep : ts.dependencies) {
-                    check(dep.status == TaskState.Status.MEMORY, ts, "processing without input " + dep);
+                    if (dep.status != TaskState.Status.MEMORY) {
+                        fail(ts, "processing without input " + dep);
+                    }
                 }
-            } else {
-                check(ts.processingOn == null, ts, "processingOn set while " + ts.status);
+            } else if (ts.processingOn != null) {
+                fail(ts, "processingOn set while " + ts.status);
             }
             if (ts.status == TaskState.Status.MEMORY) {
                 check(ts.whoHas.length > 0, ts, "in memory nowhere");
-            } else {
-                check(ts.whoHas.length == 0, ts, "has replicas while " + ts.status);
+            } else if (ts.whoHas.length != 0) {
+                fail(ts, "has replicas while " + ts.status);
             }
             if (ts.status == TaskState.Status.QUEUED) {
                 check(ts.inQueue, ts, "queued but not in the queue");
+                queuedLeft = true;
+            }
+            if (ts.status == TaskState.Status.NO_WORKER) {
+                check(unrunnable.contains(ts), ts, "no-worker but not in unrunnable");
+            }
+            if (ts.status == TaskState.Status.MEMORY) {
+                for (WorkerState ws : ts.whoHas) {
+                    if (workers.get(ws.address) != ws || !ws.hasWhat.contains(ts)) {
+                        fail(ts, "who_has names " + ws.address + " which does not hold it");
+                    }
+                }
+            }
+            if (ts.processingOn != null && workers.get(ts.processingOn.address) != ts.processingOn) {
+                fail(ts, "processing on removed worker " + ts.processingOn.address);
             }
             check(ts.status != TaskState.Status.FORGOTTEN, ts, "forgotten but still known");
             if (!ts.wanted() && ts.waiters == 0) {
                 check(ts.status != TaskState.Status.MEMORY && !ts.needsInputs(), ts, "kept though nobody needs it");
             }
         }
+        for (TaskState ts : erredOn.keySet()) {
+            if (ts.status != TaskState.Status.ERRED || tasks.get(ts.key) != ts) {
+                fail(ts, "erred-on entry while " + ts.status);
+            }
+        }
         for (WorkerState ws : workers.values()) {
             for (TaskState ts : ws.processing) {
-                check(ts.processingOn == ws && tasks.get(ts.key) == ts, ts, "stale processing on " + ws.address);
+                if (ts.processingOn != ws || tasks.get(ts.key) != ts) {
+                    fail(ts, "stale processing on " + ws.address);
+                }
             }
+            long nbytes = 0;
             for (TaskState ts : ws.hasWhat) {
-                check(contains(ts.whoHas, ws), ts, "has_what/who_has mismatch on " + ws.address);
+                if (!contains(ts.whoHas, ws) || tasks.get(ts.key) != ts) {
+                    fail(ts, "has_what/who_has mismatch on " + ws.address);
+                }
+                nbytes += Math.max(0, ts.nbytes);
             }
-            check(ws.occupied() >= 0, null, "negative occupancy on " + ws.address);
-            if (!queue.isEmpty() && ws.running) {
-                boolean queuedLeft = queue.stream().anyMatch(t -> t.status == TaskState.Status.QUEUED);
-                check(!queuedLeft || ws.occupied() >= slots(ws), null, "free slot on " + ws.address + " with queued tasks");
+            if (nbytes != ws.nbytes) {
+                fail(null, "nbytes of " + ws.address + " " + ws.nbytes + " != " + nbytes);
+            }
+            int longRunning = 0;
+            for (TaskState ts : ws.processing) {
+                if (ts.longRunning) {
+                    longRunning++;
+                }
+            }
+            if (longRunning != ws.longRunning) {
+                fail(null, "long-running on " + ws.address + " " + ws.longRunning + " != " + longRunning);
+            }
+            if (ws.occupied() < 0) {
+                fail(null, "negative occupancy on " + ws.address);
+            }
+            boolean free = ws.running && ws.occupied() < slots(ws);
+            if (free != withFreeSlots.contains(ws)) {
+                fail(null, ws.address + (free ? " has a free slot but is not listed" : " listed as free but is not"));
+            }
+            if (free && queuedLeft) {
+                fail(null, "free slot on " + ws.address + " with queued tasks");
+            }
+        }
+        for (WorkerState ws : withFreeSlots) {
+            if (workers.get(ws.address) != ws) {
+                fail(null, "removed worker " + ws.address + " listed as free");
+            }
+        }
+        for (TaskState ts : unrunnable) {
+            if (ts.status != TaskState.Status.NO_WORKER || tasks.get(ts.key) != ts) {
+                fail(ts, "in unrunnable while " + ts.status);
             }
         }
     }
 
     private static void check(boolean ok, TaskState ts, String what) {
         if (!ok) {
-            throw new IllegalStateException((ts == null ? "" : ts + ": ") + what);
+            fail(ts, what);
         }
+    }
+
+    /** Builds the message only on failure: tests run validate() after every event. */
+    private static void fail(TaskState ts, String what) {
+        throw new IllegalStateException((ts == null ? "" : ts + ": ") + what);
     }
 }
