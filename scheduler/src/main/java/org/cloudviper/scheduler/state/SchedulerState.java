@@ -104,18 +104,20 @@ public final class SchedulerState {
 
     /** update-graph-hlg (2022) and update-graph (2024), already flattened by the server. */
     public void onUpdateGraph(GraphUpdate u) {
+        pendingFreeStimulus = u.stimulusId();
         ClientState cs = client(u.client());
         if (u.now() - generationTime > u.fifoTimeout()) {
             generation++;
             generationTime = u.now();
         }
         List<TaskState> created = new ArrayList<>(u.tasks().size());
-        Map<Object, GraphUpdate.NewTask> specs = new HashMap<>(u.tasks().size() * 4 / 3 + 1);
+        List<List<Object>> createdDeps = new ArrayList<>(u.tasks().size());
         for (GraphUpdate.NewTask nt : u.tasks()) {
-            if (tasks.containsKey(nt.key()) || specs.putIfAbsent(nt.key(), nt) != null) {
-                continue; // known key: keep its state (Dask does the same)
+            if (tasks.containsKey(nt.key())) {
+                continue; // known key (or repeated in this graph): keep its state, as Dask does
             }
             TaskState ts = new TaskState(nt.key());
+            createdDeps.add(nt.dependencies());
             ts.spec = internSpec(nt.spec());
             applyOptions(ts, nt.options());
             ts.generation = generation;
@@ -125,8 +127,9 @@ public final class SchedulerState {
         }
         // Link dependencies; a task whose dependency is unknown cannot run (lost future).
         Set<TaskState> lost = null;
-        for (TaskState ts : created) {
-            List<Object> deps = specs.get(ts.key).dependencies();
+        for (int c = 0; c < created.size(); c++) {
+            TaskState ts = created.get(c);
+            List<Object> deps = createdDeps.get(c);
             if (deps.isEmpty()) {
                 continue;
             }
@@ -181,6 +184,7 @@ public final class SchedulerState {
     }
 
     public void onClientDesiresKeys(String client, Collection<?> keys, String stimulusId) {
+        pendingFreeStimulus = stimulusId;
         ClientState cs = client(client);
         for (Object key : keys) {
             TaskState ts = tasks.get(key);
@@ -200,6 +204,7 @@ public final class SchedulerState {
     }
 
     public void onClientReleasesKeys(String client, Collection<?> keys, String stimulusId) {
+        pendingFreeStimulus = stimulusId;
         ClientState cs = clients.get(client);
         if (cs == null) {
             return;
@@ -233,6 +238,7 @@ public final class SchedulerState {
      * all, with {@code force}) are reported as cancelled and released, which stops them on workers.
      */
     public void onCancel(String client, Collection<?> keys, boolean force, String stimulusId) {
+        pendingFreeStimulus = stimulusId;
         ClientState cs = clients.get(client);
         if (cs == null) {
             return;
@@ -466,6 +472,7 @@ public final class SchedulerState {
 
     /** The worker's connection closed, it stopped heartbeating, or it asked to unregister. */
     public void onRemoveWorker(String address, String stimulusId) {
+        pendingFreeStimulus = stimulusId;
         WorkerState ws = workers.remove(address);
         if (ws == null) {
             return;
@@ -526,6 +533,7 @@ public final class SchedulerState {
     }
 
     public void onTaskFinished(String worker, Object key, long nbytes, byte[] type, String stimulusId) {
+        pendingFreeStimulus = stimulusId;
         WorkerState ws = workers.get(worker);
         if (ws == null) {
             return;
@@ -556,6 +564,7 @@ public final class SchedulerState {
      * it err, and clients that want any of them get the worker's exception and traceback.
      */
     public void onTaskErred(String worker, Object key, Object exception, Object traceback, String stimulusId) {
+        pendingFreeStimulus = stimulusId;
         WorkerState ws = workers.get(worker);
         TaskState ts = tasks.get(key);
         if (ws == null || ts == null || ts.status != TaskState.Status.PROCESSING || ts.processingOn != ws) {
@@ -927,7 +936,7 @@ public final class SchedulerState {
         }
         Map<String, Object> resources = ts.resourceRestrictions == null ? Map.of() : new LinkedHashMap<>(ts.resourceRestrictions);
         out.toWorker(ws.address, new ToWorker.ComputeTask(ts.key, ts.runId,
-                new long[]{ts.negUserPriority, ts.generation, ts.order}, 0.5, "compute-task-" + ts.runId,
+                new long[]{ts.negUserPriority, ts.generation, ts.order}, 0.5, computeStimulus(),
                 whoHas, nbytes, ts.spec, resources, ts.annotations));
     }
 
@@ -1498,7 +1507,19 @@ public final class SchedulerState {
         if (b.length > 1 << 20) {
             return b;
         }
-        return interned.computeIfAbsent(new BytesKey(b), k -> k.bytes);
+        if (b == lastInterned) {
+            return b; // the decoder already merged a map's per-task copies into one array
+        }
+        byte[] r = interned.computeIfAbsent(new BytesKey(b), k -> k.bytes);
+        lastInterned = r;
+        return r;
+    }
+
+    private byte[] lastInterned;
+
+    /** The stimulus that caused a compute-task: the current event's (one string per event, not per task). */
+    private String computeStimulus() {
+        return pendingFreeStimulus != null ? pendingFreeStimulus : "compute-task";
     }
 
     private static Object retain(Object o) {

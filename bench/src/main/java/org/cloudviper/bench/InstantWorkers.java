@@ -1,0 +1,72 @@
+package org.cloudviper.bench;
+
+import org.cloudviper.scheduler.state.GraphUpdate;
+import org.cloudviper.scheduler.state.Outbox;
+import org.cloudviper.scheduler.state.SchedulerState;
+import org.cloudviper.scheduler.state.ToClient;
+import org.cloudviper.scheduler.state.ToWorker;
+import org.cloudviper.scheduler.state.WorkerRegistration;
+
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Simulated workers that finish every task the instant it is assigned: the outbox queues each
+ * compute-task and the driver feeds task-finished back until nothing is left, then the client
+ * releases its keys. Measures the state machine alone (no codec, no sockets).
+ */
+final class InstantWorkers implements Outbox {
+    private static final byte[] INT_TYPE = org.cloudviper.protocol.pickle.Pickles.global("builtins", "int");
+
+    private final ArrayDeque<Object[]> assigned = new ArrayDeque<>();
+
+    ArrayDeque<Object[]> assignedForTest() {
+        return assigned;
+    }
+    final SchedulerState state;
+    long inMemoryMessages;
+
+    InstantWorkers(int workers, int nthreads, double saturation) {
+        state = new SchedulerState(this, saturation, 3);
+        for (int i = 0; i < workers; i++) {
+            state.onAddWorker(new WorkerRegistration("tcp://10.0.0." + i + ":1234", "w" + i, nthreads, 1L << 34,
+                    Map.of(), 2022, 0));
+        }
+        state.onAddClient("client");
+    }
+
+    @Override
+    public void toWorker(String address, ToWorker message) {
+        if (message instanceof ToWorker.ComputeTask c) {
+            assigned.add(new Object[]{address, c.key()});
+        }
+    }
+
+    @Override
+    public void toClient(String client, ToClient message) {
+        if (message instanceof ToClient.KeyInMemory) {
+            inMemoryMessages++;
+        }
+    }
+
+    /** Runs {@code graph} to completion and releases its wanted keys; returns tasks completed. */
+    long run(GraphUpdate graph) {
+        state.onUpdateGraph(graph);
+        long done = 0;
+        Object[] a;
+        while ((a = assigned.poll()) != null) {
+            state.onTaskFinished((String) a[0], a[1], 28, INT_TYPE, "bench");
+            done++;
+        }
+        state.onClientReleasesKeys("client", graph.wanted(), "bench");
+        if (state.taskCount() != 0) {
+            throw new IllegalStateException("tasks left after release: " + state.statusCounts());
+        }
+        return done;
+    }
+
+    static List<Object> keys(GraphUpdate g) {
+        return g.wanted();
+    }
+}
