@@ -62,6 +62,7 @@ public final class SchedulerServer {
     private final EventLoop loop;
     private final SchedulerState state;
     private final PeerRpc rpc;
+    private final PickledGraph pickledGraphs = new PickledGraph();
     private final String id = "Scheduler-" + UUID.randomUUID();
     private final double started = now();
     private Channel serverChannel;
@@ -632,7 +633,7 @@ public final class SchedulerServer {
             case "update-graph-hlg" -> updateGraph(ch, client, m);
             case "update-graph" -> {
                 if (m.containsKey("graph_header") || m.containsKey("graph_frames")) {
-                    refuseGraph(ch, client, m, "cloudviper does not read distributed >= 2023.4 pickled graphs yet");
+                    updatePickledGraph(ch, client, m);
                 } else {
                     // 2022.12 sends this with no tasks when futures are unpickled (get_dataset).
                     Map<?, ?> t = Wire.map(m, "tasks");
@@ -670,6 +671,22 @@ public final class SchedulerServer {
             return;
         }
         state.onUpdateGraph(u);
+    }
+
+    private void updatePickledGraph(Channel ch, String client, Map<?, ?> m) {
+        GraphUpdate u;
+        try {
+            u = pickledGraphs.read(m, client, now(), stimulus("update-graph"));
+        } catch (org.cloudviper.protocol.pickle.PickleException e) {
+            // Unsupported layers and hostile or malformed pickles: this client's keys err, nothing else.
+            refuseGraph(ch, client, m, e.getMessage());
+            return;
+        }
+        try {
+            state.onUpdateGraph(u);
+        } finally {
+            PickledGraph.release(u);
+        }
     }
 
     /** Every requested key errs with {@code why}: the client sees an exception, never a hang. */

@@ -1,0 +1,410 @@
+package org.cloudviper.protocol.pickle;
+
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.cloudviper.protocol.pickle.ParsedPickle.*;
+
+/**
+ * Legacy graph values (tuple tasks, data, key references; what {@code dask.delayed} and raw dicts
+ * still produce in 2024.12.1), read the way {@code dask._task_spec.convert_legacy_task} reads them.
+ *
+ * <p>Python's scheduler converts them with {@code convert_legacy_graph(dsk)}, whose {@code all_keys}
+ * is the whole graph. The slice makes the worker run that very conversion on
+ * {@code {key: task}} with a small {@code all_keys}: the graph keys equal to any plain value
+ * anywhere inside the task. Conversion only ever asks {@code value in all_keys} for values inside
+ * the task, so the answer is the same as with the whole key set and the worker gets exactly the
+ * node Python's scheduler would hold.
+ *
+ * <p>The dependencies are computed here by following convert_legacy_task's rules. Where Python
+ * semantics cannot be decided symbolically and the answer would change the dependencies (is an
+ * unknown object callable? is a NEWOBJ instance a namedtuple? does a numpy scalar equal a numeric
+ * key?) the graph is refused with an {@link UnsupportedGraphException} rather than guessed.
+ */
+final class LegacyTasks {
+    /** Python's recursion limit bounds convert_legacy_task just as much. */
+    private static final int MAX_DEPTH = PickleValues.WALK_DEPTH;
+
+    enum Callability { YES, NO, UNKNOWN, SUBGRAPH }
+
+    private final ParsedPickle p;
+    /** Canonical key (Python equality) to the key object as the graph holds it. */
+    private final Map<Object, Object> keys;
+    private final Set<Integer> strKeyLengths = new HashSet<>();
+    private final boolean numericKeys;
+    private final boolean topNumericKeys;
+    private final boolean bytesKeys;
+    private final int maxTupleKeyLength;
+    /** Keys found inside a memo unit, computed once (shared functions are referenced by every task). */
+    private final Map<Integer, Object[]> unitScans = new HashMap<>();
+    private static final Object[] IN_PROGRESS = new Object[0];
+    private Object currentKey;
+    private int[] work = new int[64];
+
+    LegacyTasks(ParsedPickle p, Map<Object, Object> keys) {
+        this.p = p;
+        this.keys = keys;
+        boolean numeric = false;
+        boolean topNumeric = false;
+        boolean bytes = false;
+        int maxTuple = 0;
+        for (Object k : keys.keySet()) {
+            if (k instanceof String s) {
+                strKeyLengths.add(Utf8.encodedLength(s));
+            } else if (k instanceof List<?> l) {
+                maxTuple = Math.max(maxTuple, l.size());
+                numeric |= containsNumber(l);
+            } else if (k instanceof PickleValues.BytesKey) {
+                bytes = true;
+            } else {
+                numeric = true;
+                topNumeric = true;
+            }
+        }
+        this.numericKeys = numeric;
+        this.topNumericKeys = topNumeric;
+        this.bytesKeys = bytes;
+        this.maxTupleKeyLength = maxTuple;
+    }
+
+    private static boolean containsNumber(List<?> l) {
+        for (Object o : l) {
+            if (o instanceof Number || (o instanceof List<?> inner && containsNumber(inner))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Result of reading one legacy value under its key. */
+    record Converted(Set<Object> dependencies, boolean aliasToItself, Set<Object> allKeys) {
+    }
+
+    Converted convert(Object key, int task) {
+        currentKey = key;
+        Set<Object> deps = new LinkedHashSet<>();
+        int v = p.resolve(task);
+        Object canon = plainCanonical(v, 0);
+        boolean self = false;
+        if (canon != null && keys.containsKey(canon) && !isCallableTuple(v)) {
+            // convert_legacy_task(key, task) -> Alias(key, target=task); convert_legacy_graph then
+            // drops an Alias to its own key.
+            self = canon.equals(PickleValues.canonicalKey(key));
+            deps.add(canon);
+        } else {
+            TaskSpec.Obj o = TaskSpec.object(p, v);
+            int refKey = TaskSpec.taskRefKey(o);
+            if (refKey != 0 && TaskSpec.dependencies(o) == 0) {
+                Object target = PickleValues.canonicalKey(PickleValues.toKey(p.value(refKey)));
+                self = target.equals(PickleValues.canonicalKey(key));
+                deps.add(target);
+            } else {
+                deps.addAll(node(v, 0));
+            }
+        }
+        Set<Object> out = new LinkedHashSet<>();
+        for (Object d : deps) {
+            out.add(keys.getOrDefault(d, d));
+        }
+        return new Converted(out, self, scan(v));
+    }
+
+    private boolean isCallableTuple(int v) {
+        return p.kind(v) == K_TUPLE && p.childCount(v) > 0 && callable(p, p.child(v, 0)) != Callability.NO;
+    }
+
+    /** convert_legacy_task(None, v): the dependencies of what it returns. */
+    private Set<Object> node(int v, int depth) {
+        if (depth > MAX_DEPTH) {
+            throw new UnsupportedGraphException("legacy task of key " + currentKey + " is nested deeper than "
+                    + MAX_DEPTH + " (Python's recursion limit)");
+        }
+        v = p.resolve(v);
+        TaskSpec.Obj o = TaskSpec.object(p, v);
+        int graphDeps = TaskSpec.dependencies(o);
+        if (graphDeps != 0) {
+            return keySet(graphDeps);
+        }
+        if (p.kind(v) == K_TUPLE && p.childCount(v) > 0) {
+            Callability c = callable(p, p.child(v, 0));
+            if (c == Callability.SUBGRAPH) {
+                throw new UnsupportedGraphException("legacy task of key " + currentKey
+                        + " calls a dask.optimization.SubgraphCallable, which cloudviper cannot convert without"
+                        + " Python; compute with optimize_graph=True or persist first");
+            }
+            if (c != Callability.NO) {
+                Set<Object> asTask = new LinkedHashSet<>();
+                for (int i = 1; i < p.childCount(v); i++) {
+                    asTask.addAll(argument(p.child(v, i), depth + 1));
+                }
+                if (c == Callability.YES) {
+                    return asTask;
+                }
+                Set<Object> asData = data(v, depth);
+                if (!asTask.equals(asData)) {
+                    throw new UnsupportedGraphException("legacy task of key " + currentKey + " starts with "
+                            + p.value(p.resolve(p.child(v, 0))).describe() + ", which may or may not be callable,"
+                            + " and its dependencies differ between the two readings");
+                }
+                return asTask;
+            }
+        }
+        return data(v, depth);
+    }
+
+    /** A positional argument of a tuple task: dicts are wrapped in Dict(...) unconverted. */
+    private Set<Object> argument(int a, int depth) {
+        int r = p.resolve(a);
+        if (p.kind(r) == K_DICT) {
+            Set<Object> deps = new LinkedHashSet<>();
+            for (int i = 0; i < p.childCount(r); i++) {
+                deps.addAll(rawNode(p.child(r, i)));
+            }
+            return deps;
+        }
+        return node(r, depth);
+    }
+
+    /** A raw object handed to Task(...): only GraphNodes and TaskRefs (made Alias) have dependencies. */
+    private Set<Object> rawNode(int v) {
+        TaskSpec.Obj o = TaskSpec.object(p, v);
+        int deps = TaskSpec.dependencies(o);
+        if (deps != 0) {
+            return keySet(deps);
+        }
+        int ref = TaskSpec.taskRefKey(o);
+        if (ref != 0) {
+            return Set.of(PickleValues.canonicalKey(PickleValues.toKey(p.value(ref))));
+        }
+        return Set.of();
+    }
+
+    /** convert_legacy_task(None, v) past the callable-tuple case. */
+    private Set<Object> data(int v, int depth) {
+        Object canon = plainCanonical(v, 0);
+        if (canon != null && keys.containsKey(canon)) {
+            return Set.of(canon);
+        }
+        int k = p.kind(v);
+        if (k == K_TUPLE || k == K_LIST || k == K_SET || k == K_FROZENSET) {
+            Set<Object> deps = new LinkedHashSet<>();
+            for (int i = 0; i < p.childCount(v); i++) {
+                deps.addAll(node(p.child(v, i), depth + 1));
+            }
+            return deps;
+        }
+        TaskSpec.Obj o = TaskSpec.object(p, v);
+        int ref = TaskSpec.taskRefKey(o);
+        if (ref != 0) {
+            return Set.of(PickleValues.canonicalKey(PickleValues.toKey(p.value(ref))));
+        }
+        if (o != null && isNumpyScalar(o) && numericKeys) {
+            throw new UnsupportedGraphException("legacy task of key " + currentKey + " holds a numpy scalar ("
+                    + o.className() + ") and the graph has numeric keys: whether Python treats it as a key"
+                    + " reference cannot be decided without Python");
+        }
+        if (o != null && !o.reduced) {
+            int args = p.resolve(o.args);
+            if (p.kind(args) == K_TUPLE && p.childCount(args) > 0 && !scan(args).isEmpty()) {
+                // NEWOBJ(cls, args) is how a namedtuple pickles; convert_legacy_task rebuilds
+                // namedtuples with their fields converted, other classes are left alone.
+                throw new UnsupportedGraphException("legacy task of key " + currentKey + " holds a " + o.className()
+                        + " built from arguments that name graph keys; whether it is a namedtuple (whose fields"
+                        + " Dask would treat as key references) cannot be decided without Python");
+            }
+        }
+        return Set.of();
+    }
+
+    private Set<Object> keySet(int deps) {
+        if (deps == TaskSpec.NO_DEPENDENCIES) {
+            return Set.of();
+        }
+        int d = p.resolve(deps);
+        if (p.kind(d) != K_FROZENSET && p.kind(d) != K_SET) {
+            throw new PickleException("_dependencies is " + p.value(d).describe() + ", expected a frozenset");
+        }
+        Set<Object> out = new LinkedHashSet<>();
+        for (int i = 0; i < p.childCount(d); i++) {
+            out.add(PickleValues.canonicalKey(PickleValues.toKey(p.value(p.child(d, i)))));
+        }
+        return out;
+    }
+
+    static boolean isNumpyScalar(TaskSpec.Obj o) {
+        PickleValue.Global g = o.cls();
+        return o.reduced && g.name().equals("scalar") && g.module().startsWith("numpy");
+    }
+
+    /** Python's {@code callable(v)} where it can be known from the pickle. */
+    static Callability callable(ParsedPickle p, int v) {
+        v = p.resolve(v);
+        int k = p.kind(v);
+        if (k == K_GLOBAL || k == K_GLOBAL_TEXT) {
+            PickleValue.Global g = (PickleValue.Global) p.value(v);
+            if (g.is("builtins", "Ellipsis") || g.is("builtins", "NotImplemented")) {
+                return Callability.NO;
+            }
+            return Callability.YES; // classes and functions are pickled by reference
+        }
+        TaskSpec.Obj o = TaskSpec.object(p, v);
+        if (o != null) {
+            PickleValue.Global g = o.cls();
+            String module = g.module();
+            String name = g.name();
+            if (name.equals("SubgraphCallable")) {
+                return Callability.SUBGRAPH;
+            }
+            if (module.startsWith("cloudpickle") && (name.equals("_make_function")
+                    || name.equals("_make_skeleton_class") || name.equals("_make_skeleton_enum"))) {
+                return Callability.YES;
+            }
+            if ((module.equals("functools") && name.equals("partial"))
+                    || (module.equals("toolz.functoolz") && (name.equals("Compose") || name.equals("curry")
+                    || name.equals("_restore_curry")))
+                    || ((module.equals("operator") || module.equals("_operator"))
+                    && (name.equals("methodcaller") || name.equals("itemgetter") || name.equals("attrgetter")))) {
+                return Callability.YES;
+            }
+            if (module.equals(TaskSpec.TASK_SPEC) && TaskSpec.dependencies(o) != 0) {
+                return Callability.YES; // GraphNodes define __call__
+            }
+            if (isNumpyScalar(o)) {
+                return Callability.NO;
+            }
+            return Callability.UNKNOWN;
+        }
+        if (k == K_REDUCE || k == K_NEWOBJ || k == K_BUILD) {
+            return Callability.UNKNOWN;
+        }
+        return Callability.NO; // plain data and buffers are not callable
+    }
+
+    /**
+     * The canonical key form of a plain hashable value (str, bytes, int, float, bool, tuples of
+     * those) as {@code value in all_keys} would hash it, or null when it cannot equal any key.
+     */
+    Object plainCanonical(int v, int depth) {
+        v = p.resolve(v);
+        int k = p.kind(v);
+        switch (k) {
+            case K_STR:
+                return depth > 0 || strKeyLengths.contains(p.b[v]) ? p.strValue(v) : null;
+            case K_INT:
+                return depth > 0 || topNumericKeys ? (Object) p.longValue(v) : null;
+            case K_BIGINT:
+                return depth > 0 || topNumericKeys ? PickleValues.canonicalKey(p.bigs[p.c[v]]) : null;
+            case K_BOOL:
+                return depth > 0 || topNumericKeys ? (Object) (long) p.a[v] : null;
+            case K_FLOAT:
+                return depth > 0 || topNumericKeys
+                        ? PickleValues.canonicalDouble(Double.longBitsToDouble(p.longValue(v))) : null;
+            case K_BYTES:
+                return depth > 0 || bytesKeys
+                        ? new PickleValues.BytesKey(Arrays.copyOfRange(p.data, p.a[v], p.a[v] + p.b[v])) : null;
+            case K_TUPLE: {
+                int n = p.childCount(v);
+                if (n > maxTupleKeyLength || depth > MAX_DEPTH) {
+                    return null;
+                }
+                Object[] parts = new Object[n];
+                for (int i = 0; i < n; i++) {
+                    parts[i] = plainCanonical(p.child(v, i), depth + 1);
+                    if (parts[i] == null) {
+                        return null;
+                    }
+                }
+                return List.of(parts);
+            }
+            default:
+                return null;
+        }
+    }
+
+    /**
+     * Every graph key equal to some plain value anywhere inside value {@code root} (inside objects,
+     * dict keys and values, memo references, side effects too). Iterative; each value visited once.
+     */
+    Set<Object> scan(int root) {
+        Set<Object> found = new LinkedHashSet<>();
+        scanInto(root, found, 0);
+        return found;
+    }
+
+    /** Caches per unit, recursing at most 32 units deep (deeper references are walked inline). */
+    private void scanInto(int root, Set<Object> found, int nesting) {
+        int stamp = p.nextStamp();
+        int[] stack = nesting == 0 ? work : new int[16];
+        int sp = 0;
+        stack[sp++] = root;
+        while (sp > 0) {
+            int raw = stack[--sp];
+            if (p.kind(raw) == K_REF && raw != root && nesting < 32) {
+                int u = p.resolve(raw);
+                Object[] cached = unitScans.get(u);
+                if (cached == null) {
+                    unitScans.put(u, IN_PROGRESS);
+                    Set<Object> sub = new LinkedHashSet<>();
+                    scanInto(u, sub, nesting + 1);
+                    cached = sub.toArray();
+                    unitScans.put(u, cached);
+                    stamp = p.nextStamp(); // the nested scan reused the stamps: start a fresh round
+                }
+                if (cached != IN_PROGRESS) {
+                    Collections.addAll(found, cached);
+                    continue;
+                }
+            }
+            int v = p.resolve(raw);
+            if (p.stamp[v] == stamp) {
+                continue;
+            }
+            p.stamp[v] = stamp;
+            Object c = plainCanonical(v, 0);
+            if (c != null) {
+                Object key = keys.get(c);
+                if (key != null) {
+                    found.add(key);
+                }
+            }
+            int k = p.kind(v);
+            int n = 0;
+            if (k == K_TUPLE || k == K_LIST || k == K_DICT || k == K_SET || k == K_FROZENSET) {
+                n = p.childCount(v);
+            } else if (k == K_REDUCE || k == K_BUILD) {
+                n = 2;
+            } else if (k == K_NEWOBJ) {
+                n = p.c[v] == 0 ? 2 : 3;
+            }
+            int[] effects = p.sideEffects.get(v);
+            int need = sp + n + (effects == null ? 0 : effects.length);
+            if (need > stack.length) {
+                stack = Arrays.copyOf(stack, Math.max(need, stack.length * 2));
+                if (nesting == 0) {
+                    work = stack;
+                }
+            }
+            if (k == K_TUPLE || k == K_LIST || k == K_DICT || k == K_SET || k == K_FROZENSET) {
+                System.arraycopy(p.kids, p.a[v], stack, sp, n);
+                sp += n;
+            } else if (n > 0) {
+                stack[sp++] = p.a[v];
+                stack[sp++] = p.b[v];
+                if (n == 3) {
+                    stack[sp++] = p.c[v];
+                }
+            }
+            if (effects != null) {
+                for (int e : effects) {
+                    stack[sp++] = e;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,264 @@
+package org.cloudviper.protocol.pickle;
+
+import java.util.Arrays;
+
+import static org.cloudviper.protocol.pickle.ParsedPickle.POINT_BUFFER;
+import static org.cloudviper.protocol.pickle.ParsedPickle.POINT_MEMO_DEF;
+import static org.cloudviper.protocol.pickle.ParsedPickle.POINT_MEMO_GET;
+
+/**
+ * Cuts self-contained protocol-5 pickles out of one parsed pickle.
+ *
+ * <p>A slice is {@code PROTO 5}, then for every memo entry read inside the bodies but defined
+ * outside them the value that defines it (its "unit": the memo binding, after BUILD) followed by
+ * POP, once each, recursively for what those units read themselves, in pickle order; then the
+ * caller's bodies and opcodes; then STOP. Copied spans drop FRAME/PROTO, renumber memo entries
+ * densely from 0 in emission order (every definition becomes MEMOIZE, references BINGET or
+ * LONG_BINGET; CPython's unpickler would otherwise size its memo array by the highest index) and
+ * renumber NEXT_BUFFERs by listing the original buffer indexes in the order the slice consumes
+ * them.
+ *
+ * <p>Spans form a laminar family (two spans are nested or disjoint), and a memo entry read inside
+ * a span but defined outside it is defined before it, so its unit lies before the span or encloses
+ * it; the latter is a recursive object and is refused. Hence sorting the units by offset and
+ * dropping those nested in another gives a valid order, and each slice costs O(its own size +
+ * log(opcodes)), independent of the size of the whole graph.
+ *
+ * <p>Not thread-safe; one emitter per parsed pickle and thread.
+ */
+final class SliceEmitter {
+    private final ParsedPickle p;
+    private final int[] pts;
+    final PickleWriter w = new PickleWriter(1 << 12);
+    private final int[] memoNew;
+    private final int[] memoStamp;
+    private final int[] memoSeen;
+    /** By memo index: the memo entries its unit reads from outside itself (computed once). */
+    private final int[][] externals;
+    private int[] pendingMemo = new int[16];
+    private int npending;
+    private int stamp;
+    private int nextMemo;
+    private int[] bufs = new int[4];
+    private int nbufs;
+    /** The units (value ids) of the current slice, with the memo index that led to each. */
+    private int[] units = new int[16];
+    private int[] unitMemo = new int[16];
+    private int nunits;
+    /** By memo index: 1 + index of the first rewrite point of its unit's span, or 0 if not known yet. */
+    private final int[] unitFirstPoint;
+
+    SliceEmitter(ParsedPickle p) {
+        this.p = p;
+        this.pts = p.points;
+        this.memoNew = new int[p.memoTop];
+        this.memoStamp = new int[p.memoTop];
+        this.memoSeen = new int[p.memoTop];
+        this.externals = new int[p.memoTop][];
+        this.unitFirstPoint = new int[p.memoTop];
+    }
+
+    /** Starts a new slice: {@code PROTO 5}. */
+    void begin() {
+        stamp = p.nextStamp();
+        nextMemo = 0;
+        nbufs = 0;
+        w.reset();
+        w.proto();
+    }
+
+    /** Emits the definitions the given bodies need from outside themselves (call once, first). */
+    void prefix(PickleValue... bodies) {
+        nunits = 0;
+        npending = 0;
+        for (PickleValue b : bodies) {
+            collect(b.id);
+        }
+        while (npending > 0) {
+            for (int m : externals(pendingMemo[--npending])) {
+                need(m);
+            }
+        }
+        sortUnits();
+        int maxEnd = -1;
+        for (int k = 0; k < nunits; k++) {
+            int u = units[k];
+            if (p.end[u] <= maxEnd) {
+                continue; // nested in a unit already emitted, which defines it too
+            }
+            span(p.start[u], p.end[u], firstPointOfUnit(unitMemo[k]));
+            w.pop();
+            maxEnd = p.end[u];
+        }
+    }
+
+    /**
+     * Finds the memo entries a body reads from outside itself. A unit enclosing the body means the
+     * body refers to its own ancestor (a recursive object): a copy of the body next to the complete
+     * ancestor would not be the same object graph, so that is refused. (A unit enclosing another
+     * unit is fine: the outer one is emitted and defines the inner one.)
+     */
+    private void collect(int body) {
+        if (p.kind(body) == ParsedPickle.K_REF) {
+            need(p.a[body]); // emitted as a GET of the unit (which may well be an ancestor)
+            return;
+        }
+        int s = p.start[body];
+        int e = p.end[body];
+        for (int i = p.firstPoint(s); i < p.pointCount && pts[i * 2] < e; i++) {
+            if (p.pointKind(pts[i * 2]) != POINT_MEMO_GET) {
+                continue;
+            }
+            int m = pts[i * 2 + 1];
+            int defAt = p.memoPos[m];
+            if (defAt >= s && defAt < e) {
+                continue;
+            }
+            int u = p.unit(m);
+            if (p.start[u] <= s && p.end[u] >= e) {
+                throw new PickleException("memo entry " + m + " read at offset " + pts[i * 2] + " refers to "
+                        + p.value(u).describe() + " at offset " + p.start[u] + ", which encloses "
+                        + p.value(body).describe() + " (a recursive object cannot be cut out)");
+            }
+            need(m);
+        }
+    }
+
+    private void need(int m) {
+        if (memoSeen[m] == stamp) {
+            return;
+        }
+        memoSeen[m] = stamp;
+        int u = p.unit(m);
+        if (p.stamp[u] != stamp) {
+            p.stamp[u] = stamp;
+            if (nunits == units.length) {
+                units = Arrays.copyOf(units, nunits * 2);
+                unitMemo = Arrays.copyOf(unitMemo, nunits * 2);
+            }
+            units[nunits] = u;
+            unitMemo[nunits++] = m;
+        }
+        if (npending == pendingMemo.length) {
+            pendingMemo = Arrays.copyOf(pendingMemo, npending * 2);
+        }
+        pendingMemo[npending++] = m;
+    }
+
+    /** The memo entries unit(m) reads from outside its span, each once; cached per entry. */
+    private int[] externals(int m) {
+        int[] cached = externals[m];
+        if (cached != null) {
+            return cached;
+        }
+        int u = p.unit(m);
+        int s = p.start[u];
+        int e = p.end[u];
+        int[] out = new int[4];
+        int n = 0;
+        for (int i = firstPointOfUnit(m); i < p.pointCount && pts[i * 2] < e; i++) {
+            if (p.pointKind(pts[i * 2]) != POINT_MEMO_GET) {
+                continue;
+            }
+            int r = pts[i * 2 + 1];
+            int defAt = p.memoPos[r];
+            if (defAt >= s && defAt < e) {
+                continue;
+            }
+            boolean dup = false;
+            for (int k = 0; k < n && !dup; k++) {
+                dup = out[k] == r;
+            }
+            if (!dup) {
+                if (n == out.length) {
+                    out = Arrays.copyOf(out, n * 2);
+                }
+                out[n++] = r;
+            }
+        }
+        cached = Arrays.copyOf(out, n);
+        externals[m] = cached;
+        return cached;
+    }
+
+    private int firstPointOfUnit(int m) {
+        int f = unitFirstPoint[m];
+        if (f == 0) {
+            f = p.firstPoint(p.start[p.unit(m)]) + 1;
+            unitFirstPoint[m] = f;
+        }
+        return f - 1;
+    }
+
+    /** Insertion sort by start, enclosing (longer) spans first; slices need a handful of units. */
+    private void sortUnits() {
+        for (int i = 1; i < nunits; i++) {
+            int u = units[i];
+            int m = unitMemo[i];
+            int j = i - 1;
+            while (j >= 0 && (p.start[units[j]] > p.start[u]
+                    || (p.start[units[j]] == p.start[u] && p.end[units[j]] < p.end[u]))) {
+                units[j + 1] = units[j];
+                unitMemo[j + 1] = unitMemo[j];
+                j--;
+            }
+            units[j + 1] = u;
+            unitMemo[j + 1] = m;
+        }
+    }
+
+    /** Copies one value's span (a memo reference: a GET of its unit, defined by the prefix). */
+    void body(PickleValue v) {
+        int id = v.id;
+        if (p.kind(id) == ParsedPickle.K_REF) {
+            get(p.a[id], p.start[id]);
+            return;
+        }
+        span(p.start[id], p.end[id], p.firstPoint(p.start[id]));
+    }
+
+    private void get(int m, int at) {
+        if (memoStamp[m] != stamp) {
+            throw new PickleException("slicer: memo entry " + m + " read at offset " + at
+                    + " is not defined in the slice (please report)");
+        }
+        w.get(memoNew[m]);
+    }
+
+    private void span(int s, int e, int first) {
+        byte[] data = p.data;
+        int cur = s;
+        for (int i = first; i < p.pointCount && pts[i * 2] < e; i++) {
+            int at = pts[i * 2];
+            w.raw(data, cur, at - cur);
+            int kind = p.pointKind(at);
+            int arg = pts[i * 2 + 1];
+            if (kind == POINT_MEMO_DEF) {
+                memoNew[arg] = nextMemo++;
+                memoStamp[arg] = stamp;
+                w.memoize();
+            } else if (kind == POINT_MEMO_GET) {
+                get(arg, at);
+            } else if (kind == POINT_BUFFER) {
+                if (nbufs == bufs.length) {
+                    bufs = Arrays.copyOf(bufs, nbufs * 2);
+                }
+                bufs[nbufs++] = arg;
+                w.nextBuffer();
+            } // POINT_SKIP: FRAME and PROTO are dropped
+            cur = at + p.opLength(at);
+        }
+        w.raw(data, cur, e - cur);
+    }
+
+    /** Ends the slice with STOP; returns its bytes. */
+    byte[] finish() {
+        w.stop();
+        return w.toByteArray();
+    }
+
+    /** The original out-of-band buffer indexes, in the order the slice consumes them. */
+    int[] buffers() {
+        return Arrays.copyOf(bufs, nbufs);
+    }
+}

@@ -1,0 +1,40 @@
+package org.cloudviper.protocol.pickle;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * One task of a sliced graph: what a 2024.12.1 worker needs in compute-task as
+ * {@code run_spec: {"__Pickled__": i}} plus what the scheduler needs to place it.
+ *
+ * @param key          the key as the graph holds it (String, Long/BigInteger, Double, byte[] or a
+ *                     List for a tuple; see {@link PickleValues})
+ * @param dependencies keys this task needs, the graph's own key objects where the key is part of
+ *                     the graph, else the canonical form ({@link PickleValues#canonicalKey}) of a
+ *                     key that must already exist (a Future); in the node's order
+ * @param runSpec      a protocol-5 pickle that unpickles to exactly the node Python's scheduler
+ *                     holds for this key (a {@code dask._task_spec} GraphNode)
+ * @param bufferFrames out-of-band buffers {@code runSpec} consumes, in order, as indexes into the
+ *                     update-graph {@code graph_frames} (frame 0 is the graph pickle, so these are
+ *                     >= 1); send them as the sub-object's frames ({@code num-sub-frames})
+ * @param kind         how the slice was made
+ * @param layer        index into {@link SlicedGraph#layers()} of the layer the key came from
+ */
+public record TaskSlice(Object key, List<Object> dependencies, byte[] runSpec, int[] bufferFrames, Kind kind,
+                        int layer) {
+
+    public enum Kind {
+        /** A GraphNode of the graph (Task, Alias, DataNode, containers), cut out as it is. */
+        NODE,
+        /** A {@code Task(key, func, *args, **kwargs)} of a client.map layer, assembled from its parts. */
+        MAP_TASK,
+        /** A legacy tuple task or raw value, converted on unpickling by dask's convert_legacy_graph. */
+        LEGACY
+    }
+
+    @Override
+    public String toString() {
+        return "TaskSlice[" + key + " " + kind + " deps=" + dependencies + " " + runSpec.length + " bytes"
+                + (bufferFrames.length == 0 ? "" : " buffers=" + Arrays.toString(bufferFrames)) + "]";
+    }
+}
