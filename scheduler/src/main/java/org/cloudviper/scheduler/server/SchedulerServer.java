@@ -351,6 +351,9 @@ public final class SchedulerServer {
                 ch.close();
             }
         };
+        if (op == null && m.containsKey("status")) {
+            return; // a 2024 nanny confirms register_nanny's reply with {"status": "ok"}
+        }
         if (op == null) {
             throw new ProtocolException("request without op: " + brief(m));
         }

@@ -1,7 +1,6 @@
 package org.cloudviper.scheduler.interop;
 
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 class CliInteropTest {
     private static final Pattern SCHEDULER_AT = Pattern.compile("^Scheduler at: (tcp://\\S+)$", Pattern.MULTILINE);
 
-    @Test
+    @InteropTest
     void schedulerFileAndUnsupportedLayer(PythonPeers peers) throws Exception {
         Assumptions.assumeTrue(InteropScheduler.Kind.selected() == InteropScheduler.Kind.CLOUDVIPER,
                 "tests cloudviper's own command line");
@@ -44,9 +43,9 @@ class CliInteropTest {
             String json = Files.readString(file, StandardCharsets.UTF_8);
             assertTrue(json.contains("\"address\": \"" + address + "\""), "scheduler file: " + json);
 
-            PythonPeers.Peer worker = peers.startWorker("--scheduler-file=" + file, 1, false);
+            PythonPeers.Peer worker = peers.startWorker("--scheduler-file=" + peers.inPython(file), 1, false);
             worker.awaitText("Registered to", Duration.ofSeconds(60));
-            ScriptResult r = peers.runClient("cli_scheduler_file.py", file.toString());
+            ScriptResult r = peers.runClient("cli_scheduler_file.py", peers.inPython(file));
             Map<String, Object> v = r.json();
             assertEquals(2L, v.get("submit"));
             assertEquals(100.0 * 100.0, ((Number) v.get("optimized")).doubleValue());

@@ -1,7 +1,5 @@
 package org.cloudviper.scheduler.interop;
 
-import org.junit.jupiter.api.Test;
-
 import java.util.List;
 import java.util.Map;
 import java.util.stream.LongStream;
@@ -19,12 +17,13 @@ class ClientOpsInteropTest {
      * {@code time.sleep(60)} returns (Python cannot interrupt it), and the tasks submitted after the
      * cancel need the other one.
      */
-    @Test
+    @InteropTest
     void scatterCancelPublish(PythonPeers peers) throws Exception {
         InteropScheduler scheduler = peers.startScheduler();
         peers.startWorkers(scheduler, 1, 2, false);
 
-        ScriptResult r = peers.runClient("client_ops.py", scheduler.address(), peers.scratchDir("scratch").toString());
+        ScriptResult r = peers.runClient("client_ops.py", scheduler.address(),
+                peers.inPython(peers.scratchDir("scratch")));
 
         assertAll(
                 () -> {

@@ -1,7 +1,5 @@
 package org.cloudviper.scheduler.interop;
 
-import org.junit.jupiter.api.Test;
-
 import java.util.List;
 import java.util.Map;
 import java.util.stream.LongStream;
@@ -15,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ComputeInteropTest {
 
     /** Test 1: {@code submit(inc, 1)} and a 1,000-task {@code map} + {@code gather}. */
-    @Test
+    @InteropTest
     void submitAndMap(PythonPeers peers) throws Exception {
         InteropScheduler scheduler = peers.startScheduler();
         peers.startWorkers(scheduler, 1, 1, false);
@@ -28,7 +26,7 @@ class ComputeInteropTest {
     }
 
     /** Test 2: a layered {@code dask.delayed} graph of 1,000 tasks with shared dependencies. */
-    @Test
+    @InteropTest
     void delayedGraphMatchesLocalCompute(PythonPeers peers) throws Exception {
         InteropScheduler scheduler = peers.startScheduler();
         peers.startWorkers(scheduler, 1, 1, false);
@@ -45,7 +43,7 @@ class ComputeInteropTest {
      * Test 3: a seeded {@code dask.array} expression against numpy, and a {@code dask.bag} fold. The
      * worker runs under a nanny here, as {@code dask worker} does by default.
      */
-    @Test
+    @InteropTest
     void arrayAndBag(PythonPeers peers) throws Exception {
         InteropScheduler scheduler = peers.startScheduler();
         peers.startWorkers(scheduler, 1, 1, true);

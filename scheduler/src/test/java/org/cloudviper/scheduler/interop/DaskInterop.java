@@ -11,10 +11,12 @@ import java.lang.annotation.Target;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Marks a test class that drives real Python Dask 2022.12.1 peers against the scheduler selected by
- * {@code -Dinterop.scheduler} (see {@link InteropScheduler}). Each test method may take a
- * {@link PythonPeers} parameter. A test that hangs fails after 120 s: it runs in its own thread, so
- * even a test stuck in blocking I/O is abandoned, and its peers are then stopped, which unblocks it.
+ * Marks a test class that drives real Python Dask peers against the scheduler selected by
+ * {@code -Dinterop.scheduler} (see {@link InteropScheduler}). Its {@link InteropTest} methods run
+ * once per Dask generation selected by {@code -Dinterop.dask} (2022.12.1 and 2024.12.1; see
+ * {@link DaskGeneration}) and may take a {@link PythonPeers} parameter of that generation. A run
+ * that hangs fails after 120 s: it runs in its own thread, so even a test stuck in blocking I/O is
+ * abandoned, and its peers are then stopped, which unblocks it.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)

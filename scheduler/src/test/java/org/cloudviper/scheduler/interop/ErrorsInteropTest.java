@@ -1,7 +1,5 @@
 package org.cloudviper.scheduler.interop;
 
-import org.junit.jupiter.api.Test;
-
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
@@ -12,13 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @DaskInterop
 class ErrorsInteropTest {
 
-    @Test
+    @InteropTest
     void exceptionTracebackAndRetries(PythonPeers peers) throws Exception {
         InteropScheduler scheduler = peers.startScheduler();
         peers.startWorkers(scheduler, 1, 1, false);
 
         ScriptResult r = peers.runClient("errors_retries.py", scheduler.address(),
-                peers.scratchDir("counter").toString());
+                peers.inPython(peers.scratchDir("counter")));
 
         assertAll(
                 () -> {

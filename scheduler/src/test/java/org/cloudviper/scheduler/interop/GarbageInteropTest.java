@@ -2,7 +2,6 @@ package org.cloudviper.scheduler.interop;
 
 import org.cloudviper.protocol.FrameLimits;
 import org.cloudviper.scheduler.SchedulerConfig;
-import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -43,13 +42,13 @@ class GarbageInteropTest {
     private static final Duration CLOSE_WITHIN = Duration.ofSeconds(5);
     private static final long RANDOM_SEED = 0x5eed_da5cL;
 
-    @Test
+    @InteropTest
     void garbageClosesOnlyItsOwnConnection(PythonPeers peers) throws Exception {
         InteropScheduler scheduler = peers.startScheduler(SchedulerConfig.defaults().withHost("127.0.0.1").withPort(0)
                 .withLimits(new FrameLimits(1_000_000, FRAME_LIMIT, 1L << 30)));
         peers.startWorkers(scheduler, 1, 1, false);
-        Path go = peers.logDir().resolve("go-after-garbage");
-        PythonPeers.Peer client = peers.startClient("garbage_neighbour.py", scheduler.address(), go.toString());
+        Path go = peers.scratchDir("signals").resolve("go-after-garbage");
+        PythonPeers.Peer client = peers.startClient("garbage_neighbour.py", scheduler.address(), peers.inPython(go));
         client.awaitMarker("connected", Duration.ofSeconds(60));
 
         List<Probe> probes = new ArrayList<>();

@@ -31,11 +31,16 @@ import java.util.regex.Pattern;
 /**
  * Stock Python Dask processes around one interop test: a reference {@code dask scheduler} (when
  * {@code -Dinterop.scheduler=python}), {@code dask worker}s and client scripts, all run with the
- * Debian interpreter {@link #PYTHON} that carries distributed 2022.12.1.
+ * interpreter of one {@link DaskGeneration} (distributed 2022.12.1 of bookworm, or 2024.12.1 in the
+ * trixie chroot).
  *
  * <p>Contract: every process is started on 127.0.0.1 with port 0, and its stdout and stderr go to
- * files under {@code target/interop-logs/<test>/} (kept after the run; the command line sits next
- * to them in {@code <name>.cmd}). Start methods return once the peer is ready: a scheduler once it
+ * files under {@code target/interop-logs/<test>-dask<year>/} (kept after the run; the command line
+ * sits next to them in {@code <name>.cmd}). Files Python reads or writes (scripts, scratch
+ * directories, worker spaces) live in {@link #workDir()}, which the generation's Python can see:
+ * the log directory itself for 2022, {@code <trixie root>/tmp/cloudviper-interop/<test>-dask2024/}
+ * for 2024 (also kept; both are emptied when the test starts). A path handed to a script goes
+ * through {@link #inPython}. Start methods return once the peer is ready: a scheduler once it
  * prints its address, workers once they log "Registered to" (and, for cloudviper, once the scheduler
  * counts them). {@link #close()} stops every process this fixture started, children included, also
  * when the test failed; a JVM shutdown hook kills whatever is left if the JVM dies first.
@@ -46,8 +51,6 @@ import java.util.regex.Pattern;
  */
 public final class PythonPeers implements AutoCloseable {
 
-    /** The Debian interpreter with distributed 2022.12.1; never the python3 first on PATH. */
-    static final Path PYTHON = Path.of("/usr/bin/python3");
     /** {@code -Dinterop.skip=true} skips every interop test. */
     static final String SKIP_PROPERTY = "interop.skip";
 
@@ -71,27 +74,39 @@ public final class PythonPeers implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(Peer::killTree), "interop-peers-reaper"));
     }
 
-    private static volatile String unavailableReason;
-
     private final String testName;
+    private final DaskGeneration dask;
     private final Path logDir;
+    private final Path workDir;
     private final List<Peer> peers = new CopyOnWriteArrayList<>();
     private final List<InteropScheduler> schedulers = new CopyOnWriteArrayList<>();
     private final AtomicInteger workerSeq = new AtomicInteger();
     private final AtomicInteger clientSeq = new AtomicInteger();
     private volatile boolean closed;
 
-    private PythonPeers(String testName, Path logDir) {
+    private PythonPeers(String testName, DaskGeneration dask, Path logDir, Path workDir) {
         this.testName = testName;
+        this.dask = dask;
         this.logDir = logDir;
+        this.workDir = workDir;
     }
 
-    /** A fixture whose logs go to a fresh {@code target/interop-logs/<testName>/}. */
-    public static PythonPeers create(String testName) throws IOException {
-        Path dir = logRoot().resolve(testName.replaceAll("[^A-Za-z0-9._-]", "_"));
+    /**
+     * A fixture of {@code dask}'s peers whose logs go to a fresh
+     * {@code target/interop-logs/<testName>-dask<year>/} (and work files to a fresh {@link #workDir()}).
+     */
+    public static PythonPeers create(String testName, DaskGeneration dask) throws IOException {
+        String name = testName.replaceAll("[^A-Za-z0-9._-]", "_") + "-dask" + dask.year;
+        Path dir = logRoot().resolve(name);
         deleteRecursively(dir);
         Files.createDirectories(dir);
-        return new PythonPeers(testName, dir);
+        Path work = dask.workDir(dir, name);
+        if (!work.equals(dir)) {
+            deleteRecursively(work);
+            Files.createDirectories(work);
+            Files.writeString(dir.resolve("workdir.txt"), work + "\n");
+        }
+        return new PythonPeers(testName, dask, dir, work);
     }
 
     /** {@code <module>/target/interop-logs}; surefire runs tests with the module as {@code basedir}. */
@@ -101,51 +116,41 @@ public final class PythonPeers implements AutoCloseable {
     }
 
     /**
-     * Why interop tests cannot run here, or null if they can: {@code -Dinterop.skip=true}, or
-     * {@link #PYTHON} cannot {@code import distributed}. The import is tried once per JVM.
+     * Why {@code dask}'s interop tests cannot run here, or null if they can: {@code -Dinterop.skip=true},
+     * or see {@link DaskGeneration#unavailableReason()} (probed once per JVM).
      */
-    static String unavailableReason() {
+    static String unavailableReason(DaskGeneration dask) {
         if (Boolean.parseBoolean(System.getProperty(SKIP_PROPERTY, "false"))) {
             return "-D" + SKIP_PROPERTY + "=true";
         }
-        String reason = unavailableReason;
-        if (reason == null) {
-            reason = probePython();
-            unavailableReason = reason;
-        }
-        return reason.isEmpty() ? null : reason;
+        return dask.unavailableReason();
     }
 
-    private static String probePython() {
-        if (!Files.isExecutable(PYTHON)) {
-            return PYTHON + " is not executable";
-        }
-        try {
-            Process p = new ProcessBuilder(PYTHON.toString(), "-c", "import distributed; print(distributed.__version__)")
-                    .redirectErrorStream(true).start();
-            p.getOutputStream().close();
-            byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                return PYTHON + " -c 'import distributed' timed out";
-            }
-            return p.exitValue() == 0 ? ""
-                    : PYTHON + " cannot import distributed: " + new String(out, StandardCharsets.UTF_8).strip();
-        } catch (IOException e) {
-            return PYTHON + " cannot be run: " + e;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "interrupted while probing " + PYTHON;
-        }
+    /** The Dask release these peers run. */
+    public DaskGeneration dask() {
+        return dask;
     }
 
     public Path logDir() {
         return logDir;
     }
 
-    /** A fresh directory under the log directory for a script's scratch files. */
+    /** Where this fixture's Python-visible files live (see the class comment). */
+    public Path workDir() {
+        return workDir;
+    }
+
+    /**
+     * A directory for files both the test and its Python peers touch, such as a script's scratch
+     * files or a "go on" file the test creates; hand it to Python through {@link #inPython}.
+     */
     public Path scratchDir(String name) throws IOException {
-        return Files.createDirectories(logDir.resolve(name));
+        return Files.createDirectories(workDir.resolve(name));
+    }
+
+    /** How the peers' Python spells {@code hostPath}, a path under {@link #workDir()}. */
+    public String inPython(Path hostPath) {
+        return dask.pythonPath(hostPath);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -166,7 +171,7 @@ public final class PythonPeers implements AutoCloseable {
         if (InteropScheduler.Kind.selected() == InteropScheduler.Kind.CLOUDVIPER) {
             scheduler = new InteropScheduler.Cloudviper(Scheduler.start(config));
         } else {
-            Peer process = start("scheduler", List.of(PYTHON.toString(), "-m", "distributed.cli.dask_scheduler",
+            Peer process = start("scheduler", python("-m", "distributed.cli.dask_scheduler",
                     "--host", "127.0.0.1", "--port", "0", "--dashboard-address", "127.0.0.1:0"), Map.of());
             Matcher m = process.awaitPattern(SCHEDULER_AT, READY_TIMEOUT);
             scheduler = new InteropScheduler.Python(process, m.group(1));
@@ -192,15 +197,18 @@ public final class PythonPeers implements AutoCloseable {
         return started;
     }
 
-    /** Starts one worker without waiting for it; see {@link #awaitWorkers}. */
+    /**
+     * Starts one worker without waiting for it; see {@link #awaitWorkers}. {@code schedulerAddress} is
+     * passed as is (a {@code --scheduler-file=} path must come from {@link #inPython}).
+     */
     public Peer startWorker(String schedulerAddress, int nthreads, boolean nanny) throws IOException {
         ensureOpen();
         String name = "worker-" + workerSeq.getAndIncrement();
-        Path local = Files.createDirectories(logDir.resolve(name + "-space"));
-        List<String> cmd = new ArrayList<>(List.of(PYTHON.toString(), "-m", "distributed.cli.dask_worker",
+        Path local = Files.createDirectories(workDir.resolve(name + "-space"));
+        List<String> cmd = python("-m", "distributed.cli.dask_worker",
                 schedulerAddress, "--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0",
                 "--worker-port", "0", "--nthreads", Integer.toString(nthreads), "--name", name,
-                "--local-directory", local.toString()));
+                "--local-directory", inPython(local));
         cmd.add(nanny ? "--nanny" : "--no-nanny");
         if (nanny) {
             cmd.addAll(List.of("--nanny-port", "0"));
@@ -237,14 +245,15 @@ public final class PythonPeers implements AutoCloseable {
 
     /**
      * Starts {@code python3 <script> <schedulerAddress> <args...>} from {@code resources/interop/}
-     * without waiting; for scripts the test talks to through markers.
+     * without waiting; for scripts the test talks to through markers. Arguments are passed as is: a
+     * path among them must come from {@link #inPython}.
      */
     public Peer startClient(String script, String schedulerAddress, String... args) throws IOException {
         ensureOpen();
-        Path scripts = Files.createDirectories(logDir.resolve("scripts"));
+        Path scripts = Files.createDirectories(workDir.resolve("scripts"));
         Path path = copyResource(script, scripts);
         copyResource("interop_common.py", scripts);
-        List<String> cmd = new ArrayList<>(List.of(PYTHON.toString(), path.toString(), schedulerAddress));
+        List<String> cmd = python(inPython(path), schedulerAddress);
         cmd.addAll(Arrays.asList(args));
         String name = "client-" + clientSeq.getAndIncrement() + "-" + script.replaceFirst("\\.py$", "");
         return start(name, cmd, Map.of(
@@ -264,8 +273,11 @@ public final class PythonPeers implements AutoCloseable {
     /** The last lines of every peer's logs, for a failure message. */
     public String logTails() {
         StringBuilder sb = new StringBuilder();
-        sb.append("interop logs of ").append(testName).append(" (scheduler: ")
+        sb.append("interop logs of ").append(testName).append(" (").append(dask.label()).append(", scheduler: ")
                 .append(InteropScheduler.Kind.selected().name().toLowerCase()).append("): ").append(logDir);
+        if (!workDir.equals(logDir)) {
+            sb.append("\n(scripts and scratch files of the Python peers: ").append(workDir).append(')');
+        }
         if (schedulers.stream().anyMatch(InteropScheduler::isCloudviper)) {
             sb.append("\n(the cloudviper scheduler logs to this JVM: see target/surefire-reports/*-output.txt)");
         }
@@ -294,8 +306,8 @@ public final class PythonPeers implements AutoCloseable {
             }
         }
         stopAll(peers); // anything left
-        System.err.printf("[interop] %s: stopped %d processes and %d scheduler(s) in %d ms%n", testName,
-                peers.size(), schedulers.size(), (System.nanoTime() - started) / 1_000_000);
+        System.err.printf("[interop] %s (dask %s): stopped %d processes and %d scheduler(s) in %d ms%n", testName,
+                dask.year, peers.size(), schedulers.size(), (System.nanoTime() - started) / 1_000_000);
     }
 
     private boolean isSchedulerProcess(Peer p) {
@@ -317,6 +329,13 @@ public final class PythonPeers implements AutoCloseable {
             }
         }
         toStop.forEach(Peer::killTree);
+    }
+
+    /** The generation's interpreter command followed by {@code args}, as a mutable list. */
+    private List<String> python(String... args) {
+        List<String> cmd = new ArrayList<>(dask.python());
+        cmd.addAll(Arrays.asList(args));
+        return cmd;
     }
 
     private void ensureOpen() {

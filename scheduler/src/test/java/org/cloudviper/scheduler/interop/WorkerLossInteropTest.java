@@ -1,7 +1,5 @@
 package org.cloudviper.scheduler.interop;
 
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,13 +20,13 @@ class WorkerLossInteropTest {
      * once a tenth of the map is done. Workers run without a nanny, so the pid is the worker itself
      * and nothing restarts it.
      */
-    @Test
+    @InteropTest
     void graphSurvivesKilledWorker(PythonPeers peers) throws Exception {
         InteropScheduler scheduler = peers.startScheduler();
         List<PythonPeers.Peer> workers = peers.startWorkers(scheduler, 2, 1, false);
-        Path go = peers.logDir().resolve("go-after-kill");
+        Path go = peers.scratchDir("signals").resolve("go-after-kill");
 
-        PythonPeers.Peer client = peers.startClient("worker_loss.py", scheduler.address(), go.toString());
+        PythonPeers.Peer client = peers.startClient("worker_loss.py", scheduler.address(), peers.inPython(go));
         client.awaitMarker("running", Duration.ofSeconds(60));
         PythonPeers.Peer victim = workers.get(1);
         victim.kill();
