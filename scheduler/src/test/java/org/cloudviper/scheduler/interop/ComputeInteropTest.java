@@ -25,6 +25,25 @@ class ComputeInteropTest {
                 () -> assertEquals(LongStream.rangeClosed(1, 1000).boxed().toList(), r.partList("map")));
     }
 
+    /**
+     * Tuple keys, futures as arguments, a large numpy argument embedded in the graph and a closure:
+     * the graph features a 2024 pickled graph carries as Alias nodes, out-of-band buffers and
+     * cloudpickled code.
+     */
+    @InteropTest
+    void graphShapes(PythonPeers peers) throws Exception {
+        InteropScheduler scheduler = peers.startScheduler();
+        peers.startWorkers(scheduler, 1, 1, false);
+
+        ScriptResult r = peers.runClient("graph_shapes.py", scheduler.address());
+
+        assertAll(
+                () -> assertEquals(Map.of("value", 3L, "key", "('x', 0, 1)"), r.partMap("tuple_key")),
+                () -> assertEquals(31L, r.partLong("future_args")),
+                () -> assertEquals(199_999.0 * 200_000 / 2, ((Number) r.part("big_array")).doubleValue()),
+                () -> assertEquals(42L, r.partLong("closure")));
+    }
+
     /** Test 2: a layered {@code dask.delayed} graph of 1,000 tasks with shared dependencies. */
     @InteropTest
     void delayedGraphMatchesLocalCompute(PythonPeers peers) throws Exception {
