@@ -279,7 +279,7 @@ public final class GraphSlicer {
             w.value(e.key);
             w.tupleEnd(2).reduce();
             byte[] bytes = em.finish();
-            return new TaskSlice(e.key, new ArrayList<>(c.dependencies()), bytes, frames(em.buffers()),
+            return new TaskSlice(e.key, c.dependencies(), bytes, frames(em.buffers()),
                     TaskSlice.Kind.LEGACY, e.layer);
         }
 

@@ -1,10 +1,7 @@
 package org.cloudviper.protocol.pickle;
 
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -41,8 +38,8 @@ final class LegacyTasks {
     private final boolean topNumericKeys;
     private final boolean bytesKeys;
     private final int maxTupleKeyLength;
-    /** Keys found inside a memo unit, computed once (shared functions are referenced by every task). */
-    private final Map<Integer, Object[]> unitScans = new HashMap<>();
+    /** Keys found inside a memo unit (by value id), computed once: shared functions are in every task. */
+    private final Object[][] unitScans;
     private static final Object[] IN_PROGRESS = new Object[0];
     private Object currentKey;
     private int[] work = new int[64];
@@ -50,6 +47,7 @@ final class LegacyTasks {
     LegacyTasks(ParsedPickle p, Map<Object, Object> keys) {
         this.p = p;
         this.keys = keys;
+        this.unitScans = new Object[p.count + 1][];
         boolean numeric = false;
         boolean topNumeric = false;
         boolean bytes = false;
@@ -83,12 +81,43 @@ final class LegacyTasks {
     }
 
     /** Result of reading one legacy value under its key. */
-    record Converted(Set<Object> dependencies, boolean aliasToItself, Set<Object> allKeys) {
+    record Converted(List<Object> dependencies, boolean aliasToItself, List<Object> allKeys) {
+    }
+
+    /** A small insertion-ordered set: most tasks have a handful of dependencies. */
+    static final class Keys {
+        final java.util.ArrayList<Object> list = new java.util.ArrayList<>(4);
+        private Set<Object> index;
+
+        void add(Object k) {
+            if (index != null) {
+                if (index.add(k)) {
+                    list.add(k);
+                }
+                return;
+            }
+            if (!list.contains(k)) {
+                list.add(k);
+                if (list.size() > 16) {
+                    index = new HashSet<>(list);
+                }
+            }
+        }
+
+        void addAll(Keys other) {
+            for (Object k : other.list) {
+                add(k);
+            }
+        }
+
+        boolean sameAs(Keys other) {
+            return new HashSet<>(list).equals(new HashSet<>(other.list));
+        }
     }
 
     Converted convert(Object key, int task) {
         currentKey = key;
-        Set<Object> deps = new LinkedHashSet<>();
+        Keys deps = new Keys();
         int v = p.resolve(task);
         Object canon = plainCanonical(v, 0);
         boolean self = false;
@@ -105,22 +134,22 @@ final class LegacyTasks {
                 self = target.equals(PickleValues.canonicalKey(key));
                 deps.add(target);
             } else {
-                deps.addAll(node(v, 0));
+                node(v, 0, deps);
             }
         }
-        Set<Object> out = new LinkedHashSet<>();
-        for (Object d : deps) {
+        Keys out = new Keys();
+        for (Object d : deps.list) {
             out.add(keys.getOrDefault(d, d));
         }
-        return new Converted(out, self, scan(v));
+        return new Converted(out.list, self, scan(v));
     }
 
     private boolean isCallableTuple(int v) {
         return p.kind(v) == K_TUPLE && p.childCount(v) > 0 && callable(p, p.child(v, 0)) != Callability.NO;
     }
 
-    /** convert_legacy_task(None, v): the dependencies of what it returns. */
-    private Set<Object> node(int v, int depth) {
+    /** convert_legacy_task(None, v): adds the dependencies of what it returns to {@code out}. */
+    private void node(int v, int depth, Keys out) {
         if (depth > MAX_DEPTH) {
             throw new UnsupportedGraphException("legacy task of key " + currentKey + " is nested deeper than "
                     + MAX_DEPTH + " (Python's recursion limit)");
@@ -129,7 +158,8 @@ final class LegacyTasks {
         TaskSpec.Obj o = TaskSpec.object(p, v);
         int graphDeps = TaskSpec.dependencies(o);
         if (graphDeps != 0) {
-            return keySet(graphDeps);
+            keySet(graphDeps, out);
+            return;
         }
         if (p.kind(v) == K_TUPLE && p.childCount(v) > 0) {
             Callability c = callable(p, p.child(v, 0));
@@ -138,71 +168,76 @@ final class LegacyTasks {
                         + " calls a dask.optimization.SubgraphCallable, which cloudviper cannot convert without"
                         + " Python; compute with optimize_graph=True or persist first");
             }
-            if (c != Callability.NO) {
-                Set<Object> asTask = new LinkedHashSet<>();
+            if (c == Callability.YES) {
                 for (int i = 1; i < p.childCount(v); i++) {
-                    asTask.addAll(argument(p.child(v, i), depth + 1));
+                    argument(p.child(v, i), depth + 1, out);
                 }
-                if (c == Callability.YES) {
-                    return asTask;
+                return;
+            }
+            if (c == Callability.UNKNOWN) {
+                Keys asTask = new Keys();
+                for (int i = 1; i < p.childCount(v); i++) {
+                    argument(p.child(v, i), depth + 1, asTask);
                 }
-                Set<Object> asData = data(v, depth);
-                if (!asTask.equals(asData)) {
+                Keys asData = new Keys();
+                data(v, depth, asData);
+                if (!asTask.sameAs(asData)) {
                     throw new UnsupportedGraphException("legacy task of key " + currentKey + " starts with "
                             + p.value(p.resolve(p.child(v, 0))).describe() + ", which may or may not be callable,"
                             + " and its dependencies differ between the two readings");
                 }
-                return asTask;
+                out.addAll(asTask);
+                return;
             }
         }
-        return data(v, depth);
+        data(v, depth, out);
     }
 
     /** A positional argument of a tuple task: dicts are wrapped in Dict(...) unconverted. */
-    private Set<Object> argument(int a, int depth) {
+    private void argument(int a, int depth, Keys out) {
         int r = p.resolve(a);
         if (p.kind(r) == K_DICT) {
-            Set<Object> deps = new LinkedHashSet<>();
             for (int i = 0; i < p.childCount(r); i++) {
-                deps.addAll(rawNode(p.child(r, i)));
+                rawNode(p.child(r, i), out);
             }
-            return deps;
+            return;
         }
-        return node(r, depth);
+        node(r, depth, out);
     }
 
     /** A raw object handed to Task(...): only GraphNodes and TaskRefs (made Alias) have dependencies. */
-    private Set<Object> rawNode(int v) {
+    private void rawNode(int v, Keys out) {
         TaskSpec.Obj o = TaskSpec.object(p, v);
         int deps = TaskSpec.dependencies(o);
         if (deps != 0) {
-            return keySet(deps);
+            keySet(deps, out);
+            return;
         }
         int ref = TaskSpec.taskRefKey(o);
         if (ref != 0) {
-            return Set.of(PickleValues.canonicalKey(PickleValues.toKey(p.value(ref))));
+            out.add(PickleValues.canonicalKey(PickleValues.toKey(p.value(ref))));
         }
-        return Set.of();
     }
 
     /** convert_legacy_task(None, v) past the callable-tuple case. */
-    private Set<Object> data(int v, int depth) {
+    private void data(int v, int depth, Keys out) {
         Object canon = plainCanonical(v, 0);
         if (canon != null && keys.containsKey(canon)) {
-            return Set.of(canon);
+            out.add(canon);
+            return;
         }
         int k = p.kind(v);
         if (k == K_TUPLE || k == K_LIST || k == K_SET || k == K_FROZENSET) {
-            Set<Object> deps = new LinkedHashSet<>();
             for (int i = 0; i < p.childCount(v); i++) {
-                deps.addAll(node(p.child(v, i), depth + 1));
+                node(p.child(v, i), depth + 1, out);
             }
-            return deps;
+            return;
         }
         TaskSpec.Obj o = TaskSpec.object(p, v);
         int ref = TaskSpec.taskRefKey(o);
         if (ref != 0) {
-            return Set.of(PickleValues.canonicalKey(PickleValues.toKey(p.value(ref))));
+            out.add(PickleValues.canonicalKey(PickleValues.toKey(p.value(ref))));
+            return;
         }
         if (o != null && isNumpyScalar(o) && numericKeys) {
             throw new UnsupportedGraphException("legacy task of key " + currentKey + " holds a numpy scalar ("
@@ -219,22 +254,19 @@ final class LegacyTasks {
                         + " Dask would treat as key references) cannot be decided without Python");
             }
         }
-        return Set.of();
     }
 
-    private Set<Object> keySet(int deps) {
+    private void keySet(int deps, Keys out) {
         if (deps == TaskSpec.NO_DEPENDENCIES) {
-            return Set.of();
+            return;
         }
         int d = p.resolve(deps);
         if (p.kind(d) != K_FROZENSET && p.kind(d) != K_SET) {
             throw new PickleException("_dependencies is " + p.value(d).describe() + ", expected a frozenset");
         }
-        Set<Object> out = new LinkedHashSet<>();
         for (int i = 0; i < p.childCount(d); i++) {
-            out.add(PickleValues.canonicalKey(PickleValues.toKey(p.value(p.child(d, i)))));
+            out.add(PickleValues.canonicalKey(PickleValues.toKey(p, p.child(d, i), 0)));
         }
-        return out;
     }
 
     static boolean isNumpyScalar(TaskSpec.Obj o) {
@@ -331,14 +363,14 @@ final class LegacyTasks {
      * Every graph key equal to some plain value anywhere inside value {@code root} (inside objects,
      * dict keys and values, memo references, side effects too). Iterative; each value visited once.
      */
-    Set<Object> scan(int root) {
-        Set<Object> found = new LinkedHashSet<>();
+    List<Object> scan(int root) {
+        Keys found = new Keys();
         scanInto(root, found, 0);
-        return found;
+        return found.list;
     }
 
     /** Caches per unit, recursing at most 32 units deep (deeper references are walked inline). */
-    private void scanInto(int root, Set<Object> found, int nesting) {
+    private void scanInto(int root, Keys found, int nesting) {
         int stamp = p.nextStamp();
         int[] stack = nesting == 0 ? work : new int[16];
         int sp = 0;
@@ -347,17 +379,19 @@ final class LegacyTasks {
             int raw = stack[--sp];
             if (p.kind(raw) == K_REF && raw != root && nesting < 32) {
                 int u = p.resolve(raw);
-                Object[] cached = unitScans.get(u);
+                Object[] cached = unitScans[u];
                 if (cached == null) {
-                    unitScans.put(u, IN_PROGRESS);
-                    Set<Object> sub = new LinkedHashSet<>();
+                    unitScans[u] = IN_PROGRESS;
+                    Keys sub = new Keys();
                     scanInto(u, sub, nesting + 1);
-                    cached = sub.toArray();
-                    unitScans.put(u, cached);
+                    cached = sub.list.toArray();
+                    unitScans[u] = cached;
                     stamp = p.nextStamp(); // the nested scan reused the stamps: start a fresh round
                 }
                 if (cached != IN_PROGRESS) {
-                    Collections.addAll(found, cached);
+                    for (Object k : cached) {
+                        found.add(k);
+                    }
                     continue;
                 }
             }

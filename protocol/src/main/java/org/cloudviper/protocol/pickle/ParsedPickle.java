@@ -259,21 +259,30 @@ public final class ParsedPickle {
         return POINT_KIND[data[offset] & 0xff];
     }
 
+    private static final byte[] OP_LENGTH = new byte[256];
+
+    static {
+        OP_LENGTH[Opcodes.MEMOIZE] = 1;
+        OP_LENGTH[Opcodes.NEXT_BUFFER] = 1;
+        OP_LENGTH[Opcodes.BINPUT] = 2;
+        OP_LENGTH[Opcodes.BINGET] = 2;
+        OP_LENGTH[Opcodes.PROTO] = 2;
+        OP_LENGTH[Opcodes.LONG_BINPUT] = 5;
+        OP_LENGTH[Opcodes.LONG_BINGET] = 5;
+        OP_LENGTH[Opcodes.FRAME] = 9;
+    }
+
     /** Length in bytes of the opcode (with its argument) at {@code offset}. */
     int opLength(int offset) {
-        return switch (data[offset] & 0xff) {
-            case Opcodes.MEMOIZE, Opcodes.NEXT_BUFFER -> 1;
-            case Opcodes.BINPUT, Opcodes.BINGET, Opcodes.PROTO -> 2;
-            case Opcodes.LONG_BINPUT, Opcodes.LONG_BINGET -> 5;
-            case Opcodes.FRAME -> 9;
-            default -> { // PUT, GET: decimal digits and a newline (checked by the reader)
-                int i = offset + 1;
-                while (data[i] != '\n') {
-                    i++;
-                }
-                yield i + 1 - offset;
-            }
-        };
+        int n = OP_LENGTH[data[offset] & 0xff];
+        if (n != 0) {
+            return n;
+        }
+        int i = offset + 1; // PUT, GET: decimal digits and a newline (checked by the reader)
+        while (data[i] != '\n') {
+            i++;
+        }
+        return i + 1 - offset;
     }
 
     /** Index of the first rewrite point at or after {@code offset}. */

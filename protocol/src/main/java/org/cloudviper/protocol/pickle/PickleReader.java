@@ -125,7 +125,7 @@ public final class PickleReader {
             this.limits = limits;
             // Real graph pickles hold about one value per 5 bytes, one memo opcode per 3 and one
             // memo entry per 5; start there (capped) instead of growing from nothing.
-            int values = Math.min(length / 4, 1 << 22) + 64;
+            int values = Math.min(Math.min(length / 4, limits.maxValues()), 1 << 22) + 64;
             kind = new byte[values];
             vStart = new int[values];
             vEnd = new int[values];
@@ -134,11 +134,11 @@ public final class PickleReader {
             vb = new int[values];
             vc = new int[values];
             completedBy = new int[values];
-            int memos = Math.min(length / 4, 1 << 22) + 16;
+            int memos = Math.min(Math.min(length / 4, limits.maxMemo()), 1 << 22) + 16;
             memo = new int[memos];
             memoPos = new int[memos];
             refs = new int[memos];
-            points = new int[2 * (Math.min(length / 3, 1 << 22) + 16)];
+            points = new int[2 * (int) (Math.min(Math.min(length / 3, 2L * limits.maxValues()), 1 << 22) + 16)];
         }
 
         ParsedPickle run() {

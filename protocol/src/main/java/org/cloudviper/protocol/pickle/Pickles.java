@@ -44,6 +44,16 @@ public final class Pickles {
         return out.toByteArray();
     }
 
+    /**
+     * The Java form ({@link PickleValues#toJava}) of a pickle of plain data, read without running
+     * anything: e.g. update-graph's {@code annotations} sub-object (a dict of str to plain values).
+     *
+     * @throws PickleException if the pickle is malformed or holds anything but plain data
+     */
+    public static Object loadPlain(byte[] pickle) {
+        return PickleValues.toJava(new PickleReader().read(pickle).root());
+    }
+
     private static void global(ByteArrayOutputStream out, String module, String qualname) {
         unicode(out, module);
         unicode(out, qualname);

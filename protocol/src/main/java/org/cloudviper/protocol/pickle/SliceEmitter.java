@@ -47,6 +47,8 @@ final class SliceEmitter {
     private int nunits;
     /** By memo index: 1 + index of the first rewrite point of its unit's span, or 0 if not known yet. */
     private final int[] unitFirstPoint;
+    /** By memo index: its unit (value id), or 0 if not resolved yet. */
+    private final int[] unitOf;
 
     SliceEmitter(ParsedPickle p) {
         this.p = p;
@@ -56,6 +58,7 @@ final class SliceEmitter {
         this.memoSeen = new int[p.memoTop];
         this.externals = new int[p.memoTop][];
         this.unitFirstPoint = new int[p.memoTop];
+        this.unitOf = new int[p.memoTop];
     }
 
     /** Starts a new slice: {@code PROTO 5}. */
@@ -114,7 +117,7 @@ final class SliceEmitter {
             if (defAt >= s && defAt < e) {
                 continue;
             }
-            int u = p.unit(m);
+            int u = unit(m);
             if (p.start[u] <= s && p.end[u] >= e) {
                 throw new PickleException("memo entry " + m + " read at offset " + pts[i * 2] + " refers to "
                         + p.value(u).describe() + " at offset " + p.start[u] + ", which encloses "
@@ -129,7 +132,7 @@ final class SliceEmitter {
             return;
         }
         memoSeen[m] = stamp;
-        int u = p.unit(m);
+        int u = unit(m);
         if (p.stamp[u] != stamp) {
             p.stamp[u] = stamp;
             if (nunits == units.length) {
@@ -151,7 +154,7 @@ final class SliceEmitter {
         if (cached != null) {
             return cached;
         }
-        int u = p.unit(m);
+        int u = unit(m);
         int s = p.start[u];
         int e = p.end[u];
         int[] out = new int[4];
@@ -181,31 +184,83 @@ final class SliceEmitter {
         return cached;
     }
 
+    /** The unit of memo entry m, cached (resolving walks Ref and BUILD links). */
+    private int unit(int m) {
+        int u = unitOf[m];
+        if (u == 0) {
+            u = p.unit(m);
+            unitOf[m] = u;
+        }
+        return u;
+    }
+
     private int firstPointOfUnit(int m) {
         int f = unitFirstPoint[m];
         if (f == 0) {
-            f = p.firstPoint(p.start[p.unit(m)]) + 1;
+            f = p.firstPoint(p.start[unit(m)]) + 1;
             unitFirstPoint[m] = f;
         }
         return f - 1;
     }
 
-    /** Insertion sort by start, enclosing (longer) spans first; slices need a handful of units. */
+    /** Sorts the units by start, enclosing (longer) spans first. */
     private void sortUnits() {
-        for (int i = 1; i < nunits; i++) {
-            int u = units[i];
-            int m = unitMemo[i];
-            int j = i - 1;
-            while (j >= 0 && (p.start[units[j]] > p.start[u]
-                    || (p.start[units[j]] == p.start[u] && p.end[units[j]] < p.end[u]))) {
-                units[j + 1] = units[j];
-                unitMemo[j + 1] = unitMemo[j];
-                j--;
+        if (sortKeys.length < nunits) {
+            sortKeys = new long[units.length];
+            sortTmp = new long[units.length];
+            unitTmp = new int[units.length];
+            memoTmp = new int[units.length];
+        }
+        for (int i = 0; i < nunits; i++) {
+            sortKeys[i] = ((long) p.start[units[i]] << 32) | (~p.end[units[i]] & 0x7fffffffL);
+        }
+        if (nunits <= 64) {
+            for (int i = 1; i < nunits; i++) {
+                long k = sortKeys[i];
+                int u = units[i];
+                int m = unitMemo[i];
+                int j = i - 1;
+                while (j >= 0 && sortKeys[j] > k) {
+                    sortKeys[j + 1] = sortKeys[j];
+                    units[j + 1] = units[j];
+                    unitMemo[j + 1] = unitMemo[j];
+                    j--;
+                }
+                sortKeys[j + 1] = k;
+                units[j + 1] = u;
+                unitMemo[j + 1] = m;
             }
-            units[j + 1] = u;
-            unitMemo[j + 1] = m;
+        } else {
+            mergeSort(0, nunits);
         }
     }
+
+    /** Bottom-up merge sort of units[from..to) by sortKeys (for slices needing many units). */
+    private void mergeSort(int from, int to) {
+        for (int width = 1; width < to - from; width *= 2) {
+            for (int lo = from; lo < to - width; lo += 2 * width) {
+                int mid = lo + width;
+                int hi = Math.min(lo + 2 * width, to);
+                int i = lo;
+                int j = mid;
+                int k = lo;
+                while (i < mid || j < hi) {
+                    int pick = (j >= hi || (i < mid && sortKeys[i] <= sortKeys[j])) ? i++ : j++;
+                    sortTmp[k] = sortKeys[pick];
+                    unitTmp[k] = units[pick];
+                    memoTmp[k++] = unitMemo[pick];
+                }
+                System.arraycopy(sortTmp, lo, sortKeys, lo, hi - lo);
+                System.arraycopy(unitTmp, lo, units, lo, hi - lo);
+                System.arraycopy(memoTmp, lo, unitMemo, lo, hi - lo);
+            }
+        }
+    }
+
+    private long[] sortKeys = new long[16];
+    private long[] sortTmp = new long[16];
+    private int[] unitTmp = new int[16];
+    private int[] memoTmp = new int[16];
 
     /** Copies one value's span (a memo reference: a GET of its unit, defined by the prefix). */
     void body(PickleValue v) {
