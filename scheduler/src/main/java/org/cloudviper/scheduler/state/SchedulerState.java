@@ -113,10 +113,19 @@ public final class SchedulerState {
         List<TaskState> created = new ArrayList<>(u.tasks().size());
         List<List<Object>> createdDeps = new ArrayList<>(u.tasks().size());
         for (GraphUpdate.NewTask nt : u.tasks()) {
-            if (tasks.containsKey(nt.key())) {
+            TaskState known = tasks.get(nt.key());
+            TaskState ts;
+            if (known == null) {
+                ts = new TaskState(nt.key());
+            } else if (known.spec == null && known.status == TaskState.Status.RELEASED
+                    && known.dependencies.length == 0) {
+                // A placeholder: a client or dataset wanted the key before its graph arrived (publish
+                // RPCs can overtake the client's stream). It takes this spec, as Dask's update_graph
+                // gives run_spec to known keys that have none.
+                ts = known;
+            } else {
                 continue; // known key (or repeated in this graph): keep its state, as Dask does
             }
-            TaskState ts = new TaskState(nt.key());
             createdDeps.add(nt.dependencies());
             ts.spec = internSpec(nt.spec());
             applyOptions(ts, nt.options());

@@ -85,6 +85,26 @@ class SchedulerStateTest {
         assertEquals("processing", c.state.taskStatus("x"));
     }
 
+    /**
+     * A dataset (or client) may want a key before the graph that computes it arrives: publish_put is an
+     * RPC and can overtake the client's stream. The placeholder must take the graph's spec and run,
+     * not err as lost scattered data.
+     */
+    @Test
+    void keyWantedBeforeItsGraphArrivesIsComputed() {
+        explicitCluster();
+        c.addWorker("a", 1);
+        c.clientDesiresKeys(C1, List.of("x"));
+        assertEquals("released", c.state.taskStatus("x"));
+        c.submit(C1, task("x"));
+
+        ToWorker.ComputeTask ct = c.out.takeCompute(A, "x");
+        assertArrayEquals("args-x".getBytes(StandardCharsets.UTF_8), (byte[]) ct.spec().args());
+        c.taskFinished(A, "x", 28);
+        c.out.expectInMemory(C1, "x");
+        assertEquals("memory", c.state.taskStatus("x"));
+    }
+
     @Test
     void dependencyComesWithWhoHasAndNbytes() {
         explicitCluster();
