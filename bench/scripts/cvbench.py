@@ -1,0 +1,146 @@
+"""Shared helpers for the side-by-side scripts: start schedulers and workers on 127.0.0.1, read a
+process's CPU time and memory from /proc, and always stop what was started (by pid).
+
+Run the scripts with /usr/bin/python3 (Debian's Dask/distributed 2022.12.1).
+"""
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+PYTHON = "/usr/bin/python3"
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+DEFAULT_JAR = os.path.join(REPO, "scheduler", "target", "cloudviper-scheduler.jar")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+SCHEDULER_AT = re.compile(r"Scheduler at:\s+(tcp://\S+)")
+
+# name -> (implementation, extra environment, extra scheduler arguments)
+SCHEDULERS = {
+    "dask": ("dask", {}, []),
+    "dask-inf": ("dask", {"DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "inf"}, []),
+    "cloudviper": ("cloudviper", {}, []),
+}
+
+
+def cpu_seconds(pid):
+    """utime + stime of one process (all its threads), in seconds, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        stat = f.read()
+    fields = stat[stat.rindex(")") + 2:].split()
+    # fields[0] is field 3 (state); utime and stime are fields 14 and 15
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def status_kib(pid, name):
+    """A kB field of /proc/PID/status, e.g. VmRSS or VmHWM."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(name + ":"):
+                return int(line.split()[1])
+    raise KeyError(name)
+
+
+def rss_mib(pid):
+    return status_kib(pid, "VmRSS") / 1024
+
+
+def hwm_mib(pid):
+    return status_kib(pid, "VmHWM") / 1024
+
+
+def machine():
+    model = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()
+    return {"nproc": os.cpu_count(), "cpu": model, "java": java[0] if java else "?",
+            "loadavg": open("/proc/loadavg").read().split()[:3]}
+
+
+class Proc:
+    """A child process whose output goes to a log file; stop() ends it by pid."""
+
+    def __init__(self, name, cmd, logdir, env=None):
+        self.name = name
+        self.log_path = os.path.join(logdir, name + ".log")
+        self._log = open(self.log_path, "wb")
+        e = dict(os.environ)
+        e.update(env or {})
+        self.popen = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=e,
+                                      stdin=subprocess.DEVNULL, start_new_session=True)
+        self.pid = self.popen.pid
+
+    def log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def tail(self, lines=40):
+        return "\n".join(self.log().splitlines()[-lines:])
+
+    def wait_for(self, pattern, timeout=120):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = pattern.search(self.log())
+            if m:
+                return m
+            if self.popen.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.popen.returncode}:\n{self.tail()}")
+            time.sleep(0.1)
+        raise TimeoutError(f"{self.name}: no {pattern.pattern!r} after {timeout} s:\n{self.tail()}")
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def stop(self, grace=10):
+        if self.popen.poll() is None:
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+                self.popen.wait(grace)
+            except subprocess.TimeoutExpired:
+                os.kill(self.pid, signal.SIGKILL)
+                self.popen.wait(10)
+            except ProcessLookupError:
+                pass
+        self._log.close()
+
+
+def start_scheduler(kind, logdir, jar=DEFAULT_JAR, xmx="2g", jvm_args=(), extra_args=()):
+    impl, env, args = SCHEDULERS[kind]
+    if impl == "dask":
+        cmd = [PYTHON, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
+               "--dashboard-address", "127.0.0.1:0", *args, *extra_args]
+    else:
+        cmd = ["java", f"-Xmx{xmx}", *jvm_args, "-jar", jar, "--host", "127.0.0.1", "--port", "0",
+               *args, *extra_args]
+    p = Proc("scheduler-" + kind, cmd, logdir, env)
+    try:
+        p.address = p.wait_for(SCHEDULER_AT).group(1)
+    except BaseException:
+        p.stop()
+        raise
+    return p
+
+
+def start_worker(address, name, logdir, nthreads=1, env=None):
+    space = os.path.join(logdir, name + "-space")
+    os.makedirs(space, exist_ok=True)
+    cmd = [PYTHON, "-m", "distributed.cli.dask_worker", address, "--host", "127.0.0.1",
+           "--dashboard-address", "127.0.0.1:0", "--worker-port", "0", "--nthreads", str(nthreads),
+           "--no-nanny", "--name", name, "--local-directory", space]
+    return Proc(name, cmd, logdir, env)
+
+
+def run_dir(prefix):
+    base = os.path.join(REPO, "bench", "target", "runs")
+    os.makedirs(base, exist_ok=True)
+    return tempfile.mkdtemp(prefix=prefix + "-" + time.strftime("%Y%m%d-%H%M%S-"), dir=base)
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)

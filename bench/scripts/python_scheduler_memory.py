@@ -1,0 +1,175 @@
+"""Scheduler memory with N queued tasks, measured end to end from outside the scheduler process.
+
+A scheduler (Dask 2022.12.1's `dask scheduler`, or cloudviper's jar with --scheduler cloudviper),
+one `dask worker --nthreads 1 --no-nanny` and this script's client run on 127.0.0.1. The client
+submits `client.map(slow, range(N), pure=False)` (keys "slow-<32 hex>", as a user would write
+it); `slow` marks that it started and then sleeps for an hour, so the worker's only thread is
+busy and every other task stays queued on the scheduler (2022.12.1 queues root tasks by default,
+worker-saturation 1.1; cloudviper queues every ready task). The first task can only start after
+the scheduler has handled the whole update-graph, so "graph accepted" = the marker exists and the
+scheduler's CPU time has stopped moving. The scheduler's VmRSS (and VmHWM, the peak) from
+/proc/PID/status is read before the client submits and after the graph is accepted; for
+cloudviper also `jcmd PID GC.heap_info` before and after a `jcmd PID GC.run`.
+
+Usage (from the repository root):
+  /usr/bin/python3 bench/scripts/python_scheduler_memory.py --tasks 100000 200000
+  /usr/bin/python3 bench/scripts/python_scheduler_memory.py --scheduler cloudviper --xmx 2g --tasks 1000000
+Each N gets a fresh scheduler, worker and client. Logs: bench/target/runs/memory-*/.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cvbench  # noqa: E402
+
+
+def slow(x):
+    import os, time
+    open(os.environ["CVBENCH_MARKER"], "a").close()
+    time.sleep(3600)
+
+
+# The marker path comes from the worker's environment, not the function: the client caches a
+# function's pickle (distributed.worker.dumps_function), and this keeps it small like inc's.
+
+
+def wait_until(pred, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"{what} after {timeout} s")
+
+
+def wait_cpu_settled(pid, quiet=0.05, period=2.0, timeout=600):
+    """Until the process used less than `quiet` CPU seconds over `period` seconds."""
+    deadline = time.monotonic() + timeout
+    last = cvbench.cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(period)
+        now = cvbench.cpu_seconds(pid)
+        if now - last < quiet:
+            return
+        last = now
+    raise TimeoutError("scheduler CPU did not settle")
+
+
+def jcmd(pid, *args):
+    r = subprocess.run(["jcmd", str(pid), *args], capture_output=True, text=True, timeout=120)
+    return r.stdout
+
+
+def heap_used_mib(heap_info):
+    # G1: " garbage-first heap   total 2097152K, used 412345K [0x..."
+    m = re.search(r"heap\s+total\s+(\d+)K,\s+used\s+(\d+)K", heap_info)
+    return (int(m.group(2)) / 1024, int(m.group(1)) / 1024) if m else (None, None)
+
+
+def measure(kind, n, args, logdir):
+    from distributed import Client
+
+    marker = os.path.join(logdir, f"started-{kind}-{n}")
+    procs = []
+    client = None
+    result = {"scheduler": kind, "tasks": n}
+    try:
+        sched = cvbench.start_scheduler(kind, logdir, jar=args.jar, xmx=args.xmx)
+        procs.append(sched)
+        result["pid"] = sched.pid
+        worker = cvbench.start_worker(sched.address, f"worker-{kind}-{n}", logdir, nthreads=1,
+                                      env={"CVBENCH_MARKER": marker})
+        procs.append(worker)
+        client = Client(sched.address, timeout=60)
+        client.wait_for_workers(1, timeout=120)
+        time.sleep(2)
+        result["rss_before_mib"] = cvbench.rss_mib(sched.pid)
+        if kind == "cloudviper":
+            result["heap_before"] = jcmd(sched.pid, "GC.heap_info").strip()
+        cpu0 = cvbench.cpu_seconds(sched.pid)
+
+        t0 = time.monotonic()
+        futures = client.map(slow, range(n), pure=False)
+        result["client_map_s"] = time.monotonic() - t0
+        cvbench.log(f"[{kind} {n}] client.map returned after {result['client_map_s']:.1f} s")
+        wait_until(lambda: os.path.exists(marker), args.timeout, "first task not started")
+        result["first_task_started_s"] = time.monotonic() - t0
+        cvbench.log(f"[{kind} {n}] first task started after {result['first_task_started_s']:.1f} s")
+        wait_cpu_settled(sched.pid)
+        result["accepted_and_idle_s"] = time.monotonic() - t0
+        result["scheduler_cpu_s"] = cvbench.cpu_seconds(sched.pid) - cpu0
+        result["rss_after_mib"] = cvbench.rss_mib(sched.pid)
+        result["hwm_mib"] = cvbench.hwm_mib(sched.pid)
+        result["rss_delta_mib"] = result["rss_after_mib"] - result["rss_before_mib"]
+        if kind == "cloudviper":
+            info = jcmd(sched.pid, "GC.heap_info").strip()
+            result["heap_after"] = info
+            result["heap_used_before_gc_mib"], result["heap_committed_before_gc_mib"] = heap_used_mib(info)
+            jcmd(sched.pid, "GC.run")
+            time.sleep(1)
+            info = jcmd(sched.pid, "GC.heap_info").strip()
+            result["heap_after_gc"] = info
+            result["heap_used_after_gc_mib"], result["heap_committed_after_gc_mib"] = heap_used_mib(info)
+            result["rss_after_gc_mib"] = cvbench.rss_mib(sched.pid)
+        else:
+            counts = client.run_on_scheduler(
+                lambda dask_scheduler: {"tasks": len(dask_scheduler.tasks),
+                                        "queued": len(dask_scheduler.queued)})
+            result["scheduler_counts"] = counts
+        result["mib_per_1k_tasks"] = result["rss_delta_mib"] / n * 1000
+        del futures
+        return result
+    except Exception as e:  # recorded, not hidden: the caller prints it
+        result["error"] = f"{type(e).__name__}: {e}"
+        if procs:
+            result["scheduler_log_tail"] = procs[0].tail(60)
+        return result
+    finally:
+        if client is not None:
+            try:
+                client.close(timeout=10)
+            except Exception:
+                pass
+        for p in reversed(procs):
+            p.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scheduler", choices=sorted(cvbench.SCHEDULERS), default="dask")
+    ap.add_argument("--tasks", type=int, nargs="+", default=[100_000, 200_000])
+    ap.add_argument("--jar", default=cvbench.DEFAULT_JAR)
+    ap.add_argument("--xmx", default="2g", help="cloudviper's -Xmx")
+    ap.add_argument("--timeout", type=float, default=600, help="seconds to wait for the graph")
+    ap.add_argument("--json", help="append results to this file (one JSON object per line)")
+    args = ap.parse_args()
+
+    logdir = cvbench.run_dir("memory")
+    cvbench.log("logs:", logdir)
+    print(json.dumps({"machine": cvbench.machine()}))
+    for n in args.tasks:
+        r = measure(args.scheduler, n, args, logdir)
+        line = {k: v for k, v in r.items() if not k.startswith("heap_") or k.endswith("_mib")}
+        print(json.dumps(line), flush=True)
+        if "error" in r:
+            print(r.get("scheduler_log_tail", ""), file=sys.stderr)
+        else:
+            print(f"{args.scheduler} {n:>9,} tasks: RSS {r['rss_before_mib']:.0f} -> {r['rss_after_mib']:.0f} MiB "
+                  f"(+{r['rss_delta_mib']:.0f} MiB, peak {r['hwm_mib']:.0f} MiB), graph accepted after "
+                  f"{r['first_task_started_s']:.1f} s, scheduler CPU {r['scheduler_cpu_s']:.1f} s", flush=True)
+            if "heap_used_after_gc_mib" in r:
+                print(f"  java heap used {r['heap_used_before_gc_mib']:.0f} MiB -> after GC.run "
+                      f"{r['heap_used_after_gc_mib']:.0f} MiB (committed {r['heap_committed_after_gc_mib']:.0f} MiB), "
+                      f"RSS after GC {r['rss_after_gc_mib']:.0f} MiB", flush=True)
+        if args.json:
+            with open(args.json, "a") as f:
+                f.write(json.dumps(r) + "\n")
+
+
+if __name__ == "__main__":
+    main()
