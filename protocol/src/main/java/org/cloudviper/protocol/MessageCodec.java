@@ -82,6 +82,27 @@ public final class MessageCodec {
         }
     }
 
+    /**
+     * Releases every sub-object in a decoded tree once. Ownership rule of the project: whoever decoded
+     * a message releases its tree after handling it; code that keeps a sub-object retains it first.
+     */
+    public static void release(Object tree) {
+        if (tree instanceof SubObject s) {
+            if (s.refCnt() > 0) {
+                s.release();
+            }
+        } else if (tree instanceof Map<?, ?> m) {
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                release(e.getKey());
+                release(e.getValue());
+            }
+        } else if (tree instanceof List<?> l) {
+            for (Object o : l) {
+                release(o);
+            }
+        }
+    }
+
     /** Decodes one standalone msgpack value (no sub-objects possible). */
     public static Object decodeValue(ByteBuf buf) {
         return decode(new Frames(List.of(buf)));

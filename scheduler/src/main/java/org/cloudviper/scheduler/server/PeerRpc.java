@@ -145,7 +145,7 @@ final class PeerRpc {
             }
             frames.release();
             if (call == null) {
-                Trees.release(reply);
+                MessageCodec.release(reply);
                 ctx.close();
                 return;
             }

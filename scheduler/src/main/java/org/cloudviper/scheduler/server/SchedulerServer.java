@@ -223,7 +223,7 @@ public final class SchedulerServer {
             try {
                 onMessage(ctx.channel(), tree);
             } finally {
-                Trees.release(tree);
+                MessageCodec.release(tree);
             }
         }
 
@@ -744,7 +744,7 @@ public final class SchedulerServer {
                 }
             } finally {
                 for (Object r : replies) {
-                    Trees.release(r);
+                    MessageCodec.release(r);
                 }
             }
         };
@@ -757,7 +757,7 @@ public final class SchedulerServer {
                 if (err != null || !(r instanceof Map<?, ?> rm) || !"OK".equals(rm.get("status"))) {
                     log.warn("gather from {} failed: {}", e.getKey(), err != null ? err.toString() : brief(r));
                     failed.addAll(e.getValue());
-                    Trees.release(r);
+                    MessageCodec.release(r);
                 } else {
                     replies.add(r);
                     Map<?, ?> d = Wire.map(rm, "data");
@@ -827,7 +827,7 @@ public final class SchedulerServer {
         List<String> targets = state.scatterTargets(keys.size(), allowed);
         if (targets.isEmpty()) {
             if (now() > deadline) {
-                Trees.release(values);
+                MessageCodec.release(values);
                 reply.accept(errorReply("TimeoutError: No valid workers found"));
             } else {
                 loop.schedule(() -> scatterWhenWorkers(client, values, allowed, broadcast, deadline, reply),
@@ -869,9 +869,9 @@ public final class SchedulerServer {
                         whoHas.computeIfAbsent(k, x -> new ArrayList<>()).add(w);
                     }
                 }
-                Trees.release(r);
+                MessageCodec.release(r);
                 if (--outstanding[0] == 0) {
-                    Trees.release(values);
+                    MessageCodec.release(values);
                     if (!errors.isEmpty()) {
                         reply.accept(errorReply("scatter failed: " + String.join("; ", errors)));
                     } else {
