@@ -22,6 +22,7 @@ SCHEDULERS = {
     "dask": ("dask", {}, []),
     "dask-inf": ("dask", {"DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "inf"}, []),
     "cloudviper": ("cloudviper", {}, []),
+    "cloudviper-inf": ("cloudviper", {}, ["--worker-saturation", "inf"]),
 }
 
 
@@ -32,6 +33,30 @@ def cpu_seconds(pid):
     fields = stat[stat.rindex(")") + 2:].split()
     # fields[0] is field 3 (state); utime and stime are fields 14 and 15
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def thread_cpu(pid):
+    """CPU seconds per thread group of a JVM: jit (C1/C2 compiler threads), gc, event-loop
+    (Netty), other; for a Python process everything lands in "other"."""
+    groups = {"jit": 0.0, "gc": 0.0, "event-loop": 0.0, "other": 0.0}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+        except FileNotFoundError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        cpu = (int(fields[11]) + int(fields[12])) / CLK_TCK
+        if "CompilerThre" in name:
+            groups["jit"] += cpu
+        elif name.startswith(("GC Thread", "G1 ")):
+            groups["gc"] += cpu
+        elif name.startswith("multiThreadIoEv"):
+            groups["event-loop"] += cpu
+        else:
+            groups["other"] += cpu
+    return groups
 
 
 def status_kib(pid, name):

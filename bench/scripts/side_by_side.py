@@ -15,7 +15,8 @@ scheduler process's CPU seconds (utime+stime of all its threads from /proc/PID/s
 that includes JIT and GC threads). Then
 
   latency   500 sequential client.submit(inc, i, pure=False).result() round trips (after 50
-            unmeasured ones): p50/p99
+            unmeasured ones): p50/p99; for cloudviper also its own added latency per event-loop
+            turn over those round trips (its cloudviper_latency RPC)
   gather    16 results of 64 MiB (random uint8 numpy arrays made on the workers) fetched with
             client.gather(futures, direct=False), i.e. relayed through the scheduler; twice, the
             second reported: MiB/s and scheduler CPU seconds
@@ -25,6 +26,9 @@ Every process started is stopped by pid (try/finally). Usage, from the repositor
 
   /usr/bin/python3 bench/scripts/side_by_side.py [--schedulers dask dask-inf cloudviper]
       [--xmx 2g] [--json results.json]
+
+`--schedulers ... cloudviper-inf` adds cloudviper with --worker-saturation inf. For java the CPU
+figures are also split by thread (JIT compiler threads, GC, the Netty event loop, other).
 
 Logs of every process: bench/target/runs/side-by-side-*/.
 """
@@ -102,45 +106,52 @@ WORKLOADS = {"map": build_map, "tree": build_tree, "chain": build_chain}
 
 
 def timed(pid, fn):
-    c0 = cvbench.cpu_seconds(pid)
+    c0, g0 = cvbench.cpu_seconds(pid), cvbench.thread_cpu(pid)
     t0 = time.perf_counter()
     fn()
     wall = time.perf_counter() - t0
-    return wall, cvbench.cpu_seconds(pid) - c0
+    g1 = cvbench.thread_cpu(pid)
+    return wall, cvbench.cpu_seconds(pid) - c0, {k: round(g1[k] - g0[k], 2) for k in g0}
 
 
-def latency(client, pid, n=500, warm=50):
+def latency(client, pid, n=500, warm=50, cloudviper=False):
     samples = []
     c0 = None
     for i in range(warm + n):
         if i == warm:
             c0 = cvbench.cpu_seconds(pid)
+            if cloudviper:  # the scheduler's own added latency per loop turn, from its recorder
+                client.sync(client.scheduler.cloudviper_latency, reset=True)
         t0 = time.perf_counter()
         assert client.submit(inc, i, pure=False).result(timeout=60) == i + 1
         if i >= warm:
             samples.append(time.perf_counter() - t0)
     cpu = cvbench.cpu_seconds(pid) - c0
+    added = client.sync(client.scheduler.cloudviper_latency, reset=False) if cloudviper else None
     samples.sort()
-    return {"n": n, "p50_ms": 1000 * samples[n // 2], "p99_ms": 1000 * samples[int(n * 0.99) - 1],
+    return {"scheduler_added_latency": added, "n": n, "p50_ms": 1000 * samples[n // 2], "p99_ms": 1000 * samples[int(n * 0.99) - 1],
             "mean_ms": 1000 * statistics.fmean(samples), "scheduler_cpu_per_rt_ms": 1000 * cpu / n}
 
 
-def gather(client, pid, count=16):
+def gather(client, pid, count=16, timeout=TIMEOUT, kind=""):
     from distributed import wait
     futures = client.map(make, range(count), pure=False)
     wait(futures, timeout=TIMEOUT)
     runs = []
-    for _ in range(2):
-        c0 = cvbench.cpu_seconds(pid)
+    for i in range(2):
+        c0, g0 = cvbench.cpu_seconds(pid), cvbench.thread_cpu(pid)
         t0 = time.perf_counter()
-        res = client.gather(futures, direct=False)
+        # client.gather(futures, direct=False) with a deadline
+        res = client.sync(client._gather, futures, direct=False, callback_timeout=timeout)
         wall = time.perf_counter() - t0
         cpu = cvbench.cpu_seconds(pid) - c0
         nbytes = sum(r.nbytes for r in res)
         assert nbytes == count * (64 << 20)
         del res
+        g1 = cvbench.thread_cpu(pid)
         runs.append({"wall_s": wall, "mib": nbytes / 2**20, "mib_per_s": nbytes / 2**20 / wall,
-                     "scheduler_cpu_s": cpu})
+                     "scheduler_cpu_s": cpu, "scheduler_cpu_by_thread_s": {k: round(g1[k] - g0[k], 2) for k in g0}})
+        cvbench.log(f"[{kind}] gather run {i}: {wall:.2f} s, scheduler CPU {cpu:.2f} s")
         time.sleep(1)
     del futures
     return {"first": runs[0], **runs[1]}
@@ -153,7 +164,7 @@ def run_scheduler(kind, args, logdir):
     procs = []
     client = None
     try:
-        sched = cvbench.start_scheduler(kind, logdir, jar=args.jar, xmx=args.xmx)
+        sched = cvbench.start_scheduler(kind, logdir, jar=args.jar, xmx=args.xmx, jvm_args=args.jvm_arg)
         procs.append(sched)
         pid = sched.pid
         for i in range(2):
@@ -165,7 +176,7 @@ def run_scheduler(kind, args, logdir):
         def attempt(name, fn):
             try:
                 return fn()
-            except Exception as e:
+            except (Exception, KeyboardInterrupt) as e:  # Ctrl-C skips a stuck step, keeps the rest
                 out["errors"][name] = {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc(),
                                        "scheduler_log_tail": sched.tail(60),
                                        "scheduler_alive": sched.alive()}
@@ -177,9 +188,10 @@ def run_scheduler(kind, args, logdir):
                 runs = []
                 for _ in range(2):
                     run, tasks = WORKLOADS[name](client)
-                    wall, cpu = timed(pid, run)
+                    wall, cpu, threads = timed(pid, run)
                     runs.append({"tasks": tasks, "wall_s": wall, "tasks_per_s": tasks / wall,
-                                 "scheduler_cpu_s": cpu, "scheduler_cpu_per_task_us": 1e6 * cpu / tasks})
+                                 "scheduler_cpu_s": cpu, "scheduler_cpu_per_task_us": 1e6 * cpu / tasks,
+                                 "scheduler_cpu_by_thread_s": threads})
                     time.sleep(1)  # let releases of the previous run finish outside the clock
                 return {"first": runs[0], **runs[1]}
             r = attempt(name, one)
@@ -188,12 +200,12 @@ def run_scheduler(kind, args, logdir):
                 cvbench.log(f"[{kind}] {name}: {r['tasks_per_s']:.0f} tasks/s, "
                             f"scheduler CPU {r['scheduler_cpu_s']:.2f} s")
         if "latency" in args.extras:
-            r = attempt("latency", lambda: latency(client, pid))
+            r = attempt("latency", lambda: latency(client, pid, cloudviper=kind.startswith("cloudviper")))
             if r:
                 out["latency"] = r
                 cvbench.log(f"[{kind}] latency p50 {r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms")
         if "gather" in args.extras:
-            r = attempt("gather", lambda: gather(client, pid))
+            r = attempt("gather", lambda: gather(client, pid, args.gather_count, args.gather_timeout, kind))
             if r:
                 out["gather"] = r
                 cvbench.log(f"[{kind}] gather {r['mib_per_s']:.0f} MiB/s, scheduler CPU {r['scheduler_cpu_s']:.2f} s")
@@ -224,28 +236,37 @@ def fmt(x, spec):
 def report(results):
     by = {r["scheduler"]: r for r in results}
     print()
-    print(f"{'workload':<10}{'scheduler':<12}{'wall s':>9}{'tasks/s':>10}{'sched CPU s':>13}{'CPU us/task':>13}")
+    print(f"{'workload':<10}{'scheduler':<16}{'wall s':>9}{'tasks/s':>10}{'sched CPU s':>13}{'CPU us/task':>13}"
+          f"{'  of which JIT s':>17}")
     for name in WORKLOADS:
         for r in results:
             w = r["workloads"].get(name)
             if w:
-                print(f"{name:<10}{r['scheduler']:<12}{w['wall_s']:>9.2f}{w['tasks_per_s']:>10.0f}"
-                      f"{w['scheduler_cpu_s']:>13.2f}{w['scheduler_cpu_per_task_us']:>13.1f}")
+                jit = w["scheduler_cpu_by_thread_s"]["jit"]
+                print(f"{name:<10}{r['scheduler']:<16}{w['wall_s']:>9.2f}{w['tasks_per_s']:>10.0f}"
+                      f"{w['scheduler_cpu_s']:>13.2f}{w['scheduler_cpu_per_task_us']:>13.1f}"
+                      f"{(format(jit, '.2f') if r['scheduler'].startswith('cloudviper') else '-'):>17}")
             elif name in r["errors"]:
-                print(f"{name:<10}{r['scheduler']:<12}  FAILED: {r['errors'][name]['error'][:80]}")
+                print(f"{name:<10}{r['scheduler']:<16}  FAILED: {r['errors'][name]['error'][:80]}")
     for r in results:
         if "latency" in r:
             l = r["latency"]
-            print(f"latency   {r['scheduler']:<12} p50 {l['p50_ms']:.2f} ms  p99 {l['p99_ms']:.2f} ms  "
+            print(f"latency   {r['scheduler']:<16} p50 {l['p50_ms']:.2f} ms  p99 {l['p99_ms']:.2f} ms  "
                   f"mean {l['mean_ms']:.2f} ms  scheduler CPU {l['scheduler_cpu_per_rt_ms']:.3f} ms/round trip")
+            if l.get("scheduler_added_latency"):
+                a = l["scheduler_added_latency"]
+                print(f"          {'':<16} scheduler's own added latency per loop turn (cloudviper_latency, "
+                      f"{a['count']} turns): p50 {a['p50_us']:.0f} us  p99 {a['p99_us']:.0f} us  max {a['max_us']:.0f} us")
         if "gather" in r:
             g = r["gather"]
-            print(f"gather    {r['scheduler']:<12} {g['mib']:.0f} MiB in {g['wall_s']:.2f} s = {g['mib_per_s']:.0f} MiB/s, "
+            print(f"gather    {r['scheduler']:<16} {g['mib']:.0f} MiB in {g['wall_s']:.2f} s = {g['mib_per_s']:.0f} MiB/s, "
                   f"scheduler CPU {g['scheduler_cpu_s']:.2f} s")
-    cv = by.get("cloudviper")
     ratios = {}
-    if cv:
-        print("\ncloudviper vs each Dask mode")
+    for cvk in ("cloudviper", "cloudviper-inf"):
+        cv = by.get(cvk)
+        if not cv:
+            continue
+        print(f"\n{cvk} vs each Dask mode")
         for kind in ("dask", "dask-inf"):
             d = by.get(kind)
             if not d:
@@ -270,7 +291,7 @@ def report(results):
                 rr["latency"] = {"p50_ratio": ratio(cv["latency"]["p50_ms"], d["latency"]["p50_ms"]),
                                  "p99_ratio": ratio(cv["latency"]["p99_ms"], d["latency"]["p99_ms"])}
                 print(f"  latency vs {kind:<9} p50 x{rr['latency']['p50_ratio']:.2f}  p99 x{rr['latency']['p99_ratio']:.2f}")
-            ratios[kind] = rr
+            ratios[f"{cvk} vs {kind}"] = rr
     for r in results:
         for name, e in r["errors"].items():
             print(f"\n!! {r['scheduler']} {name}: {e['error']}\n--- scheduler log tail ---\n{e['scheduler_log_tail']}")
@@ -285,14 +306,22 @@ def main():
     ap.add_argument("--extras", nargs="*", default=["latency", "gather"], choices=["latency", "gather"])
     ap.add_argument("--jar", default=cvbench.DEFAULT_JAR)
     ap.add_argument("--xmx", default="2g", help="cloudviper's -Xmx")
-    ap.add_argument("--json", help="write all results here")
+    ap.add_argument("--jvm-arg", action="append", default=[], help="extra JVM option for cloudviper (repeatable)")
+    ap.add_argument("--gather-count", type=int, default=16, help="64 MiB results to gather")
+    ap.add_argument("--gather-timeout", type=float, default=300, help="seconds before a gather counts as failed")
+    ap.add_argument("--json", help="write all results here (rewritten after each scheduler)")
     args = ap.parse_args()
 
     logdir = cvbench.run_dir("side-by-side")
     cvbench.log("logs:", logdir)
     m = cvbench.machine()
     print("machine:", json.dumps(m))
-    results = [run_scheduler(kind, args, logdir) for kind in args.schedulers]
+    results = []
+    for kind in args.schedulers:
+        results.append(run_scheduler(kind, args, logdir))
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"machine": m, "results": results, "logs": logdir, "partial": True}, f, indent=1)
     ratios = report(results)
     if args.json:
         with open(args.json, "w") as f:
