@@ -215,6 +215,9 @@ public final class SchedulerServer {
             }
             Frames frames = (Frames) msg;
             Object tree;
+            // Sub-objects live only in frames after frame 0: a one-frame message (every stream batch
+            // and graph without Serialized values) has none, and its tree need not be walked again.
+            boolean hasSubObjects = frames.count() > 1;
             try {
                 tree = MessageCodec.decode(frames);
             } finally {
@@ -223,7 +226,9 @@ public final class SchedulerServer {
             try {
                 onMessage(ctx.channel(), tree);
             } finally {
-                MessageCodec.release(tree);
+                if (hasSubObjects) {
+                    MessageCodec.release(tree);
+                }
             }
         }
 
