@@ -2,6 +2,7 @@ package org.cloudviper.scheduler.server;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -55,6 +56,23 @@ import java.util.function.Consumer;
  */
 public final class SchedulerServer {
     private static final Logger log = LoggerFactory.getLogger(SchedulerServer.class);
+
+    /**
+     * A write that fails (e.g. direct memory exhausted while a large reply is flushed) leaves the
+     * peer waiting for a message that never comes: say why and close the connection, so the peer
+     * sees a closed comm instead of a hang.
+     */
+    private static final ChannelFutureListener CLOSE_ON_WRITE_FAILURE = f -> {
+        if (!f.isSuccess()) {
+            log.error("Write to {} failed, closing it", f.channel().remoteAddress(), f.cause());
+            f.channel().close();
+        }
+    };
+
+    /** Encodes {@code message} and writes it as one Dask message; failures close the connection. */
+    static void send(Channel ch, Object message) {
+        ch.writeAndFlush(MessageCodec.encode(message)).addListener(CLOSE_ON_WRITE_FAILURE);
+    }
     private static final AttributeKey<Peer> PEER = AttributeKey.valueOf("cloudviper.peer");
 
     private final SchedulerConfig config;
@@ -108,6 +126,7 @@ public final class SchedulerServer {
         ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, Reads.LARGE)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -350,7 +369,7 @@ public final class SchedulerServer {
         boolean closeAfter = Wire.bool(m, "close");
         Consumer<Object> reply = value -> {
             if (wantsReply && ch.isActive()) {
-                ch.writeAndFlush(MessageCodec.encode(value));
+                send(ch, value);
             }
             if (closeAfter) {
                 ch.close();
@@ -428,7 +447,7 @@ public final class SchedulerServer {
             }
             case "close" -> {
                 if (wantsReply) {
-                    ch.writeAndFlush(MessageCodec.encode("OK"));
+                    send(ch, "OK");
                 }
                 ch.close();
             }
@@ -483,7 +502,7 @@ public final class SchedulerServer {
         start.put("op", "stream-start");
         start.put("warning", "");
         start.put("error", "");
-        ch.writeAndFlush(MessageCodec.encode(List.of(start)));
+        send(ch, List.of(start));
     }
 
     private void registerWorker(Channel ch, Peer peer, Map<?, ?> m) {
@@ -508,7 +527,7 @@ public final class SchedulerServer {
             reply.put("status", "error");
             reply.put("message", error);
             reply.put("time", now());
-            ch.writeAndFlush(MessageCodec.encode(reply));
+            send(ch, reply);
             log.warn("Refused worker {}: {}", addr, error);
             return;
         }
@@ -539,7 +558,7 @@ public final class SchedulerServer {
         reply.put("worker-plugins", Map.of());
         reply.put("warning", "");
         reply.put("error", "");
-        ch.writeAndFlush(MessageCodec.encode(reply));
+        send(ch, reply);
         log.info("Register worker {} ({} threads, distributed {})", addr, nthreads, generation);
     }
 
@@ -966,7 +985,7 @@ public final class SchedulerServer {
         for (Map.Entry<Channel, List<Object>> e : batches) {
             Channel ch = e.getKey();
             if (ch.isActive()) {
-                ch.writeAndFlush(MessageCodec.encode(e.getValue()));
+                send(ch, e.getValue());
             }
         }
         if (start != 0) {
