@@ -112,7 +112,8 @@ public final class SchedulerServer {
         this.config = config;
         this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         this.loop = group.next();
-        this.state = new SchedulerState(new StreamOutbox(), config.workerSaturation(), config.allowedFailures());
+        this.state = new SchedulerState(new StreamOutbox(), config.workerSaturation(), config.allowedFailures(),
+                config.workerPipeline().toNanos() / 1e9);
         this.rpc = new PeerRpc(loop, config.limits());
     }
 
@@ -622,7 +623,7 @@ public final class SchedulerServer {
         }
         switch (op) {
             case "task-finished" -> state.onTaskFinished(worker, m.get("key"), Wire.lng(m, "nbytes", -1),
-                    m.get("type") instanceof byte[] b ? b : null, sid);
+                    m.get("type") instanceof byte[] b ? b : null, Wire.computeSeconds(m.get("startstops")), sid);
             case "task-erred" -> state.onTaskErred(worker, m.get("key"), m.get("exception"), m.get("traceback"), sid);
             case "release-worker-data" -> state.onReleaseWorkerData(worker, m.get("key"), sid);
             case "add-keys" -> state.onAddKeys(worker, listOrEmpty(m.get("keys")), sid);
