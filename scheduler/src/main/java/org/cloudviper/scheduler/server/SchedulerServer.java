@@ -240,6 +240,14 @@ public final class SchedulerServer {
             boolean hasSubObjects = frames.count() > 1;
             try {
                 tree = MessageCodec.decode(frames);
+            } catch (OutOfMemoryError e) {
+                // The half-built tree is garbage once this returns, so the scheduler goes on; only this
+                // peer's connection ends (a Dask client then cancels its futures on reconnect).
+                log.error("Closing connection from {}: a message of {} bytes did not fit in the heap "
+                                + "(max {} MiB); start the scheduler with a larger -Xmx", ctx.channel().remoteAddress(),
+                        frames.totalBytes(), Runtime.getRuntime().maxMemory() >> 20);
+                ctx.close();
+                return;
             } finally {
                 frames.release();
             }
