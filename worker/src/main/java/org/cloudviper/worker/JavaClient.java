@@ -359,13 +359,21 @@ public final class JavaClient implements AutoCloseable {
             spec.put("function", functionPickles.computeIfAbsent(t.function, JavaClient::functionPickle));
             spec.put("args", w.toByteArray());
             dsk.put(t.key, spec);
-            dependencies.put(t.key, deps);
+            // a Python set on the wire (distributed's msgpack_encode_default): the Python scheduler
+            // unions it with other layers' dependency sets
+            Map<String, Object> set = new LinkedHashMap<>(4);
+            set.put("__Set__", true);
+            set.put("as-list", deps);
+            dependencies.put(t.key, set);
         }
         Map<String, Object> layer = new LinkedHashMap<>();
         layer.put("__module__", "dask.highlevelgraph");
         layer.put("__name__", "MaterializedLayer");
-        layer.put("state", Map.of("dsk", dsk, "dependencies", dependencies));
-        layer.put("annotations", Map.of());
+        Map<String, Object> state = new LinkedHashMap<>();
+        state.put("dsk", dsk);
+        state.put("dependencies", dependencies);
+        layer.put("state", state);
+        layer.put("annotations", null);
         List<Object> keys = new ArrayList<>(outputs.size());
         List<CompletableFuture<Void>> futures = new ArrayList<>(outputs.size());
         for (Task t : outputs) {
@@ -374,7 +382,9 @@ public final class JavaClient implements AutoCloseable {
         }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("op", "update-graph-hlg");
-        m.put("hlg", Map.of("layers", List.of(layer)));
+        Map<String, Object> hlg = new LinkedHashMap<>();
+        hlg.put("layers", List.of(layer));
+        m.put("hlg", hlg);
         m.put("keys", keys);
         m.put("priority", null);
         m.put("submitting_task", null);
