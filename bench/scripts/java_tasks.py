@@ -7,6 +7,7 @@
               Python worker -> Python client  (client.gather(direct=True))
               Python worker -> Java worker    (a Java noop task on the Java worker depending on it)
               Python worker -> Python worker  (a Python task on another Python worker depending on it)
+            (the last two time the dependent task from submit to result: transfer + scheduling)
             under cloudviper's scheduler; each transfer repeated, best and median reported.
 
 Needs `mvn -pl scheduler,worker -am package` (the two CLI jars). Every process started here is
@@ -131,21 +132,28 @@ def getdata(args, logdir, procs):
                 del a
             return run
 
-        def fetch(dep, fn, worker):
-            def run():
+        def timed_fetch(name, fn, worker):
+            # a fresh array per round (made and waited for before the clock starts), so the consumer
+            # never already holds a replica
+            runs = []
+            for i in range(args.repeat):
+                dep = client.submit(np.arange, ARRAY_N, dtype="f8", workers=[pw.address], pure=False)
+                wait(dep, timeout=120)
+                t0 = time.perf_counter()
                 t = client.submit(fn, dep, workers=[worker], pure=False, allow_other_workers=False)
                 assert t.result(timeout=120) is None
-                t.release()
-                # the copy on the consumer must go before the next round, or there is nothing to fetch
-                deadline = time.monotonic() + 30
-                while worker in (client.who_has([dep])[dep.key] or ()) and time.monotonic() < deadline:
-                    time.sleep(0.05)
-            return run
+                runs.append(time.perf_counter() - t0)
+                del t, dep
+                time.sleep(0.5)
+            mibs = [nbytes / 2**20 / s for s in runs]
+            out[name] = {"best_mib_s": round(max(mibs)), "median_mib_s": round(statistics.median(mibs)),
+                         "runs_s": [round(s, 3) for s in runs]}
+            cvbench.log(name, json.dumps(out[name]))
 
         timed("java_worker_to_python_client", gather(on_java))
         timed("python_worker_to_python_client", gather(on_py))
-        timed("python_worker_to_java_worker", fetch(on_py, cv.noop, jw.address))
-        timed("python_worker_to_python_worker", fetch(on_py, consume, pw2.address))
+        timed_fetch("python_worker_to_java_worker", cv.noop, jw.address)
+        timed_fetch("python_worker_to_python_worker", consume, pw2.address)
     return out
 
 
