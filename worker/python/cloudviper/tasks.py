@@ -15,7 +15,7 @@ and the Java worker maps that name to its implementation. If a Python worker rec
 (because the ``resources`` annotation was left out), it raises a RuntimeError saying so.
 """
 
-__all__ = ["arange_f64", "scale", "sum", "echo"]
+__all__ = ["arange_f64", "scale", "sum", "echo", "noop"]
 
 _RESOURCES_HINT = "submit with resources={'java': 1}"
 
@@ -44,3 +44,8 @@ def sum(array):  # noqa: A001 - the task's name on the Java side
 def echo(x):
     """Returns x unchanged (ints, floats, str, bytes, None, bool, tuples, lists, dicts, arrays)."""
     _java_only("echo")
+
+
+def noop(*args):
+    """Ignores its arguments and returns None (scheduling benchmarks)."""
+    _java_only("noop")

@@ -33,6 +33,9 @@ import java.util.Map;
  * message re-encodes to the same bytes (see distributed/protocol/core.py dumps/loads).
  */
 public final class MessageCodec {
+    private static final ThreadLocal<MessageBufferPacker> PACKER =
+            ThreadLocal.withInitial(MessagePack::newDefaultBufferPacker);
+
     /** Nesting deeper than this is a hostile peer, not a Dask message. */
     static final int MAX_DEPTH = 256;
 
@@ -113,12 +116,17 @@ public final class MessageCodec {
      * frames (retained duplicates: the caller keeps its own references).
      */
     public static Frames encode(Object message) {
+        // One packer per thread, cleared and reused: a new packer allocates (and zeroes) an 8 KiB
+        // buffer, which cost more than packing a small stream message itself. encode never
+        // re-enters (write calls no user code), and clear() drops every reference to large payloads.
         List<ByteBuf> out = new ArrayList<>(1);
         out.add(null);
-        MessageBufferPacker p = MessagePack.newDefaultBufferPacker();
+        MessageBufferPacker p = PACKER.get();
+        p.clear();
         try {
             write(p, message, out, 0);
             out.set(0, Unpooled.wrappedBuffer(p.toByteArray()));
+            p.clear();
         } catch (IOException e) {
             throw new IllegalStateException("in-memory msgpack packing failed", e);
         } catch (RuntimeException e) {

@@ -23,6 +23,7 @@ import org.cloudviper.protocol.SubObject;
 import org.cloudviper.protocol.netty.FrameDecoder;
 import org.cloudviper.protocol.netty.FrameEncoder;
 import org.cloudviper.protocol.netty.Handshake;
+import org.cloudviper.protocol.netty.RpcClient;
 import org.cloudviper.worker.WorkerConfig;
 import org.cloudviper.worker.state.Event;
 import org.cloudviper.worker.state.Instruction;
@@ -73,7 +74,7 @@ public final class WorkerServer {
     private final TaskRunner runner;
     private final EventLoopGroup group;
     private final EventLoop loop;
-    private final Rpc rpc;
+    private final RpcClient rpc;
     private final String serverId = "Worker-" + UUID.randomUUID();
     private final CompletableFuture<String> closed = new CompletableFuture<>();
     private final java.util.concurrent.atomic.AtomicBoolean closeStarted = new java.util.concurrent.atomic.AtomicBoolean();
@@ -105,7 +106,7 @@ public final class WorkerServer {
         this.runner = new TaskRunner(registry);
         this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         this.loop = group.next();
-        this.rpc = new Rpc(loop, config.limits());
+        this.rpc = new RpcClient(loop, config.limits());
         this.localDirectory = config.localDirectory() != null ? Files.createDirectories(config.localDirectory())
                 : Files.createTempDirectory("cloudviper-worker-");
         this.metrics = new Metrics();
@@ -229,7 +230,7 @@ public final class WorkerServer {
     private void openStream() {
         InetSocketAddress target;
         try {
-            target = Rpc.parse(config.scheduler());
+            target = RpcClient.parseAddress(config.scheduler());
         } catch (IllegalArgumentException e) {
             registered.completeExceptionally(e);
             return;

@@ -20,6 +20,7 @@ public final class BuiltinTasks {
         r.register(MODULE + ".scale", BuiltinTasks::scale);
         r.register(MODULE + ".sum", BuiltinTasks::sum);
         r.register(MODULE + ".echo", BuiltinTasks::echo);
+        r.register(MODULE + ".noop", BuiltinTasks::noop);
     }
 
     /** {@code arange_f64(n)}: {@code numpy.arange(n, dtype="f8")}, i.e. 0.0, 1.0, ..., n - 1. */
@@ -100,6 +101,11 @@ public final class BuiltinTasks {
     /** {@code echo(x)}: returns {@code x} unchanged. */
     static Object echo(List<Object> args, Map<String, Object> kwargs) {
         return single("echo", "x", args, kwargs);
+    }
+
+    /** {@code noop(*args)}: ignores its arguments and returns None (for scheduling benchmarks). */
+    static Object noop(List<Object> args, Map<String, Object> kwargs) {
+        return null;
     }
 
     private static Object single(String task, String name, List<Object> args, Map<String, Object> kwargs) {

@@ -2,12 +2,14 @@ package org.cloudviper.worker.runtime;
 
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import org.cloudviper.protocol.FrameLimits;
 import org.cloudviper.protocol.MessageCodec;
 import org.cloudviper.protocol.SubObject;
+import org.cloudviper.protocol.netty.RpcClient;
 import org.cloudviper.scheduler.Scheduler;
 import org.cloudviper.scheduler.SchedulerConfig;
 import org.cloudviper.worker.Worker;
@@ -55,11 +57,12 @@ class WorkerServerTest {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 
-    /** A request on a connection of its own (each Rpc pools its own connections). */
+    /** A request on a connection of its own (each RpcClient pools its own connections). */
     Object call(Map<String, Object> request, boolean confirm) throws Exception {
-        Rpc rpc = new Rpc(group.next(), FrameLimits.DEFAULT);
+        EventLoop loop = group.next();
+        RpcClient rpc = new RpcClient(loop, FrameLimits.DEFAULT);
         CompletableFuture<Object> reply = new CompletableFuture<>();
-        group.next().execute(() -> rpc.call(worker.address(), request, confirm, (r, e) -> {
+        loop.execute(() -> rpc.call(worker.address(), request, confirm, (r, e) -> {
             if (e != null) {
                 reply.completeExceptionally(e);
             } else {
