@@ -21,6 +21,8 @@ import org.cloudviper.protocol.SubObject;
 import org.cloudviper.protocol.netty.FrameDecoder;
 import org.cloudviper.protocol.netty.FrameEncoder;
 import org.cloudviper.protocol.netty.Handshake;
+import org.cloudviper.protocol.netty.Reads;
+import org.cloudviper.protocol.netty.RpcClient;
 import org.cloudviper.scheduler.SchedulerConfig;
 import org.cloudviper.scheduler.state.GraphUpdate;
 import org.cloudviper.scheduler.state.Outbox;
@@ -79,7 +81,7 @@ public final class SchedulerServer {
     private final EventLoopGroup group;
     private final EventLoop loop;
     private final SchedulerState state;
-    private final PeerRpc rpc;
+    private final RpcClient rpc;
     private final PickledGraph pickledGraphs = new PickledGraph();
     private final String id = "Scheduler-" + UUID.randomUUID();
     private final double started = now();
@@ -114,7 +116,7 @@ public final class SchedulerServer {
         this.loop = group.next();
         this.state = new SchedulerState(new StreamOutbox(), config.workerSaturation(), config.allowedFailures(),
                 config.workerPipeline().toNanos() / 1e9);
-        this.rpc = new PeerRpc(loop, config.limits());
+        this.rpc = new RpcClient(loop, config.limits());
     }
 
     public static SchedulerServer start(SchedulerConfig config) throws InterruptedException {
@@ -549,7 +551,7 @@ public final class SchedulerServer {
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("type", "Worker");
         info.put("id", addr);
-        info.put("host", PeerRpc.parse(addr).getHostString());
+        info.put("host", RpcClient.parseAddress(addr).getHostString());
         info.put("resources", resources);
         info.put("local_directory", m.get("local_directory"));
         info.put("name", m.get("name"));

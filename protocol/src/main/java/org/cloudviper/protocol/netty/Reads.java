@@ -1,16 +1,16 @@
-package org.cloudviper.scheduler.server;
+package org.cloudviper.protocol.netty;
 
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.RecvByteBufAllocator;
 
 /** How much one socket read may take. */
-final class Reads {
+public final class Reads {
     /**
      * Reads start small and grow while they come back full, up to 1 MiB (Netty's default stops at
-     * 64 KiB): a 512 MiB get_data reply then takes ~16x fewer read calls and keeps ~16x fewer
+     * 64 KiB): a 512 MiB get_data reply or graph then takes ~16x fewer read calls and keeps ~16x fewer
      * buffer components until it is complete, while idle connections still hold small buffers.
      */
-    static final RecvByteBufAllocator LARGE = new AdaptiveRecvByteBufAllocator(64, 2048, 1 << 20);
+    public static final RecvByteBufAllocator LARGE = new AdaptiveRecvByteBufAllocator(64, 2048, 1 << 20);
 
     private Reads() {
     }
