@@ -309,8 +309,14 @@ final class Wire {
                     m.get("kwargs") instanceof byte[] k ? k : null, null, null);
         }
         if (spec instanceof SubObject s && s.kind() == SubObject.Kind.PICKLED) {
-            return RunSpec.refused("cloudviper Java worker cannot read distributed >= 2023.4 task specs"
-                    + " (pickled run_spec) yet");
+            // distributed >= 2023.4: ToPickle(Task); the pickle is the sub-header's "pickled-obj",
+            // the sub-frames are its out-of-band buffers (distributed/protocol/core.py).
+            Object h = MessageCodec.decodeValue(s.header());
+            if (!(h instanceof Map<?, ?> hm) || !(hm.get("pickled-obj") instanceof byte[] pickle)) {
+                return RunSpec.refused("cloudviper Java worker cannot read this task (pickled run_spec without"
+                        + " pickled-obj)");
+            }
+            return RunSpec.taskSpec(pickle, s.frames().size());
         }
         if (spec instanceof SubObject s) {
             Object h = MessageCodec.decodeValue(s.header());

@@ -62,6 +62,11 @@ final class DaskPeers implements AutoCloseable {
     private final List<Worker> javaWorkers = new CopyOnWriteArrayList<>();
     private final List<Scheduler> javaSchedulers = new CopyOnWriteArrayList<>();
     private int seq;
+    /** The Python command prefix: {@link #PYTHON}, or (Dask 2024) the trixie chroot's python. */
+    private List<String> python = List.of(PYTHON.toString());
+    /** For Dask 2024: the trixie root, and the directory inside it that holds scripts and cloudviper. */
+    private Path trixieRoot;
+    private Path rootWorkDir;
 
     /** One Python process of this fixture. */
     record PythonProcess(String name, Process process, Path out, Path err) {
@@ -142,13 +147,70 @@ final class DaskPeers implements AutoCloseable {
         return logDir;
     }
 
+    /**
+     * Makes every Python peer this fixture starts from now on a stock Dask 2024.12.1 of the trixie
+     * root ({@code -Ddask.trixie.root}, {@code $DASK_TRIXIE_ROOT}, or {@code <project>/.cache/dask-trixie}),
+     * run through {@code scripts/dask-trixie.sh python}; skips the test (JUnit assumption) if that
+     * root is not built. Python sees only the root, so client scripts and {@code cloudviper} are
+     * copied to {@code <root>/tmp/cloudviper-worker-interop/<test>/}, emptied first. Call it before
+     * starting any Python peer.
+     */
+    void useDask2024() throws IOException {
+        Path project = Path.of(System.getProperty("basedir", System.getProperty("user.dir"))).toAbsolutePath()
+                .getParent();
+        String configured = System.getProperty("dask.trixie.root", System.getenv("DASK_TRIXIE_ROOT"));
+        Path root = configured != null ? Path.of(configured) : project.resolve(".cache/dask-trixie");
+        Path script = project.resolve("scripts/dask-trixie.sh");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(root.resolve(".cloudviper-ready"))
+                && Files.isExecutable(script), () -> "Dask 2024.12.1 trixie root not built at " + root);
+        Path work = root.resolve("tmp/cloudviper-worker-interop").resolve(logDir.getFileName());
+        deleteTree(work);
+        copyTree(pythonDir().resolve("cloudviper"), work.resolve("python/cloudviper"));
+        trixieRoot = root;
+        rootWorkDir = work;
+        python = List.of(script.toString(), "python");
+    }
+
+    /** {@code p} (under the trixie root) as the chroot's Python sees it. */
+    private String inPython(Path p) {
+        return trixieRoot == null ? p.toString() : "/" + trixieRoot.relativize(p);
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            try (Stream<Path> s = Files.walk(dir)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> s = Files.walk(from)) {
+            for (Path p : s.toList()) {
+                if (p.toString().contains("__pycache__")) {
+                    continue;
+                }
+                Path t = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(t);
+                } else {
+                    Files.copy(p, t);
+                }
+            }
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Schedulers
 
     /** A stock {@code dask scheduler}; returns its address once it listens. */
     String startPythonScheduler() throws IOException, InterruptedException {
-        PythonProcess p = start("scheduler", List.of(PYTHON.toString(), "-m", "distributed.cli.dask_scheduler",
+        List<String> cmd = new ArrayList<>(python);
+        cmd.addAll(List.of("-m", "distributed.cli.dask_scheduler",
                 "--host", "127.0.0.1", "--port", "0", "--dashboard-address", "127.0.0.1:0"));
+        PythonProcess p = start("scheduler", cmd);
         return awaitPattern(p, SCHEDULER_AT).group(1);
     }
 
@@ -165,10 +227,11 @@ final class DaskPeers implements AutoCloseable {
     /** A stock {@code dask worker} without nanny, one thread; returns once registered. */
     PythonProcess startPythonWorker(String scheduler, String resources) throws IOException, InterruptedException {
         String name = "pyworker-" + seq++;
-        Path space = Files.createDirectories(logDir.resolve(name + "-space"));
-        List<String> cmd = new ArrayList<>(List.of(PYTHON.toString(), "-m", "distributed.cli.dask_worker", scheduler,
+        Path space = Files.createDirectories((rootWorkDir == null ? logDir : rootWorkDir).resolve(name + "-space"));
+        List<String> cmd = new ArrayList<>(python);
+        cmd.addAll(List.of("-m", "distributed.cli.dask_worker", scheduler,
                 "--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0", "--worker-port", "0",
-                "--nthreads", "1", "--no-nanny", "--name", name, "--local-directory", space.toString()));
+                "--nthreads", "1", "--no-nanny", "--name", name, "--local-directory", inPython(space)));
         if (resources != null) {
             cmd.addAll(List.of("--resources", resources));
         }
@@ -196,7 +259,7 @@ final class DaskPeers implements AutoCloseable {
     @SuppressWarnings("unchecked")
     Map<String, Object> runScript(String script, String scheduler, String... args)
             throws IOException, InterruptedException {
-        Path dir = Files.createDirectories(logDir.resolve("scripts"));
+        Path dir = Files.createDirectories((rootWorkDir == null ? logDir : rootWorkDir).resolve("scripts"));
         Path path = dir.resolve(script);
         try (InputStream in = DaskPeers.class.getResourceAsStream("/interop/" + script)) {
             if (in == null) {
@@ -204,7 +267,9 @@ final class DaskPeers implements AutoCloseable {
             }
             Files.write(path, in.readAllBytes());
         }
-        List<String> cmd = new ArrayList<>(List.of(PYTHON.toString(), path.toString(), scheduler));
+        List<String> cmd = new ArrayList<>(python);
+        cmd.add(inPython(path));
+        cmd.add(scheduler);
         cmd.addAll(Arrays.asList(args));
         PythonProcess p = start("client-" + seq++ + "-" + script.replace(".py", ""), cmd);
         if (!p.process().waitFor(SCRIPT.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -232,7 +297,10 @@ final class DaskPeers implements AutoCloseable {
                 .redirectOutput(out.toFile()).redirectError(err.toFile());
         Map<String, String> env = pb.environment();
         env.keySet().removeIf(k -> k.startsWith("PYTHON") || k.startsWith("DASK_"));
-        env.put("PYTHONPATH", pythonDir().toString());
+        env.put("PYTHONPATH", rootWorkDir == null ? pythonDir().toString() : inPython(rootWorkDir.resolve("python")));
+        if (trixieRoot != null) {
+            env.put("DASK_TRIXIE_ROOT", trixieRoot.toString()); // built (checked): the script only mounts
+        }
         env.put("PYTHONUNBUFFERED", "1");
         env.put("PYTHONDONTWRITEBYTECODE", "1");
         Process process = pb.start();
