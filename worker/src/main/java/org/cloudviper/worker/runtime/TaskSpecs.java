@@ -165,14 +165,19 @@ final class TaskSpecs {
                 && g.is(MODULE, "DataNode") && red.args().resolve() instanceof PickleValue.Tuple t && t.size() == 2) {
             return value(t.get(1), depth + 1);
         }
-        Map<String, PickleValue> task = taskSlots(r);
-        if (task != null) {
-            return container(task, depth);
+        for (String cls : new String[]{"List", "Tuple", "Dict", "Set", "Task"}) {
+            Map<String, PickleValue> task = slotsOf(r, cls);
+            if (task != null) {
+                return container(task, depth);
+            }
         }
         return plain(r);
     }
 
-    /** A List/Tuple/Set/Dict node: a Task calling NestedContainer.to_container(*items, klass=...). */
+    /**
+     * A List/Tuple/Set/Dict node (a Task subclass calling NestedContainer.to_container(*items,
+     * klass=...)); a plain Task here is a nested call, which is refused.
+     */
     private static Object container(Map<String, PickleValue> task, int depth) throws SpecException {
         PickleValue func = task.get("func") == null ? null : task.get("func").resolve();
         if (!(func instanceof PickleValue.Global g) || !g.is(MODULE, "NestedContainer.to_container")) {

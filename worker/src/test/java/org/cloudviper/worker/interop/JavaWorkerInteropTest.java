@@ -59,6 +59,17 @@ class JavaWorkerInteropTest {
 
     @Test
     void mixedClusterTradesArraysWithAPythonWorker(DaskPeers peers) throws Exception {
+        mixedCluster(peers);
+    }
+
+    /** The same with a stock 2024.12.1 scheduler, Python worker and client. */
+    @Test
+    void mixedCluster2024TradesArraysWithAPythonWorker(DaskPeers peers) throws Exception {
+        peers.useDask2024();
+        mixedCluster(peers);
+    }
+
+    private static void mixedCluster(DaskPeers peers) throws Exception {
         String scheduler = peers.startPythonScheduler();
         String python = peers.startPythonWorker(scheduler, "python=1").address();
         String java = peers.startJavaWorker(scheduler, 2).address();

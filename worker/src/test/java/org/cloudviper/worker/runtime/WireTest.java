@@ -151,7 +151,7 @@ class WireTest {
     }
 
     @Test
-    void computeTask2024IsRefusedUntilTaskSpecsAreRead() {
+    void computeTask2024CarriesThePickledTask() {
         SubObject pickled = new SubObject(SubObject.Kind.PICKLED,
                 Unpooled.wrappedBuffer(MessageCodec.pack(Map.of("pickled-obj", new byte[]{1}, "num-sub-frames", 0L))),
                 List.of());
@@ -166,7 +166,10 @@ class WireTest {
             Event.ComputeTask c = (Event.ComputeTask) Wire.fromScheduler("compute-task", m);
             assertEquals(4, c.runId());
             assertEquals(List.of("x", 0L), c.key());
-            assertTrue(((RunSpec) c.runSpec()).refusal().contains("2023.4"));
+            RunSpec spec = (RunSpec) c.runSpec();
+            assertNull(spec.refusal());
+            assertArrayEquals(new byte[]{1}, spec.taskSpec());
+            assertEquals(0, spec.buffers());
         } finally {
             pickled.release();
         }
