@@ -167,6 +167,16 @@ final class Wire {
         return req;
     }
 
+    /**
+     * Whether update_data (scatter) is followed by add-keys to the scheduler. 2022's handler takes
+     * {@code report=True} by default; 2024's has no such parameter and never sends add-keys: the
+     * scheduler's scatter registers the replicas itself, and an add-keys that overtakes it finds no
+     * task in memory, answers remove-replicas, and the scattered data is lost.
+     */
+    static boolean reportsUpdateData(int generation, Object report) {
+        return generation >= GEN_2024 ? Boolean.TRUE.equals(report) : !Boolean.FALSE.equals(report);
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Worker -> scheduler
 

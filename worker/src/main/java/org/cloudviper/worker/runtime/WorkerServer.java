@@ -756,7 +756,7 @@ public final class WorkerServer {
             data.put(e.getKey(), v);
             nbytes.put(e.getKey(), v.nbytes);
         }
-        boolean report = !Boolean.FALSE.equals(m.get("report"));
+        boolean report = Wire.reportsUpdateData(generation, m.get("report"));
         String sid = Wire.str(m, "stimulus_id") != null ? Wire.str(m, "stimulus_id") : "update-data-" + now();
         handle(new Event.UpdateData(data, nbytes, report, sid));
         Map<String, Object> r = new LinkedHashMap<>();

@@ -17,6 +17,7 @@ import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -187,5 +188,12 @@ class WireTest {
         assertEquals(new Event.RemoveReplicas(List.of("a"), "s"), Wire.fromScheduler("remove-replicas",
                 Map.of("keys", Map.of("__Set__", true, "as-list", List.of("a")), "stimulus_id", "s")));
         assertNull(Wire.fromScheduler("remove-worker", Map.of("worker", "w", "stimulus_id", "s")));
+    }
+
+    @Test
+    void updateDataReportsAddKeysOnlyTo2022() {
+        assertTrue(Wire.reportsUpdateData(Wire.GEN_2022, null));
+        assertFalse(Wire.reportsUpdateData(Wire.GEN_2022, false));
+        assertFalse(Wire.reportsUpdateData(Wire.GEN_2024, null));
     }
 }
