@@ -77,6 +77,16 @@ def main():
             return {"type": None, "text": "no error"}
 
         part(results, "pandas", pandas)
+
+        def embedded(value):
+            try:
+                client.submit(cv.arrow_scale, value, "x", 2.0, resources=JAVA).result(timeout=TIMEOUT)
+            except Exception as e:  # noqa: B902 - the error is the result
+                return {"type": type(e).__name__, "text": str(e)}
+            return {"type": None, "text": "no error"}
+
+        part(results, "pandas_embedded", lambda: embedded(pd.DataFrame({"x": [1.0, 2.0]})))
+        part(results, "table_embedded", lambda: embedded(pa.table({"x": [1.0, 2.0]})))
     print(json.dumps(results), flush=True)
 
 

@@ -51,7 +51,14 @@ class ArrowInteropTest {
                     assertEquals("pyarrow.lib.RecordBatch", v.get("type"), v.toString());
                     assertEquals(true, v.get("equal"), v.toString());
                 },
-                () -> assertPandasRefused((Map<?, ?>) part(r, "pandas")));
+                () -> assertPandasRefused((Map<?, ?>) part(r, "pandas")),
+                // Inside the task's own pickle (not scattered): refused with advice, never run.
+                () -> assertPandasRefused((Map<?, ?>) part(r, "pandas_embedded")),
+                () -> {
+                    Map<?, ?> e = (Map<?, ?>) part(r, "table_embedded");
+                    assertEquals("RuntimeError", e.get("type"), e.toString());
+                    assertTrue(((String) e.get("text")).contains("scatter it (client.scatter)"), e.toString());
+                });
     }
 
     @Test
