@@ -311,6 +311,11 @@ public final class MessageCodec {
 
         /** Strict like Python's {@code raw=False}: malformed UTF-8 is an error, not U+FFFD. */
         private String utf8(byte[] b) {
+            // Nearly every str on the wire (ops, field names, keys) is ASCII: a plain copy then. The
+            // strict decoder (it rejects malformed UTF-8 rather than substituting) handles the rest.
+            if (isAscii(b)) {
+                return new String(b, StandardCharsets.ISO_8859_1);
+            }
             if (utf8 == null) {
                 utf8 = StandardCharsets.UTF_8.newDecoder()
                         .onMalformedInput(CodingErrorAction.REPORT)
@@ -321,6 +326,15 @@ public final class MessageCodec {
             } catch (CharacterCodingException e) {
                 throw new ProtocolException("msgpack str of " + b.length + " bytes is not valid UTF-8", e);
             }
+        }
+
+        private static boolean isAscii(byte[] b) {
+            for (byte x : b) {
+                if (x < 0) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         /**
