@@ -200,7 +200,8 @@ def run_scheduler(kind, args, logdir):
                 cvbench.log(f"[{kind}] {name}: {r['tasks_per_s']:.0f} tasks/s, "
                             f"scheduler CPU {r['scheduler_cpu_s']:.2f} s")
         if "latency" in args.extras:
-            r = attempt("latency", lambda: latency(client, pid, cloudviper=kind.startswith("cloudviper")))
+            r = attempt("latency", lambda: latency(client, pid, warm=args.latency_warm,
+                                                  cloudviper=kind.startswith("cloudviper")))
             if r:
                 out["latency"] = r
                 cvbench.log(f"[{kind}] latency p50 {r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms")
@@ -307,6 +308,8 @@ def main():
     ap.add_argument("--jar", default=cvbench.DEFAULT_JAR)
     ap.add_argument("--xmx", default="2g", help="cloudviper's -Xmx")
     ap.add_argument("--jvm-arg", action="append", default=[], help="extra JVM option for cloudviper (repeatable)")
+    ap.add_argument("--latency-warm", type=int, default=50,
+                    help="unmeasured round trips before the 500 measured ones")
     ap.add_argument("--gather-count", type=int, default=16, help="64 MiB results to gather")
     ap.add_argument("--gather-timeout", type=float, default=300, help="seconds before a gather counts as failed")
     ap.add_argument("--json", help="write all results here (rewritten after each scheduler)")

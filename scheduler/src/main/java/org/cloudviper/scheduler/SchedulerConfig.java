@@ -17,39 +17,50 @@ import java.time.Duration;
  *                         queue (distributed.scheduler.worker-saturation); infinite disables queuing
  * @param allowedFailures  how many workers may die while running a task before it errs as KilledWorker
  * @param schedulerFile    if not null, the JSON file written for {@code --scheduler-file} peers
+ * @param workerPipeline   short tasks may be queued on a worker until each thread holds about this much
+ *                         compute time (covers the scheduler-worker round trip); zero keeps Dask's cap
  */
 public record SchedulerConfig(String host, int port, FrameLimits limits, Duration workerTtl,
-                              double workerSaturation, int allowedFailures, Path schedulerFile) {
+                              double workerSaturation, int allowedFailures, Path schedulerFile,
+                              Duration workerPipeline) {
 
     public static SchedulerConfig defaults() {
-        return new SchedulerConfig("127.0.0.1", 8786, FrameLimits.DEFAULT, Duration.ofMinutes(5), 1.1, 3, null);
+        return new SchedulerConfig("127.0.0.1", 8786, FrameLimits.DEFAULT, Duration.ofMinutes(5), 1.1, 3, null,
+                Duration.ofMillis(5));
     }
 
     public SchedulerConfig withHost(String h) {
-        return new SchedulerConfig(h, port, limits, workerTtl, workerSaturation, allowedFailures, schedulerFile);
+        return new SchedulerConfig(h, port, limits, workerTtl, workerSaturation, allowedFailures, schedulerFile, workerPipeline);
     }
 
     public SchedulerConfig withPort(int p) {
-        return new SchedulerConfig(host, p, limits, workerTtl, workerSaturation, allowedFailures, schedulerFile);
+        return new SchedulerConfig(host, p, limits, workerTtl, workerSaturation, allowedFailures, schedulerFile, workerPipeline);
     }
 
     public SchedulerConfig withLimits(FrameLimits l) {
-        return new SchedulerConfig(host, port, l, workerTtl, workerSaturation, allowedFailures, schedulerFile);
+        return new SchedulerConfig(host, port, l, workerTtl, workerSaturation, allowedFailures, schedulerFile, workerPipeline);
     }
 
     public SchedulerConfig withWorkerTtl(Duration t) {
-        return new SchedulerConfig(host, port, limits, t, workerSaturation, allowedFailures, schedulerFile);
+        return new SchedulerConfig(host, port, limits, t, workerSaturation, allowedFailures, schedulerFile, workerPipeline);
     }
 
     public SchedulerConfig withWorkerSaturation(double s) {
-        return new SchedulerConfig(host, port, limits, workerTtl, s, allowedFailures, schedulerFile);
+        return new SchedulerConfig(host, port, limits, workerTtl, s, allowedFailures, schedulerFile, workerPipeline);
     }
 
     public SchedulerConfig withAllowedFailures(int n) {
-        return new SchedulerConfig(host, port, limits, workerTtl, workerSaturation, n, schedulerFile);
+        return new SchedulerConfig(host, port, limits, workerTtl, workerSaturation, n, schedulerFile, workerPipeline);
     }
 
     public SchedulerConfig withSchedulerFile(Path f) {
-        return new SchedulerConfig(host, port, limits, workerTtl, workerSaturation, allowedFailures, f);
+        return new SchedulerConfig(host, port, limits, workerTtl, workerSaturation, allowedFailures, f, workerPipeline);
+    }
+
+    public SchedulerConfig withWorkerPipeline(Duration d) {
+        if (d.isNegative()) {
+            throw new IllegalArgumentException("worker pipeline: " + d + " (expected: >= 0)");
+        }
+        return new SchedulerConfig(host, port, limits, workerTtl, workerSaturation, allowedFailures, schedulerFile, d);
     }
 }

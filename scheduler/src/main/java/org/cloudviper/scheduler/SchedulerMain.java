@@ -21,6 +21,8 @@ public final class SchedulerMain {
               --scheduler-file FILE       write the address as JSON for 'dask worker --scheduler-file'
               --worker-ttl SECONDS        remove workers silent for longer (default 300)
               --worker-saturation X       tasks per worker thread before queuing; inf disables (default 1.1)
+              --worker-pipeline-ms MS     queue short tasks on a worker until each thread holds about MS
+                                          of compute, at most 16 per thread; 0 = Dask's cap only (default 5)
               --allowed-failures N        worker deaths a task survives before KilledWorker (default 3)
               --max-frames N              frames per message (default 1000000)
               --max-frame-size BYTES      bytes per frame (default 2147483647)
@@ -82,6 +84,8 @@ public final class SchedulerMain {
                     case "--worker-ttl" -> c = c.withWorkerTtl(Duration.ofMillis((long) (Double.parseDouble(v) * 1000)));
                     case "--worker-saturation" -> c = c.withWorkerSaturation(
                             v.equals("inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(v));
+                    case "--worker-pipeline-ms" -> c = c.withWorkerPipeline(
+                            Duration.ofNanos((long) (Double.parseDouble(v) * 1e6)));
                     case "--allowed-failures" -> c = c.withAllowedFailures(Integer.parseInt(v));
                     case "--max-frames" -> maxFrames = Long.parseLong(v);
                     case "--max-frame-size" -> maxFrame = Long.parseLong(v);

@@ -2,6 +2,7 @@ package org.cloudviper.scheduler.server;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -20,6 +21,8 @@ import org.cloudviper.protocol.SubObject;
 import org.cloudviper.protocol.netty.FrameDecoder;
 import org.cloudviper.protocol.netty.FrameEncoder;
 import org.cloudviper.protocol.netty.Handshake;
+import org.cloudviper.protocol.netty.Reads;
+import org.cloudviper.protocol.netty.RpcClient;
 import org.cloudviper.scheduler.SchedulerConfig;
 import org.cloudviper.scheduler.state.GraphUpdate;
 import org.cloudviper.scheduler.state.Outbox;
@@ -55,13 +58,30 @@ import java.util.function.Consumer;
  */
 public final class SchedulerServer {
     private static final Logger log = LoggerFactory.getLogger(SchedulerServer.class);
+
+    /**
+     * A write that fails (e.g. direct memory exhausted while a large reply is flushed) leaves the
+     * peer waiting for a message that never comes: say why and close the connection, so the peer
+     * sees a closed comm instead of a hang.
+     */
+    private static final ChannelFutureListener CLOSE_ON_WRITE_FAILURE = f -> {
+        if (!f.isSuccess()) {
+            log.error("Write to {} failed, closing it", f.channel().remoteAddress(), f.cause());
+            f.channel().close();
+        }
+    };
+
+    /** Encodes {@code message} and writes it as one Dask message; failures close the connection. */
+    static void send(Channel ch, Object message) {
+        ch.writeAndFlush(MessageCodec.encode(message)).addListener(CLOSE_ON_WRITE_FAILURE);
+    }
     private static final AttributeKey<Peer> PEER = AttributeKey.valueOf("cloudviper.peer");
 
     private final SchedulerConfig config;
     private final EventLoopGroup group;
     private final EventLoop loop;
     private final SchedulerState state;
-    private final PeerRpc rpc;
+    private final RpcClient rpc;
     private final PickledGraph pickledGraphs = new PickledGraph();
     private final String id = "Scheduler-" + UUID.randomUUID();
     private final double started = now();
@@ -94,8 +114,9 @@ public final class SchedulerServer {
         this.config = config;
         this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         this.loop = group.next();
-        this.state = new SchedulerState(new StreamOutbox(), config.workerSaturation(), config.allowedFailures());
-        this.rpc = new PeerRpc(loop, config.limits());
+        this.state = new SchedulerState(new StreamOutbox(), config.workerSaturation(), config.allowedFailures(),
+                config.workerPipeline().toNanos() / 1e9);
+        this.rpc = new RpcClient(loop, config.limits());
     }
 
     public static SchedulerServer start(SchedulerConfig config) throws InterruptedException {
@@ -108,6 +129,7 @@ public final class SchedulerServer {
         ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, Reads.LARGE)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -220,6 +242,14 @@ public final class SchedulerServer {
             boolean hasSubObjects = frames.count() > 1;
             try {
                 tree = MessageCodec.decode(frames);
+            } catch (OutOfMemoryError e) {
+                // The half-built tree is garbage once this returns, so the scheduler goes on; only this
+                // peer's connection ends (a Dask client then cancels its futures on reconnect).
+                log.error("Closing connection from {}: a message of {} bytes did not fit in the heap "
+                                + "(max {} MiB); start the scheduler with a larger -Xmx", ctx.channel().remoteAddress(),
+                        frames.totalBytes(), Runtime.getRuntime().maxMemory() >> 20);
+                ctx.close();
+                return;
             } finally {
                 frames.release();
             }
@@ -350,7 +380,7 @@ public final class SchedulerServer {
         boolean closeAfter = Wire.bool(m, "close");
         Consumer<Object> reply = value -> {
             if (wantsReply && ch.isActive()) {
-                ch.writeAndFlush(MessageCodec.encode(value));
+                send(ch, value);
             }
             if (closeAfter) {
                 ch.close();
@@ -428,7 +458,7 @@ public final class SchedulerServer {
             }
             case "close" -> {
                 if (wantsReply) {
-                    ch.writeAndFlush(MessageCodec.encode("OK"));
+                    send(ch, "OK");
                 }
                 ch.close();
             }
@@ -483,7 +513,7 @@ public final class SchedulerServer {
         start.put("op", "stream-start");
         start.put("warning", "");
         start.put("error", "");
-        ch.writeAndFlush(MessageCodec.encode(List.of(start)));
+        send(ch, List.of(start));
     }
 
     private void registerWorker(Channel ch, Peer peer, Map<?, ?> m) {
@@ -508,7 +538,7 @@ public final class SchedulerServer {
             reply.put("status", "error");
             reply.put("message", error);
             reply.put("time", now());
-            ch.writeAndFlush(MessageCodec.encode(reply));
+            send(ch, reply);
             log.warn("Refused worker {}: {}", addr, error);
             return;
         }
@@ -521,7 +551,7 @@ public final class SchedulerServer {
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("type", "Worker");
         info.put("id", addr);
-        info.put("host", PeerRpc.parse(addr).getHostString());
+        info.put("host", RpcClient.parseAddress(addr).getHostString());
         info.put("resources", resources);
         info.put("local_directory", m.get("local_directory"));
         info.put("name", m.get("name"));
@@ -539,7 +569,7 @@ public final class SchedulerServer {
         reply.put("worker-plugins", Map.of());
         reply.put("warning", "");
         reply.put("error", "");
-        ch.writeAndFlush(MessageCodec.encode(reply));
+        send(ch, reply);
         log.info("Register worker {} ({} threads, distributed {})", addr, nthreads, generation);
     }
 
@@ -603,7 +633,7 @@ public final class SchedulerServer {
         }
         switch (op) {
             case "task-finished" -> state.onTaskFinished(worker, m.get("key"), Wire.lng(m, "nbytes", -1),
-                    m.get("type") instanceof byte[] b ? b : null, sid);
+                    m.get("type") instanceof byte[] b ? b : null, Wire.computeSeconds(m.get("startstops")), sid);
             case "task-erred" -> state.onTaskErred(worker, m.get("key"), m.get("exception"), m.get("traceback"), sid);
             case "release-worker-data" -> state.onReleaseWorkerData(worker, m.get("key"), sid);
             case "add-keys" -> state.onAddKeys(worker, listOrEmpty(m.get("keys")), sid);
@@ -966,7 +996,7 @@ public final class SchedulerServer {
         for (Map.Entry<Channel, List<Object>> e : batches) {
             Channel ch = e.getKey();
             if (ch.isActive()) {
-                ch.writeAndFlush(MessageCodec.encode(e.getValue()));
+                send(ch, e.getValue());
             }
         }
         if (start != 0) {

@@ -142,4 +142,25 @@ final class Wire {
         }
         return List.of(v);
     }
+
+    /**
+     * The summed "compute" intervals of a task-finished's startstops (a list of
+     * {action, start, stop} maps in both generations), NaN if there are none.
+     */
+    static double computeSeconds(Object startstops) {
+        if (!(startstops instanceof List<?> l)) {
+            return Double.NaN;
+        }
+        double sum = Double.NaN;
+        for (Object o : l) {
+            if (o instanceof Map<?, ?> ss && "compute".equals(ss.get("action"))
+                    && ss.get("start") instanceof Number a && ss.get("stop") instanceof Number b) {
+                double d = b.doubleValue() - a.doubleValue();
+                if (d >= 0) {
+                    sum = Double.isNaN(sum) ? d : sum + d;
+                }
+            }
+        }
+        return sum;
+    }
 }

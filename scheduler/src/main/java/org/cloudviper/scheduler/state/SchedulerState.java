@@ -33,6 +33,7 @@ import java.util.Set;
 public final class SchedulerState {
     private final Outbox out;
     private final double saturation;
+    private final double pipelineSeconds;
     private final int allowedFailures;
 
     private final HashMap<Object, TaskState> tasks = new HashMap<>();
@@ -72,13 +73,27 @@ public final class SchedulerState {
     public record Dataset(List<Object> keys, SubObject data) {
     }
 
+    /** A state with Dask's plain saturation cap (no pipelining of short tasks). */
     public SchedulerState(Outbox out, double workerSaturation, int allowedFailures) {
+        this(out, workerSaturation, allowedFailures, 0);
+    }
+
+    /**
+     * @param pipelineSeconds short tasks may be queued on a worker until each of its threads holds
+     *                        about this much measured compute time (see {@link #slots}); 0 keeps
+     *                        Dask's plain cap
+     */
+    public SchedulerState(Outbox out, double workerSaturation, int allowedFailures, double pipelineSeconds) {
         if (!(workerSaturation > 0)) {
             throw new IllegalArgumentException("worker saturation: " + workerSaturation + " (expected: > 0)");
+        }
+        if (!(pipelineSeconds >= 0) || Double.isInfinite(pipelineSeconds)) {
+            throw new IllegalArgumentException("pipeline seconds: " + pipelineSeconds + " (expected: >= 0, finite)");
         }
         this.out = out;
         this.saturation = workerSaturation;
         this.allowedFailures = allowedFailures;
+        this.pipelineSeconds = pipelineSeconds;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -542,10 +557,24 @@ public final class SchedulerState {
     }
 
     public void onTaskFinished(String worker, Object key, long nbytes, byte[] type, String stimulusId) {
+        onTaskFinished(worker, key, nbytes, type, Double.NaN, stimulusId);
+    }
+
+    /**
+     * task-finished. {@code computeSeconds} is the task's compute time as the worker reports it
+     * (its "compute" startstop; NaN if unknown): it sizes how many short tasks the worker may hold.
+     */
+    public void onTaskFinished(String worker, Object key, long nbytes, byte[] type, double computeSeconds,
+                               String stimulusId) {
         pendingFreeStimulus = stimulusId;
         WorkerState ws = workers.get(worker);
         if (ws == null) {
             return;
+        }
+        if (computeSeconds >= 0 && !Double.isInfinite(computeSeconds)) {
+            double mean = ws.meanComputeSeconds;
+            ws.meanComputeSeconds = Double.isNaN(mean) ? computeSeconds : mean + 0.25 * (computeSeconds - mean);
+            updateFree(ws);
         }
         TaskState ts = tasks.get(key);
         if (ts == null || ts.status == TaskState.Status.ERRED || ts.status == TaskState.Status.RELEASED
@@ -1200,11 +1229,30 @@ public final class SchedulerState {
     // Placement
     // ------------------------------------------------------------------------------------------
 
+    /** The most tasks per thread that pipelining may queue on a worker. */
+    static final int MAX_PIPELINED_PER_THREAD = 16;
+
+    /**
+     * How many tasks a worker may hold (processing, not counting seceded ones). Dask's cap is
+     * {@code ceil(nthreads * saturation)}; it keeps root tasks in the scheduler so that memory stays
+     * low. With tasks much shorter than the scheduler-worker round trip (a Dask worker batches its
+     * messages every 2 ms) that cap leaves the worker idle for most of each round trip. So when the
+     * worker's mean compute time is below {@code pipelineSeconds}, each thread may hold as many
+     * tasks as fill {@code pipelineSeconds} of compute (at most {@link #MAX_PIPELINED_PER_THREAD}):
+     * the extra work queued on a worker stays bounded by about one round trip of compute, and tasks
+     * of unknown or long duration get Dask's cap.
+     */
     private int slots(WorkerState ws) {
         if (Double.isInfinite(saturation)) {
             return Integer.MAX_VALUE;
         }
-        return Math.max(1, (int) Math.ceil(ws.nthreads * saturation));
+        int cap = Math.max(1, (int) Math.ceil(ws.nthreads * saturation));
+        double mean = ws.meanComputeSeconds;
+        if (!(mean < pipelineSeconds)) {
+            return cap;
+        }
+        double perThread = Math.min(MAX_PIPELINED_PER_THREAD, Math.ceil(pipelineSeconds / Math.max(mean, 1e-6)));
+        return Math.max(cap, (int) (ws.nthreads * perThread));
     }
 
     private void updateFree(WorkerState ws) {

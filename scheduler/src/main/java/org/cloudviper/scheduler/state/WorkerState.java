@@ -20,6 +20,8 @@ final class WorkerState {
     long nbytes;
     boolean running = true;
     double lastSeen;
+    /** Moving average of the compute time of the tasks this worker finished; NaN before the first. */
+    double meanComputeSeconds = Double.NaN;
 
     WorkerState(String address, String name, int nthreads, long memoryLimit, Map<String, Double> resources,
                 int daskGeneration, double now) {

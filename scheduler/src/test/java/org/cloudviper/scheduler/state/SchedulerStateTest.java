@@ -219,6 +219,46 @@ class SchedulerStateTest {
         c.assertQuiescent();
     }
 
+    /** A 1-thread worker (Dask's cap: 2) running tasks of {@code computeSeconds} each, pipeline 5 ms. */
+    private int peakRunningWithPipeline(double computeSeconds) {
+        c = new SimCluster(1.1, 3, 0.005);
+        c.computeSeconds = computeSeconds;
+        SimCluster.SimWorker a = c.addWorker("a", 1);
+        List<GraphUpdate.NewTask> tasks = new ArrayList<>();
+        List<Object> keys = new ArrayList<>();
+        Map<Object, Long> order = new HashMap<>();
+        for (int i = 0; i < 100; i++) {
+            tasks.add(task("inc-" + i));
+            keys.add("inc-" + i);
+            order.put("inc-" + i, (long) i);
+        }
+        c.updateGraph(c.graph(C1, tasks, keys, order));
+        assertEquals(2, a.running.size(), "before any duration is known: Dask's cap");
+        int done = 0;
+        while (c.busy()) {
+            c.finishOne(done++);
+        }
+        assertEquals(100, done);
+        for (Object k : keys) {
+            assertEquals(1, c.timesComputed(k), "computed once: " + k);
+        }
+        c.assertQuiescent();
+        return a.peakRunning;
+    }
+
+    @Test
+    void shortTasksArePipelinedToCoverTheRoundTrip() {
+        // 1 ms tasks: 5 per thread fill the 5 ms pipeline; 10 us tasks hit the cap of 16 per thread.
+        assertEquals(5, peakRunningWithPipeline(0.001));
+        assertEquals(SchedulerState.MAX_PIPELINED_PER_THREAD, peakRunningWithPipeline(0.00001));
+    }
+
+    @Test
+    void longOrUnknownTasksKeepDasksCap() {
+        assertEquals(2, peakRunningWithPipeline(0.05));
+        assertEquals(2, peakRunningWithPipeline(Double.NaN));
+    }
+
     @Test
     void queuedTasksGoOutByPriority() {
         cluster();

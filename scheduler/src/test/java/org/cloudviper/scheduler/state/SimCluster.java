@@ -54,8 +54,15 @@ final class SimCluster {
     private long nextStimulus;
     private final Map<Object, Integer> finishedCount = new HashMap<>();
 
+    /** The compute time every simulated task-finished reports (NaN: none, as without startstops). */
+    double computeSeconds = Double.NaN;
+
     SimCluster(double saturation, int allowedFailures) {
-        state = new SchedulerState(out, saturation, allowedFailures);
+        this(saturation, allowedFailures, 0);
+    }
+
+    SimCluster(double saturation, int allowedFailures, double pipelineSeconds) {
+        state = new SchedulerState(out, saturation, allowedFailures, pipelineSeconds);
         state.validate();
     }
 
@@ -264,7 +271,7 @@ final class SimCluster {
     }
 
     void taskFinished(String worker, Object key, long nbytes) {
-        state.onTaskFinished(worker, key, nbytes, RESULT_TYPE, stimulus("task-finished"));
+        state.onTaskFinished(worker, key, nbytes, RESULT_TYPE, computeSeconds, stimulus("task-finished"));
         after();
     }
 
