@@ -33,6 +33,8 @@ import java.util.Map;
  * message re-encodes to the same bytes (see distributed/protocol/core.py dumps/loads).
  */
 public final class MessageCodec {
+    private static final java.lang.invoke.VarHandle LONGS =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
     private static final ThreadLocal<MessageBufferPacker> PACKER =
             ThreadLocal.withInitial(MessagePack::newDefaultBufferPacker);
 
@@ -329,8 +331,14 @@ public final class MessageCodec {
         }
 
         private static boolean isAscii(byte[] b) {
-            for (byte x : b) {
-                if (x < 0) {
+            int i = 0;
+            for (; i + 8 <= b.length; i += 8) { // eight bytes per step: any high bit set means non-ASCII
+                if (((long) LONGS.get(b, i) & 0x8080808080808080L) != 0) {
+                    return false;
+                }
+            }
+            for (; i < b.length; i++) {
+                if (b[i] < 0) {
                     return false;
                 }
             }
