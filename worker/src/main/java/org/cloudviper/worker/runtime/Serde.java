@@ -197,7 +197,8 @@ final class Serde {
             return;
         }
         if (v instanceof NdArray || v instanceof ArrowTable) {
-            throw new DataException("numpy arrays and Arrow tables inside lists or dicts are not supported yet; return one array");
+            throw new DataException("numpy arrays and Arrow tables inside lists or dicts are not supported yet;"
+                    + " return one array or table");
         }
         throw new DataException("a " + v.getClass().getName() + " cannot be sent to Python"
                 + " (supported: NdArray, ArrowTable, Long, Double, String, byte[], Boolean, null, List, Map)");
