@@ -63,7 +63,21 @@ public final class ArrowTable {
 
     /** Created on first use only: Arrow's memory needs add-opens java.nio, which a JVM without Arrow data need not have. */
     private static final class Root {
-        static final RootAllocator ROOT = new RootAllocator();
+        static final RootAllocator ROOT = checked(new RootAllocator());
+
+        /**
+         * Without add-opens, Arrow fails only when it first wraps its memory as a ByteBuffer (IPC
+         * reads and writes do): fail here, once, instead.
+         */
+        private static RootAllocator checked(RootAllocator root) {
+            try (org.apache.arrow.memory.ArrowBuf b = root.buffer(8)) {
+                b.nioBuffer(0, 8);
+                return root;
+            } catch (RuntimeException e) {
+                root.close();
+                throw e;
+            }
+        }
     }
 
     /**
@@ -71,12 +85,23 @@ public final class ArrowTable {
      * must close it after every buffer taken from it (closing it earlier throws).
      */
     public static BufferAllocator newAllocator(String name) {
-        return Root.ROOT.newChildAllocator(name, 0, Long.MAX_VALUE);
+        return root().newChildAllocator(name, 0, Long.MAX_VALUE);
+    }
+
+    /** The root; a JVM started without the add-opens Arrow needs gets an error that says so. */
+    private static RootAllocator root() {
+        try {
+            return Root.ROOT;
+        } catch (ExceptionInInitializerError | NoClassDefFoundError e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new IllegalStateException("Arrow memory is unavailable in this JVM: start it with"
+                    + " --add-opens=java.base/java.nio=ALL-UNNAMED (" + cause + ")", e);
+        }
     }
 
     /** Bytes held by all allocators from {@link #newAllocator}: 0 when nothing is open. */
     public static long allocatedBytes() {
-        return Root.ROOT.getAllocatedMemory();
+        return root().getAllocatedMemory();
     }
 
     /**
@@ -90,15 +115,17 @@ public final class ArrowTable {
         long rows = 0;
         int batches = 0;
         Schema schema;
-        try (BufferAllocator a = newAllocator("arrow-table-check");
-             ArrowStreamReader r = new ArrowStreamReader(new ByteArrayInputStream(stream), a)) {
-            schema = r.getVectorSchemaRoot().getSchema();
-            while (r.loadNextBatch()) {
-                rows += r.getVectorSchemaRoot().getRowCount();
-                batches++;
+        try (BufferAllocator a = newAllocator("arrow-table-check")) {
+            try (ArrowStreamReader r = new ArrowStreamReader(new ByteArrayInputStream(stream), a)) {
+                schema = r.getVectorSchemaRoot().getSchema();
+                while (r.loadNextBatch()) {
+                    rows += r.getVectorSchemaRoot().getRowCount();
+                    batches++;
+                }
+            } catch (IOException | RuntimeException e) {
+                throw new IllegalArgumentException("not a readable Arrow IPC stream (" + stream.length + " bytes): "
+                        + e, e);
             }
-        } catch (IOException | RuntimeException e) {
-            throw new IllegalArgumentException("not a readable Arrow IPC stream (" + stream.length + " bytes): " + e, e);
         }
         if (kind == Kind.RECORD_BATCH && batches != 1) {
             throw new IllegalArgumentException("a RecordBatch stream must hold exactly 1 batch, this one holds "
