@@ -33,6 +33,8 @@ import java.util.Map;
  * message re-encodes to the same bytes (see distributed/protocol/core.py dumps/loads).
  */
 public final class MessageCodec {
+    private static final java.lang.invoke.VarHandle LONGS =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
     private static final ThreadLocal<MessageBufferPacker> PACKER =
             ThreadLocal.withInitial(MessagePack::newDefaultBufferPacker);
 
@@ -311,6 +313,11 @@ public final class MessageCodec {
 
         /** Strict like Python's {@code raw=False}: malformed UTF-8 is an error, not U+FFFD. */
         private String utf8(byte[] b) {
+            // Nearly every str on the wire (ops, field names, keys) is ASCII: a plain copy then. The
+            // strict decoder (it rejects malformed UTF-8 rather than substituting) handles the rest.
+            if (isAscii(b)) {
+                return new String(b, StandardCharsets.ISO_8859_1);
+            }
             if (utf8 == null) {
                 utf8 = StandardCharsets.UTF_8.newDecoder()
                         .onMalformedInput(CodingErrorAction.REPORT)
@@ -321,6 +328,21 @@ public final class MessageCodec {
             } catch (CharacterCodingException e) {
                 throw new ProtocolException("msgpack str of " + b.length + " bytes is not valid UTF-8", e);
             }
+        }
+
+        private static boolean isAscii(byte[] b) {
+            int i = 0;
+            for (; i + 8 <= b.length; i += 8) { // eight bytes per step: any high bit set means non-ASCII
+                if (((long) LONGS.get(b, i) & 0x8080808080808080L) != 0) {
+                    return false;
+                }
+            }
+            for (; i < b.length; i++) {
+                if (b[i] < 0) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         /**

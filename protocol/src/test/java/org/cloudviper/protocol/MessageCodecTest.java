@@ -431,6 +431,13 @@ class MessageCodecTest {
         assertRejected("msgpack str of 3 bytes is not valid UTF-8", hex("81 a3 eda080 c0")); // a UTF-16 surrogate
         assertRejected("msgpack str of 2 bytes is not valid UTF-8", hex("a2 c0af")); // overlong "/"
         assertEquals("\u0000", MessageCodec.decodeValue(Unpooled.wrappedBuffer(hex("a1 00"))));
+        // ASCII is checked eight bytes at a time: a high byte in the tail or in a later word counts
+        assertRejected("msgpack str of 17 bytes is not valid UTF-8", hex("b1 6162636465666768 6162636465666768 ff"));
+        assertRejected("msgpack str of 16 bytes is not valid UTF-8", hex("b0 6162636465666768 61626364656667c0"));
+        assertEquals("abcdefghijklmnop\u00e9", MessageCodec.decodeValue(Unpooled.wrappedBuffer(
+                hex("b2 6162636465666768 696a6b6c6d6e6f70 c3a9"))));
+        assertEquals("abcdefghijklmnop", MessageCodec.decodeValue(Unpooled.wrappedBuffer(
+                hex("b0 6162636465666768 696a6b6c6d6e6f70"))));
     }
 
     @Test

@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * The peers of one interop test: stock Dask 2022.12.1 processes run with {@link #PYTHON} (scheduler,
+ * The peers of one interop test: stock Dask 2022.12.1 processes run with {@link #PYTHON} (or the
+ * interpreter given to {@link #create(String, Path)}; scheduler,
  * workers, client scripts) and in-process Java ones (the cloudviper worker under test, optionally a
  * cloudviper scheduler).
  *
@@ -58,12 +59,13 @@ final class DaskPeers implements AutoCloseable {
 
     private final String test;
     private final Path logDir;
+    private final Path python;
     private final List<PythonProcess> processes = new CopyOnWriteArrayList<>();
     private final List<Worker> javaWorkers = new CopyOnWriteArrayList<>();
     private final List<Scheduler> javaSchedulers = new CopyOnWriteArrayList<>();
     private int seq;
-    /** The Python command prefix: {@link #PYTHON}, or (Dask 2024) the trixie chroot's python. */
-    private List<String> python = List.of(PYTHON.toString());
+    /** The Python command prefix: {@link #python}, or (Dask 2024) the trixie chroot's python. */
+    private List<String> pythonCmd;
     /** For Dask 2024: the trixie root, and the directory inside it that holds scripts and cloudviper. */
     private Path trixieRoot;
     private Path rootWorkDir;
@@ -88,12 +90,19 @@ final class DaskPeers implements AutoCloseable {
         }
     }
 
-    private DaskPeers(String test, Path logDir) {
+    private DaskPeers(String test, Path logDir, Path python) {
         this.test = test;
         this.logDir = logDir;
+        this.python = python;
+        this.pythonCmd = List.of(python.toString());
     }
 
     static DaskPeers create(String test) throws IOException {
+        return create(test, PYTHON);
+    }
+
+    /** Peers whose Python processes run with {@code python} (e.g. {@link #pyarrowPython()}). */
+    static DaskPeers create(String test, Path python) throws IOException {
         String base = System.getProperty("basedir", System.getProperty("user.dir"));
         Path dir = Path.of(base, "target", "interop-logs", test.replaceAll("[^A-Za-z0-9._-]", "_")).toAbsolutePath();
         if (Files.exists(dir)) {
@@ -104,7 +113,7 @@ final class DaskPeers implements AutoCloseable {
             }
         }
         Files.createDirectories(dir);
-        return new DaskPeers(test, dir);
+        return new DaskPeers(test, dir, python);
     }
 
     /** Why interop tests cannot run here ({@code -Dinterop.skip=true}, no Dask), or null. */
@@ -114,33 +123,58 @@ final class DaskPeers implements AutoCloseable {
         }
         String r = unavailable;
         if (r == null) {
-            r = probe();
+            r = probe(PYTHON, "import distributed, numpy");
             unavailable = r;
         }
         return r.isEmpty() ? null : r;
     }
 
-    private static String probe() {
-        if (!Files.isExecutable(PYTHON)) {
-            return PYTHON + " is not executable";
+    private static String probe(Path python, String imports) {
+        if (!Files.isExecutable(python)) {
+            return python + " is not executable";
         }
         try {
-            Process p = new ProcessBuilder(PYTHON.toString(), "-c", "import distributed, numpy")
+            Process p = new ProcessBuilder(python.toString(), "-c", imports)
                     .redirectErrorStream(true).start();
             p.getOutputStream().close();
             byte[] out = p.getInputStream().readAllBytes();
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                return "importing distributed timed out";
+                return python + ": " + imports + " timed out";
             }
-            return p.exitValue() == 0 ? "" : PYTHON + " cannot import distributed: "
+            return p.exitValue() == 0 ? "" : python + " cannot " + imports + ": "
                     + new String(out, StandardCharsets.UTF_8).strip();
         } catch (IOException e) {
-            return PYTHON + " cannot be run: " + e;
+            return python + " cannot be run: " + e;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return "interrupted";
         }
+    }
+
+    /**
+     * Dask 2022.12.1 with pyarrow: the venv scripts/setup-peers.sh makes ({@code .cache/py22}, Debian's
+     * Python and packages plus pyarrow), named by the {@code cloudviper.pyarrow.python} property.
+     */
+    static Path pyarrowPython() {
+        return Path.of(System.getProperty("cloudviper.pyarrow.python",
+                Path.of(System.getProperty("basedir", System.getProperty("user.dir")), "..", ".cache", "py22", "bin",
+                        "python").toString()));
+    }
+
+    private static volatile String pyarrowUnavailable;
+
+    /** Why tests needing pyarrow cannot run here, or null. */
+    static String pyarrowUnavailableReason() {
+        String r = pyarrowUnavailable;
+        if (r == null) {
+            r = probe(pyarrowPython(), "import pyarrow, distributed, numpy");
+            if (!r.isEmpty()) {
+                r += " (scripts/setup-peers.sh makes that venv)";
+            }
+            pyarrowUnavailable = r;
+        }
+        return r.isEmpty() ? null : r;
     }
 
     Path logDir() {
@@ -168,7 +202,7 @@ final class DaskPeers implements AutoCloseable {
         copyTree(pythonDir().resolve("cloudviper"), work.resolve("python/cloudviper"));
         trixieRoot = root;
         rootWorkDir = work;
-        python = List.of(script.toString(), "python");
+        pythonCmd = List.of(script.toString(), "python");
     }
 
     /** {@code p} (under the trixie root) as the chroot's Python sees it. */
@@ -207,7 +241,7 @@ final class DaskPeers implements AutoCloseable {
 
     /** A stock {@code dask scheduler}; returns its address once it listens. */
     String startPythonScheduler() throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(python);
+        List<String> cmd = new ArrayList<>(pythonCmd);
         cmd.addAll(List.of("-m", "distributed.cli.dask_scheduler",
                 "--host", "127.0.0.1", "--port", "0", "--dashboard-address", "127.0.0.1:0"));
         PythonProcess p = start("scheduler", cmd);
@@ -228,7 +262,7 @@ final class DaskPeers implements AutoCloseable {
     PythonProcess startPythonWorker(String scheduler, String resources) throws IOException, InterruptedException {
         String name = "pyworker-" + seq++;
         Path space = Files.createDirectories((rootWorkDir == null ? logDir : rootWorkDir).resolve(name + "-space"));
-        List<String> cmd = new ArrayList<>(python);
+        List<String> cmd = new ArrayList<>(pythonCmd);
         cmd.addAll(List.of("-m", "distributed.cli.dask_worker", scheduler,
                 "--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0", "--worker-port", "0",
                 "--nthreads", "1", "--no-nanny", "--name", name, "--local-directory", inPython(space)));
@@ -267,7 +301,7 @@ final class DaskPeers implements AutoCloseable {
             }
             Files.write(path, in.readAllBytes());
         }
-        List<String> cmd = new ArrayList<>(python);
+        List<String> cmd = new ArrayList<>(pythonCmd);
         cmd.add(inPython(path));
         cmd.add(scheduler);
         cmd.addAll(Arrays.asList(args));

@@ -23,6 +23,14 @@ final class DaskPeersExtension implements BeforeEachCallback, ParameterResolver,
     public void beforeEach(ExtensionContext context) {
         String reason = DaskPeers.unavailableReason();
         assumeTrue(reason == null, () -> "interop tests skipped: " + reason);
+        if (needsPyarrow(context)) {
+            String why = DaskPeers.pyarrowUnavailableReason();
+            assumeTrue(why == null, () -> "pyarrow interop tests skipped: " + why);
+        }
+    }
+
+    private static boolean needsPyarrow(ExtensionContext context) {
+        return context.getRequiredTestClass().isAnnotationPresent(PyarrowPeers.class);
     }
 
     @Override
@@ -34,8 +42,10 @@ final class DaskPeersExtension implements BeforeEachCallback, ParameterResolver,
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
         return context.getStore(NS).getOrComputeIfAbsent(DaskPeers.class, k -> {
             try {
-                return DaskPeers.create(context.getRequiredTestClass().getSimpleName() + "."
-                        + context.getRequiredTestMethod().getName());
+                String name = context.getRequiredTestClass().getSimpleName() + "."
+                        + context.getRequiredTestMethod().getName();
+                return needsPyarrow(context) ? DaskPeers.create(name, DaskPeers.pyarrowPython())
+                        : DaskPeers.create(name);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
