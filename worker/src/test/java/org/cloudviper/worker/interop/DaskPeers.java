@@ -185,7 +185,7 @@ final class DaskPeers implements AutoCloseable {
      * Makes every Python peer this fixture starts from now on a stock Dask 2024.12.1 of the trixie
      * root ({@code -Ddask.trixie.root}, {@code $DASK_TRIXIE_ROOT}, or {@code <project>/.cache/dask-trixie}),
      * run through {@code scripts/dask-trixie.sh python}; skips the test (JUnit assumption) if that
-     * root is not built. Python sees only the root, so client scripts and {@code cloudviper} are
+     * root is not built or {@code -Dinterop.dask=2022} is given. Python sees only the root, so client scripts and {@code cloudviper} are
      * copied to {@code <root>/tmp/cloudviper-worker-interop/<test>/}, emptied first. Call it before
      * starting any Python peer.
      */
@@ -195,6 +195,8 @@ final class DaskPeers implements AutoCloseable {
         String configured = System.getProperty("dask.trixie.root", System.getenv("DASK_TRIXIE_ROOT"));
         Path root = configured != null ? Path.of(configured) : project.resolve(".cache/dask-trixie");
         Path script = project.resolve("scripts/dask-trixie.sh");
+        org.junit.jupiter.api.Assumptions.assumeFalse("2022".equals(System.getProperty("interop.dask")),
+                "-Dinterop.dask=2022 leaves out Dask 2024.12.1");
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(root.resolve(".cloudviper-ready"))
                 && Files.isExecutable(script), () -> "Dask 2024.12.1 trixie root not built at " + root);
         Path work = root.resolve("tmp/cloudviper-worker-interop").resolve(logDir.getFileName());
