@@ -69,8 +69,11 @@ final class TaskRunner {
                 try {
                     result = task.call(args, kwargs);
                 } catch (Exception | StackOverflowError | OutOfMemoryError | LinkageError | AssertionError t) {
-                    return failure(key, name + " failed on a cloudviper Java worker: " + t, stackTrace(t),
-                            start, thread, stimulusId);
+                    // The Java stack trace goes into the exception's text too: a Python client shows
+                    // str(exception), and its traceback only covers the Python side.
+                    String trace = stackTrace(t);
+                    return failure(key, name + " failed on a cloudviper Java worker: " + t + "\nJava stack trace:\n"
+                            + trace, trace, start, thread, stimulusId);
                 }
             }
             SubObject wire;

@@ -110,6 +110,7 @@ class JavaWorkerInteropTest {
                     String text = (String) e.get("text");
                     assertTrue(text.contains("java.lang.IllegalArgumentException"), text);
                     assertTrue(text.contains("arange_f64: n must be in 0 .."), text);
+                    assertTrue(text.contains("\tat org.cloudviper.worker.tasks."), "Java stack trace in the text: " + text);
                 },
                 () -> {
                     Map<?, ?> e = (Map<?, ?>) part(r, "unregistered");
