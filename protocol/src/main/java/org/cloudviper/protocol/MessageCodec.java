@@ -65,6 +65,12 @@ public final class MessageCodec {
         } catch (MessagePackException | IOException e) {
             release(r);
             throw new ProtocolException("malformed msgpack in frame 0: " + e.getMessage(), e);
+        } catch (OutOfMemoryError e) {
+            // The half-built tree is garbage once this returns, so the process goes on; the peer that
+            // sent it is disconnected like any other that broke a limit.
+            release(r);
+            throw new ProtocolException("message of " + frames.totalBytes() + " bytes: did not fit in the heap (max "
+                    + (Runtime.getRuntime().maxMemory() >> 20) + " MiB); give the JVM a larger -Xmx", e);
         } catch (RuntimeException | Error e) {
             release(r);
             throw e;
@@ -104,6 +110,28 @@ public final class MessageCodec {
         } else if (tree instanceof List<?> l) {
             for (Object o : l) {
                 release(o);
+            }
+        }
+    }
+
+    /**
+     * Decodes {@code frames}, releases them, hands the tree to {@code use}, then releases the tree's
+     * sub-objects: the one ownership path for a received message. Sub-objects only come from frames
+     * after frame 0, so a one-frame message (every small stream batch) is not walked again.
+     */
+    public static void withDecoded(Frames frames, java.util.function.Consumer<Object> use) {
+        boolean mayHoldSubObjects = frames.count() > 1;
+        Object tree;
+        try {
+            tree = decode(frames);
+        } finally {
+            frames.release();
+        }
+        try {
+            use.accept(tree);
+        } finally {
+            if (mayHoldSubObjects) {
+                release(tree);
             }
         }
     }

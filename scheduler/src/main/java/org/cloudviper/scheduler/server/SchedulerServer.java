@@ -235,31 +235,7 @@ public final class SchedulerServer {
             if (turnStart == 0) {
                 turnStart = System.nanoTime();
             }
-            Frames frames = (Frames) msg;
-            Object tree;
-            // Sub-objects live only in frames after frame 0: a one-frame message (every stream batch
-            // and graph without Serialized values) has none, and its tree need not be walked again.
-            boolean hasSubObjects = frames.count() > 1;
-            try {
-                tree = MessageCodec.decode(frames);
-            } catch (OutOfMemoryError e) {
-                // The half-built tree is garbage once this returns, so the scheduler goes on; only this
-                // peer's connection ends (a Dask client then cancels its futures on reconnect).
-                log.error("Closing connection from {}: a message of {} bytes did not fit in the heap "
-                                + "(max {} MiB); start the scheduler with a larger -Xmx", ctx.channel().remoteAddress(),
-                        frames.totalBytes(), Runtime.getRuntime().maxMemory() >> 20);
-                ctx.close();
-                return;
-            } finally {
-                frames.release();
-            }
-            try {
-                onMessage(ctx.channel(), tree);
-            } finally {
-                if (hasSubObjects) {
-                    MessageCodec.release(tree);
-                }
-            }
+            MessageCodec.withDecoded((Frames) msg, tree -> onMessage(ctx.channel(), tree));
         }
 
         @Override

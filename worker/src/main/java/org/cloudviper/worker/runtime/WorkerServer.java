@@ -524,14 +524,7 @@ public final class WorkerServer {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            Frames frames = (Frames) msg;
-            Object tree;
-            try {
-                tree = MessageCodec.decode(frames);
-            } finally {
-                frames.release();
-            }
-            try {
+            MessageCodec.withDecoded((Frames) msg, tree -> {
                 if (!gotReply) {
                     gotReply = true;
                     onRegisterReply(tree);
@@ -542,9 +535,7 @@ public final class WorkerServer {
                 } else {
                     onStreamMessage(tree);
                 }
-            } finally {
-                Trees.release(tree);
-            }
+            });
         }
 
         @Override
@@ -597,18 +588,7 @@ public final class WorkerServer {
     private final class ListenerHandler extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            Frames frames = (Frames) msg;
-            Object tree;
-            try {
-                tree = MessageCodec.decode(frames);
-            } finally {
-                frames.release();
-            }
-            try {
-                onRequest(ctx.channel(), tree);
-            } finally {
-                Trees.release(tree);
-            }
+            MessageCodec.withDecoded((Frames) msg, tree -> onRequest(ctx.channel(), tree));
         }
 
         @Override
