@@ -384,6 +384,10 @@ def report(results):
                 a = l["scheduler_added_latency"]
                 print(f"          {'':<16} scheduler's own added latency per loop turn (cloudviper_latency, "
                       f"{a['count']} turns): p50 {a['p50_us']:.0f} us  p99 {a['p99_us']:.0f} us  max {a['max_us']:.0f} us")
+                b = a.get("before_writes")
+                if b:
+                    print(f"          {'':<16} the same turns up to the first socket write: "
+                          f"p50 {b['p50_us']:.0f} us  p99 {b['p99_us']:.0f} us  max {b['max_us']:.0f} us")
         if "gather" in r:
             g = r["gather"]
             print(f"gather    {r['scheduler']:<16} {g['mib']:.0f} MiB in {g['wall_s']:.2f} s = {g['mib_per_s']:.0f} MiB/s, "

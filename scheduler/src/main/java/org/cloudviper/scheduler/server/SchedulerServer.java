@@ -98,6 +98,8 @@ public final class SchedulerServer {
     /** When the current loop turn read its first message (0 when idle), for {@link #latency}. */
     private long turnStart;
     private final LatencyRecorder latency = new LatencyRecorder(1 << 17);
+    /** The same turns up to the first socket write: decoding and deciding, without the writes' syscalls. */
+    private final LatencyRecorder latencyBeforeWrites = new LatencyRecorder(1 << 17);
     private volatile int workerCount;
 
     /** What a connection is: RPC until it registers, then a client's or a worker's stream. */
@@ -427,8 +429,10 @@ public final class SchedulerServer {
             case "versions" -> reply.accept(versions());
             case "cloudviper_latency" -> {
                 Map<String, Object> r = latency.summary();
+                r.put("before_writes", latencyBeforeWrites.summary());
                 if (Wire.bool(m, "reset")) {
                     latency.reset();
+                    latencyBeforeWrites.reset();
                 }
                 reply.accept(r);
             }
@@ -966,6 +970,9 @@ public final class SchedulerServer {
         turnStart = 0;
         if (pendingBatches.isEmpty()) {
             return;
+        }
+        if (start != 0) {
+            latencyBeforeWrites.record(System.nanoTime() - start);
         }
         List<Map.Entry<Channel, List<Object>>> batches = new ArrayList<>(pendingBatches.entrySet());
         pendingBatches.clear();
