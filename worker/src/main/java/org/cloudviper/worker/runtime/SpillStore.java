@@ -57,7 +57,7 @@ final class SpillStore implements AutoCloseable {
             head.putLong(f.readableBytes());
         }
         head.flip();
-        long total = head.remaining();
+        long total = 0;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             total += writeFully(ch, head);
             total += writeFully(ch, value.header());
@@ -65,8 +65,12 @@ final class SpillStore implements AutoCloseable {
                 total += writeFully(ch, f);
             }
         } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(file);
-            throw new IOException("could not spill to " + file + ": " + e.getMessage(), e);
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // nothing was written there, or the folder itself is gone
+            }
+            throw new IOException("could not spill to " + file + ": " + e, e);
         }
         diskBytes += total;
         return new Spilled(file, total);
