@@ -282,8 +282,13 @@ final class DaskPeers implements AutoCloseable {
 
     /** The cloudviper Java worker under test, in this JVM; returns once registered. */
     Worker startJavaWorker(String scheduler, int nthreads) throws IOException, InterruptedException {
+        return startJavaWorker(scheduler, nthreads, 2L << 30);
+    }
+
+    /** A Java worker with {@code memoryLimit} bytes (it spills above 0.6 of it, pauses above 0.8). */
+    Worker startJavaWorker(String scheduler, int nthreads, long memoryLimit) throws IOException, InterruptedException {
         Worker w = Worker.start(WorkerConfig.defaults(scheduler).withHost("127.0.0.1").withPort(0)
-                .withNthreads(nthreads).withMemoryLimit(2L << 30).withName("java-" + seq++)
+                .withNthreads(nthreads).withMemoryLimit(memoryLimit).withName("java-" + seq++)
                 .withLocalDirectory(logDir.resolve("java-worker-space")));
         javaWorkers.add(w);
         return w;
