@@ -27,10 +27,13 @@ public final class WorkerMain {
                                           'dask scheduler --scheduler-file'); waits for it to appear
               --nthreads N                compute threads (default: number of cores)
               --memory-limit LIMIT        bytes ("4GB", "4GiB", "4e9"), a fraction of system memory
-                                          ("0.5"), "auto" (default) or 0 for no limit
+                                          ("0.5"), "auto" (default) or 0 for no limit. Results above
+                                          0.6 of it spill to the local directory (oldest first); above
+                                          0.8 still in memory the worker pauses, as dask worker does
               --name NAME                 the worker's name (default: its address)
               --resources "A=1 B=2"       abstract resources; java=NTHREADS is always advertised
-              --local-directory DIR       scratch directory reported to the scheduler
+              --local-directory DIR       scratch directory reported to the scheduler; spilled values
+                                          go to a folder of it that is removed on close
               --host HOST                 interface to listen on (default 127.0.0.1)
               --listen-port PORT          port to listen on, 0 for any (default 0; alias --worker-port)
               --max-frame-size BYTES      bytes per frame accepted from peers (default 2147483647)
