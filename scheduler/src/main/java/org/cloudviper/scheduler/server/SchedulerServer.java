@@ -88,6 +88,9 @@ public final class SchedulerServer {
     private Channel serverChannel;
     private String address;
     private ScheduledFuture<?> ttlTimer;
+    /** retire_workers calls waiting for their workers' data to be copied away. */
+    private final List<Retirement> retirements = new ArrayList<>();
+    private ScheduledFuture<?> retirementPoll;
 
     private final Map<String, Channel> workerStreams = new HashMap<>();
     private final Map<String, Channel> clientStreams = new HashMap<>();
@@ -349,6 +352,99 @@ public final class SchedulerServer {
     }
 
     // ------------------------------------------------------------------------------------------
+    // Retiring workers
+
+    private record Retirement(List<String> workers, boolean close, boolean remove, String stimulusId,
+                              Consumer<Object> reply) {
+    }
+
+    /**
+     * retire_workers (Scheduler.retire_workers of both generations): {@code workers=[addresses]},
+     * {@code names=[...]} or {@code n=N} (the N cheapest, see SchedulerState.workersToClose);
+     * {@code close_workers} (default false) and {@code remove} (default true). Replies, once every
+     * unique key is copied away, with {address: worker info} of the workers retired; a worker whose data
+     * nobody can take is not retired and not in the reply.
+     */
+    private void retireWorkers(Map<?, ?> m, Consumer<Object> reply) {
+        List<String> addresses = new ArrayList<>();
+        List<Object> names = Wire.list(m.get("names"));
+        List<Object> given = Wire.list(m.get("workers"));
+        if (given != null) {
+            given.forEach(a -> addresses.add(String.valueOf(a)));
+        } else if (names != null) {
+            List<String> wanted = names.stream().map(String::valueOf).toList();
+            workerInfo.forEach((a, info) -> {
+                if (wanted.contains(String.valueOf(info.get("name")))) {
+                    addresses.add(a);
+                }
+            });
+        } else if (m.get("n") instanceof Number n) {
+            addresses.addAll(state.workersToClose(n.intValue()));
+        }
+        String sid = Wire.str(m, "stimulus_id") != null ? Wire.str(m, "stimulus_id") : stimulus("retire-workers");
+        List<String> known = state.onRetireWorkers(addresses, sid);
+        if (known.isEmpty()) {
+            reply.accept(Map.of());
+            return;
+        }
+        log.info("Retiring workers {}", known);
+        retirements.add(new Retirement(known, Wire.bool(m, "close_workers"), !Boolean.FALSE.equals(m.get("remove")),
+                sid, reply));
+        pollRetirements();
+    }
+
+    /** Answers every retirement whose workers are all settled; polls again while some are not. */
+    private void pollRetirements() {
+        for (java.util.Iterator<Retirement> it = retirements.iterator(); it.hasNext(); ) {
+            Retirement r = it.next();
+            if (r.workers().stream().anyMatch(a -> state.retirementOutcome(a) == SchedulerState.RetireOutcome.PENDING)) {
+                continue;
+            }
+            it.remove();
+            Map<String, Object> retired = new LinkedHashMap<>();
+            for (String a : r.workers()) {
+                switch (state.retirementOutcome(a)) {
+                    case READY -> {
+                        Map<String, Object> info = workerInfo.get(a);
+                        retired.put(a, info == null ? Map.of() : info);
+                        if (r.remove()) {
+                            Channel ch = workerStreams.remove(a);
+                            workerGeneration.remove(a);
+                            workerInfo.remove(a);
+                            state.onRetiredWorkerRemoved(a, r.stimulusId());
+                            workerCount = state.workerCount();
+                            if (ch != null) {
+                                if (r.close()) {
+                                    queue(ch, Wire.toWorker(new ToWorker.Close("retired"), Wire.GEN_2022));
+                                    flushAll();
+                                }
+                                ch.close();
+                            }
+                        } else if (r.close() && workerStreams.get(a) != null) {
+                            queue(workerStreams.get(a), Wire.toWorker(new ToWorker.Close("retired"), Wire.GEN_2022));
+                        }
+                        log.info("Retired worker {}", a);
+                    }
+                    case ABORTED -> {
+                        log.warn("Retiring worker {} called off: no running worker can take its data", a);
+                        state.onRetirementAborted(a, r.stimulusId());
+                    }
+                    default -> {
+                        // gone meanwhile: nothing to retire
+                    }
+                }
+            }
+            r.reply().accept(retired);
+        }
+        if (!retirements.isEmpty() && retirementPoll == null) {
+            retirementPoll = loop.schedule(() -> {
+                retirementPoll = null;
+                pollRetirements();
+            }, 20, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
     // Request/reply operations (Scheduler.handlers)
     // ------------------------------------------------------------------------------------------
 
@@ -413,6 +509,9 @@ public final class SchedulerServer {
                 r.put("nanny-plugins", Map.of());
                 reply.accept(r);
             }
+            case "retire_workers" -> retireWorkers(m, reply);
+            case "workers_to_close" -> reply.accept(state.workersToClose(
+                    m.get("n") instanceof Number n ? n.intValue() : 0));
             case "unregister" -> {
                 String a = Wire.str(m, "address");
                 Channel ws = workerStreams.remove(a);
