@@ -41,6 +41,9 @@ public final class WorkerMain {
                                           accepted for compatibility with 'dask worker'; ignored
             """;
 
+    /** How long SIGTERM waits for the worker's data to move to its peers before it closes anyway. */
+    static final java.time.Duration GRACEFUL_CLOSE = java.time.Duration.ofSeconds(60);
+
     public static void main(String[] args) throws Exception {
         System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
         System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd HH:mm:ss,SSS");
@@ -74,7 +77,7 @@ public final class WorkerMain {
         java.util.concurrent.atomic.AtomicBoolean signalled = new java.util.concurrent.atomic.AtomicBoolean();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             signalled.set(true);
-            w.close();
+            w.closeGracefully(GRACEFUL_CLOSE); // e.g. a pod being scaled down: hand the data over first
         }, "cloudviper-shutdown"));
         String reason = w.closed().join();
         System.err.println("Worker closed: " + reason);

@@ -798,6 +798,58 @@ public final class WorkerServer {
         close("worker-close");
     }
 
+    /**
+     * Hands this worker's data to its peers, then closes (distributed Worker.close_gracefully): asks the
+     * scheduler to retire it without removing or closing it ({@code retire_workers(workers=[self],
+     * close_workers=False, remove=False)}), which stops new tasks here and has every key only this
+     * worker holds copied elsewhere, and waits for that up to {@code timeout}. When no peer can take
+     * the data the scheduler says so at once; the worker then closes anyway and those keys are
+     * recomputed where possible.
+     */
+    public void closeGracefully(java.time.Duration timeout) {
+        CompletableFuture<Object> retired = new CompletableFuture<>();
+        try {
+            loop.execute(() -> {
+                if (closing || stream == null || !stream.isActive() || !registered.isDone()) {
+                    retired.complete(null);
+                    return;
+                }
+                Map<String, Object> req = new LinkedHashMap<>();
+                req.put("op", "retire_workers");
+                req.put("workers", List.of(address));
+                req.put("close_workers", false);
+                req.put("remove", false);
+                req.put("stimulus_id", "worker-close-gracefully-" + now());
+                req.put("reply", true);
+                log.info("Closing worker gracefully: {}", address);
+                rpc.call(config.scheduler(), req, false, (r, err) -> {
+                    try {
+                        if (err != null) {
+                            retired.completeExceptionally(err);
+                        } else {
+                            retired.complete(Trees.brief(r));
+                        }
+                    } finally {
+                        Trees.release(r);
+                    }
+                });
+            });
+            Object r = retired.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (r != null) {
+                log.info("Retirement of {} answered: {}", address, r);
+            }
+        } catch (TimeoutException e) {
+            log.warn("Data of {} not moved within {} s; closing anyway", address, timeout.toSeconds());
+        } catch (ExecutionException e) {
+            log.warn("Graceful close of {}: retire_workers failed ({}); closing anyway", address, e.getCause().toString());
+        } catch (RejectedExecutionException e) {
+            // already shut down
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        close("worker-close-gracefully");
+    }
+
     private void close(String reason) {
         if (!closeStarted.compareAndSet(false, true)) {
             try {
