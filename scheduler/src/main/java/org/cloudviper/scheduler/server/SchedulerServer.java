@@ -191,6 +191,31 @@ public final class SchedulerServer {
         return workerCount;
     }
 
+    /**
+     * Retires {@code addresses} as a client's retire_workers(workers=..., close_workers=close) would:
+     * completes with the addresses actually retired once their unique data lives elsewhere.
+     */
+    public CompletableFuture<java.util.Set<String>> retireWorkers(List<String> addresses, boolean close) {
+        CompletableFuture<java.util.Set<String>> f = new CompletableFuture<>();
+        Map<String, Object> req = new LinkedHashMap<>();
+        req.put("workers", new ArrayList<Object>(addresses));
+        req.put("close_workers", close);
+        req.put("stimulus_id", stimulus("retire-workers-api"));
+        loop.execute(() -> {
+            try {
+                retireWorkers(req, r -> f.complete(new java.util.LinkedHashSet<>(((Map<String, ?>) r).keySet())));
+            } catch (RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f;
+    }
+
+    /** {@link SchedulerState#workersToClose}; call on the loop ({@link #onLoop}). */
+    public List<String> stateWorkersToClose(int n) {
+        return state.workersToClose(n);
+    }
+
     /** Runs {@code task} on the state's thread and waits for its result (for tests and the facade). */
     public <T> T onLoop(java.util.function.Supplier<T> task) {
         if (loop.inEventLoop()) {

@@ -46,4 +46,35 @@ class RetireWorkersInteropTest {
             assertEquals(1, scheduler.workerCount().orElseThrow(), "cloudviper's own worker count");
         }
     }
+
+    /**
+     * The facade a scaler uses: workersToClose names the idle worker before the one holding data, and
+     * retireWorkers retires it (the stock worker is told to close and its process ends).
+     */
+    @InteropTest
+    void theFacadeRetiresTheCheapestWorker(PythonPeers peers) throws Exception {
+        InteropScheduler scheduler = peers.startScheduler();
+        org.junit.jupiter.api.Assumptions.assumeTrue(scheduler instanceof InteropScheduler.Cloudviper,
+                "the Java facade exists only for cloudviper's scheduler");
+        org.cloudviper.scheduler.Scheduler facade = ((InteropScheduler.Cloudviper) scheduler).scheduler();
+        List<PythonPeers.Peer> workers = peers.startWorkers(scheduler, 2, 1, false);
+
+        ScriptResult r = peers.startClient("retire_facade.py", scheduler.address())
+                .awaitResult(PythonPeers.CLIENT_TIMEOUT);
+        String holder = (String) r.get("holder");
+        List<String> order = facade.workersToClose(2);
+        assertEquals(2, order.size(), order.toString());
+        assertEquals(holder, order.get(1), "the worker holding data comes last");
+
+        String idle = order.get(0);
+        assertEquals(java.util.Set.of(idle), facade.retireWorkers(List.of(idle), true)
+                .get(30, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(1, facade.workerCount());
+        PythonPeers.Peer closed = workers.stream().filter(w -> w.stderrText().contains(idle)).findFirst().orElseThrow();
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (closed.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertFalse(closed.isAlive(), "the retired worker was told to close");
+    }
 }
