@@ -255,6 +255,28 @@ final class DaskPeers implements AutoCloseable {
     }
 
     /** The cloudviper scheduler, in this JVM. */
+    /** The schedulers a Java worker must work under. */
+    enum SchedulerKind {
+        /** Stock {@code dask scheduler} 2022.12.1, with Python peers of that version. */
+        DASK_2022,
+        /** Stock {@code dask scheduler} 2024.12.1 in the trixie root, with Python peers of that version. */
+        DASK_2024,
+        /** cloudviper's, in this JVM, with 2022.12.1 Python peers. */
+        CLOUDVIPER
+    }
+
+    /** Starts a scheduler of {@code kind} (switching the Python peers to 2024.12.1 for DASK_2024). */
+    String startScheduler(SchedulerKind kind) throws IOException, InterruptedException {
+        return switch (kind) {
+            case DASK_2022 -> startPythonScheduler();
+            case DASK_2024 -> {
+                useDask2024();
+                yield startPythonScheduler();
+            }
+            case CLOUDVIPER -> startCloudviperScheduler();
+        };
+    }
+
     String startCloudviperScheduler() throws InterruptedException {
         Scheduler s = Scheduler.start(SchedulerConfig.defaults().withHost("127.0.0.1").withPort(0));
         javaSchedulers.add(s);

@@ -1,7 +1,8 @@
 package org.cloudviper.worker.interop;
 
 import org.cloudviper.worker.Worker;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,20 +24,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 @JavaWorkerInterop
 class GracefulCloseInteropTest {
 
-    @Test
-    void handsDataOverUnderAPythonScheduler(DaskPeers peers) throws Exception {
-        closeGracefully(peers, peers.startPythonScheduler());
-    }
-
-    @Test
-    void handsDataOverUnderAPythonScheduler2024(DaskPeers peers) throws Exception {
-        peers.useDask2024();
-        closeGracefully(peers, peers.startPythonScheduler());
-    }
-
-    @Test
-    void handsDataOverUnderTheCloudviperScheduler(DaskPeers peers) throws Exception {
-        closeGracefully(peers, peers.startCloudviperScheduler());
+    @ParameterizedTest
+    @EnumSource(DaskPeers.SchedulerKind.class)
+    void handsDataOver(DaskPeers.SchedulerKind kind, DaskPeers peers) throws Exception {
+        closeGracefully(peers, peers.startScheduler(kind));
     }
 
     private static void closeGracefully(DaskPeers peers, String scheduler) throws Exception {

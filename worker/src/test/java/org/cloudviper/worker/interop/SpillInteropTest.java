@@ -1,6 +1,7 @@
 package org.cloudviper.worker.interop;
 
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.List;
 import java.util.Map;
@@ -20,20 +21,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SpillInteropTest {
     private static final long LIMIT = 64L << 20;
 
-    @Test
-    void spillsUnderAPythonScheduler(DaskPeers peers) throws Exception {
-        spill(peers, peers.startPythonScheduler());
-    }
-
-    @Test
-    void spillsUnderAPythonScheduler2024(DaskPeers peers) throws Exception {
-        peers.useDask2024();
-        spill(peers, peers.startPythonScheduler());
-    }
-
-    @Test
-    void spillsUnderTheCloudviperScheduler(DaskPeers peers) throws Exception {
-        spill(peers, peers.startCloudviperScheduler());
+    @ParameterizedTest
+    @EnumSource(DaskPeers.SchedulerKind.class)
+    void spills(DaskPeers.SchedulerKind kind, DaskPeers peers) throws Exception {
+        spill(peers, peers.startScheduler(kind));
     }
 
     private static void spill(DaskPeers peers, String scheduler) throws Exception {
