@@ -91,6 +91,9 @@ public final class SchedulerServer {
     /** retire_workers calls waiting for their workers' data to be copied away. */
     private final List<Retirement> retirements = new ArrayList<>();
     private ScheduledFuture<?> retirementPoll;
+    /** Every 2 s (Dask's memory manager interval) a pending retirement asks again for keys not yet copied. */
+    private static final long RETIREMENT_RETRY_NANOS = TimeUnit.SECONDS.toNanos(2);
+    private long lastRetirementTick = System.nanoTime();
 
     private final Map<String, Channel> workerStreams = new HashMap<>();
     private final Map<String, Channel> clientStreams = new HashMap<>();
@@ -464,6 +467,10 @@ public final class SchedulerServer {
         if (!retirements.isEmpty() && retirementPoll == null) {
             retirementPoll = loop.schedule(() -> {
                 retirementPoll = null;
+                if (System.nanoTime() - lastRetirementTick > RETIREMENT_RETRY_NANOS) {
+                    lastRetirementTick = System.nanoTime();
+                    state.onRetirementTick(stimulus("retire-workers-retry"));
+                }
                 pollRetirements();
             }, 20, TimeUnit.MILLISECONDS);
         }

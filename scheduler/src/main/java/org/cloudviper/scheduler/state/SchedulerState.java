@@ -41,6 +41,12 @@ public final class SchedulerState {
     /** Workers being retired, and the recipient asked to fetch each key only they hold. */
     private final Set<WorkerState> retiring = new LinkedHashSet<>();
     private final Map<TaskState, WorkerState> replicating = new HashMap<>();
+    /**
+     * Whether a key may have become held by retiring workers alone since the last scan: set where that
+     * can happen (a retirement starts, a replica lands on a retiring worker, a holder or recipient goes
+     * away), so ordinary events do not rescan every retiring worker's keys.
+     */
+    private boolean retirementDirty;
     private final HashMap<String, ClientState> clients = new HashMap<>();
     private final LinkedHashMap<String, Dataset> datasets = new LinkedHashMap<>();
 
@@ -516,6 +522,7 @@ public final class SchedulerState {
         pendingFree.remove(ws);
         retiring.remove(ws);
         replicating.values().removeIf(to -> to == ws); // those keys get another recipient at settle
+        retirementDirty = !retiring.isEmpty();
         List<TaskState> toRecompute = new ArrayList<>();
         for (TaskState ts : new ArrayList<>(ws.processing)) {
             ts.processingOn = null;
@@ -648,6 +655,7 @@ public final class SchedulerState {
         }
         ws.nbytes -= Math.max(0, ts.nbytes);
         ts.whoHas = without(ts.whoHas, ws);
+        retirementDirty |= !retiring.isEmpty();
         if (ts.whoHas.length == 0 && ts.status == TaskState.Status.MEMORY) {
             List<TaskState> again = new ArrayList<>();
             lost(ts, again);
@@ -750,6 +758,7 @@ public final class SchedulerState {
                 out.toWorker(a, new ToWorker.StatusChange("closing_gracefully", stimulusId));
             }
         }
+        retirementDirty = !retiring.isEmpty();
         settle(stimulusId);
         return known;
     }
@@ -783,8 +792,22 @@ public final class SchedulerState {
         replicating.entrySet().removeIf(e -> e.getKey().whoHas.length > 0 && Arrays.asList(e.getKey().whoHas)
                 .contains(ws));
         updateFree(ws);
+        retirementDirty = !retiring.isEmpty();
         out.toWorker(address, new ToWorker.StatusChange("running", stimulusId));
         retryUnrunnable();
+        settle(stimulusId);
+    }
+
+    /**
+     * Timer while retirements are pending (Dask's active memory manager runs every 2 s): asks again for
+     * every key still held by retiring workers alone, in case a recipient could not fetch it.
+     */
+    public void onRetirementTick(String stimulusId) {
+        if (retiring.isEmpty()) {
+            return;
+        }
+        replicating.clear();
+        retirementDirty = true;
         settle(stimulusId);
     }
 
@@ -1272,6 +1295,9 @@ public final class SchedulerState {
             if (replicating.get(ts) == ws) {
                 replicating.remove(ts);
             }
+            if (ws.retiring) {
+                retirementDirty = true; // a result of a task that was still running there
+            }
             ws.nbytes += Math.max(0, ts.nbytes);
             WorkerState[] w = Arrays.copyOf(ts.whoHas, ts.whoHas.length + 1);
             w[w.length - 1] = ws;
@@ -1301,7 +1327,8 @@ public final class SchedulerState {
         drainReleases();
         fillSlots();
         drainReleases();
-        if (!retiring.isEmpty()) {
+        if (retirementDirty) {
+            retirementDirty = false;
             replicateOffRetiring(stimulusId);
         }
         if (!pendingFree.isEmpty()) {

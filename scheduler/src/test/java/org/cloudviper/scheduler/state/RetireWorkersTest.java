@@ -132,6 +132,35 @@ class RetireWorkersTest {
     }
 
     @Test
+    void keysNotCopiedAreAskedForAgainOnTheRetryTick() {
+        twoKeysOnA();
+        c.state.onRetireWorkers(List.of(A), "retire-1");
+        statusTo(A);
+        c.out.takeWorker(B, ToWorker.AcquireReplicas.class);
+        c.addKeys(B, List.of("x")); // y never arrives (the fetch failed on b)
+        c.out.assertEmpty();
+        c.state.onRetirementTick("retry-1");
+        ToWorker.AcquireReplicas again = c.out.takeWorker(B, ToWorker.AcquireReplicas.class);
+        assertEquals(Map.of("y", List.of(A)), again.whoHas(), "only what is still unique");
+    }
+
+    @Test
+    void aResultThatLandsOnARetiringWorkerIsCopiedToo() {
+        c = new SimCluster();
+        c.autoDeliver = false;
+        c.addWorker("a", 1);
+        c.updateGraph(c.graph(C1, List.of(task("t")), keys("t"), null));
+        c.out.takeCompute(A, "t");
+        c.addWorker("b", 1);
+        c.state.onRetireWorkers(List.of(A), "retire-1");
+        statusTo(A);
+        c.taskFinished(A, "t", 10); // was still running when the retirement began
+        c.out.expectInMemory(C1, "t");
+        assertEquals(Map.of("t", List.of(A)), c.out.takeWorker(B, ToWorker.AcquireReplicas.class).whoHas());
+        assertEquals(SchedulerState.RetireOutcome.PENDING, c.state.retirementOutcome(A));
+    }
+
+    @Test
     void tasksStillRunningOnARetiredWorkerMoveWithoutCountingAsFailures() {
         c = new SimCluster(1.1, 0); // a single failure would make a KilledWorker
         c.autoDeliver = false;
