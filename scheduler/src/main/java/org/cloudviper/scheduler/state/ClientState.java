@@ -1,12 +1,9 @@
 package org.cloudviper.scheduler.state;
 
-import java.util.HashSet;
-import java.util.Set;
-
 /** A client (or a published dataset, which wants its keys like a client). */
 final class ClientState {
     final String id;
-    final Set<TaskState> wants = new HashSet<>();
+    final TaskSet wants = new TaskSet();
 
     ClientState(String id) {
         this.id = id;

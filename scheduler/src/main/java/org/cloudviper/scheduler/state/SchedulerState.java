@@ -13,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.Set;
 
 /**
@@ -36,7 +35,9 @@ public final class SchedulerState {
     private final double pipelineSeconds;
     private final int allowedFailures;
 
-    private final HashMap<Object, TaskState> tasks = new HashMap<>();
+    private final TaskTable tasks = new TaskTable();
+    /** The next {@link TaskState#id}. */
+    private int nextTaskId;
     private final LinkedHashMap<String, WorkerState> workers = new LinkedHashMap<>();
     /** Workers being retired, and the recipient asked to fetch each key only they hold. */
     private final Set<WorkerState> retiring = new LinkedHashSet<>();
@@ -51,7 +52,7 @@ public final class SchedulerState {
     private final LinkedHashMap<String, Dataset> datasets = new LinkedHashMap<>();
 
     /** Ready tasks waiting for a worker slot, best priority first; stale entries are skipped. */
-    private final PriorityQueue<TaskState> queue = new PriorityQueue<>(TaskState::comparePriority);
+    private final TaskQueue queue = new TaskQueue();
     /** Running workers with at least one free slot. */
     private final LinkedHashSet<WorkerState> withFreeSlots = new LinkedHashSet<>();
     /** Ready tasks whose restrictions no current worker satisfies. */
@@ -137,10 +138,12 @@ public final class SchedulerState {
         List<TaskState> created = new ArrayList<>(u.tasks().size());
         List<List<Object>> createdDeps = new ArrayList<>(u.tasks().size());
         for (GraphUpdate.NewTask nt : u.tasks()) {
-            TaskState known = tasks.get(nt.key());
+            // One probe: the new task goes in unless the key is known.
+            TaskState fresh = newTask(nt.key());
+            TaskState known = tasks.putIfAbsent(fresh);
             TaskState ts;
             if (known == null) {
-                ts = new TaskState(nt.key());
+                ts = fresh;
             } else if (known.spec == null && known.status == TaskState.Status.RELEASED
                     && known.dependencies.length == 0) {
                 // A placeholder: a client or dataset wanted the key before its graph arrived (publish
@@ -155,7 +158,6 @@ public final class SchedulerState {
             applyOptions(ts, nt.options());
             ts.generation = generation;
             ts.order = -1;
-            tasks.put(ts.key, ts);
             created.add(ts);
         }
         // Link dependencies; a task whose dependency is unknown cannot run (lost future).
@@ -192,22 +194,21 @@ public final class SchedulerState {
             dropLostTasks(lost, cs);
         }
         order(created, u.order());
+        List<TaskState> wanted = new ArrayList<>(u.wanted().size());
         for (Object key : u.wanted()) {
             TaskState ts = tasks.get(key);
             if (ts == null) {
                 continue;
             }
             addWanter(ts, cs);
+            wanted.add(ts);
         }
         List<TaskState> toRun = new ArrayList<>();
-        for (Object key : u.wanted()) {
-            TaskState ts = tasks.get(key);
-            if (ts != null) {
-                if (ts.status == TaskState.Status.RELEASED) {
-                    toRun.add(ts);
-                } else {
-                    reportOnKey(ts, cs);
-                }
+        for (TaskState ts : wanted) {
+            if (ts.status == TaskState.Status.RELEASED) {
+                toRun.add(ts);
+            } else {
+                reportOnKey(ts, cs);
             }
         }
         recompute(toRun);
@@ -223,8 +224,8 @@ public final class SchedulerState {
             TaskState ts = tasks.get(key);
             if (ts == null) {
                 // Dask creates a spec-less task (publish, queues); it can only become available by scatter.
-                ts = new TaskState(key);
-                tasks.put(key, ts);
+                ts = newTask(key);
+                tasks.putIfAbsent(ts);
             }
             addWanter(ts, cs);
             if (ts.status == TaskState.Status.RELEASED && ts.spec != null) {
@@ -385,8 +386,8 @@ public final class SchedulerState {
         for (Map.Entry<Object, List<String>> e : whoHas.entrySet()) {
             TaskState ts = tasks.get(e.getKey());
             if (ts == null) {
-                ts = new TaskState(e.getKey());
-                tasks.put(ts.key, ts);
+                ts = newTask(e.getKey());
+                tasks.putIfAbsent(ts);
             }
             long nb = nbytes.getOrDefault(e.getKey(), 0L);
             boolean placed = false;
@@ -1637,6 +1638,10 @@ public final class SchedulerState {
     // ------------------------------------------------------------------------------------------
     // Helpers
     // ------------------------------------------------------------------------------------------
+
+    private TaskState newTask(Object key) {
+        return new TaskState(key, nextTaskId++);
+    }
 
     private ClientState client(String id) {
         return clients.computeIfAbsent(id, ClientState::new);

@@ -19,6 +19,10 @@ final class TaskState {
     static final WorkerState[] NOWHERE = new WorkerState[0];
 
     final Object key;
+    /** {@link TaskTable#hash} of the key, kept so table probes and resizes need not rehash keys. */
+    final int keyHash;
+    /** Sequential id within one {@link SchedulerState} (wraps after 2^32 tasks): the hash of {@link TaskSet}s. */
+    final int id;
     Status status = Status.RELEASED;
     RunSpec spec;
     TaskState[] dependencies = NONE;
@@ -58,8 +62,10 @@ final class TaskState {
     Object traceback;
     TaskState exceptionBlame;
 
-    TaskState(Object key) {
+    TaskState(Object key, int id) {
         this.key = key;
+        this.keyHash = TaskTable.hash(key);
+        this.id = id;
     }
 
     void addDependent(TaskState d) {

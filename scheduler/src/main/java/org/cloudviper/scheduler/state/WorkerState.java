@@ -1,8 +1,6 @@
 package org.cloudviper.scheduler.state;
 
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 
 /** One registered worker, as the scheduler state sees it. */
 final class WorkerState {
@@ -14,9 +12,9 @@ final class WorkerState {
     /** Dask generation of the peer (2022 or 2024), for version-specific message fields. */
     final int daskGeneration;
 
-    final Set<TaskState> processing = new HashSet<>();
+    final TaskSet processing = new TaskSet();
     int longRunning;
-    final Set<TaskState> hasWhat = new HashSet<>();
+    final TaskSet hasWhat = new TaskSet();
     long nbytes;
     boolean running = true;
     /** Being retired: gets no tasks (status closing_gracefully) while its unique keys are copied away. */

@@ -528,9 +528,13 @@ final class SimCluster {
     // Looking inside (same package; the state keeps its maps private)
     // ------------------------------------------------------------------------------------------
 
-    @SuppressWarnings("unchecked")
+    /** A snapshot of the state's key -> task table. */
     Map<Object, TaskState> tasks() {
-        return (Map<Object, TaskState>) field("tasks");
+        Map<Object, TaskState> r = new HashMap<>();
+        for (TaskState ts : ((TaskTable) field("tasks")).values()) {
+            r.put(ts.key, ts);
+        }
+        return r;
     }
 
     @SuppressWarnings("unchecked")
@@ -566,7 +570,7 @@ final class SimCluster {
     }
 
     TaskState ts(Object key) {
-        return tasks().get(key);
+        return ((TaskTable) field("tasks")).get(key);
     }
 
     /** Keys each client (including published-dataset pseudo-clients) wants. */

@@ -1,0 +1,169 @@
+package org.cloudviper.scheduler.state;
+
+import java.util.AbstractSet;
+import java.util.ConcurrentModificationException;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+
+/**
+ * A set of tasks by identity (a worker's processing and has-what, a client's wants): open
+ * addressing with linear probing, hashed by the task's dense {@link TaskState#id}. Membership
+ * tests read only the slot array (no entry objects, no identity hash codes), which matters for
+ * sets of hundreds of thousands of tasks. Iteration order is arbitrary; the iterator does not
+ * support remove and fails if the set changes under it. Single-threaded.
+ */
+final class TaskSet extends AbstractSet<TaskState> {
+    private static final int MIN_BITS = 2;
+
+    private TaskState[] slots = new TaskState[1 << MIN_BITS];
+    private int shift = 32 - MIN_BITS;
+    private int size;
+    private int modCount;
+
+    private int index(TaskState ts) {
+        return (ts.id * 0x9E3779B9) >>> shift;
+    }
+
+    @Override
+    public int size() {
+        return size;
+    }
+
+    @Override
+    public boolean contains(Object o) {
+        if (!(o instanceof TaskState ts)) {
+            return false;
+        }
+        TaskState[] s = slots;
+        int mask = s.length - 1;
+        for (int i = index(ts); ; i = (i + 1) & mask) {
+            TaskState x = s[i];
+            if (x == ts) {
+                return true;
+            }
+            if (x == null) {
+                return false;
+            }
+        }
+    }
+
+    @Override
+    public boolean add(TaskState ts) {
+        TaskState[] s = slots;
+        int mask = s.length - 1;
+        int i = index(ts);
+        for (; ; i = (i + 1) & mask) {
+            TaskState x = s[i];
+            if (x == ts) {
+                return false;
+            }
+            if (x == null) {
+                break;
+            }
+        }
+        s[i] = ts;
+        modCount++;
+        if (++size > s.length >>> 1) {
+            resize(s.length << 1, shift - 1);
+        }
+        return true;
+    }
+
+    @Override
+    public boolean remove(Object o) {
+        if (!(o instanceof TaskState ts)) {
+            return false;
+        }
+        TaskState[] s = slots;
+        int mask = s.length - 1;
+        int i = index(ts);
+        for (; ; i = (i + 1) & mask) {
+            TaskState x = s[i];
+            if (x == ts) {
+                break;
+            }
+            if (x == null) {
+                return false;
+            }
+        }
+        // Backward-shift deletion (see TaskTable.remove).
+        int hole = i;
+        for (int j = (hole + 1) & mask; ; j = (j + 1) & mask) {
+            TaskState x = s[j];
+            if (x == null) {
+                break;
+            }
+            int home = index(x);
+            if (((j - home) & mask) >= ((j - hole) & mask)) {
+                s[hole] = x;
+                hole = j;
+            }
+        }
+        s[hole] = null;
+        size--;
+        modCount++;
+        return true;
+    }
+
+    @Override
+    public void clear() {
+        if (slots.length > 1 << MIN_BITS) {
+            slots = new TaskState[1 << MIN_BITS];
+            shift = 32 - MIN_BITS;
+        } else {
+            java.util.Arrays.fill(slots, null);
+        }
+        size = 0;
+        modCount++;
+    }
+
+    private void resize(int capacity, int newShift) {
+        TaskState[] old = slots;
+        slots = new TaskState[capacity];
+        shift = newShift;
+        int mask = capacity - 1;
+        for (TaskState ts : old) {
+            if (ts != null) {
+                int i = index(ts);
+                while (slots[i] != null) {
+                    i = (i + 1) & mask;
+                }
+                slots[i] = ts;
+            }
+        }
+    }
+
+    @Override
+    public Iterator<TaskState> iterator() {
+        return new Iterator<>() {
+            private final TaskState[] s = slots;
+            private final int expected = modCount;
+            private int next = advance(0);
+
+            private int advance(int i) {
+                while (i < s.length && s[i] == null) {
+                    i++;
+                }
+                return i;
+            }
+
+            @Override
+            public boolean hasNext() {
+                return next < s.length;
+            }
+
+            @Override
+            public TaskState next() {
+                if (modCount != expected) {
+                    throw new ConcurrentModificationException();
+                }
+                if (next >= s.length) {
+                    throw new NoSuchElementException();
+                }
+                TaskState ts = s[next];
+                next = advance(next + 1);
+                return ts;
+            }
+        };
+    }
+}
