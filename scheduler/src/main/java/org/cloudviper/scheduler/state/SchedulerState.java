@@ -203,7 +203,7 @@ public final class SchedulerState {
             addWanter(ts, cs);
             wanted.add(ts);
         }
-        List<TaskState> toRun = new ArrayList<>();
+        List<TaskState> toRun = new ArrayList<>(wanted.size());
         for (TaskState ts : wanted) {
             if (ts.status == TaskState.Status.RELEASED) {
                 toRun.add(ts);

@@ -7,7 +7,8 @@ import java.util.NoSuchElementException;
 
 /**
  * A set of tasks by identity (a worker's processing and has-what, a client's wants): open
- * addressing with linear probing, hashed by the task's dense {@link TaskState#id}. Membership
+ * addressing with linear probing (at most 1/4 full, so probe runs stay short), hashed by the
+ * task's dense {@link TaskState#id}. Membership
  * tests read only the slot array (no entry objects, no identity hash codes), which matters for
  * sets of hundreds of thousands of tasks. Iteration order is arbitrary; the iterator does not
  * support remove and fails if the set changes under it. Single-threaded.
@@ -63,7 +64,7 @@ final class TaskSet extends AbstractSet<TaskState> {
         }
         s[i] = ts;
         modCount++;
-        if (++size > s.length >>> 1) {
+        if (++size > s.length >>> 2) {
             resize(s.length << 1, shift - 1);
         }
         return true;

@@ -99,6 +99,16 @@ final class TaskState {
         return c != 0 ? c : Long.compare(a.order, b.order);
     }
 
+    /**
+     * Identity semantics ({@code equals} is Object's) with the dense id as hash: hashing a task in a
+     * HashMap or HashSet then needs no identity hash code, which the JVM computes and stores in the
+     * object header on first use (a slow path per task when a million tasks pass through).
+     */
+    @Override
+    public int hashCode() {
+        return id;
+    }
+
     @Override
     public String toString() {
         return "<Task " + key + " " + status + ">";

@@ -5,7 +5,7 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 
 /**
- * The scheduler's key -> task index: open addressing with linear probing over one array of
+ * The scheduler's key -> task index: open addressing with linear probing (at most 1/4 full) over one array of
  * {@link TaskState}, each holding its key's hash ({@link TaskState#keyHash}). Compared with a
  * {@code HashMap} of 1,000,000 keys it allocates no entry objects and a lookup touches the slot
  * array and the task itself (which the caller reads next anyway) instead of table, entry and task.
@@ -62,7 +62,7 @@ final class TaskTable {
             }
         }
         s[i] = ts;
-        if (++size > s.length >>> 1) {
+        if (++size > s.length >>> 2) {
             grow();
         }
         return null;
