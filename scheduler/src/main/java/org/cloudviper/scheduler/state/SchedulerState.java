@@ -135,6 +135,7 @@ public final class SchedulerState {
             generation++;
             generationTime = u.now();
         }
+        tasks.reserve(u.tasks().size());
         List<TaskState> created = new ArrayList<>(u.tasks().size());
         List<List<Object>> createdDeps = new ArrayList<>(u.tasks().size());
         for (GraphUpdate.NewTask nt : u.tasks()) {

@@ -5,20 +5,22 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 
 /**
- * The scheduler's key -> task index: open addressing with linear probing (at most 1/4 full) over one array of
- * {@link TaskState}, each holding its key's hash ({@link TaskState#keyHash}). Compared with a
- * {@code HashMap} of 1,000,000 keys it allocates no entry objects and a lookup touches the slot
- * array and the task itself (which the caller reads next anyway) instead of table, entry and task.
- * Single-threaded; not modified while iterating.
+ * The scheduler's key -> task index: open addressing with linear probing, at most half full, over
+ * an array of {@link TaskState} and a parallel array of their key hashes. Compared with a
+ * {@code HashMap} of 1,000,000 keys it allocates no entry objects, and its two arrays (8 MiB each
+ * at 1 M tasks) stay small enough for the processor's last-level cache: probing compares hashes
+ * without touching other tasks, so a lookup reads one hash, one slot and the task itself (which the
+ * caller reads next anyway). Single-threaded; not modified while iterating.
  */
 final class TaskTable {
     private static final int MIN_BITS = 4;
 
     private TaskState[] slots = new TaskState[1 << MIN_BITS];
+    private int[] hashes = new int[1 << MIN_BITS];
     private int shift = 32 - MIN_BITS;
     private int size;
 
-    /** The hash a key is stored under (Fibonacci-spread by {@link #index}). */
+    /** The hash a key is stored under (spread by {@link #index}). */
     static int hash(Object key) {
         return key == null ? 0 : key.hashCode();
     }
@@ -31,16 +33,28 @@ final class TaskTable {
         return size;
     }
 
+    /** Grows the table now so that {@code more} further keys fit without rehashing on the way. */
+    void reserve(int more) {
+        long need = (long) size + more;
+        int bits = 32 - shift;
+        while (bits < 30 && need > (1L << bits) >>> 1) {
+            bits++;
+        }
+        if (bits != 32 - shift) {
+            rehash(bits);
+        }
+    }
+
     TaskState get(Object key) {
         int h = hash(key);
-        TaskState[] s = slots;
-        int mask = s.length - 1;
+        int[] hs = hashes;
+        int mask = hs.length - 1;
         for (int i = index(h); ; i = (i + 1) & mask) {
-            TaskState ts = s[i];
+            TaskState ts = slots[i];
             if (ts == null) {
                 return null;
             }
-            if (ts.key == key || ts.keyHash == h && Objects.equals(ts.key, key)) {
+            if (hs[i] == h && (ts.key == key || Objects.equals(ts.key, key))) {
                 return ts;
             }
         }
@@ -48,22 +62,24 @@ final class TaskTable {
 
     /** Adds {@code ts} under its key unless the key is present; returns the task already there, or null. */
     TaskState putIfAbsent(TaskState ts) {
-        TaskState[] s = slots;
-        int mask = s.length - 1;
         int h = ts.keyHash;
+        int[] hs = hashes;
+        TaskState[] s = slots;
+        int mask = hs.length - 1;
         int i = index(h);
         for (; ; i = (i + 1) & mask) {
             TaskState o = s[i];
             if (o == null) {
                 break;
             }
-            if (o.key == ts.key || o.keyHash == h && Objects.equals(o.key, ts.key)) {
+            if (hs[i] == h && (o.key == ts.key || Objects.equals(o.key, ts.key))) {
                 return o;
             }
         }
         s[i] = ts;
-        if (++size > s.length >>> 2) {
-            grow();
+        hs[i] = h;
+        if (++size > s.length >>> 1) {
+            rehash(33 - shift);
         }
         return null;
     }
@@ -71,15 +87,16 @@ final class TaskTable {
     /** Removes the task stored under {@code key}; returns it, or null. */
     TaskState remove(Object key) {
         int h = hash(key);
+        int[] hs = hashes;
         TaskState[] s = slots;
-        int mask = s.length - 1;
+        int mask = hs.length - 1;
         int i = index(h);
         for (; ; i = (i + 1) & mask) {
             TaskState ts = s[i];
             if (ts == null) {
                 return null;
             }
-            if (ts.key == key || ts.keyHash == h && Objects.equals(ts.key, key)) {
+            if (hs[i] == h && (ts.key == key || Objects.equals(ts.key, key))) {
                 break;
             }
         }
@@ -92,9 +109,10 @@ final class TaskTable {
             if (ts == null) {
                 break;
             }
-            int home = index(ts.keyHash);
+            int home = index(hs[j]);
             if (((j - home) & mask) >= ((j - hole) & mask)) {
                 s[hole] = ts;
+                hs[hole] = hs[j];
                 hole = j;
             }
         }
@@ -103,18 +121,21 @@ final class TaskTable {
         return removed;
     }
 
-    private void grow() {
+    private void rehash(int bits) {
         TaskState[] old = slots;
-        slots = new TaskState[old.length << 1];
-        shift--;
+        int[] oldHashes = hashes;
+        slots = new TaskState[1 << bits];
+        hashes = new int[1 << bits];
+        shift = 32 - bits;
         int mask = slots.length - 1;
-        for (TaskState ts : old) {
-            if (ts != null) {
-                int i = index(ts.keyHash);
+        for (int k = 0; k < old.length; k++) {
+            if (old[k] != null) {
+                int i = index(oldHashes[k]);
                 while (slots[i] != null) {
                     i = (i + 1) & mask;
                 }
-                slots[i] = ts;
+                slots[i] = old[k];
+                hashes[i] = oldHashes[k];
             }
         }
     }
