@@ -26,6 +26,7 @@ import org.cloudviper.protocol.netty.RpcClient;
 import org.cloudviper.scheduler.SchedulerConfig;
 import org.cloudviper.scheduler.state.GraphUpdate;
 import org.cloudviper.scheduler.state.Outbox;
+import org.cloudviper.scheduler.state.RetirementOutcome;
 import org.cloudviper.scheduler.state.SchedulerState;
 import org.cloudviper.scheduler.state.ToClient;
 import org.cloudviper.scheduler.state.ToWorker;
@@ -424,6 +425,8 @@ public final class SchedulerServer {
                     ws.close();
                 }
             }
+            case "retire_workers" -> retireWorkers(m, reply);
+            case "workers_to_close" -> reply.accept(state.workersToClose((int) Wire.lng(m, "n", 0)));
             case "versions" -> reply.accept(versions());
             case "cloudviper_latency" -> {
                 Map<String, Object> r = latency.summary();
@@ -442,6 +445,101 @@ public final class SchedulerServer {
                 log.warn("Unknown operation {} from {}; replying nil", op, ch.remoteAddress());
                 reply.accept(null);
             }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Retirement (the state decides; this part talks to the peers and removes the retired workers)
+    // ------------------------------------------------------------------------------------------
+
+    /** Requests in progress: id -> what to do with the outcome. */
+    private final Map<Long, Consumer<Map<String, Object>>> retirementsWaiting = new HashMap<>();
+    private long nextRetirement;
+
+    /**
+     * retire_workers as Dask's 2022.12.1 and 2024.12.1 schedulers take it: {@code workers} or
+     * {@code names} (exclusive), or {@code n} (a workers_to_close option), {@code close_workers}
+     * (default false), {@code remove} (default true), {@code stimulus_id}. Replies, once all chosen
+     * workers are retired or refused, with {address: worker info} of the retired ones.
+     */
+    private void retireWorkers(Map<?, ?> m, Consumer<Object> reply) {
+        List<Object> ws = Wire.list(m.get("workers"));
+        List<Object> names = Wire.list(m.get("names"));
+        if (ws != null && names != null) {
+            reply.accept(errorReply("TypeError: names and workers are mutually exclusive"));
+            return;
+        }
+        List<String> addresses = null;
+        if (ws != null) {
+            addresses = new ArrayList<>();
+            for (Object o : ws) {
+                addresses.add(String.valueOf(o));
+            }
+        }
+        Integer n = m.get("n") instanceof Number x ? x.intValue() : null;
+        boolean close = Wire.bool(m, "close_workers");
+        boolean remove = !Boolean.FALSE.equals(m.get("remove"));
+        String sid = Wire.str(m, "stimulus_id") != null ? Wire.str(m, "stimulus_id") : stimulus("retire-workers");
+        startRetirement(addresses, names, n, close, remove, sid, reply::accept);
+    }
+
+    /**
+     * Starts a retirement on the state's thread; {@code done} gets {address: worker info} of the
+     * retired workers, after they were closed/removed as asked.
+     */
+    public void startRetirement(List<String> addresses, List<Object> names, Integer n, boolean close,
+                                boolean remove, String stimulusId, Consumer<Map<String, Object>> done) {
+        if (!loop.inEventLoop()) {
+            loop.execute(() -> startRetirement(addresses, names, n, close, remove, stimulusId, done));
+            return;
+        }
+        long id = nextRetirement++;
+        retirementsWaiting.put(id, done);
+        if (addresses != null || names != null) {
+            log.info("Retire workers {} ({})", addresses != null ? addresses : names, stimulusId);
+        }
+        try {
+            state.onRetireWorkers(id, addresses, names, n, close, remove, now(), stimulusId);
+        } catch (RuntimeException e) {
+            retirementsWaiting.remove(id);
+            throw e;
+        }
+    }
+
+    /** After the event that ended a retirement: close/remove the retired workers, then reply. */
+    private void finishRetirement(RetirementOutcome o) {
+        Consumer<Map<String, Object>> done = retirementsWaiting.remove(o.requestId());
+        Map<String, Object> infos = new LinkedHashMap<>();
+        for (String a : o.retired()) {
+            Map<String, Object> info = workerInfo.get(a);
+            infos.put(a, info == null ? Map.of("id", a) : new LinkedHashMap<>(info));
+            if (o.remove()) {
+                Channel ch = workerStreams.remove(a);
+                workerGeneration.remove(a);
+                workerInfo.remove(a);
+                state.onRemoveWorker(a, o.stimulusId());
+                workerCount = state.workerCount();
+                if (ch != null) {
+                    if (o.close()) {
+                        queue(ch, Wire.toWorker(new ToWorker.Close("retired"), Wire.GEN_2022));
+                        flushAll();
+                    }
+                    ch.close();
+                }
+            } else if (o.close()) {
+                Channel ch = workerStreams.get(a);
+                if (ch != null) {
+                    queue(ch, Wire.toWorker(new ToWorker.Close("retired"), Wire.GEN_2022));
+                }
+            }
+            log.info("Retired worker {} ({})", a, o.stimulusId());
+        }
+        for (String a : o.refused()) {
+            log.warn("Could not retire worker {}: unique data could not be moved to any other worker ({})",
+                    a, o.stimulusId());
+        }
+        if (done != null) {
+            done.accept(infos);
         }
     }
 
@@ -941,6 +1039,14 @@ public final class SchedulerServer {
             if (ch != null) {
                 queue(ch, Wire.toWorker(message, workerGeneration.getOrDefault(address, Wire.GEN_2022)));
             }
+            if (message instanceof ToWorker.WorkerStatusChange w && workerInfo.get(address) != null) {
+                workerInfo.get(address).put("status", w.status());
+            }
+        }
+
+        @Override
+        public void retirementDone(RetirementOutcome outcome) {
+            loop.execute(() -> finishRetirement(outcome)); // the state is inside an event now
         }
 
         @Override

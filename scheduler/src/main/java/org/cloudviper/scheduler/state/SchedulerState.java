@@ -35,6 +35,7 @@ public final class SchedulerState {
     private final double saturation;
     private final double pipelineSeconds;
     private final int allowedFailures;
+    private final Retirements retirements;
 
     private final HashMap<Object, TaskState> tasks = new HashMap<>();
     private final LinkedHashMap<String, WorkerState> workers = new LinkedHashMap<>();
@@ -94,6 +95,7 @@ public final class SchedulerState {
         this.saturation = workerSaturation;
         this.allowedFailures = allowedFailures;
         this.pipelineSeconds = pipelineSeconds;
+        this.retirements = new Retirements(this, workers, out);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -553,6 +555,11 @@ public final class SchedulerState {
         for (String a : dead) {
             onRemoveWorker(a, "worker-ttl-" + now);
         }
+        if (retirements.active()) {
+            String sid = "retire-workers-tick-" + now;
+            retirements.tick(now, sid);
+            settle(sid);
+        }
         return dead;
     }
 
@@ -682,18 +689,104 @@ public final class SchedulerState {
         settle(stimulusId);
     }
 
-    /** worker-status-change: a paused worker gets no new tasks until it runs again. */
+    /**
+     * worker-status-change: a paused worker gets no new tasks until it runs again. A retiring worker
+     * stays closing_gracefully until its retirement ends (its own echoes of older statuses may still
+     * be on the way).
+     */
     public void onWorkerStatusChange(String worker, String status, String stimulusId) {
         WorkerState ws = workers.get(worker);
         if (ws == null) {
             return;
         }
+        if (!retirements.isRetiring(ws)) {
+            setWorkerStatus(ws, status == null ? "running" : status);
+        }
+        settle(stimulusId);
+    }
+
+    /** Dask's status name of a worker that is leaving: it keeps its data but gets no new tasks. */
+    static final String CLOSING_GRACEFULLY = "closing_gracefully";
+
+    void setWorkerStatus(WorkerState ws, String status) {
+        ws.status = status;
         ws.running = "running".equals(status);
         updateFree(ws);
         if (ws.running) {
             retryUnrunnable();
         }
+    }
+
+    /**
+     * retire_workers (distributed Scheduler.retire_workers): retires the workers given by address
+     * ({@code addresses}), else by name ({@code names}, compared as strings), else the {@code n} best
+     * candidates (see {@link #workersToClose}); unknown ones are ignored. See {@link Retirements} for
+     * the contract. The outcome goes out through {@link Outbox#retirementDone} with {@code requestId},
+     * possibly within this call (nothing to move, or nothing chosen).
+     */
+    public void onRetireWorkers(long requestId, Collection<String> addresses, Collection<?> names, Integer n,
+                                boolean close, boolean remove, double now, String stimulusId) {
+        if (addresses != null && names != null) {
+            throw new IllegalArgumentException("names and workers are mutually exclusive");
+        }
+        List<WorkerState> chosen = new ArrayList<>();
+        if (names != null) {
+            Set<String> wanted = new HashSet<>();
+            for (Object o : names) {
+                wanted.add(String.valueOf(o));
+            }
+            for (WorkerState ws : workers.values()) {
+                if (wanted.contains(ws.name)) {
+                    chosen.add(ws);
+                }
+            }
+        } else if (addresses != null) {
+            for (String a : new LinkedHashSet<>(addresses)) {
+                WorkerState ws = workers.get(a);
+                if (ws != null) {
+                    chosen.add(ws);
+                }
+            }
+        } else if (n != null) {
+            for (String a : workersToClose(n)) {
+                chosen.add(workers.get(a));
+            }
+        }
+        if (chosen.isEmpty()) {
+            retirements.finishEmpty(requestId, close, remove, stimulusId);
+            return;
+        }
+        retirements.start(requestId, chosen, close, remove, now, stimulusId);
         settle(stimulusId);
+    }
+
+    /**
+     * The {@code n} workers cheapest to retire: idle ones (nothing processing) first, then those
+     * holding the fewest bytes (distributed Scheduler.workers_to_close with {@code n}); never those
+     * already retiring.
+     */
+    public List<String> workersToClose(int n) {
+        List<WorkerState> candidates = new ArrayList<>();
+        for (WorkerState ws : workers.values()) {
+            if (!retirements.isRetiring(ws)) {
+                candidates.add(ws);
+            }
+        }
+        candidates.sort((a, b) -> {
+            int c = Boolean.compare(!a.processing.isEmpty(), !b.processing.isEmpty());
+            return c != 0 ? c : Long.compare(a.nbytes, b.nbytes);
+        });
+        List<String> r = new ArrayList<>();
+        for (int i = 0; i < Math.min(Math.max(0, n), candidates.size()); i++) {
+            r.add(candidates.get(i).address);
+        }
+        return r;
+    }
+
+    /** Dask's status name of a worker ("running", "paused", "closing_gracefully"), or null if unknown. */
+    public String workerStatus(String address) {
+        WorkerState ws = workers.get(address);
+        return ws == null ? null : ws.status;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -1123,6 +1216,9 @@ public final class SchedulerState {
      */
     private void settle(String stimulusId) {
         pendingFreeStimulus = stimulusId;
+        if (retirements.active()) {
+            retirements.step(stimulusId);
+        }
         drainReleases();
         fillSlots();
         drainReleases();

@@ -24,6 +24,10 @@ public sealed interface ToWorker {
             implements ToWorker {
     }
 
+    /** worker-status-change: the scheduler sets the worker's status ("closing_gracefully", or back). */
+    record WorkerStatusChange(String status, String stimulusId) implements ToWorker {
+    }
+
     /** The scheduler is done with this worker. */
     record Close(String reason) implements ToWorker {
     }

@@ -19,6 +19,8 @@ final class WorkerState {
     final Set<TaskState> hasWhat = new HashSet<>();
     long nbytes;
     boolean running = true;
+    /** Dask's status name: "running", "paused", "closing_gracefully" (running == status is "running"). */
+    String status = "running";
     double lastSeen;
     /** Moving average of the compute time of the tasks this worker finished; NaN before the first. */
     double meanComputeSeconds = Double.NaN;
