@@ -65,7 +65,9 @@ public final class WorkerMain {
         java.util.concurrent.atomic.AtomicBoolean signalled = new java.util.concurrent.atomic.AtomicBoolean();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             signalled.set(true);
-            w.close();
+            // SIGTERM/SIGINT: hand unique results to other workers first, like dask worker's
+            // close_gracefully; bounded so that a stuck scheduler cannot hold the process forever.
+            w.closeGracefully(GRACEFUL_TIMEOUT);
         }, "cloudviper-shutdown"));
         String reason = w.closed().join();
         System.err.println("Worker closed: " + reason);
@@ -73,6 +75,9 @@ public final class WorkerMain {
             System.exit(0); // the scheduler went away or closed us: leave like dask worker does
         }
     }
+
+    /** How long a signalled worker waits for the scheduler to move its data before it leaves anyway. */
+    static final java.time.Duration GRACEFUL_TIMEOUT = java.time.Duration.ofMinutes(5);
 
     /** The configuration for {@code args}, or null for --help. */
     static WorkerConfig parse(String[] args, long systemMemory) throws IOException, InterruptedException {

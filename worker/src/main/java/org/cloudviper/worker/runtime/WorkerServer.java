@@ -754,6 +754,63 @@ public final class WorkerServer {
         }
     }
 
+    /**
+     * Leaves without losing data, as distributed's {@code Worker.close_gracefully}: asks the
+     * scheduler to {@code retire_workers(workers=[this], close_workers=False, remove=False)}, which
+     * stops sending tasks here and copies every key only this worker holds to other workers (they
+     * fetch it with get_data, still served here), waits for the reply, then {@link #close()}s. If the
+     * scheduler cannot be asked (gone, or no reply within {@code timeout}), it closes anyway, as
+     * Dask does when its RPC fails. Returns the scheduler's reply ({address: info} if retired, empty
+     * if it refused), or null if there was none.
+     */
+    public Map<?, ?> closeGracefully(java.time.Duration timeout) {
+        CompletableFuture<Map<?, ?>> replied = new CompletableFuture<>();
+        try {
+            loop.execute(() -> {
+                if (closing || closeStarted.get() || stream == null || !stream.isActive()) {
+                    replied.complete(null);
+                    return;
+                }
+                log.info("Closing worker gracefully: {}", address);
+                Map<String, Object> req = new LinkedHashMap<>();
+                req.put("op", "retire_workers");
+                req.put("workers", List.of(address));
+                req.put("close_workers", false);
+                req.put("remove", false);
+                req.put("stimulus_id", "worker-close-gracefully-" + now());
+                req.put("reply", true);
+                rpc.call(config.scheduler(), req, false, (r, err) -> {
+                    try {
+                        if (err != null) {
+                            log.warn("retire_workers failed; closing anyway: {}", err.toString());
+                            replied.complete(null);
+                        } else {
+                            replied.complete(r instanceof Map<?, ?> m ? (Map<?, ?>) plain(m) : null);
+                        }
+                    } finally {
+                        Trees.release(r);
+                    }
+                });
+            });
+        } catch (RejectedExecutionException e) {
+            replied.complete(null); // already shut down
+        }
+        Map<?, ?> reply = null;
+        try {
+            reply = replied.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (reply != null && !reply.containsKey(address)) {
+                log.warn("The scheduler did not retire this worker (no other worker could take its data): {}",
+                        Trees.brief(reply));
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("No reply to retire_workers within {}; closing anyway", timeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        close("worker-close-gracefully");
+        return reply;
+    }
+
     /** Leaves the cluster (unregister), stops listening and frees every stored value. */
     public void close() {
         close("worker-close");
