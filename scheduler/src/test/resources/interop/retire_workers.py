@@ -1,6 +1,8 @@
 """Graceful retirement: results held only on one worker survive client.retire_workers of it.
 
-argv: SCHEDULER_ADDR COUNT_DIR. Needs two workers. Every task appends a line to a file in COUNT_DIR
+argv: SCHEDULER_ADDR COUNT_DIR [GO_FILE]. With GO_FILE the Java side retires worker a (cloudviper's
+Scheduler.retireWorkers): the script writes a's address to COUNT_DIR/../retire-me, prints
+@@computed and waits for GO_FILE. Needs two workers. Every task appends a line to a file in COUNT_DIR
 when it runs, so the test can see that nothing was recomputed. Then retiring the last worker must
 be refused (no other worker can take its data) and the data must still be there.
 """
@@ -8,7 +10,7 @@ import os
 import sys
 import time
 
-from interop_common import CALL_TIMEOUT, connect, emit, part
+from interop_common import CALL_TIMEOUT, connect, emit, marker, part, wait_for_file
 
 N = 20
 
@@ -41,6 +43,12 @@ def main():
         results["expected_holders_before"] = [a]
 
         def retire():
+            if len(sys.argv) > 3:
+                with open(os.path.join(os.path.dirname(count_dir), "retire-me"), "w") as f:
+                    f.write(a)
+                marker("computed")
+                wait_for_file(sys.argv[3])
+                return [a]
             r = client.retire_workers([a])
             return sorted(r)
 

@@ -24,7 +24,31 @@ class RetireInteropTest {
         java.nio.file.Path counts = peers.scratchDir("counts");
 
         ScriptResult r = peers.runClient("retire_workers.py", scheduler.address(), peers.inPython(counts));
+        check(scheduler, workers, r);
+    }
 
+    /** The same, but the Java facade (for the Kubernetes scaler) retires the worker. */
+    @InteropTest
+    void javaFacadeRetiresWorkers(PythonPeers peers) throws Exception {
+        InteropScheduler scheduler = peers.startScheduler();
+        org.junit.jupiter.api.Assumptions.assumeTrue(scheduler.isCloudviper(), "cloudviper's own Java API");
+        List<PythonPeers.Peer> workers = peers.startWorkers(scheduler, 2, 1, false);
+        java.nio.file.Path counts = peers.scratchDir("counts");
+        java.nio.file.Path go = peers.scratchDir("signals").resolve("go");
+
+        PythonPeers.Peer client = peers.startClient("retire_workers.py", scheduler.address(),
+                peers.inPython(counts), peers.inPython(go));
+        client.awaitMarker("computed", Duration.ofSeconds(60));
+        String a = java.nio.file.Files.readString(counts.resolveSibling("retire-me"));
+        java.util.Set<String> retired = ((InteropScheduler.Cloudviper) scheduler).scheduler()
+                .retireWorkers(List.of(a)).get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(java.util.Set.of(a), retired, "addresses Scheduler.retireWorkers reports retired");
+        java.nio.file.Files.createFile(go);
+        check(scheduler, workers, client.awaitResult(PythonPeers.CLIENT_TIMEOUT));
+    }
+
+    private static void check(InteropScheduler scheduler, List<PythonPeers.Peer> workers, ScriptResult r)
+            throws InterruptedException {
         List<Object> expected = new ArrayList<>();
         for (long i = 0; i < 20; i++) {
             expected.add(i * i);
