@@ -18,8 +18,8 @@ that includes JIT and GC threads). Then
             unmeasured ones): p50/p99; for cloudviper also its own added latency per event-loop
             turn over those round trips (its cloudviper_latency RPC)
   gather    16 results of 64 MiB (random uint8 numpy arrays made on the workers) fetched with
-            client.gather(futures, direct=False), i.e. relayed through the scheduler; twice, the
-            second reported: MiB/s and scheduler CPU seconds
+            client.gather(futures, direct=False), i.e. relayed through the scheduler; twice (or
+            --gather-runs times), the last reported: MiB/s and scheduler CPU seconds
 
 Every process started is stopped by pid (try/finally). Usage, from the repository root after
 `mvn -q -B package -DskipTests`:
@@ -133,12 +133,12 @@ def latency(client, pid, n=500, warm=50, cloudviper=False):
             "mean_ms": 1000 * statistics.fmean(samples), "scheduler_cpu_per_rt_ms": 1000 * cpu / n}
 
 
-def gather(client, pid, count=16, timeout=TIMEOUT, kind=""):
+def gather(client, pid, count=16, timeout=TIMEOUT, kind="", runs_wanted=2):
     from distributed import wait
     futures = client.map(make, range(count), pure=False)
     wait(futures, timeout=TIMEOUT)
     runs = []
-    for i in range(2):
+    for i in range(runs_wanted):
         c0, g0 = cvbench.cpu_seconds(pid), cvbench.thread_cpu(pid)
         t0 = time.perf_counter()
         # client.gather(futures, direct=False) with a deadline
@@ -154,7 +154,7 @@ def gather(client, pid, count=16, timeout=TIMEOUT, kind=""):
         cvbench.log(f"[{kind}] gather run {i}: {wall:.2f} s, scheduler CPU {cpu:.2f} s")
         time.sleep(1)
     del futures
-    return {"first": runs[0], **runs[1]}
+    return {"first": runs[0], "runs": runs, **runs[-1]}
 
 
 def wait_idle(pid, quiet=0.05, period=1.0, timeout=120):
@@ -268,7 +268,7 @@ def drive(address, pid, kind, args):
                                  "scheduler_cpu_s": cpu, "scheduler_cpu_per_task_us": 1e6 * cpu / tasks,
                                  "scheduler_cpu_by_thread_s": threads})
                     time.sleep(1)  # let releases of the previous run finish outside the clock
-                return {"first": runs[0], **runs[1]}
+                return {"first": runs[0], "runs": runs, **runs[-1]}
             r = attempt(name, one)
             if r:
                 out["workloads"][name] = r
@@ -281,7 +281,8 @@ def drive(address, pid, kind, args):
                 out["latency"] = r
                 cvbench.log(f"[{kind}] latency p50 {r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms")
         if "gather" in args.extras:
-            r = attempt("gather", lambda: gather(client, pid, args.gather_count, args.gather_timeout, kind))
+            r = attempt("gather", lambda: gather(client, pid, args.gather_count, args.gather_timeout, kind,
+                                                            args.gather_runs))
             if r:
                 out["gather"] = r
                 cvbench.log(f"[{kind}] gather {r['mib_per_s']:.0f} MiB/s, scheduler CPU {r['scheduler_cpu_s']:.2f} s")
@@ -311,6 +312,7 @@ def drive_in_trixie(trixie, sched, kind, args, logdir):
     cmd = trixie.python([script, "--drive", sched.address, "--pid", str(sched.pid), "--kind", kind,
                          "--dask", "2024", "--json", result, "--workloads", *args.workloads,
                          "--extras", *args.extras, "--gather-count", str(args.gather_count),
+                         "--gather-runs", str(args.gather_runs),
                          "--gather-timeout", str(args.gather_timeout), "--ingest-tasks", str(args.ingest_tasks),
                          "--ingest-shapes", *args.ingest_shapes])
     driver = cvbench.Proc("driver-" + kind, cmd, logdir)
@@ -384,6 +386,10 @@ def report(results):
                 a = l["scheduler_added_latency"]
                 print(f"          {'':<16} scheduler's own added latency per loop turn (cloudviper_latency, "
                       f"{a['count']} turns): p50 {a['p50_us']:.0f} us  p99 {a['p99_us']:.0f} us  max {a['max_us']:.0f} us")
+                b = a.get("before_writes")
+                if b:
+                    print(f"          {'':<16} the same turns up to the first socket write: "
+                          f"p50 {b['p50_us']:.0f} us  p99 {b['p99_us']:.0f} us  max {b['max_us']:.0f} us")
         if "gather" in r:
             g = r["gather"]
             print(f"gather    {r['scheduler']:<16} {g['mib']:.0f} MiB in {g['wall_s']:.2f} s = {g['mib_per_s']:.0f} MiB/s, "
@@ -453,6 +459,8 @@ def main():
     ap.add_argument("--latency-warm", type=int, default=50,
                     help="unmeasured round trips before the 500 measured ones")
     ap.add_argument("--gather-count", type=int, default=16, help="64 MiB results to gather")
+    ap.add_argument("--gather-runs", type=int, default=2,
+                    help="gathers of the same futures per scheduler; the last is reported")
     ap.add_argument("--gather-timeout", type=float, default=300, help="seconds before a gather counts as failed")
     ap.add_argument("--json", help="write all results here (rewritten after each scheduler)")
     args = ap.parse_args()

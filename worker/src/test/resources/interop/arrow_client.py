@@ -2,26 +2,17 @@
 
 Every table coming back is compared, at the client, with the one pyarrow itself makes from the same values.
 """
-import json
 import sys
-import traceback
 
 import pandas as pd
 import pyarrow as pa
 from distributed import Client
 
 import cloudviper.tasks as cv
+from interop_common import emit, part, raised
 
 JAVA = {"java": 1}
 TIMEOUT = 40
-
-
-def part(results, name, fn):
-    try:
-        results[name] = {"ok": True, "value": fn()}
-    except BaseException:  # noqa: B902 - reported to the Java side
-        results[name] = {"ok": False, "error": traceback.format_exc()}
-        traceback.print_exc()
 
 
 def expected_range(n):
@@ -70,24 +61,16 @@ def main():
 
         def pandas():
             [f] = client.scatter([pd.DataFrame({"x": [1.0, 2.0]})], workers=[java])
-            try:
-                client.submit(cv.arrow_scale, f, "x", 2.0, resources=JAVA).result(timeout=TIMEOUT)
-            except Exception as e:  # noqa: B902 - the error is the result
-                return {"type": type(e).__name__, "text": str(e)}
-            return {"type": None, "text": "no error"}
+            return raised(lambda: client.submit(cv.arrow_scale, f, "x", 2.0, resources=JAVA).result(timeout=TIMEOUT))
 
         part(results, "pandas", pandas)
 
         def embedded(value):
-            try:
-                client.submit(cv.arrow_scale, value, "x", 2.0, resources=JAVA).result(timeout=TIMEOUT)
-            except Exception as e:  # noqa: B902 - the error is the result
-                return {"type": type(e).__name__, "text": str(e)}
-            return {"type": None, "text": "no error"}
+            return raised(lambda: client.submit(cv.arrow_scale, value, "x", 2.0, resources=JAVA).result(timeout=TIMEOUT))
 
         part(results, "pandas_embedded", lambda: embedded(pd.DataFrame({"x": [1.0, 2.0]})))
         part(results, "table_embedded", lambda: embedded(pa.table({"x": [1.0, 2.0]})))
-    print(json.dumps(results), flush=True)
+    emit(results)
 
 
 if __name__ == "__main__":

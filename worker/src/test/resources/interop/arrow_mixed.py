@@ -1,25 +1,16 @@
 """A Python worker (resource python=1) and the Java worker (java=N) pass pyarrow Tables along a graph
 (argv: SCHEDULER): a Python task makes a Table, a Java task scales a column, a Python task consumes it.
 """
-import json
 import sys
-import traceback
 
 from distributed import Client
 
 import cloudviper.tasks as cv
+from interop_common import emit, part, raised
 
 JAVA = {"java": 1}
 PY = {"python": 1}
 TIMEOUT = 40
-
-
-def part(results, name, fn):
-    try:
-        results[name] = {"ok": True, "value": fn()}
-    except BaseException:  # noqa: B902 - reported to the Java side
-        results[name] = {"ok": False, "error": traceback.format_exc()}
-        traceback.print_exc()
 
 
 def make_table(n):
@@ -66,14 +57,10 @@ def main():
 
         def pandas():
             f = client.submit(make_frame, 3, resources=PY)
-            try:
-                client.submit(cv.arrow_scale, f, "x", 2.0, resources=JAVA).result(timeout=TIMEOUT)
-            except Exception as e:  # noqa: B902 - the error is the result
-                return {"type": type(e).__name__, "text": str(e)}
-            return {"type": None, "text": "no error"}
+            return raised(lambda: client.submit(cv.arrow_scale, f, "x", 2.0, resources=JAVA).result(timeout=TIMEOUT))
 
         part(results, "pandas", pandas)
-    print(json.dumps(results), flush=True)
+    emit(results)
 
 
 if __name__ == "__main__":

@@ -253,6 +253,12 @@ public final class MessageCodec {
     private static final class Reader {
         private final MessageUnpacker u;
         private final List<ByteBuf> frames;
+        /**
+         * Frame 0's length, read once: asking the frame on every length check made a call site that
+         * sees every ByteBuf and List class the connections produce, and the JIT recompiled the
+         * whole recursive reader each time a new one showed up (JFR: class_check deoptimizations).
+         */
+        private final int frame0Length;
         /** Every sub-object created so far, to release them if the message turns out malformed. */
         final List<SubObject> resolved = new ArrayList<>();
         private CharsetDecoder utf8;
@@ -260,6 +266,7 @@ public final class MessageCodec {
         Reader(MessageUnpacker u, List<ByteBuf> frames) {
             this.u = u;
             this.frames = frames;
+            this.frame0Length = frames.get(0).readableBytes();
         }
 
         Object read(int depth) throws IOException {
@@ -404,7 +411,7 @@ public final class MessageCodec {
         }
 
         private long remaining() {
-            return frames.get(0).readableBytes() - u.getTotalReadBytes();
+            return frame0Length - u.getTotalReadBytes();
         }
 
         private SubObject subObject(Object key, Object value) throws IOException {

@@ -31,22 +31,22 @@ public final class Scheduler implements AutoCloseable {
     }
 
     /**
-     * Retires the workers at {@code addresses} without losing data, as Dask's {@code retire_workers}
-     * does (the same code path as that RPC): they get no new tasks, every key only they hold is
-     * copied to another running worker, then they are closed and removed. Completes with the
-     * addresses actually retired; a worker whose unique data no other worker can take is kept
-     * (running again) and left out. Unknown addresses are ignored.
+     * Up to {@code n} workers that are cheapest to retire: idle ones first, then those holding the
+     * least data. What a scaler asks before shrinking the cluster.
      */
-    public java.util.concurrent.CompletableFuture<java.util.Set<String>> retireWorkers(java.util.Collection<String> addresses) {
-        java.util.concurrent.CompletableFuture<java.util.Set<String>> f = new java.util.concurrent.CompletableFuture<>();
-        try {
-            server.startRetirement(java.util.List.copyOf(addresses), null, null, true, true,
-                    "retire-workers-java-" + System.currentTimeMillis() / 1000.0,
-                    infos -> f.complete(java.util.Set.copyOf(infos.keySet())));
-        } catch (RuntimeException e) {
-            f.completeExceptionally(e);
-        }
-        return f;
+    public java.util.List<String> workersToClose(int n) {
+        return server.onLoop(() -> server.stateWorkersToClose(n));
+    }
+
+    /**
+     * Retires these workers without losing data: they get no new tasks, every result only they hold is
+     * copied to another worker, then they are removed and (with {@code close}) told to close. Completes
+     * with the addresses retired; a worker whose data no other running worker can take is left
+     * running and is not in the result.
+     */
+    public java.util.concurrent.CompletableFuture<java.util.Set<String>> retireWorkers(java.util.List<String> addresses,
+                                                                                   boolean close) {
+        return server.retireWorkers(addresses, close);
     }
 
     @Override

@@ -67,23 +67,24 @@ public final class Worker implements AutoCloseable {
         return server.closed();
     }
 
-    /**
-     * Leaves the cluster without losing data (distributed's {@code Worker.close_gracefully}): the
-     * scheduler first copies every result only this worker holds to other workers, then the worker
-     * closes as {@link #close()} does. Waits at most {@code timeout} for the scheduler; a scheduler
-     * that cannot move the data (no other running worker) refuses, and the worker closes anyway.
-     * Returns whether the scheduler confirmed the retirement.
-     */
-    public boolean closeGracefully(java.time.Duration timeout) {
-        java.util.Map<?, ?> reply = server.closeGracefully(timeout);
-        close();
-        return reply != null && reply.containsKey(address());
-    }
-
-    /** Leaves the cluster and stops; waits briefly for running tasks. */
+    /** Leaves the cluster and stops; waits briefly for running tasks. Data only this worker held is lost. */
     @Override
     public void close() {
         server.close();
+        stopCompute();
+    }
+
+    /**
+     * Moves every result only this worker holds to other workers (through the scheduler, as Dask's
+     * {@code Worker.close_gracefully} does), waiting up to {@code timeout}, then closes. What scaling
+     * down should use; the CLI does it on SIGTERM.
+     */
+    public void closeGracefully(java.time.Duration timeout) {
+        server.closeGracefully(timeout);
+        stopCompute();
+    }
+
+    private void stopCompute() {
         compute.shutdown();
         try {
             compute.awaitTermination(2, TimeUnit.SECONDS);

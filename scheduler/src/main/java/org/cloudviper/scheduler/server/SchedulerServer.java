@@ -26,7 +26,6 @@ import org.cloudviper.protocol.netty.RpcClient;
 import org.cloudviper.scheduler.SchedulerConfig;
 import org.cloudviper.scheduler.state.GraphUpdate;
 import org.cloudviper.scheduler.state.Outbox;
-import org.cloudviper.scheduler.state.RetirementOutcome;
 import org.cloudviper.scheduler.state.SchedulerState;
 import org.cloudviper.scheduler.state.ToClient;
 import org.cloudviper.scheduler.state.ToWorker;
@@ -89,6 +88,12 @@ public final class SchedulerServer {
     private Channel serverChannel;
     private String address;
     private ScheduledFuture<?> ttlTimer;
+    /** retire_workers calls waiting for their workers' data to be copied away. */
+    private final List<Retirement> retirements = new ArrayList<>();
+    private ScheduledFuture<?> retirementPoll;
+    /** Every 2 s (Dask's memory manager interval) a pending retirement asks again for keys not yet copied. */
+    private static final long RETIREMENT_RETRY_NANOS = TimeUnit.SECONDS.toNanos(2);
+    private long lastRetirementTick = System.nanoTime();
 
     private final Map<String, Channel> workerStreams = new HashMap<>();
     private final Map<String, Channel> clientStreams = new HashMap<>();
@@ -99,6 +104,8 @@ public final class SchedulerServer {
     /** When the current loop turn read its first message (0 when idle), for {@link #latency}. */
     private long turnStart;
     private final LatencyRecorder latency = new LatencyRecorder(1 << 17);
+    /** The same turns up to the first socket write: decoding and deciding, without the writes' syscalls. */
+    private final LatencyRecorder latencyBeforeWrites = new LatencyRecorder(1 << 17);
     private volatile int workerCount;
 
     /** What a connection is: RPC until it registers, then a client's or a worker's stream. */
@@ -185,6 +192,31 @@ public final class SchedulerServer {
 
     public int workerCount() {
         return workerCount;
+    }
+
+    /**
+     * Retires {@code addresses} as a client's retire_workers(workers=..., close_workers=close) would:
+     * completes with the addresses actually retired once their unique data lives elsewhere.
+     */
+    public CompletableFuture<java.util.Set<String>> retireWorkers(List<String> addresses, boolean close) {
+        CompletableFuture<java.util.Set<String>> f = new CompletableFuture<>();
+        Map<String, Object> req = new LinkedHashMap<>();
+        req.put("workers", new ArrayList<Object>(addresses));
+        req.put("close_workers", close);
+        req.put("stimulus_id", stimulus("retire-workers-api"));
+        loop.execute(() -> {
+            try {
+                retireWorkers(req, r -> f.complete(new java.util.LinkedHashSet<>(((Map<String, ?>) r).keySet())));
+            } catch (RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f;
+    }
+
+    /** {@link SchedulerState#workersToClose}; call on the loop ({@link #onLoop}). */
+    public List<String> stateWorkersToClose(int n) {
+        return state.workersToClose(n);
     }
 
     /** Runs {@code task} on the state's thread and waits for its result (for tests and the facade). */
@@ -348,6 +380,103 @@ public final class SchedulerServer {
     }
 
     // ------------------------------------------------------------------------------------------
+    // Retiring workers
+
+    private record Retirement(List<String> workers, boolean close, boolean remove, String stimulusId,
+                              Consumer<Object> reply) {
+    }
+
+    /**
+     * retire_workers (Scheduler.retire_workers of both generations): {@code workers=[addresses]},
+     * {@code names=[...]} or {@code n=N} (the N cheapest, see SchedulerState.workersToClose);
+     * {@code close_workers} (default false) and {@code remove} (default true). Replies, once every
+     * unique key is copied away, with {address: worker info} of the workers retired; a worker whose data
+     * nobody can take is not retired and not in the reply.
+     */
+    private void retireWorkers(Map<?, ?> m, Consumer<Object> reply) {
+        List<String> addresses = new ArrayList<>();
+        List<Object> names = Wire.list(m.get("names"));
+        List<Object> given = Wire.list(m.get("workers"));
+        if (given != null) {
+            given.forEach(a -> addresses.add(String.valueOf(a)));
+        } else if (names != null) {
+            List<String> wanted = names.stream().map(String::valueOf).toList();
+            workerInfo.forEach((a, info) -> {
+                if (wanted.contains(String.valueOf(info.get("name")))) {
+                    addresses.add(a);
+                }
+            });
+        } else if (m.get("n") instanceof Number n) {
+            addresses.addAll(state.workersToClose(n.intValue()));
+        }
+        String sid = Wire.str(m, "stimulus_id") != null ? Wire.str(m, "stimulus_id") : stimulus("retire-workers");
+        List<String> known = state.onRetireWorkers(addresses, sid);
+        if (known.isEmpty()) {
+            reply.accept(Map.of());
+            return;
+        }
+        log.info("Retiring workers {}", known);
+        retirements.add(new Retirement(known, Wire.bool(m, "close_workers"), !Boolean.FALSE.equals(m.get("remove")),
+                sid, reply));
+        pollRetirements();
+    }
+
+    /** Answers every retirement whose workers are all settled; polls again while some are not. */
+    private void pollRetirements() {
+        for (java.util.Iterator<Retirement> it = retirements.iterator(); it.hasNext(); ) {
+            Retirement r = it.next();
+            if (r.workers().stream().anyMatch(a -> state.retirementOutcome(a) == SchedulerState.RetireOutcome.PENDING)) {
+                continue;
+            }
+            it.remove();
+            Map<String, Object> retired = new LinkedHashMap<>();
+            for (String a : r.workers()) {
+                switch (state.retirementOutcome(a)) {
+                    case READY -> {
+                        Map<String, Object> info = workerInfo.get(a);
+                        retired.put(a, info == null ? Map.of() : info);
+                        if (r.remove()) {
+                            Channel ch = workerStreams.remove(a);
+                            workerGeneration.remove(a);
+                            workerInfo.remove(a);
+                            state.onRetiredWorkerRemoved(a, r.stimulusId());
+                            workerCount = state.workerCount();
+                            if (ch != null) {
+                                if (r.close()) {
+                                    queue(ch, Wire.toWorker(new ToWorker.Close("retired"), Wire.GEN_2022));
+                                    flushAll();
+                                }
+                                ch.close();
+                            }
+                        } else if (r.close() && workerStreams.get(a) != null) {
+                            queue(workerStreams.get(a), Wire.toWorker(new ToWorker.Close("retired"), Wire.GEN_2022));
+                        }
+                        log.info("Retired worker {}", a);
+                    }
+                    case ABORTED -> {
+                        log.warn("Retiring worker {} called off: no running worker can take its data", a);
+                        state.onRetirementAborted(a, r.stimulusId());
+                    }
+                    default -> {
+                        // gone meanwhile: nothing to retire
+                    }
+                }
+            }
+            r.reply().accept(retired);
+        }
+        if (!retirements.isEmpty() && retirementPoll == null) {
+            retirementPoll = loop.schedule(() -> {
+                retirementPoll = null;
+                if (System.nanoTime() - lastRetirementTick > RETIREMENT_RETRY_NANOS) {
+                    lastRetirementTick = System.nanoTime();
+                    state.onRetirementTick(stimulus("retire-workers-retry"));
+                }
+                pollRetirements();
+            }, 20, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
     // Request/reply operations (Scheduler.handlers)
     // ------------------------------------------------------------------------------------------
 
@@ -412,6 +541,9 @@ public final class SchedulerServer {
                 r.put("nanny-plugins", Map.of());
                 reply.accept(r);
             }
+            case "retire_workers" -> retireWorkers(m, reply);
+            case "workers_to_close" -> reply.accept(state.workersToClose(
+                    m.get("n") instanceof Number n ? n.intValue() : 0));
             case "unregister" -> {
                 String a = Wire.str(m, "address");
                 Channel ws = workerStreams.remove(a);
@@ -425,13 +557,13 @@ public final class SchedulerServer {
                     ws.close();
                 }
             }
-            case "retire_workers" -> retireWorkers(m, reply);
-            case "workers_to_close" -> reply.accept(state.workersToClose((int) Wire.lng(m, "n", 0)));
             case "versions" -> reply.accept(versions());
             case "cloudviper_latency" -> {
                 Map<String, Object> r = latency.summary();
+                r.put("before_writes", latencyBeforeWrites.summary());
                 if (Wire.bool(m, "reset")) {
                     latency.reset();
+                    latencyBeforeWrites.reset();
                 }
                 reply.accept(r);
             }
@@ -445,101 +577,6 @@ public final class SchedulerServer {
                 log.warn("Unknown operation {} from {}; replying nil", op, ch.remoteAddress());
                 reply.accept(null);
             }
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // Retirement (the state decides; this part talks to the peers and removes the retired workers)
-    // ------------------------------------------------------------------------------------------
-
-    /** Requests in progress: id -> what to do with the outcome. */
-    private final Map<Long, Consumer<Map<String, Object>>> retirementsWaiting = new HashMap<>();
-    private long nextRetirement;
-
-    /**
-     * retire_workers as Dask's 2022.12.1 and 2024.12.1 schedulers take it: {@code workers} or
-     * {@code names} (exclusive), or {@code n} (a workers_to_close option), {@code close_workers}
-     * (default false), {@code remove} (default true), {@code stimulus_id}. Replies, once all chosen
-     * workers are retired or refused, with {address: worker info} of the retired ones.
-     */
-    private void retireWorkers(Map<?, ?> m, Consumer<Object> reply) {
-        List<Object> ws = Wire.list(m.get("workers"));
-        List<Object> names = Wire.list(m.get("names"));
-        if (ws != null && names != null) {
-            reply.accept(errorReply("TypeError: names and workers are mutually exclusive"));
-            return;
-        }
-        List<String> addresses = null;
-        if (ws != null) {
-            addresses = new ArrayList<>();
-            for (Object o : ws) {
-                addresses.add(String.valueOf(o));
-            }
-        }
-        Integer n = m.get("n") instanceof Number x ? x.intValue() : null;
-        boolean close = Wire.bool(m, "close_workers");
-        boolean remove = !Boolean.FALSE.equals(m.get("remove"));
-        String sid = Wire.str(m, "stimulus_id") != null ? Wire.str(m, "stimulus_id") : stimulus("retire-workers");
-        startRetirement(addresses, names, n, close, remove, sid, reply::accept);
-    }
-
-    /**
-     * Starts a retirement on the state's thread; {@code done} gets {address: worker info} of the
-     * retired workers, after they were closed/removed as asked.
-     */
-    public void startRetirement(List<String> addresses, List<Object> names, Integer n, boolean close,
-                                boolean remove, String stimulusId, Consumer<Map<String, Object>> done) {
-        if (!loop.inEventLoop()) {
-            loop.execute(() -> startRetirement(addresses, names, n, close, remove, stimulusId, done));
-            return;
-        }
-        long id = nextRetirement++;
-        retirementsWaiting.put(id, done);
-        if (addresses != null || names != null) {
-            log.info("Retire workers {} ({})", addresses != null ? addresses : names, stimulusId);
-        }
-        try {
-            state.onRetireWorkers(id, addresses, names, n, close, remove, now(), stimulusId);
-        } catch (RuntimeException e) {
-            retirementsWaiting.remove(id);
-            throw e;
-        }
-    }
-
-    /** After the event that ended a retirement: close/remove the retired workers, then reply. */
-    private void finishRetirement(RetirementOutcome o) {
-        Consumer<Map<String, Object>> done = retirementsWaiting.remove(o.requestId());
-        Map<String, Object> infos = new LinkedHashMap<>();
-        for (String a : o.retired()) {
-            Map<String, Object> info = workerInfo.get(a);
-            infos.put(a, info == null ? Map.of("id", a) : new LinkedHashMap<>(info));
-            if (o.remove()) {
-                Channel ch = workerStreams.remove(a);
-                workerGeneration.remove(a);
-                workerInfo.remove(a);
-                state.onRemoveWorker(a, o.stimulusId());
-                workerCount = state.workerCount();
-                if (ch != null) {
-                    if (o.close()) {
-                        queue(ch, Wire.toWorker(new ToWorker.Close("retired"), Wire.GEN_2022));
-                        flushAll();
-                    }
-                    ch.close();
-                }
-            } else if (o.close()) {
-                Channel ch = workerStreams.get(a);
-                if (ch != null) {
-                    queue(ch, Wire.toWorker(new ToWorker.Close("retired"), Wire.GEN_2022));
-                }
-            }
-            log.info("Retired worker {} ({})", a, o.stimulusId());
-        }
-        for (String a : o.refused()) {
-            log.warn("Could not retire worker {}: unique data could not be moved to any other worker ({})",
-                    a, o.stimulusId());
-        }
-        if (done != null) {
-            done.accept(infos);
         }
     }
 
@@ -1039,14 +1076,6 @@ public final class SchedulerServer {
             if (ch != null) {
                 queue(ch, Wire.toWorker(message, workerGeneration.getOrDefault(address, Wire.GEN_2022)));
             }
-            if (message instanceof ToWorker.WorkerStatusChange w && workerInfo.get(address) != null) {
-                workerInfo.get(address).put("status", w.status());
-            }
-        }
-
-        @Override
-        public void retirementDone(RetirementOutcome outcome) {
-            loop.execute(() -> finishRetirement(outcome)); // the state is inside an event now
         }
 
         @Override
@@ -1072,6 +1101,9 @@ public final class SchedulerServer {
         turnStart = 0;
         if (pendingBatches.isEmpty()) {
             return;
+        }
+        if (start != 0) {
+            latencyBeforeWrites.record(System.nanoTime() - start);
         }
         List<Map.Entry<Channel, List<Object>>> batches = new ArrayList<>(pendingBatches.entrySet());
         pendingBatches.clear();

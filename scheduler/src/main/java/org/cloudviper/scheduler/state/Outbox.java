@@ -8,12 +8,4 @@ public interface Outbox {
     void toWorker(String address, ToWorker message);
 
     void toClient(String client, ToClient message);
-
-    /**
-     * A retire_workers request ended (see {@link SchedulerState#onRetireWorkers}). Called from inside
-     * an event: the receiver must not call back into the state before the event returns.
-     */
-    default void retirementDone(RetirementOutcome outcome) {
-        throw new UnsupportedOperationException("this outbox does not take retirement outcomes: " + outcome);
-    }
 }

@@ -24,8 +24,8 @@ public sealed interface ToWorker {
             implements ToWorker {
     }
 
-    /** worker-status-change: the scheduler sets the worker's status ("closing_gracefully", or back). */
-    record WorkerStatusChange(String status, String stimulusId) implements ToWorker {
+    /** worker-status-change: "closing_gracefully" while it retires, "running" if that is called off. */
+    record StatusChange(String status, String stimulusId) implements ToWorker {
     }
 
     /** The scheduler is done with this worker. */

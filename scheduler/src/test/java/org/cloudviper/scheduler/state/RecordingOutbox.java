@@ -43,19 +43,6 @@ final class RecordingOutbox implements Outbox {
         sent++;
     }
 
-    /** Retirement outcomes, in order; tests take them with {@link #takeRetirement}. */
-    final LinkedList<RetirementOutcome> retirements = new LinkedList<>();
-
-    @Override
-    public void retirementDone(RetirementOutcome outcome) {
-        retirements.add(Objects.requireNonNull(outcome));
-    }
-
-    RetirementOutcome takeRetirement() {
-        assertTrue(!retirements.isEmpty(), "no retirement outcome");
-        return retirements.removeFirst();
-    }
-
     /** Messages sent since the outbox was created, consumed or not. */
     long sentCount() {
         return sent;
@@ -201,7 +188,6 @@ final class RecordingOutbox implements Outbox {
 
     /** Fails listing every message nobody asserted. */
     void assertEmpty() {
-        assertTrue(retirements.isEmpty(), () -> "unasserted retirement outcomes: " + retirements);
         if (!pending.isEmpty()) {
             StringBuilder sb = new StringBuilder("unasserted messages:");
             for (Envelope e : pending) {

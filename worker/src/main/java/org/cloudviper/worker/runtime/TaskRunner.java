@@ -111,11 +111,11 @@ final class TaskRunner {
     }
 
     private static Object javaValue(Object key, StoredValue v) throws Refused {
-        if (v.hasJava) {
-            return v.java;
+        if (v.hasJava()) {
+            return v.java();
         }
         try {
-            return Serde.decode(v.wire);
+            return Serde.decode(v.wire());
         } catch (Serde.DataException e) {
             throw new Refused("cloudviper Java worker cannot use the value of " + key + ": " + e.getMessage());
         }

@@ -112,6 +112,7 @@ final class Wire {
      * bandwidth, memory, spilled_bytes (and 2024's digests), dashboards the rest.
      */
     static Map<String, Object> metrics(int generation, Map<String, Long> taskCounts, long managedBytes,
+                                       long spilledManagedBytes, long spilledDiskBytes,
                                        long incomingBytes, long incomingCount, long incomingCountTotal,
                                        long outgoingCount, long outgoingCountTotal, double cpu, long memory,
                                        long numFds, double now) {
@@ -124,8 +125,8 @@ final class Wire {
         m.put("bandwidth", bw);
         m.put("managed_bytes", managedBytes);
         Map<String, Object> spilled = new LinkedHashMap<>();
-        spilled.put("memory", 0L);
-        spilled.put("disk", 0L);
+        spilled.put("memory", spilledManagedBytes);
+        spilled.put("disk", spilledDiskBytes);
         m.put("spilled_bytes", spilled);
         Map<String, Object> transfer = new LinkedHashMap<>();
         transfer.put("incoming_bytes", incomingBytes);

@@ -116,11 +116,13 @@ final class DaskPeers implements AutoCloseable {
         return new DaskPeers(test, dir, python);
     }
 
-    /** Why interop tests cannot run here ({@code -Dinterop.skip=true}, no Dask), or null. */
+    /** {@code -Dinterop.skip=true}: the only way interop tests are skipped rather than failed. */
+    static boolean skipRequested() {
+        return Boolean.parseBoolean(System.getProperty(SKIP_PROPERTY, "false"));
+    }
+
+    /** Why the 2022.12.1 peers cannot run here (no Dask, no numpy), or null. */
     static String unavailableReason() {
-        if (Boolean.parseBoolean(System.getProperty(SKIP_PROPERTY, "false"))) {
-            return "-D" + SKIP_PROPERTY + "=true";
-        }
         String r = unavailable;
         if (r == null) {
             r = probe(PYTHON, "import distributed, numpy");
@@ -184,8 +186,9 @@ final class DaskPeers implements AutoCloseable {
     /**
      * Makes every Python peer this fixture starts from now on a stock Dask 2024.12.1 of the trixie
      * root ({@code -Ddask.trixie.root}, {@code $DASK_TRIXIE_ROOT}, or {@code <project>/.cache/dask-trixie}),
-     * run through {@code scripts/dask-trixie.sh python}; skips the test (JUnit assumption) if that
-     * root is not built or {@code -Dinterop.dask=2022} is given. Python sees only the root, so client scripts and {@code cloudviper} are
+     * run through {@code scripts/dask-trixie.sh python}; skips the test if {@code -Dinterop.dask=2022}
+     * is given and fails it if the root is not built. Python sees only the root, so client scripts and
+     * {@code cloudviper} are
      * copied to {@code <root>/tmp/cloudviper-worker-interop/<test>/}, emptied first. Call it before
      * starting any Python peer.
      */
@@ -197,8 +200,9 @@ final class DaskPeers implements AutoCloseable {
         Path script = project.resolve("scripts/dask-trixie.sh");
         org.junit.jupiter.api.Assumptions.assumeFalse("2022".equals(System.getProperty("interop.dask")),
                 "-Dinterop.dask=2022 leaves out Dask 2024.12.1");
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(root.resolve(".cloudviper-ready"))
-                && Files.isExecutable(script), () -> "Dask 2024.12.1 trixie root not built at " + root);
+        org.junit.jupiter.api.Assertions.assertTrue(Files.isRegularFile(root.resolve(".cloudviper-ready"))
+                && Files.isExecutable(script), () -> "Dask 2024.12.1 trixie root not built at " + root
+                + " (scripts/dask-trixie.sh ensure; -Dinterop.dask=2022 leaves 2024 out)");
         Path work = root.resolve("tmp/cloudviper-worker-interop").resolve(logDir.getFileName());
         deleteTree(work);
         copyTree(pythonDir().resolve("cloudviper"), work.resolve("python/cloudviper"));
@@ -251,6 +255,28 @@ final class DaskPeers implements AutoCloseable {
     }
 
     /** The cloudviper scheduler, in this JVM. */
+    /** The schedulers a Java worker must work under. */
+    enum SchedulerKind {
+        /** Stock {@code dask scheduler} 2022.12.1, with Python peers of that version. */
+        DASK_2022,
+        /** Stock {@code dask scheduler} 2024.12.1 in the trixie root, with Python peers of that version. */
+        DASK_2024,
+        /** cloudviper's, in this JVM, with 2022.12.1 Python peers. */
+        CLOUDVIPER
+    }
+
+    /** Starts a scheduler of {@code kind} (switching the Python peers to 2024.12.1 for DASK_2024). */
+    String startScheduler(SchedulerKind kind) throws IOException, InterruptedException {
+        return switch (kind) {
+            case DASK_2022 -> startPythonScheduler();
+            case DASK_2024 -> {
+                useDask2024();
+                yield startPythonScheduler();
+            }
+            case CLOUDVIPER -> startCloudviperScheduler();
+        };
+    }
+
     String startCloudviperScheduler() throws InterruptedException {
         Scheduler s = Scheduler.start(SchedulerConfig.defaults().withHost("127.0.0.1").withPort(0));
         javaSchedulers.add(s);
@@ -278,8 +304,13 @@ final class DaskPeers implements AutoCloseable {
 
     /** The cloudviper Java worker under test, in this JVM; returns once registered. */
     Worker startJavaWorker(String scheduler, int nthreads) throws IOException, InterruptedException {
+        return startJavaWorker(scheduler, nthreads, 2L << 30);
+    }
+
+    /** A Java worker with {@code memoryLimit} bytes (it spills above 0.6 of it, pauses above 0.8). */
+    Worker startJavaWorker(String scheduler, int nthreads, long memoryLimit) throws IOException, InterruptedException {
         Worker w = Worker.start(WorkerConfig.defaults(scheduler).withHost("127.0.0.1").withPort(0)
-                .withNthreads(nthreads).withMemoryLimit(2L << 30).withName("java-" + seq++)
+                .withNthreads(nthreads).withMemoryLimit(memoryLimit).withName("java-" + seq++)
                 .withLocalDirectory(logDir.resolve("java-worker-space")));
         javaWorkers.add(w);
         return w;
@@ -296,13 +327,9 @@ final class DaskPeers implements AutoCloseable {
     Map<String, Object> runScript(String script, String scheduler, String... args)
             throws IOException, InterruptedException {
         Path dir = Files.createDirectories((rootWorkDir == null ? logDir : rootWorkDir).resolve("scripts"));
-        Path path = dir.resolve(script);
-        try (InputStream in = DaskPeers.class.getResourceAsStream("/interop/" + script)) {
-            if (in == null) {
-                throw new NoSuchFileException("test resource interop/" + script);
-            }
-            Files.write(path, in.readAllBytes());
-        }
+        // the script imports its client-side helpers from the module beside it
+        copyResource("interop_common.py", dir);
+        Path path = copyResource(script, dir);
         List<String> cmd = new ArrayList<>(pythonCmd);
         cmd.add(inPython(path));
         cmd.add(scheduler);
@@ -458,5 +485,16 @@ final class DaskPeers implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static Path copyResource(String name, Path dir) throws IOException {
+        Path target = dir.resolve(name);
+        try (InputStream in = DaskPeers.class.getResourceAsStream("/interop/" + name)) {
+            if (in == null) {
+                throw new NoSuchFileException("test resource interop/" + name);
+            }
+            Files.write(target, in.readAllBytes());
+        }
+        return target;
     }
 }

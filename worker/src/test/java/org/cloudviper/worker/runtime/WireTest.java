@@ -40,7 +40,7 @@ class WireTest {
             "traceback_text", "thread", "startstops", "stimulus_id", "status");
 
     static Map<String, Object> metrics(int gen) {
-        return Wire.metrics(gen, Map.of(), 0, 0, 0, 0, 0, 0, 1.0, 2, 3, 4.0);
+        return Wire.metrics(gen, Map.of(), 0, 5, 6, 0, 0, 0, 0, 0, 1.0, 2, 3, 4.0);
     }
 
     @Test
