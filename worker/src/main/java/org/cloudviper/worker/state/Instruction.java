@@ -24,6 +24,14 @@ public sealed interface Instruction {
     record GatherDep(String worker, List<Object> keys, long totalNbytes, String stimulusId) implements Instruction {
     }
 
+    /**
+     * Move {@code key}'s stored value (still owned by the state) to local disk: the runtime writes its
+     * serialized form to a file and drops the in-memory copy; later reads (get_data, a dependent task)
+     * read the file, and releasing the value deletes it. Emitted once per key while it is stored.
+     */
+    record Spill(Object key, String stimulusId) implements Instruction {
+    }
+
     /** Send {@link Event.RetryBusyWorker} for {@code worker} after a short delay. */
     record RetryBusyWorkerLater(String worker, String stimulusId) implements Instruction {
     }

@@ -84,6 +84,21 @@ public final class WorkerState {
     private long managedBytes;
     private boolean validate;
 
+    // Memory management (distributed.worker.memory.*). The measure is the managed bytes of stored
+    // values -- their serialized sizes as reported with each result (ts.nbytes) -- not the process's
+    // resident memory: the JVM does not return freed heap or pooled buffers to the OS, so RSS would
+    // not fall after spilling or freeing and the worker could never resume.
+    private long memoryLimit;
+    private double targetFraction = 0.6;
+    private double pauseFraction = 0.8;
+    /** Keys whose values are held in memory, least recently stored first (the spill order). */
+    private final LinkedHashSet<Object> fast = new LinkedHashSet<>();
+    /** Keys whose values were spilled to disk, with the bytes accounted for each. */
+    private final Map<Object, Long> spilled = new HashMap<>();
+    private long spilledBytes;
+    /** True while the worker is paused because of memory (and only then resumes by itself). */
+    private boolean memoryPaused;
+
     private record InFlight(List<Object> keys, long nbytes) {
     }
 
@@ -242,6 +257,37 @@ public final class WorkerState {
         this.availableResources = new LinkedHashMap<>(resources);
     }
 
+    /**
+     * Sets the memory limit and Dask's fractions of it (distributed.yaml 2022.12: target 0.6, pause
+     * 0.8). After each event, while the managed bytes held in memory exceed {@code target * limit},
+     * the least recently stored value is spilled ({@link Instruction.Spill}); if they still exceed
+     * {@code pause * limit} the worker pauses (status "paused": no new task starts) and resumes once
+     * they are at or below it again. Dask's separate "spill" fraction (0.7) applies to process
+     * memory, which this worker does not measure (see the field comment), so it has no counterpart.
+     *
+     * @param limit  bytes, 0 for no limit (nothing is spilled, the worker never pauses)
+     * @param target fraction at which to spill, 0 to never spill
+     * @param pause  fraction at which to pause, 0 to never pause
+     */
+    public WorkerState memory(long limit, double target, double pause) {
+        if (limit < 0) {
+            throw new IllegalArgumentException("memory limit: " + limit + " (expected: >= 0)");
+        }
+        if (!(target >= 0 && target <= 1) || !(pause >= 0 && pause <= 1)) {
+            throw new IllegalArgumentException("memory fractions: target " + target + ", pause " + pause
+                    + " (expected: 0 (off) or in (0, 1])");
+        }
+        this.memoryLimit = limit;
+        this.targetFraction = target;
+        this.pauseFraction = pause;
+        return this;
+    }
+
+    /** {@link #memory(long, double, double)} with Dask's default fractions. */
+    public WorkerState memoryLimit(long limit) {
+        return memory(limit, 0.6, 0.8);
+    }
+
     /** Check every invariant after each {@link #handle} (tests turn this on). */
     public WorkerState validating(boolean on) {
         this.validate = on;
@@ -257,6 +303,8 @@ public final class WorkerState {
         for (Event ev : events) {
             Recs recs = new Recs();
             handleEvent(ev, recs, out);
+            transitions(recs, out, ev.stimulusId());
+            manageMemory(recs, out, ev.stimulusId());
             transitions(recs, out, ev.stimulusId());
             if (validate) {
                 validate();
@@ -452,7 +500,59 @@ public final class WorkerState {
         }
     }
 
+    /** Spills and pauses or resumes as {@link #memory} describes; resuming may recommend tasks. */
+    private void manageMemory(Recs recs, List<Instruction> out, String sid) {
+        if (memoryLimit <= 0) {
+            return;
+        }
+        if (targetFraction > 0) {
+            long target = (long) (targetFraction * memoryLimit);
+            Iterator<Object> oldest = fast.iterator();
+            while (managedBytes - spilledBytes > target && oldest.hasNext()) {
+                Object k = oldest.next();
+                oldest.remove();
+                long n = nbytesOf(tasks.get(k));
+                spilled.put(k, n);
+                spilledBytes += n;
+                note("spill " + k + " " + n + " " + sid);
+                out.add(new Instruction.Spill(k, sid));
+            }
+        }
+        if (pauseFraction > 0) {
+            boolean over = managedBytes - spilledBytes > (long) (pauseFraction * memoryLimit);
+            if (over && "running".equals(status)) {
+                memoryPaused = true;
+                status = "paused";
+                running = false;
+                note("pause: " + (managedBytes - spilledBytes) + " bytes in memory " + sid);
+                out.add(new Instruction.WorkerStatus(status, sid));
+            } else if (!over && memoryPaused && "paused".equals(status)) {
+                memoryPaused = false;
+                status = "running";
+                running = true;
+                note("resume: " + (managedBytes - spilledBytes) + " bytes in memory " + sid);
+                out.add(new Instruction.WorkerStatus(status, sid));
+                ensureComputing(recs);
+            }
+        }
+    }
+
+    private static long nbytesOf(TaskState ts) {
+        return ts == null || ts.nbytes == null ? 0 : ts.nbytes;
+    }
+
+    /** Drops {@code key}'s stored value and its memory bookkeeping; the value goes to {@code release}. */
+    private void dropData(Object key) {
+        dispose(data.remove(key));
+        fast.remove(key);
+        Long n = spilled.remove(key);
+        if (n != null) {
+            spilledBytes -= n;
+        }
+    }
+
     private void onStatusChange(Event.WorkerStatusChange e, Recs recs, List<Instruction> out) {
+        memoryPaused = false; // the scheduler's word overrides a pause of our own
         String prev = status;
         status = e.status();
         out.add(new Instruction.WorkerStatus(status, e.stimulusId()));
@@ -717,6 +817,7 @@ public final class WorkerState {
             return;
         }
         data.put(ts.key, value);
+        fast.add(ts.key);
         ts.state = TaskStatus.MEMORY;
         if (ts.nbytes == null) {
             ts.nbytes = DEFAULT_DATA_SIZE;
@@ -809,7 +910,7 @@ public final class WorkerState {
     /** Resets a task's transient state and drops its data; idempotent. */
     private void purgeState(TaskState ts) {
         if (data.containsKey(ts.key)) {
-            dispose(data.remove(ts.key));
+            dropData(ts.key);
         }
         for (String w : ts.whoHas) {
             Set<Object> hw = hasWhat.get(w);
@@ -1203,6 +1304,16 @@ public final class WorkerState {
         return managedBytes;
     }
 
+    /** Managed bytes of the values spilled to disk (included in {@link #managedBytes}). */
+    public long spilledBytes() {
+        return spilledBytes;
+    }
+
+    /** Whether {@code key}'s value was spilled to disk. */
+    public boolean isSpilled(Object key) {
+        return spilled.containsKey(key);
+    }
+
     public long transferIncomingBytes() {
         return transferIncomingBytes;
     }
@@ -1246,6 +1357,9 @@ public final class WorkerState {
             dispose(v);
         }
         data.clear();
+        fast.clear();
+        spilled.clear();
+        spilledBytes = 0;
         managedBytes = 0;
     }
 
@@ -1313,6 +1427,14 @@ public final class WorkerState {
             mb += ts.nbytes == null ? 0 : ts.nbytes;
         }
         check(mb == managedBytes, null, "managed bytes " + managedBytes + " != " + mb);
+        long sb = 0;
+        for (Map.Entry<Object, Long> e : spilled.entrySet()) {
+            check(data.containsKey(e.getKey()) && !fast.contains(e.getKey()), tasks.get(e.getKey()),
+                    "spilled key without data, or also in memory");
+            sb += e.getValue();
+        }
+        check(sb == spilledBytes, null, "spilled bytes " + spilledBytes + " != " + sb);
+        check(fast.size() + spilled.size() == data.size(), null, "data keys neither in memory nor spilled");
     }
 
     private void check(boolean ok, TaskState ts, String what) {
