@@ -1,10 +1,13 @@
 """Shared helpers for the side-by-side scripts: start schedulers and workers on 127.0.0.1, read a
 process's CPU time and memory from /proc, and always stop what was started (by pid).
 
-Run the scripts with /usr/bin/python3 (Debian's Dask/distributed 2022.12.1).
+Run the scripts with /usr/bin/python3 (Debian's Dask/distributed 2022.12.1). Dask 2024.12.1
+processes run in the Debian trixie root of scripts/dask-trixie.sh (class Trixie): same network and
+PID namespace, so 127.0.0.1 addresses and /proc/PID work both ways.
 """
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -135,29 +138,76 @@ class Proc:
         self._log.close()
 
 
-def start_scheduler(kind, logdir, jar=DEFAULT_JAR, xmx="2g", jvm_args=(), extra_args=()):
+class Trixie:
+    """The Dask 2024.12.1 root (scripts/dask-trixie.sh, default /work/main/.cache/dask-trixie or
+    $DASK_TRIXIE_ROOT) and a scratch directory under its /tmp, removed by close().
+
+    python(args) is `chroot ROOT /usr/bin/python3 ARGS`: chroot execs python in place, so the pid of
+    the Popen is the python process itself (checked by start_scheduler)."""
+
+    def __init__(self, root=None):
+        self.root = root or os.environ.get("DASK_TRIXIE_ROOT", "/work/main/.cache/dask-trixie")
+        if not os.path.isfile(os.path.join(self.root, ".cloudviper-ready")):
+            raise RuntimeError(f"no built trixie root at {self.root}: run scripts/dask-trixie.sh ensure "
+                               f"or set DASK_TRIXIE_ROOT")
+        if not os.path.exists(os.path.join(self.root, "proc", "self")):  # mount /proc, /dev (no rebuild)
+            subprocess.run(["bash", os.path.join(REPO, "scripts", "dask-trixie.sh"), "ensure"], check=True,
+                           env={**os.environ, "DASK_TRIXIE_ROOT": self.root})
+        self.inside = f"/tmp/cloudviper-bench-{os.getpid()}-{int(time.time())}"
+        self.scratch = self.root + self.inside
+        os.makedirs(self.scratch)
+
+    def python(self, args):
+        return ["chroot", self.root, "/usr/bin/python3", *args]
+
+    def copy_in(self, path):
+        """Copies a host file into the scratch directory; returns its path inside the root."""
+        shutil.copy(path, self.scratch)
+        return self.inside + "/" + os.path.basename(path)
+
+    def close(self):
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def process_name(pid):
+    with open(f"/proc/{pid}/comm") as f:
+        return f.read().strip()
+
+
+def start_scheduler(kind, logdir, jar=DEFAULT_JAR, xmx="2g", jvm_args=(), extra_args=(), trixie=None):
+    """trixie: a Trixie to run Dask's scheduler from (2024.12.1) instead of /usr/bin/python3."""
     impl, env, args = SCHEDULERS[kind]
     if impl == "dask":
-        cmd = [PYTHON, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
-               "--dashboard-address", "127.0.0.1:0", *args, *extra_args]
+        py = trixie.python if trixie else (lambda a: [PYTHON, *a])
+        cmd = py(["-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
+                  "--dashboard-address", "127.0.0.1:0", *args, *extra_args])
     else:
         cmd = ["java", f"-Xmx{xmx}", *jvm_args, "-jar", jar, "--host", "127.0.0.1", "--port", "0",
                *args, *extra_args]
     p = Proc("scheduler-" + kind, cmd, logdir, env)
     try:
         p.address = p.wait_for(SCHEDULER_AT).group(1)
+        name = process_name(p.pid)  # CPU figures must be the scheduler's own, not a wrapper's
+        if name != ("java" if impl == "cloudviper" else "python3"):
+            raise RuntimeError(f"pid {p.pid} is {name!r}, not the scheduler process")
     except BaseException:
         p.stop()
         raise
     return p
 
 
-def start_worker(address, name, logdir, nthreads=1, env=None):
-    space = os.path.join(logdir, name + "-space")
-    os.makedirs(space, exist_ok=True)
-    cmd = [PYTHON, "-m", "distributed.cli.dask_worker", address, "--host", "127.0.0.1",
-           "--dashboard-address", "127.0.0.1:0", "--worker-port", "0", "--nthreads", str(nthreads),
-           "--no-nanny", "--name", name, "--local-directory", space]
+def start_worker(address, name, logdir, nthreads=1, env=None, trixie=None):
+    """trixie: run a Dask 2024.12.1 worker in that root (its local directory in the scratch)."""
+    if trixie:
+        space = trixie.inside + "/" + name + "-space"
+        os.makedirs(trixie.root + space, exist_ok=True)
+    else:
+        space = os.path.join(logdir, name + "-space")
+        os.makedirs(space, exist_ok=True)
+    py = trixie.python if trixie else (lambda a: [PYTHON, *a])
+    cmd = py(["-m", "distributed.cli.dask_worker", address, "--host", "127.0.0.1",
+              "--dashboard-address", "127.0.0.1:0", "--worker-port", "0", "--nthreads", str(nthreads),
+              "--no-nanny", "--name", name, "--local-directory", space])
     return Proc(name, cmd, logdir, env)
 
 

@@ -18,8 +18,8 @@ that includes JIT and GC threads). Then
             unmeasured ones): p50/p99; for cloudviper also its own added latency per event-loop
             turn over those round trips (its cloudviper_latency RPC)
   gather    16 results of 64 MiB (random uint8 numpy arrays made on the workers) fetched with
-            client.gather(futures, direct=False), i.e. relayed through the scheduler; twice, the
-            second reported: MiB/s and scheduler CPU seconds
+            client.gather(futures, direct=False), i.e. relayed through the scheduler; twice (or
+            --gather-runs times), the last reported: MiB/s and scheduler CPU seconds
 
 Every process started is stopped by pid (try/finally). Usage, from the repository root after
 `mvn -q -B package -DskipTests`:
@@ -133,12 +133,12 @@ def latency(client, pid, n=500, warm=50, cloudviper=False):
             "mean_ms": 1000 * statistics.fmean(samples), "scheduler_cpu_per_rt_ms": 1000 * cpu / n}
 
 
-def gather(client, pid, count=16, timeout=TIMEOUT, kind=""):
+def gather(client, pid, count=16, timeout=TIMEOUT, kind="", runs_wanted=2):
     from distributed import wait
     futures = client.map(make, range(count), pure=False)
     wait(futures, timeout=TIMEOUT)
     runs = []
-    for i in range(2):
+    for i in range(runs_wanted):
         c0, g0 = cvbench.cpu_seconds(pid), cvbench.thread_cpu(pid)
         t0 = time.perf_counter()
         # client.gather(futures, direct=False) with a deadline
@@ -154,32 +154,107 @@ def gather(client, pid, count=16, timeout=TIMEOUT, kind=""):
         cvbench.log(f"[{kind}] gather run {i}: {wall:.2f} s, scheduler CPU {cpu:.2f} s")
         time.sleep(1)
     del futures
-    return {"first": runs[0], **runs[1]}
+    return {"first": runs[0], "runs": runs, **runs[-1]}
 
 
-def run_scheduler(kind, args, logdir):
+def wait_idle(pid, quiet=0.05, period=1.0, timeout=120):
+    """Waits until the scheduler used less than `quiet` CPU seconds over `period` (releases done)."""
+    deadline = time.monotonic() + timeout
+    c = cvbench.cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(period)
+        c, prev = cvbench.cpu_seconds(pid), c
+        if c - prev < quiet:
+            return
+    cvbench.log(f"scheduler pid {pid} still busy after {timeout} s")
+
+
+def ingest_graph(client, shape, n, tag):
+    """Submits one N-task graph as make_corpus.py --large builds it; returns (futures, first):
+    the client's futures and those whose completion means the first task ran."""
+    from distributed import wait  # noqa: F401
+    if shape == "map":
+        futures = client.map(inc, range(n), pure=False)
+        return futures, futures
+    if shape == "tasks":  # dask._task_spec Task nodes, each an Alias to the previous key (2024 only)
+        from dask._task_spec import Alias, Task
+        keys = [f"chain{tag}-{i}" for i in range(n)]
+        dsk = {keys[0]: Task(keys[0], inc, 0)}
+        for i in range(1, n):
+            dsk[keys[i]] = Task(keys[i], add, Alias(keys[i - 1]), i)
+        fs = client._graph_to_futures(dsk, [keys[0], keys[-1]], span_metadata={"collections": []})
+        futures = [fs[keys[0]], fs[keys[-1]]]
+        return futures, futures[:1]
+    # legacy tuple tasks, as dask.delayed graphs are
+    dsk = {f"d{tag}-0": (inc, 0)}
+    for i in range(1, n):
+        dsk[f"d{tag}-{i}"] = (add, f"d{tag}-{i - 1}", i)
+    futures = client.get(dsk, [f"d{tag}-0", f"d{tag}-{n - 1}"], sync=False)
+    return futures, futures[:1]
+
+
+def ingest(client, pid, n, shapes, kind, runs=2):
+    """Time from handing a large graph to the client until its first task has finished on a worker
+    (client-side graph building excluded, pickling and sending included), the scheduler's CPU
+    seconds over that time, and for Dask the scheduler's own update-graph timings (its
+    "update-graph" event: from the handler's start, i.e. after the message is read, to task
+    states created; materialization = unpickling + _materialize_graph)."""
+    from distributed import wait
+    out = {}
+    for shape in shapes:
+        rs = []
+        for r in range(runs):
+            wait_idle(pid)
+            tag = f"{int(time.time() * 1000)}{r}"
+            c0 = cvbench.cpu_seconds(pid)
+            t0 = time.perf_counter()
+            futures, first = ingest_graph(client, shape, n, tag)
+            t_call = time.perf_counter() - t0
+            wait(first, timeout=TIMEOUT, return_when="FIRST_COMPLETED")
+            wall = time.perf_counter() - t0
+            cpu = cvbench.cpu_seconds(pid) - c0
+            res = {"tasks": n, "submit_call_s": t_call, "first_task_done_s": wall, "scheduler_cpu_s": cpu}
+            if kind.startswith("dask"):
+                try:
+                    evs = [e for _, e in client.get_events(client.id)
+                           if isinstance(e, dict) and e.get("action") == "update-graph"]
+                    m = evs[-1].get("metrics", {}) if evs else {}
+                    res["dask_update_graph_s"] = m.get("duration_seconds")
+                    res["dask_materialization_s"] = m.get("materialization_duration_seconds")
+                except Exception as e:
+                    res["dask_update_graph_error"] = f"{type(e).__name__}: {e}"
+            client.cancel(futures)
+            del futures, first
+            rs.append(res)
+            cvbench.log(f"[{kind}] ingest {shape} {n}: first task done after {wall:.2f} s "
+                        f"(submit call {t_call:.2f} s), scheduler CPU {cpu:.2f} s"
+                        + (f", Dask update-graph {res['dask_update_graph_s']:.2f} s (materialize "
+                           f"{res['dask_materialization_s']:.2f} s)" if res.get("dask_update_graph_s") else ""))
+        out[shape] = {"first": rs[0], **rs[-1]}
+    wait_idle(pid)
+    return out
+
+
+def drive(address, pid, kind, args):
+    """The client part of one scheduler's run: workloads and extras against the scheduler at
+    `address` (pid: its process, for CPU). Returns {"workloads", "errors", ...}; runs in this
+    process (2022) or in the trixie root's python as `--drive` (2024)."""
     from distributed import Client
 
     out = {"scheduler": kind, "workloads": {}, "errors": {}}
-    procs = []
-    client = None
+    client = Client(address, timeout=60)
     try:
-        sched = cvbench.start_scheduler(kind, logdir, jar=args.jar, xmx=args.xmx, jvm_args=args.jvm_arg)
-        procs.append(sched)
-        pid = sched.pid
-        for i in range(2):
-            procs.append(cvbench.start_worker(sched.address, f"{kind}-worker-{i}", logdir, nthreads=1))
-        client = Client(sched.address, timeout=60)
         client.wait_for_workers(2, timeout=120)
-        cvbench.log(f"[{kind}] scheduler pid {pid} at {sched.address}, 2 workers")
+        import distributed
+        out["client_distributed"] = distributed.__version__
+        cvbench.log(f"[{kind}] scheduler pid {pid} at {address}, 2 workers, client distributed {distributed.__version__}")
 
         def attempt(name, fn):
             try:
                 return fn()
             except (Exception, KeyboardInterrupt) as e:  # Ctrl-C skips a stuck step, keeps the rest
                 out["errors"][name] = {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc(),
-                                       "scheduler_log_tail": sched.tail(60),
-                                       "scheduler_alive": sched.alive()}
+                                       "scheduler_alive": os.path.exists(f"/proc/{pid}")}
                 cvbench.log(f"[{kind}] {name} FAILED: {type(e).__name__}: {e}")
                 return None
 
@@ -193,7 +268,7 @@ def run_scheduler(kind, args, logdir):
                                  "scheduler_cpu_s": cpu, "scheduler_cpu_per_task_us": 1e6 * cpu / tasks,
                                  "scheduler_cpu_by_thread_s": threads})
                     time.sleep(1)  # let releases of the previous run finish outside the clock
-                return {"first": runs[0], **runs[1]}
+                return {"first": runs[0], "runs": runs, **runs[-1]}
             r = attempt(name, one)
             if r:
                 out["workloads"][name] = r
@@ -206,21 +281,74 @@ def run_scheduler(kind, args, logdir):
                 out["latency"] = r
                 cvbench.log(f"[{kind}] latency p50 {r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms")
         if "gather" in args.extras:
-            r = attempt("gather", lambda: gather(client, pid, args.gather_count, args.gather_timeout, kind))
+            r = attempt("gather", lambda: gather(client, pid, args.gather_count, args.gather_timeout, kind,
+                                                            args.gather_runs))
             if r:
                 out["gather"] = r
                 cvbench.log(f"[{kind}] gather {r['mib_per_s']:.0f} MiB/s, scheduler CPU {r['scheduler_cpu_s']:.2f} s")
-        out["scheduler_rss_end_mib"] = cvbench.rss_mib(pid) if sched.alive() else None
-        out["scheduler_cpu_total_s"] = cvbench.cpu_seconds(pid) if sched.alive() else None
+        if "ingest" in args.extras:
+            shapes = [s for s in args.ingest_shapes if s != "tasks" or args.dask == "2024"]
+            r = attempt("ingest", lambda: ingest(client, pid, args.ingest_tasks, shapes, kind))
+            if r:
+                out["ingest"] = r
+        alive = os.path.exists(f"/proc/{pid}")
+        out["scheduler_rss_end_mib"] = cvbench.rss_mib(pid) if alive else None
+        out["scheduler_cpu_total_s"] = cvbench.cpu_seconds(pid) if alive else None
+    finally:
+        try:
+            client.close(timeout=10)
+        except Exception:
+            pass
+    return out
+
+
+def drive_in_trixie(trixie, sched, kind, args, logdir):
+    """Runs drive() in the trixie root's python (its distributed is the 2024.12.1 client) as a child
+    process; the result comes back as a JSON file in the scratch directory."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    trixie.copy_in(os.path.join(here, "cvbench.py"))
+    script = trixie.copy_in(os.path.join(here, "side_by_side.py"))
+    result = f"{trixie.inside}/result-{kind}.json"
+    cmd = trixie.python([script, "--drive", sched.address, "--pid", str(sched.pid), "--kind", kind,
+                         "--dask", "2024", "--json", result, "--workloads", *args.workloads,
+                         "--extras", *args.extras, "--gather-count", str(args.gather_count),
+                         "--gather-runs", str(args.gather_runs),
+                         "--gather-timeout", str(args.gather_timeout), "--ingest-tasks", str(args.ingest_tasks),
+                         "--ingest-shapes", *args.ingest_shapes])
+    driver = cvbench.Proc("driver-" + kind, cmd, logdir)
+    try:
+        while driver.alive():
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        cvbench.log(f"[{kind}] driver interrupted")
+    finally:
+        driver.stop()
+    sys.stderr.write(driver.log())
+    try:
+        with open(trixie.root + result) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise RuntimeError(f"driver exited with {driver.popen.returncode} without a result:\n{driver.tail()}")
+
+
+def run_scheduler(kind, args, logdir, trixie=None):
+    out = {"scheduler": kind, "workloads": {}, "errors": {}}
+    procs = []
+    try:
+        sched = cvbench.start_scheduler(kind, logdir, jar=args.jar, xmx=args.xmx, jvm_args=args.jvm_arg,
+                                        trixie=trixie)
+        procs.append(sched)
+        for i in range(2):
+            procs.append(cvbench.start_worker(sched.address, f"{kind}-worker-{i}", logdir, nthreads=1,
+                                              trixie=trixie))
+        out = drive_in_trixie(trixie, sched, kind, args, logdir) if trixie else drive(sched.address, sched.pid,
+                                                                                      kind, args)
+        for e in out["errors"].values():
+            e["scheduler_log_tail"] = sched.tail(60)
     except Exception as e:
         out["errors"]["setup"] = {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc(),
                                   "scheduler_log_tail": procs[0].tail(60) if procs else ""}
     finally:
-        if client is not None:
-            try:
-                client.close(timeout=10)
-            except Exception:
-                pass
         for p in reversed(procs):
             p.stop()
     return out
@@ -258,10 +386,20 @@ def report(results):
                 a = l["scheduler_added_latency"]
                 print(f"          {'':<16} scheduler's own added latency per loop turn (cloudviper_latency, "
                       f"{a['count']} turns): p50 {a['p50_us']:.0f} us  p99 {a['p99_us']:.0f} us  max {a['max_us']:.0f} us")
+                b = a.get("before_writes")
+                if b:
+                    print(f"          {'':<16} the same turns up to the first socket write: "
+                          f"p50 {b['p50_us']:.0f} us  p99 {b['p99_us']:.0f} us  max {b['max_us']:.0f} us")
         if "gather" in r:
             g = r["gather"]
             print(f"gather    {r['scheduler']:<16} {g['mib']:.0f} MiB in {g['wall_s']:.2f} s = {g['mib_per_s']:.0f} MiB/s, "
                   f"scheduler CPU {g['scheduler_cpu_s']:.2f} s")
+        for shape, g in r.get("ingest", {}).items():
+            dask_part = (f"  Dask update-graph {g['dask_update_graph_s']:.2f} s (materialization "
+                         f"{g['dask_materialization_s']:.2f} s)" if g.get("dask_update_graph_s") is not None else "")
+            print(f"ingest    {r['scheduler']:<16} {shape} {g['tasks']}: first task done {g['first_task_done_s']:.2f} s "
+                  f"(first run {g['first']['first_task_done_s']:.2f} s), scheduler CPU {g['scheduler_cpu_s']:.2f} s"
+                  + dask_part)
     ratios = {}
     for cvk in ("cloudviper", "cloudviper-inf"):
         cv = by.get(cvk)
@@ -304,27 +442,52 @@ def main():
     ap.add_argument("--schedulers", nargs="+", default=["dask", "dask-inf", "cloudviper"],
                     choices=sorted(cvbench.SCHEDULERS))
     ap.add_argument("--workloads", nargs="*", default=list(WORKLOADS), choices=list(WORKLOADS))
-    ap.add_argument("--extras", nargs="*", default=["latency", "gather"], choices=["latency", "gather"])
+    ap.add_argument("--dask", choices=["2022", "2024"], default="2022",
+                    help="Dask generation of the Python scheduler, workers and client: 2022 = /usr/bin/python3's "
+                         "2022.12.1; 2024 = 2024.12.1 from the trixie root ($DASK_TRIXIE_ROOT, default "
+                         "/work/main/.cache/dask-trixie)")
+    ap.add_argument("--extras", nargs="*", default=["latency", "gather"], choices=["latency", "gather", "ingest"])
+    ap.add_argument("--ingest-tasks", type=int, default=100_000, help="tasks per ingest graph")
+    ap.add_argument("--ingest-shapes", nargs="+", default=["map", "delayed", "tasks"],
+                    choices=["map", "delayed", "tasks"], help="ingest graphs (tasks: 2024 only)")
+    ap.add_argument("--drive", metavar="ADDRESS", help=argparse.SUPPRESS)  # internal: the 2024 client process
+    ap.add_argument("--pid", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--kind", help=argparse.SUPPRESS)
     ap.add_argument("--jar", default=cvbench.DEFAULT_JAR)
     ap.add_argument("--xmx", default="2g", help="cloudviper's -Xmx")
     ap.add_argument("--jvm-arg", action="append", default=[], help="extra JVM option for cloudviper (repeatable)")
     ap.add_argument("--latency-warm", type=int, default=50,
                     help="unmeasured round trips before the 500 measured ones")
     ap.add_argument("--gather-count", type=int, default=16, help="64 MiB results to gather")
+    ap.add_argument("--gather-runs", type=int, default=2,
+                    help="gathers of the same futures per scheduler; the last is reported")
     ap.add_argument("--gather-timeout", type=float, default=300, help="seconds before a gather counts as failed")
     ap.add_argument("--json", help="write all results here (rewritten after each scheduler)")
     args = ap.parse_args()
+    if args.drive:  # inside the trixie root: the client side only, result as JSON
+        out = drive(args.drive, args.pid, args.kind, args)
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=1)
+        return
 
     logdir = cvbench.run_dir("side-by-side")
     cvbench.log("logs:", logdir)
     m = cvbench.machine()
+    m["dask"] = args.dask
     print("machine:", json.dumps(m))
     results = []
-    for kind in args.schedulers:
-        results.append(run_scheduler(kind, args, logdir))
-        if args.json:
-            with open(args.json, "w") as f:
-                json.dump({"machine": m, "results": results, "logs": logdir, "partial": True}, f, indent=1)
+    trixie = cvbench.Trixie() if args.dask == "2024" else None
+    try:
+        for kind in args.schedulers:
+            results.append(run_scheduler(kind, args, logdir, trixie))
+            if args.json:
+                with open(args.json, "w") as f:
+                    json.dump({"machine": m, "results": results, "logs": logdir, "partial": True}, f, indent=1)
+    finally:
+        if trixie:
+            trixie.close()
+    m["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
+    print(f"Dask {args.dask}; load average at start {' '.join(m['loadavg'])}, at end {' '.join(m['loadavg_end'])}")
     ratios = report(results)
     if args.json:
         with open(args.json, "w") as f:

@@ -15,7 +15,7 @@ and the Java worker maps that name to its implementation. If a Python worker rec
 (because the ``resources`` annotation was left out), it raises a RuntimeError saying so.
 """
 
-__all__ = ["arange_f64", "scale", "sum", "echo", "noop"]
+__all__ = ["arange_f64", "scale", "sum", "echo", "noop", "arrow_range", "arrow_scale"]
 
 _RESOURCES_HINT = "submit with resources={'java': 1}"
 
@@ -49,3 +49,16 @@ def echo(x):
 def noop(*args):
     """Ignores its arguments and returns None (scheduling benchmarks)."""
     _java_only("noop")
+
+
+def arrow_range(n):
+    """A pyarrow Table of n rows: id (int64, 0 .. n-1), x (float64, id / 2), name (string, "row<id>")."""
+    _java_only("arrow_range")
+
+
+def arrow_scale(table, column, factor):
+    """The pyarrow Table (or RecordBatch) with its float64/float32 column multiplied by factor.
+
+    A pandas DataFrame is refused: send it as a pyarrow Table (pyarrow.Table.from_pandas(df)).
+    """
+    _java_only("arrow_scale")

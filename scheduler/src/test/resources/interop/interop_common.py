@@ -64,6 +64,15 @@ def part(results, name, fn):
     results[name]["seconds"] = round(time.monotonic() - started, 3)
 
 
+def raised(fn):
+    """The exception ``fn`` raises, as the client sees it: its type name and text."""
+    try:
+        fn()
+    except Exception as e:  # noqa: B902 - the error is the result
+        return {"type": type(e).__name__, "text": str(e)}
+    return {"type": None, "text": "no error"}
+
+
 def emit(results):
     """The final stdout line, parsed by the Java test."""
     print(json.dumps(results), flush=True)

@@ -4,25 +4,16 @@ Run as ``python3 java_tasks.py SCHEDULER WORKER_A WORKER_B`` (two Java workers);
 line with a part per feature, each ``{"ok": true, "value": ...}`` or ``{"ok": false, "error":
 "<traceback>"}``.
 """
-import json
 import sys
-import traceback
 
 import numpy as np
 from distributed import Client
 
 import cloudviper.tasks as cv
+from interop_common import emit, part
 
 JAVA = {"java": 1}
 TIMEOUT = 40
-
-
-def part(results, name, fn):
-    try:
-        results[name] = {"ok": True, "value": fn()}
-    except BaseException:  # noqa: B902 - reported to the Java side
-        results[name] = {"ok": False, "error": traceback.format_exc()}
-        traceback.print_exc()
 
 
 def inc(x):
@@ -93,7 +84,7 @@ def main():
             return {"sum": total, "x_on": list(where[x.key]), "y_on": list(where[y.key])}
 
         part(results, "java_to_java", java_to_java)
-    print(json.dumps(results), flush=True)
+    emit(results)
 
 
 if __name__ == "__main__":

@@ -3,25 +3,16 @@
 Python task -> Java task: the Java worker fetches the array from the Python worker (get_data).
 Java task -> Python task: the Python worker fetches the array from the Java worker.
 """
-import json
 import sys
-import traceback
 
 from distributed import Client
 
 import cloudviper.tasks as cv
+from interop_common import emit, part
 
 JAVA = {"java": 1}
 PY = {"python": 1}
 TIMEOUT = 40
-
-
-def part(results, name, fn):
-    try:
-        results[name] = {"ok": True, "value": fn()}
-    except BaseException:  # noqa: B902 - reported to the Java side
-        results[name] = {"ok": False, "error": traceback.format_exc()}
-        traceback.print_exc()
 
 
 def make(n, dtype):
@@ -64,7 +55,7 @@ def main():
             return client.submit(py_sum, j, resources=PY).result(timeout=TIMEOUT)
 
         part(results, "java_to_py", java_to_py)
-    print(json.dumps(results), flush=True)
+    emit(results)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ import java.util.Map;
  * message re-encodes to the same bytes (see distributed/protocol/core.py dumps/loads).
  */
 public final class MessageCodec {
+    private static final java.lang.invoke.VarHandle LONGS =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
     private static final ThreadLocal<MessageBufferPacker> PACKER =
             ThreadLocal.withInitial(MessagePack::newDefaultBufferPacker);
 
@@ -63,6 +65,12 @@ public final class MessageCodec {
         } catch (MessagePackException | IOException e) {
             release(r);
             throw new ProtocolException("malformed msgpack in frame 0: " + e.getMessage(), e);
+        } catch (OutOfMemoryError e) {
+            // The half-built tree is garbage once this returns, so the process goes on; the peer that
+            // sent it is disconnected like any other that broke a limit.
+            release(r);
+            throw new ProtocolException("message of " + frames.totalBytes() + " bytes: did not fit in the heap (max "
+                    + (Runtime.getRuntime().maxMemory() >> 20) + " MiB); give the JVM a larger -Xmx", e);
         } catch (RuntimeException | Error e) {
             release(r);
             throw e;
@@ -102,6 +110,28 @@ public final class MessageCodec {
         } else if (tree instanceof List<?> l) {
             for (Object o : l) {
                 release(o);
+            }
+        }
+    }
+
+    /**
+     * Decodes {@code frames}, releases them, hands the tree to {@code use}, then releases the tree's
+     * sub-objects: the one ownership path for a received message. Sub-objects only come from frames
+     * after frame 0, so a one-frame message (every small stream batch) is not walked again.
+     */
+    public static void withDecoded(Frames frames, java.util.function.Consumer<Object> use) {
+        boolean mayHoldSubObjects = frames.count() > 1;
+        Object tree;
+        try {
+            tree = decode(frames);
+        } finally {
+            frames.release();
+        }
+        try {
+            use.accept(tree);
+        } finally {
+            if (mayHoldSubObjects) {
+                release(tree);
             }
         }
     }
@@ -223,6 +253,12 @@ public final class MessageCodec {
     private static final class Reader {
         private final MessageUnpacker u;
         private final List<ByteBuf> frames;
+        /**
+         * Frame 0's length, read once: asking the frame on every length check made a call site that
+         * sees every ByteBuf and List class the connections produce, and the JIT recompiled the
+         * whole recursive reader each time a new one showed up (JFR: class_check deoptimizations).
+         */
+        private final int frame0Length;
         /** Every sub-object created so far, to release them if the message turns out malformed. */
         final List<SubObject> resolved = new ArrayList<>();
         private CharsetDecoder utf8;
@@ -230,6 +266,7 @@ public final class MessageCodec {
         Reader(MessageUnpacker u, List<ByteBuf> frames) {
             this.u = u;
             this.frames = frames;
+            this.frame0Length = frames.get(0).readableBytes();
         }
 
         Object read(int depth) throws IOException {
@@ -311,6 +348,11 @@ public final class MessageCodec {
 
         /** Strict like Python's {@code raw=False}: malformed UTF-8 is an error, not U+FFFD. */
         private String utf8(byte[] b) {
+            // Nearly every str on the wire (ops, field names, keys) is ASCII: a plain copy then. The
+            // strict decoder (it rejects malformed UTF-8 rather than substituting) handles the rest.
+            if (isAscii(b)) {
+                return new String(b, StandardCharsets.ISO_8859_1);
+            }
             if (utf8 == null) {
                 utf8 = StandardCharsets.UTF_8.newDecoder()
                         .onMalformedInput(CodingErrorAction.REPORT)
@@ -321,6 +363,21 @@ public final class MessageCodec {
             } catch (CharacterCodingException e) {
                 throw new ProtocolException("msgpack str of " + b.length + " bytes is not valid UTF-8", e);
             }
+        }
+
+        private static boolean isAscii(byte[] b) {
+            int i = 0;
+            for (; i + 8 <= b.length; i += 8) { // eight bytes per step: any high bit set means non-ASCII
+                if (((long) LONGS.get(b, i) & 0x8080808080808080L) != 0) {
+                    return false;
+                }
+            }
+            for (; i < b.length; i++) {
+                if (b[i] < 0) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         /**
@@ -354,7 +411,7 @@ public final class MessageCodec {
         }
 
         private long remaining() {
-            return frames.get(0).readableBytes() - u.getTotalReadBytes();
+            return frame0Length - u.getTotalReadBytes();
         }
 
         private SubObject subObject(Object key, Object value) throws IOException {

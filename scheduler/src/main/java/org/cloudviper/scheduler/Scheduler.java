@@ -30,6 +30,25 @@ public final class Scheduler implements AutoCloseable {
         return server.workerCount();
     }
 
+    /**
+     * Up to {@code n} workers that are cheapest to retire: idle ones first, then those holding the
+     * least data. What a scaler asks before shrinking the cluster.
+     */
+    public java.util.List<String> workersToClose(int n) {
+        return server.onLoop(() -> server.stateWorkersToClose(n));
+    }
+
+    /**
+     * Retires these workers without losing data: they get no new tasks, every result only they hold is
+     * copied to another worker, then they are removed and (with {@code close}) told to close. Completes
+     * with the addresses retired; a worker whose data no other running worker can take is left
+     * running and is not in the result.
+     */
+    public java.util.concurrent.CompletableFuture<java.util.Set<String>> retireWorkers(java.util.List<String> addresses,
+                                                                                   boolean close) {
+        return server.retireWorkers(addresses, close);
+    }
+
     @Override
     public void close() {
         server.close();

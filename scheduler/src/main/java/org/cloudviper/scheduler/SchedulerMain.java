@@ -33,6 +33,12 @@ public final class SchedulerMain {
     public static void main(String[] args) throws Exception {
         System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
         System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd HH:mm:ss,SSS");
+        // With java.nio opened (the jar's Add-Opens), Netty allocates direct buffers without the JDK's
+        // zero-fill: relaying 1 GiB otherwise spends ~10 % of the process's CPU clearing memory that the
+        // socket read overwrites at once (perf, docs/benchmarks.md). Must precede every Netty class.
+        if (System.getProperty("io.netty.tryReflectionSetAccessible") == null) {
+            System.setProperty("io.netty.tryReflectionSetAccessible", "true");
+        }
         SchedulerConfig c;
         try {
             c = parse(args);

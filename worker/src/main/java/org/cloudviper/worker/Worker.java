@@ -67,10 +67,24 @@ public final class Worker implements AutoCloseable {
         return server.closed();
     }
 
-    /** Leaves the cluster and stops; waits briefly for running tasks. */
+    /** Leaves the cluster and stops; waits briefly for running tasks. Data only this worker held is lost. */
     @Override
     public void close() {
         server.close();
+        stopCompute();
+    }
+
+    /**
+     * Moves every result only this worker holds to other workers (through the scheduler, as Dask's
+     * {@code Worker.close_gracefully} does), waiting up to {@code timeout}, then closes. What scaling
+     * down should use; the CLI does it on SIGTERM.
+     */
+    public void closeGracefully(java.time.Duration timeout) {
+        server.closeGracefully(timeout);
+        stopCompute();
+    }
+
+    private void stopCompute() {
         compute.shutdown();
         try {
             compute.awaitTermination(2, TimeUnit.SECONDS);

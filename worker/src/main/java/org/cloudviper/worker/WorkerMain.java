@@ -27,10 +27,13 @@ public final class WorkerMain {
                                           'dask scheduler --scheduler-file'); waits for it to appear
               --nthreads N                compute threads (default: number of cores)
               --memory-limit LIMIT        bytes ("4GB", "4GiB", "4e9"), a fraction of system memory
-                                          ("0.5"), "auto" (default) or 0 for no limit
+                                          ("0.5"), "auto" (default) or 0 for no limit. Results above
+                                          0.6 of it spill to the local directory (oldest first); above
+                                          0.8 still in memory the worker pauses, as dask worker does
               --name NAME                 the worker's name (default: its address)
               --resources "A=1 B=2"       abstract resources; java=NTHREADS is always advertised
-              --local-directory DIR       scratch directory reported to the scheduler
+              --local-directory DIR       scratch directory reported to the scheduler; spilled values
+                                          go to a folder of it that is removed on close
               --host HOST                 interface to listen on (default 127.0.0.1)
               --listen-port PORT          port to listen on, 0 for any (default 0; alias --worker-port)
               --max-frame-size BYTES      bytes per frame accepted from peers (default 2147483647)
@@ -38,9 +41,18 @@ public final class WorkerMain {
                                           accepted for compatibility with 'dask worker'; ignored
             """;
 
+    /** How long SIGTERM waits for the worker's data to move to its peers before it closes anyway. */
+    static final java.time.Duration GRACEFUL_CLOSE = java.time.Duration.ofSeconds(60);
+
     public static void main(String[] args) throws Exception {
         System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
         System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd HH:mm:ss,SSS");
+        // With java.nio opened (the jar's Add-Opens), Netty allocates direct buffers without the JDK's
+        // zero-fill: relaying 1 GiB otherwise spends ~10 % of the process's CPU clearing memory that the
+        // socket read overwrites at once (perf, docs/benchmarks.md). Must precede every Netty class.
+        if (System.getProperty("io.netty.tryReflectionSetAccessible") == null) {
+            System.setProperty("io.netty.tryReflectionSetAccessible", "true");
+        }
         WorkerConfig c;
         try {
             c = parse(args, WorkerConfig.systemMemory());
@@ -65,7 +77,7 @@ public final class WorkerMain {
         java.util.concurrent.atomic.AtomicBoolean signalled = new java.util.concurrent.atomic.AtomicBoolean();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             signalled.set(true);
-            w.close();
+            w.closeGracefully(GRACEFUL_CLOSE); // e.g. a pod being scaled down: hand the data over first
         }, "cloudviper-shutdown"));
         String reason = w.closed().join();
         System.err.println("Worker closed: " + reason);

@@ -160,14 +160,7 @@ public final class BatchedStream {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            Frames frames = (Frames) msg;
-            Object tree;
-            try {
-                tree = MessageCodec.decode(frames);
-            } finally {
-                frames.release();
-            }
-            try {
+            MessageCodec.withDecoded((Frames) msg, tree -> {
                 if (tree instanceof List<?> batch) {
                     for (Object o : batch) {
                         listener.onMessage(o);
@@ -175,9 +168,7 @@ public final class BatchedStream {
                 } else {
                     listener.onMessage(tree);
                 }
-            } finally {
-                MessageCodec.release(tree);
-            }
+            });
         }
 
         @Override

@@ -51,7 +51,6 @@ class HostilePickleTest {
                     StringBuilder how = new StringBuilder();
                     byte[] m = mutate(original, graphs.get(rnd.nextInt(graphs.size())), rnd, how);
                     int buffers = rnd.nextInt(4) == 0 ? rnd.nextInt(3) : c.buffers();
-                    long t0 = System.nanoTime();
                     try {
                         SlicedGraph g = slicer.slice(m, buffers);
                         for (TaskSlice t : g.tasks()) {
@@ -70,8 +69,6 @@ class HostilePickleTest {
                         fail("case " + c.name() + ", seed " + SEED + ", iteration " + it + ", " + how + ": " + t
                                 + "\n" + hex(m), t);
                     }
-                    long ms = (System.nanoTime() - t0) / 1_000_000;
-                    assertTrue(ms < 2_000, c.name() + " " + how + " took " + ms + " ms");
                 }
             }
         });

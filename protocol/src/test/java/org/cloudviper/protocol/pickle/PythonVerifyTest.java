@@ -70,18 +70,19 @@ class PythonVerifyTest {
 
     /**
      * 100,000-task graphs from a real client (client.map; Task nodes with Alias dependencies; legacy
-     * tuple tasks) are cut in well under a second each, and Python agrees on every key and
-     * dependency and on a sample of the slices. {@code -Dpickle.large=N} changes the size.
+     * tuple tasks) are cut whole, and Python agrees on every key and dependency and on a sample of the
+     * slices. {@code -Dpickle.large=N} changes the size. How fast they are cut is measured by the JMH
+     * {@code SlicerBenchmark} (docs/benchmarks.md), not here.
      */
     @Test
-    void largeGraphsSliceFastAndAsPythonWould() throws Exception {
+    void largeGraphsSliceAsPythonWould() throws Exception {
         int n = Integer.getInteger("pickle.large", 100_000);
         try (Trixie t = Trixie.open()) {
             String gen = t.resource("make_corpus.py");
             String verify = t.resource("verify_slices.py");
             Trixie.Result made = t.python(List.of(gen, t.inside + "/large", "--large", Integer.toString(n)), 900);
             assertEquals(0, made.exit(), made.output());
-            // the Java-written graphs of SlicerSpeedTest too: Python must read them as described
+            // the Java-written graphs of LargeGraphSliceTest too: Python must read them as described
             writeSynthetic(t.work.resolve("large"), "synthetic_tasks", SyntheticGraphs.taskChain(n), n);
             writeSynthetic(t.work.resolve("large"), "synthetic_map", SyntheticGraphs.map(n), n);
             writeSynthetic(t.work.resolve("large"), "synthetic_legacy", SyntheticGraphs.legacyChain(n), n);
@@ -90,14 +91,8 @@ class PythonVerifyTest {
             assertEquals(7, cases.size(), made.output());
             for (Corpus.Case c : cases) {
                 byte[] graph = c.graph();
-                GraphSlicer slicer = new GraphSlicer();
-                SlicedGraph[] out = {null};
-                long best = Timing.bestNanos(3, () -> out[0] = slicer.slice(graph, 0));
-                SlicedGraph g = out[0];
-                long bytes = g.tasks().stream().mapToLong(x -> x.runSpec().length).sum();
-                assertEquals(c.taskCount(), g.tasks().size());
-                Timing.assertUnder(String.format("%s: %d tasks, %d-byte graph, %d bytes of slices", c.name(),
-                        g.tasks().size(), graph.length, bytes), best, 1_000);
+                SlicedGraph g = new GraphSlicer().slice(graph, 0);
+                assertEquals(c.taskCount(), g.tasks().size(), c.name());
                 writeSlices(c.dir(), g, Math.max(1, n / 200));
             }
             Trixie.Result r = t.python(List.of(verify, t.inside + "/large"), 900);

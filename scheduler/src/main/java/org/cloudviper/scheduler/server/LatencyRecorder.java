@@ -6,7 +6,9 @@ import java.util.Map;
 
 /**
  * The scheduler's own added latency: from the moment a loop turn reads its first message to the
- * moment the messages it caused are handed to the sockets. Keeps the last {@code capacity} samples;
+ * moment the messages it caused are handed to the sockets (the server keeps a second recorder that
+ * stops before the first write, to tell its own work from the write syscalls). Keeps the last
+ * {@code capacity} samples;
  * read through the {@code cloudviper_latency} RPC (benchmarks call it as
  * {@code client.scheduler.cloudviper_latency(reset=True)}). Owned by the event-loop thread.
  */

@@ -88,6 +88,12 @@ public final class SchedulerServer {
     private Channel serverChannel;
     private String address;
     private ScheduledFuture<?> ttlTimer;
+    /** retire_workers calls waiting for their workers' data to be copied away. */
+    private final List<Retirement> retirements = new ArrayList<>();
+    private ScheduledFuture<?> retirementPoll;
+    /** Every 2 s (Dask's memory manager interval) a pending retirement asks again for keys not yet copied. */
+    private static final long RETIREMENT_RETRY_NANOS = TimeUnit.SECONDS.toNanos(2);
+    private long lastRetirementTick = System.nanoTime();
 
     private final Map<String, Channel> workerStreams = new HashMap<>();
     private final Map<String, Channel> clientStreams = new HashMap<>();
@@ -98,6 +104,8 @@ public final class SchedulerServer {
     /** When the current loop turn read its first message (0 when idle), for {@link #latency}. */
     private long turnStart;
     private final LatencyRecorder latency = new LatencyRecorder(1 << 17);
+    /** The same turns up to the first socket write: decoding and deciding, without the writes' syscalls. */
+    private final LatencyRecorder latencyBeforeWrites = new LatencyRecorder(1 << 17);
     private volatile int workerCount;
 
     /** What a connection is: RPC until it registers, then a client's or a worker's stream. */
@@ -186,6 +194,31 @@ public final class SchedulerServer {
         return workerCount;
     }
 
+    /**
+     * Retires {@code addresses} as a client's retire_workers(workers=..., close_workers=close) would:
+     * completes with the addresses actually retired once their unique data lives elsewhere.
+     */
+    public CompletableFuture<java.util.Set<String>> retireWorkers(List<String> addresses, boolean close) {
+        CompletableFuture<java.util.Set<String>> f = new CompletableFuture<>();
+        Map<String, Object> req = new LinkedHashMap<>();
+        req.put("workers", new ArrayList<Object>(addresses));
+        req.put("close_workers", close);
+        req.put("stimulus_id", stimulus("retire-workers-api"));
+        loop.execute(() -> {
+            try {
+                retireWorkers(req, r -> f.complete(new java.util.LinkedHashSet<>(((Map<String, ?>) r).keySet())));
+            } catch (RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f;
+    }
+
+    /** {@link SchedulerState#workersToClose}; call on the loop ({@link #onLoop}). */
+    public List<String> stateWorkersToClose(int n) {
+        return state.workersToClose(n);
+    }
+
     /** Runs {@code task} on the state's thread and waits for its result (for tests and the facade). */
     public <T> T onLoop(java.util.function.Supplier<T> task) {
         if (loop.inEventLoop()) {
@@ -235,31 +268,7 @@ public final class SchedulerServer {
             if (turnStart == 0) {
                 turnStart = System.nanoTime();
             }
-            Frames frames = (Frames) msg;
-            Object tree;
-            // Sub-objects live only in frames after frame 0: a one-frame message (every stream batch
-            // and graph without Serialized values) has none, and its tree need not be walked again.
-            boolean hasSubObjects = frames.count() > 1;
-            try {
-                tree = MessageCodec.decode(frames);
-            } catch (OutOfMemoryError e) {
-                // The half-built tree is garbage once this returns, so the scheduler goes on; only this
-                // peer's connection ends (a Dask client then cancels its futures on reconnect).
-                log.error("Closing connection from {}: a message of {} bytes did not fit in the heap "
-                                + "(max {} MiB); start the scheduler with a larger -Xmx", ctx.channel().remoteAddress(),
-                        frames.totalBytes(), Runtime.getRuntime().maxMemory() >> 20);
-                ctx.close();
-                return;
-            } finally {
-                frames.release();
-            }
-            try {
-                onMessage(ctx.channel(), tree);
-            } finally {
-                if (hasSubObjects) {
-                    MessageCodec.release(tree);
-                }
-            }
+            MessageCodec.withDecoded((Frames) msg, tree -> onMessage(ctx.channel(), tree));
         }
 
         @Override
@@ -371,6 +380,103 @@ public final class SchedulerServer {
     }
 
     // ------------------------------------------------------------------------------------------
+    // Retiring workers
+
+    private record Retirement(List<String> workers, boolean close, boolean remove, String stimulusId,
+                              Consumer<Object> reply) {
+    }
+
+    /**
+     * retire_workers (Scheduler.retire_workers of both generations): {@code workers=[addresses]},
+     * {@code names=[...]} or {@code n=N} (the N cheapest, see SchedulerState.workersToClose);
+     * {@code close_workers} (default false) and {@code remove} (default true). Replies, once every
+     * unique key is copied away, with {address: worker info} of the workers retired; a worker whose data
+     * nobody can take is not retired and not in the reply.
+     */
+    private void retireWorkers(Map<?, ?> m, Consumer<Object> reply) {
+        List<String> addresses = new ArrayList<>();
+        List<Object> names = Wire.list(m.get("names"));
+        List<Object> given = Wire.list(m.get("workers"));
+        if (given != null) {
+            given.forEach(a -> addresses.add(String.valueOf(a)));
+        } else if (names != null) {
+            List<String> wanted = names.stream().map(String::valueOf).toList();
+            workerInfo.forEach((a, info) -> {
+                if (wanted.contains(String.valueOf(info.get("name")))) {
+                    addresses.add(a);
+                }
+            });
+        } else if (m.get("n") instanceof Number n) {
+            addresses.addAll(state.workersToClose(n.intValue()));
+        }
+        String sid = Wire.str(m, "stimulus_id") != null ? Wire.str(m, "stimulus_id") : stimulus("retire-workers");
+        List<String> known = state.onRetireWorkers(addresses, sid);
+        if (known.isEmpty()) {
+            reply.accept(Map.of());
+            return;
+        }
+        log.info("Retiring workers {}", known);
+        retirements.add(new Retirement(known, Wire.bool(m, "close_workers"), !Boolean.FALSE.equals(m.get("remove")),
+                sid, reply));
+        pollRetirements();
+    }
+
+    /** Answers every retirement whose workers are all settled; polls again while some are not. */
+    private void pollRetirements() {
+        for (java.util.Iterator<Retirement> it = retirements.iterator(); it.hasNext(); ) {
+            Retirement r = it.next();
+            if (r.workers().stream().anyMatch(a -> state.retirementOutcome(a) == SchedulerState.RetireOutcome.PENDING)) {
+                continue;
+            }
+            it.remove();
+            Map<String, Object> retired = new LinkedHashMap<>();
+            for (String a : r.workers()) {
+                switch (state.retirementOutcome(a)) {
+                    case READY -> {
+                        Map<String, Object> info = workerInfo.get(a);
+                        retired.put(a, info == null ? Map.of() : info);
+                        if (r.remove()) {
+                            Channel ch = workerStreams.remove(a);
+                            workerGeneration.remove(a);
+                            workerInfo.remove(a);
+                            state.onRetiredWorkerRemoved(a, r.stimulusId());
+                            workerCount = state.workerCount();
+                            if (ch != null) {
+                                if (r.close()) {
+                                    queue(ch, Wire.toWorker(new ToWorker.Close("retired"), Wire.GEN_2022));
+                                    flushAll();
+                                }
+                                ch.close();
+                            }
+                        } else if (r.close() && workerStreams.get(a) != null) {
+                            queue(workerStreams.get(a), Wire.toWorker(new ToWorker.Close("retired"), Wire.GEN_2022));
+                        }
+                        log.info("Retired worker {}", a);
+                    }
+                    case ABORTED -> {
+                        log.warn("Retiring worker {} called off: no running worker can take its data", a);
+                        state.onRetirementAborted(a, r.stimulusId());
+                    }
+                    default -> {
+                        // gone meanwhile: nothing to retire
+                    }
+                }
+            }
+            r.reply().accept(retired);
+        }
+        if (!retirements.isEmpty() && retirementPoll == null) {
+            retirementPoll = loop.schedule(() -> {
+                retirementPoll = null;
+                if (System.nanoTime() - lastRetirementTick > RETIREMENT_RETRY_NANOS) {
+                    lastRetirementTick = System.nanoTime();
+                    state.onRetirementTick(stimulus("retire-workers-retry"));
+                }
+                pollRetirements();
+            }, 20, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
     // Request/reply operations (Scheduler.handlers)
     // ------------------------------------------------------------------------------------------
 
@@ -435,6 +541,9 @@ public final class SchedulerServer {
                 r.put("nanny-plugins", Map.of());
                 reply.accept(r);
             }
+            case "retire_workers" -> retireWorkers(m, reply);
+            case "workers_to_close" -> reply.accept(state.workersToClose(
+                    m.get("n") instanceof Number n ? n.intValue() : 0));
             case "unregister" -> {
                 String a = Wire.str(m, "address");
                 Channel ws = workerStreams.remove(a);
@@ -451,8 +560,10 @@ public final class SchedulerServer {
             case "versions" -> reply.accept(versions());
             case "cloudviper_latency" -> {
                 Map<String, Object> r = latency.summary();
+                r.put("before_writes", latencyBeforeWrites.summary());
                 if (Wire.bool(m, "reset")) {
                     latency.reset();
+                    latencyBeforeWrites.reset();
                 }
                 reply.accept(r);
             }
@@ -990,6 +1101,9 @@ public final class SchedulerServer {
         turnStart = 0;
         if (pendingBatches.isEmpty()) {
             return;
+        }
+        if (start != 0) {
+            latencyBeforeWrites.record(System.nanoTime() - start);
         }
         List<Map.Entry<Channel, List<Object>>> batches = new ArrayList<>(pendingBatches.entrySet());
         pendingBatches.clear();

@@ -61,6 +61,10 @@ final class Wire {
             r.put("who_has", a.whoHas());
             r.put("nbytes", a.nbytes());
             r.put("stimulus_id", a.stimulusId());
+        } else if (m instanceof ToWorker.StatusChange c) {
+            r.put("op", "worker-status-change");
+            r.put("status", c.status());
+            r.put("stimulus_id", c.stimulusId());
         } else if (m instanceof ToWorker.Close c) {
             r.put("op", "close");
             r.put("reason", c.reason());

@@ -38,6 +38,15 @@ public final class SchedulerState {
 
     private final HashMap<Object, TaskState> tasks = new HashMap<>();
     private final LinkedHashMap<String, WorkerState> workers = new LinkedHashMap<>();
+    /** Workers being retired, and the recipient asked to fetch each key only they hold. */
+    private final Set<WorkerState> retiring = new LinkedHashSet<>();
+    private final Map<TaskState, WorkerState> replicating = new HashMap<>();
+    /**
+     * Whether a key may have become held by retiring workers alone since the last scan: set where that
+     * can happen (a retirement starts, a replica lands on a retiring worker, a holder or recipient goes
+     * away), so ordinary events do not rescan every retiring worker's keys.
+     */
+    private boolean retirementDirty;
     private final HashMap<String, ClientState> clients = new HashMap<>();
     private final LinkedHashMap<String, Dataset> datasets = new LinkedHashMap<>();
 
@@ -496,6 +505,14 @@ public final class SchedulerState {
 
     /** The worker's connection closed, it stopped heartbeating, or it asked to unregister. */
     public void onRemoveWorker(String address, String stimulusId) {
+        removeWorker(address, false, stimulusId);
+    }
+
+    /**
+     * Removes a worker. {@code safe}: it was retired, not lost, so the tasks it was running go
+     * elsewhere without counting against their allowed failures (Dask's remove_worker(safe=True)).
+     */
+    private void removeWorker(String address, boolean safe, String stimulusId) {
         pendingFreeStimulus = stimulusId;
         WorkerState ws = workers.remove(address);
         if (ws == null) {
@@ -503,11 +520,16 @@ public final class SchedulerState {
         }
         withFreeSlots.remove(ws);
         pendingFree.remove(ws);
+        retiring.remove(ws);
+        replicating.values().removeIf(to -> to == ws); // those keys get another recipient at settle
+        retirementDirty = !retiring.isEmpty();
         List<TaskState> toRecompute = new ArrayList<>();
         for (TaskState ts : new ArrayList<>(ws.processing)) {
             ts.processingOn = null;
             ts.longRunning = false;
-            ts.suspicious++;
+            if (!safe) {
+                ts.suspicious++;
+            }
             if (ts.suspicious > allowedFailures) {
                 setStatus(ts, TaskState.Status.RELEASED);
                 byte[] exc = Pickles.call("distributed.scheduler", "KilledWorker",
@@ -633,6 +655,7 @@ public final class SchedulerState {
         }
         ws.nbytes -= Math.max(0, ts.nbytes);
         ts.whoHas = without(ts.whoHas, ws);
+        retirementDirty |= !retiring.isEmpty();
         if (ts.whoHas.length == 0 && ts.status == TaskState.Status.MEMORY) {
             List<TaskState> again = new ArrayList<>();
             lost(ts, again);
@@ -688,12 +711,184 @@ public final class SchedulerState {
         if (ws == null) {
             return;
         }
-        ws.running = "running".equals(status);
+        ws.running = "running".equals(status) && !ws.retiring;
         updateFree(ws);
         if (ws.running) {
             retryUnrunnable();
         }
         settle(stimulusId);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Retirement (retire_workers): take workers out without losing data
+    // ------------------------------------------------------------------------------------------
+
+    /** Where a retirement stands; see {@link #retirementOutcome}. */
+    public enum RetireOutcome {
+        /** Keys only this worker holds are still being copied. */
+        PENDING,
+        /** Every key it holds has a replica on a worker that stays: it can go. */
+        READY,
+        /** No running worker could take its data: call it off ({@link #onRetirementAborted}). */
+        ABORTED,
+        /** Not (or no longer) a registered worker. */
+        GONE
+    }
+
+    /**
+     * retire_workers: the named workers get no more tasks (status closing_gracefully, told to each
+     * worker too), and every key that only retiring workers hold is copied to the running worker with
+     * the least data (acquire-replicas; its add-keys confirms). Keys that appear on them later (tasks
+     * that were running) are copied as well, while they remain retiring. Returns the addresses that
+     * are registered workers; follow with {@link #retirementOutcome} after later events.
+     */
+    public List<String> onRetireWorkers(Collection<String> addresses, String stimulusId) {
+        List<String> known = new ArrayList<>();
+        for (String a : addresses) {
+            WorkerState ws = workers.get(a);
+            if (ws == null || known.contains(a)) {
+                continue;
+            }
+            known.add(a);
+            if (retiring.add(ws)) {
+                ws.retiring = true;
+                ws.noRecipients = false;
+                ws.running = false;
+                updateFree(ws);
+                out.toWorker(a, new ToWorker.StatusChange("closing_gracefully", stimulusId));
+            }
+        }
+        retirementDirty = !retiring.isEmpty();
+        settle(stimulusId);
+        return known;
+    }
+
+    public RetireOutcome retirementOutcome(String address) {
+        WorkerState ws = workers.get(address);
+        if (ws == null) {
+            return RetireOutcome.GONE;
+        }
+        if (!ws.retiring || ws.noRecipients) {
+            return RetireOutcome.ABORTED;
+        }
+        for (TaskState ts : ws.hasWhat) {
+            if (!heldOutsideRetiring(ts)) {
+                return RetireOutcome.PENDING;
+            }
+        }
+        return RetireOutcome.READY;
+    }
+
+    /** A retirement that cannot finish is called off: the worker runs again and keeps its data. */
+    public void onRetirementAborted(String address, String stimulusId) {
+        WorkerState ws = workers.get(address);
+        if (ws == null || !ws.retiring) {
+            return;
+        }
+        retiring.remove(ws);
+        ws.retiring = false;
+        ws.noRecipients = false;
+        ws.running = true;
+        replicating.entrySet().removeIf(e -> e.getKey().whoHas.length > 0 && Arrays.asList(e.getKey().whoHas)
+                .contains(ws));
+        updateFree(ws);
+        retirementDirty = !retiring.isEmpty();
+        out.toWorker(address, new ToWorker.StatusChange("running", stimulusId));
+        retryUnrunnable();
+        settle(stimulusId);
+    }
+
+    /**
+     * Timer while retirements are pending (Dask's active memory manager runs every 2 s): asks again for
+     * every key still held by retiring workers alone, in case a recipient could not fetch it.
+     */
+    public void onRetirementTick(String stimulusId) {
+        if (retiring.isEmpty()) {
+            return;
+        }
+        replicating.clear();
+        retirementDirty = true;
+        settle(stimulusId);
+    }
+
+    /**
+     * A retired worker leaves: like {@link #onRemoveWorker} except that the tasks it was still
+     * running are rescheduled without counting as failures.
+     */
+    public void onRetiredWorkerRemoved(String address, String stimulusId) {
+        removeWorker(address, true, stimulusId);
+    }
+
+    /**
+     * Up to {@code n} running workers that could be retired at least cost: idle ones first, then
+     * those holding the least data (Dask's workers_to_close, simplified). The base for scaling down.
+     */
+    public List<String> workersToClose(int n) {
+        List<WorkerState> candidates = new ArrayList<>();
+        for (WorkerState ws : workers.values()) {
+            if (!ws.retiring) {
+                candidates.add(ws);
+            }
+        }
+        candidates.sort((a, b) -> a.processing.isEmpty() != b.processing.isEmpty()
+                ? (a.processing.isEmpty() ? -1 : 1) : Long.compare(a.nbytes, b.nbytes));
+        List<String> r = new ArrayList<>();
+        for (int i = 0; i < Math.min(n, candidates.size()); i++) {
+            r.add(candidates.get(i).address);
+        }
+        return r;
+    }
+
+    private boolean heldOutsideRetiring(TaskState ts) {
+        for (WorkerState w : ts.whoHas) {
+            if (!w.retiring) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Asks recipients for every key that only retiring workers hold and nobody is fetching yet. */
+    private void replicateOffRetiring(String stimulusId) {
+        Map<WorkerState, Long> planned = new HashMap<>();
+        Map<WorkerState, Map<Object, List<String>>> asks = new LinkedHashMap<>();
+        Map<WorkerState, Map<Object, Long>> sizes = new HashMap<>();
+        for (WorkerState ws : retiring) {
+            if (ws.noRecipients) {
+                continue;
+            }
+            for (TaskState ts : ws.hasWhat) {
+                if (ts.status != TaskState.Status.MEMORY || heldOutsideRetiring(ts) || replicating.containsKey(ts)) {
+                    continue;
+                }
+                WorkerState to = null;
+                for (WorkerState w : workers.values()) {
+                    if (w.running && !w.retiring && (to == null
+                            || w.nbytes + planned.getOrDefault(w, 0L) < to.nbytes + planned.getOrDefault(to, 0L))) {
+                        to = w;
+                    }
+                }
+                if (to == null) {
+                    ws.noRecipients = true;
+                    break;
+                }
+                planned.merge(to, Math.max(0, ts.nbytes), Long::sum);
+                replicating.put(ts, to);
+                List<String> holders = new ArrayList<>(ts.whoHas.length);
+                for (WorkerState h : ts.whoHas) {
+                    holders.add(h.address);
+                }
+                asks.computeIfAbsent(to, w -> new LinkedHashMap<>()).put(ts.key, holders);
+                sizes.computeIfAbsent(to, w -> new LinkedHashMap<>()).put(ts.key, Math.max(0, ts.nbytes));
+            }
+        }
+        for (Map.Entry<WorkerState, Map<Object, List<String>>> e : asks.entrySet()) {
+            out.toWorker(e.getKey().address, new ToWorker.AcquireReplicas(e.getValue(), sizes.get(e.getKey()),
+                    stimulusId));
+        }
+        if (retiring.isEmpty()) {
+            replicating.clear();
+        }
     }
 
     // ------------------------------------------------------------------------------------------
@@ -1097,6 +1292,12 @@ public final class SchedulerState {
             ts.nbytes = nbytes;
         }
         if (ws.hasWhat.add(ts)) {
+            if (replicating.get(ts) == ws) {
+                replicating.remove(ts);
+            }
+            if (ws.retiring) {
+                retirementDirty = true; // a result of a task that was still running there
+            }
             ws.nbytes += Math.max(0, ts.nbytes);
             WorkerState[] w = Arrays.copyOf(ts.whoHas, ts.whoHas.length + 1);
             w[w.length - 1] = ws;
@@ -1126,6 +1327,10 @@ public final class SchedulerState {
         drainReleases();
         fillSlots();
         drainReleases();
+        if (retirementDirty) {
+            retirementDirty = false;
+            replicateOffRetiring(stimulusId);
+        }
         if (!pendingFree.isEmpty()) {
             for (Map.Entry<WorkerState, List<Object>> e : pendingFree.entrySet()) {
                 out.toWorker(e.getKey().address, new ToWorker.FreeKeys(e.getValue(), stimulusId));

@@ -24,6 +24,10 @@ public sealed interface ToWorker {
             implements ToWorker {
     }
 
+    /** worker-status-change: "closing_gracefully" while it retires, "running" if that is called off. */
+    record StatusChange(String status, String stimulusId) implements ToWorker {
+    }
+
     /** The scheduler is done with this worker. */
     record Close(String reason) implements ToWorker {
     }

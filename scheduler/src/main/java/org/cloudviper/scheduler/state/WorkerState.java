@@ -19,6 +19,10 @@ final class WorkerState {
     final Set<TaskState> hasWhat = new HashSet<>();
     long nbytes;
     boolean running = true;
+    /** Being retired: gets no tasks (status closing_gracefully) while its unique keys are copied away. */
+    boolean retiring;
+    /** The retirement found no running worker to take a key: it will be called off. */
+    boolean noRecipients;
     double lastSeen;
     /** Moving average of the compute time of the tasks this worker finished; NaN before the first. */
     double meanComputeSeconds = Double.NaN;

@@ -185,20 +185,26 @@ class SchedulerStateTest {
     // Whole graphs on simulated workers
     // ------------------------------------------------------------------------------------------
 
-    @Test
-    void mapOf100OnTwoSingleThreadWorkersKeepsTwoOutstandingEach() {
-        cluster();
-        SimCluster.SimWorker a = c.addWorker("a", 1);
-        SimCluster.SimWorker b = c.addWorker("b", 1);
+    /** Submits {@code n} independent tasks inc-0..inc-(n-1) for C1, in that priority order; returns their keys. */
+    private List<Object> submitIndependent(int n) {
         List<GraphUpdate.NewTask> tasks = new ArrayList<>();
         List<Object> keys = new ArrayList<>();
         Map<Object, Long> order = new HashMap<>();
-        for (int i = 0; i < 100; i++) {
+        for (int i = 0; i < n; i++) {
             tasks.add(task("inc-" + i));
             keys.add("inc-" + i);
             order.put("inc-" + i, (long) i);
         }
         c.updateGraph(c.graph(C1, tasks, keys, order));
+        return keys;
+    }
+
+    @Test
+    void mapOf100OnTwoSingleThreadWorkersKeepsTwoOutstandingEach() {
+        cluster();
+        SimCluster.SimWorker a = c.addWorker("a", 1);
+        SimCluster.SimWorker b = c.addWorker("b", 1);
+        List<Object> keys = submitIndependent(100);
         int done = 0;
         while (c.busy()) {
             // saturation 1.1 x 1 thread -> ceil(1.1) = 2 slots per worker, kept full while work is left
@@ -224,15 +230,7 @@ class SchedulerStateTest {
         c = new SimCluster(1.1, 3, 0.005);
         c.computeSeconds = computeSeconds;
         SimCluster.SimWorker a = c.addWorker("a", 1);
-        List<GraphUpdate.NewTask> tasks = new ArrayList<>();
-        List<Object> keys = new ArrayList<>();
-        Map<Object, Long> order = new HashMap<>();
-        for (int i = 0; i < 100; i++) {
-            tasks.add(task("inc-" + i));
-            keys.add("inc-" + i);
-            order.put("inc-" + i, (long) i);
-        }
-        c.updateGraph(c.graph(C1, tasks, keys, order));
+        List<Object> keys = submitIndependent(100);
         assertEquals(2, a.running.size(), "before any duration is known: Dask's cap");
         int done = 0;
         while (c.busy()) {

@@ -156,7 +156,8 @@ final class PickleReader {
                 }
                 case 'R', 0x81, 0x92, 'b', 'i', 'o' -> throw new PickleException("pickle constructs an object ("
                         + opName(op) + (lastGlobal() != null ? " of " + lastGlobal().qualifiedName() : "")
-                        + "); only ints, floats, str, bytes, None, bools, tuples, lists and dicts are supported");
+                        + "); only ints, floats, str, bytes, None, bools, tuples, lists and dicts are supported"
+                        + hint(lastGlobal()));
                 default -> throw new PickleException("unsupported pickle opcode " + opName(op)
                         + String.format(" (0x%02x) at byte %d", op, in.position() - 1));
             }
@@ -171,7 +172,8 @@ final class PickleReader {
             // Remember it for a better message if a REDUCE follows (e.g. numpy scalars).
             lastGlobal = new Global(module, name);
             throw new PickleException("pickle refers to " + module + "." + name
-                    + "; only ints, floats, str, bytes, None, bools, tuples, lists and dicts are supported");
+                    + "; only ints, floats, str, bytes, None, bools, tuples, lists and dicts are supported"
+                    + hint(lastGlobal));
         }
         Global g = new Global(module, name);
         lastGlobal = g;
@@ -179,6 +181,22 @@ final class PickleReader {
     }
 
     private Global lastGlobal;
+
+    /** Advice for data types that Java tasks do read, when they come the way they cannot. */
+    private static String hint(Global g) {
+        if (g == null) {
+            return "";
+        }
+        if (g.module().equals("pandas") || g.module().startsWith("pandas.")) {
+            return "; a Java task cannot read pandas objects: send it as a pyarrow Table (pyarrow.Table.from_pandas(df))"
+                    + ", scattered or made by a task";
+        }
+        if (g.module().equals("pyarrow") || g.module().startsWith("pyarrow.")) {
+            return "; a pyarrow value embedded in the task cannot be read by a Java task: scatter it"
+                    + " (client.scatter) or make it in a task, and pass the future";
+        }
+        return "";
+    }
 
     private Global lastGlobal() {
         return lastGlobal;

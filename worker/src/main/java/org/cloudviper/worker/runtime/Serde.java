@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import org.cloudviper.protocol.MessageCodec;
 import org.cloudviper.protocol.SubObject;
 import org.cloudviper.protocol.pickle.Pickles;
+import org.cloudviper.worker.tasks.ArrowTable;
 import org.cloudviper.worker.tasks.NdArray;
 
 import java.io.ByteArrayOutputStream;
@@ -25,7 +26,8 @@ import java.util.zip.Inflater;
  * Dask's serialization families (distributed/protocol/serialize.py) between Java values and
  * {@code Serialized} sub-objects. Writes numpy arrays in the "dask" family exactly as
  * distributed/protocol/numpy.py does (one raw little-endian C-order frame) and other values in the
- * "msgpack" family; reads those, the "pickle" family for plain scalars and containers, collections
+ * "msgpack" family, and pyarrow Tables/RecordBatches as distributed/protocol/arrow.py does (one Arrow IPC
+ * stream frame); reads those, the "pickle" family for plain scalars and containers, collections
  * of them, {@code bytes}, and lz4/zlib-compressed frames relayed from Python peers. Anything else is
  * a {@link DataException} whose message says what the value was.
  */
@@ -33,6 +35,34 @@ final class Serde {
     /** {@code pickle.dumps(numpy.ndarray, protocol=5)}: the dask family's {@code type-serialized}. */
     static final byte[] NDARRAY_TYPE = HexFormat.of().parseHex(
             "80059515000000000000008c056e756d7079948c076e6461727261799493942e");
+    private static final byte[] TABLE_TYPE = pickledClass("pyarrow.lib", "Table");
+    private static final byte[] RECORD_BATCH_TYPE = pickledClass("pyarrow.lib", "RecordBatch");
+
+    /** The dask family's {@code type-serialized} of a pyarrow class: {@code pickle.dumps(cls, protocol=5)}. */
+    static byte[] arrowType(ArrowTable.Kind kind) {
+        return (kind == ArrowTable.Kind.TABLE ? TABLE_TYPE : RECORD_BATCH_TYPE).clone();
+    }
+
+    /**
+     * What Python's {@code pickle.dumps(cls, protocol=5)} writes for a class by reference: PROTO 5,
+     * FRAME, module and name as SHORT_BINUNICODE (each memoized), STACK_GLOBAL, MEMOIZE, STOP.
+     */
+    private static byte[] pickledClass(String module, String name) {
+        byte[] m = module.getBytes(StandardCharsets.US_ASCII);
+        byte[] n = name.getBytes(StandardCharsets.US_ASCII);
+        int body = 2 + m.length + 1 + 2 + n.length + 1 + 1 + 1 + 1;
+        ByteBuffer b = ByteBuffer.allocate(2 + 9 + body).order(ByteOrder.LITTLE_ENDIAN);
+        b.put((byte) 0x80).put((byte) 5).put((byte) 0x95).putLong(body);
+        b.put((byte) 0x8c).put((byte) m.length).put(m).put((byte) 0x94);
+        b.put((byte) 0x8c).put((byte) n.length).put(n).put((byte) 0x94);
+        b.put((byte) 0x93).put((byte) 0x94).put((byte) '.');
+        return b.array();
+    }
+
+    /** The advice for a pandas object sent to a Java task. */
+    static final String PANDAS_HINT = "a Java task cannot read pandas objects: send it as a pyarrow Table"
+            + " (pyarrow.Table.from_pandas(df))";
+
     /** distributed.comm.shard: frames above this are cut into several (re-joined by split-* fields). */
     static final int SHARD = 64 << 20;
     /** Decompressed frames beyond this are refused (Netty buffers are int-indexed). */
@@ -59,6 +89,9 @@ final class Serde {
     static SubObject encode(Object v) throws DataException {
         if (v instanceof NdArray a) {
             return encodeArray(a);
+        }
+        if (v instanceof ArrowTable t) {
+            return encodeArrow(t);
         }
         checkMsgpack(v, 0);
         byte[] frame = MessageCodec.pack(v);
@@ -91,7 +124,21 @@ final class Serde {
         h.put("type", "numpy.ndarray");
         h.put("type-serialized", NDARRAY_TYPE);
         h.put("serializer", "dask");
-        ByteBuffer data = a.data();
+        return withFrames(h, shards(a.data()));
+    }
+
+    /** arrow.py's serialize_table/serialize_batch: no sub-header fields, the IPC stream as the one frame. */
+    private static SubObject encodeArrow(ArrowTable t) {
+        Map<String, Object> h = new LinkedHashMap<>();
+        h.put("sub-header", new LinkedHashMap<>());
+        h.put("type", "pyarrow.lib." + t.kind().pythonName());
+        h.put("type-serialized", arrowType(t.kind()));
+        h.put("serializer", "dask");
+        return withFrames(h, shards(t.stream()));
+    }
+
+    /** One frame cut into SHARD-sized ones, as serialize_and_split does (at least one frame). */
+    private static List<ByteBuf> shards(ByteBuffer data) {
         List<ByteBuf> frames = new ArrayList<>();
         if (data.remaining() == 0) {
             frames.add(Unpooled.EMPTY_BUFFER);
@@ -101,7 +148,7 @@ final class Serde {
             slice.position(at).limit(Math.min(data.remaining(), at + SHARD));
             frames.add(Unpooled.wrappedBuffer(slice.slice()));
         }
-        return withFrames(h, frames);
+        return frames;
     }
 
     /** Adds the fields serialize_and_split and dumps add, for one original frame cut into shards. */
@@ -149,17 +196,21 @@ final class Serde {
             }
             return;
         }
-        if (v instanceof NdArray) {
-            throw new DataException("numpy arrays inside lists or dicts are not supported yet; return one array");
+        if (v instanceof NdArray || v instanceof ArrowTable) {
+            throw new DataException("numpy arrays and Arrow tables inside lists or dicts are not supported yet;"
+                    + " return one array or table");
         }
         throw new DataException("a " + v.getClass().getName() + " cannot be sent to Python"
-                + " (supported: NdArray, Long, Double, String, byte[], Boolean, null, List, Map)");
+                + " (supported: NdArray, ArrowTable, Long, Double, String, byte[], Boolean, null, List, Map)");
     }
 
     /** Size and class for task-finished, like distributed's sizeof() and pickle.dumps(type(value)). */
     static TypeInfo describe(Object v) {
         if (v instanceof NdArray a) {
             return new TypeInfo(NDARRAY_TYPE, "numpy.ndarray", a.nbytes());
+        }
+        if (v instanceof ArrowTable t) {
+            return new TypeInfo(arrowType(t.kind()), "pyarrow.lib." + t.kind().pythonName(), Math.max(16, t.nbytes()));
         }
         if (v == null) {
             return new TypeInfo(null, "NoneType", 16);
@@ -246,10 +297,14 @@ final class Serde {
             throw new DataException("sub-header is not a map");
         }
         if (s.kind() == SubObject.Kind.PICKLED) {
+            Object pickle = header.get("pickled-obj");
+            if (pickle instanceof byte[] b && isPandas(b)) {
+                throw new DataException(PANDAS_HINT);
+            }
             if (!s.frames().isEmpty()) {
                 throw new DataException("pickled value with out-of-band buffers is not supported");
             }
-            return readPickle(header.get("pickled-obj"));
+            return readPickle(pickle);
         }
         List<byte[]> frames = new ArrayList<>();
         List<Object> compression = asList(header.get("compression"));
@@ -342,6 +397,9 @@ final class Serde {
                 throw new DataException("malformed msgpack value: " + e.getMessage());
             }
         } else if ("pickle".equals(serializer)) {
+            if (!frames.isEmpty() && isPandas(frames.get(0))) {
+                throw new DataException(PANDAS_HINT);
+            }
             if (frames.size() != 1) {
                 throw new DataException("pickled value with " + (frames.size() - 1)
                         + " out-of-band buffers is not supported");
@@ -396,9 +454,59 @@ final class Serde {
                 return readArray(header.get("sub-header") instanceof Map<?, ?> sh ? sh : Map.of(), frames);
             case "builtins.bytes", "builtins.bytearray", "builtins.memoryview":
                 return join(frames);
+            case "pyarrow.lib.Table":
+                return readArrow(ArrowTable.Kind.TABLE, frames);
+            case "pyarrow.lib.RecordBatch":
+                return readArrow(ArrowTable.Kind.RECORD_BATCH, frames);
             default:
+                if (name.startsWith("pandas.")) {
+                    throw new DataException(PANDAS_HINT);
+                }
                 throw new DataException("a " + name + " (dask serializer) cannot be read by a Java task");
         }
+    }
+
+    /** arrow.py's deserialize_table/deserialize_batch: frame 0 is the IPC stream. */
+    private static ArrowTable readArrow(ArrowTable.Kind kind, List<byte[]> frames) throws DataException {
+        if (frames.size() != 1) {
+            throw new DataException("pyarrow." + kind.pythonName() + " in " + frames.size() + " frames (expected: 1)");
+        }
+        try {
+            return ArrowTable.fromStream(kind, frames.get(0));
+        } catch (IllegalArgumentException e) {
+            throw new DataException("pyarrow." + kind.pythonName() + " cannot be read: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Whether a pickle starts by naming a pandas class (how pickle protocol 5 writes a DataFrame or
+     * Series: PROTO, FRAME, then module and name and STACK_GLOBAL, or GLOBAL in older protocols).
+     */
+    static boolean isPandas(byte[] p) {
+        int i = 0;
+        String first = null;
+        while (i < p.length && i < 64 && first == null) {
+            int op = p[i] & 0xff;
+            switch (op) {
+                case 0x80 -> i += 2; // PROTO
+                case 0x95 -> i += 9; // FRAME
+                case 0x94 -> i += 1; // MEMOIZE
+                case 0x8c -> { // SHORT_BINUNICODE: the module name comes first
+                    int n = i + 1 < p.length ? p[i + 1] & 0xff : 0;
+                    first = new String(p, Math.min(i + 2, p.length), Math.max(0, Math.min(n, p.length - i - 2)),
+                            StandardCharsets.UTF_8);
+                }
+                case 'c' -> { // GLOBAL "module\nname\n"
+                    int end = i + 1;
+                    while (end < p.length && p[end] != '\n') {
+                        end++;
+                    }
+                    first = new String(p, i + 1, end - i - 1, StandardCharsets.UTF_8);
+                }
+                default -> i = p.length;
+            }
+        }
+        return first != null && (first.equals("pandas") || first.startsWith("pandas."));
     }
 
     private static NdArray readArray(Map<?, ?> sub, List<byte[]> frames) throws DataException {

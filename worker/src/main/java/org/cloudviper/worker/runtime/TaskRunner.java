@@ -35,8 +35,8 @@ final class TaskRunner {
     }
 
     /** What to call, with which arguments (keys of dependencies still in place). */
-    private record Call(PickleReader.Global function, List<Object> args, Map<String, Object> kwargs,
-                        Object literal, boolean isLiteral) {
+    private record Call(String function, List<Object> args, Map<String, Object> kwargs,
+                        Object literal, boolean isLiteral, boolean keysAsStrings) {
     }
 
     /**
@@ -57,20 +57,23 @@ final class TaskRunner {
             if (call.isLiteral()) {
                 result = substitute(call.literal(), deps);
             } else {
-                name = call.function().qualifiedName();
+                name = call.function();
                 JavaTask task = registry.lookup(name);
                 if (task == null) {
                     throw new Refused("cloudviper Java worker cannot run " + name + ": not a registered Java task");
                 }
                 @SuppressWarnings("unchecked")
-                List<Object> args = (List<Object>) substitute(call.args(), deps);
+                List<Object> args = (List<Object>) substitute(call.args(), deps, call.keysAsStrings());
                 @SuppressWarnings("unchecked")
-                Map<String, Object> kwargs = (Map<String, Object>) substitute(call.kwargs(), deps);
+                Map<String, Object> kwargs = (Map<String, Object>) substitute(call.kwargs(), deps, call.keysAsStrings());
                 try {
                     result = task.call(args, kwargs);
                 } catch (Exception | StackOverflowError | OutOfMemoryError | LinkageError | AssertionError t) {
-                    return failure(key, name + " failed on a cloudviper Java worker: " + t, stackTrace(t),
-                            start, thread, stimulusId);
+                    // The Java stack trace goes into the exception's text too: a Python client shows
+                    // str(exception), and its traceback only covers the Python side.
+                    String trace = stackTrace(t);
+                    return failure(key, name + " failed on a cloudviper Java worker: " + t + "\nJava stack trace:\n"
+                            + trace, trace, start, thread, stimulusId);
                 }
             }
             SubObject wire;
@@ -108,11 +111,11 @@ final class TaskRunner {
     }
 
     private static Object javaValue(Object key, StoredValue v) throws Refused {
-        if (v.hasJava) {
-            return v.java;
+        if (v.hasJava()) {
+            return v.java();
         }
         try {
-            return Serde.decode(v.wire);
+            return Serde.decode(v.wire());
         } catch (Serde.DataException e) {
             throw new Refused("cloudviper Java worker cannot use the value of " + key + ": " + e.getMessage());
         }
@@ -126,6 +129,10 @@ final class TaskRunner {
             throw new Refused(spec.refusal());
         }
         try {
+            if (spec.taskSpec() != null) {
+                TaskSpecs.TaskCall c = TaskSpecs.read(spec.taskSpec(), spec.buffers());
+                return new Call(c.function(), c.args(), c.kwargs(), null, false, false);
+            }
             if (spec.task() != null) {
                 return parseLegacyTask(PickleReader.read(spec.task(), true));
             }
@@ -136,9 +143,11 @@ final class TaskRunner {
             List<Object> args = spec.args() == null ? List.of() : asArgs(PickleReader.read(spec.args(), false));
             Map<String, Object> kwargs = spec.kwargs() == null ? Map.of()
                     : asKwargs(PickleReader.read(spec.kwargs(), false));
-            return new Call(f, args, kwargs, null, false);
+            return new Call(f.qualifiedName(), args, kwargs, null, false, true);
         } catch (PickleReader.PickleException e) {
             throw new Refused("cloudviper Java worker cannot read the task's arguments: " + e.getMessage());
+        } catch (TaskSpecs.SpecException e) {
+            throw new Refused("cloudviper Java worker " + e.getMessage());
         }
     }
 
@@ -158,7 +167,7 @@ final class TaskRunner {
     private static Call parseLegacyTask(Object task) throws Refused {
         if (!(task instanceof List<?> t) || t.isEmpty() || !(t.get(0) instanceof PickleReader.Global f)) {
             checkNoGlobals(task);
-            return new Call(null, null, null, task, true);
+            return new Call(null, null, null, task, true, true);
         }
         List<Object> rest = new ArrayList<>(t.subList(1, t.size()));
         if (f.qualifiedName().equals(APPLY)) {
@@ -169,10 +178,10 @@ final class TaskRunner {
             Map<String, Object> kwargs = rest.size() > 2 ? asKwargs(rest.get(2)) : Map.of();
             checkNoGlobals(args);
             checkNoGlobals(kwargs);
-            return new Call(g, args, kwargs, null, false);
+            return new Call(g.qualifiedName(), args, kwargs, null, false, true);
         }
         checkNoGlobals(rest);
-        return new Call(f, rest, Map.of(), null, false);
+        return new Call(f.qualifiedName(), rest, Map.of(), null, false, true);
     }
 
     private static void checkNoGlobals(Object v) throws Refused {
@@ -212,22 +221,37 @@ final class TaskRunner {
         return r;
     }
 
-    /** distributed.utils_comm.pack_data: a str that is a dependency's key becomes its value. */
+    /**
+     * distributed.utils_comm.pack_data: a str that is a dependency's key becomes its value (2022);
+     * a 2024 Alias ({@link TaskSpecs.DepRef}) becomes the value of the key it names.
+     */
     static Object substitute(Object v, Map<Object, Object> deps) {
-        if (v instanceof String s && deps.containsKey(s)) {
+        return substitute(v, deps, true);
+    }
+
+    /** As {@link #substitute(Object, Map)}; {@code keysAsStrings} false (2024) replaces only DepRefs. */
+    static Object substitute(Object v, Map<Object, Object> deps, boolean keysAsStrings) {
+        if (v instanceof TaskSpecs.DepRef r) {
+            if (!deps.containsKey(r.key())) {
+                throw new IllegalStateException("the task refers to " + r.key() + ", which is none of its"
+                        + " dependencies " + deps.keySet());
+            }
+            return deps.get(r.key());
+        }
+        if (keysAsStrings && v instanceof String s && deps.containsKey(s)) {
             return deps.get(s);
         }
         if (v instanceof List<?> l) {
             List<Object> r = new ArrayList<>(l.size());
             for (Object o : l) {
-                r.add(substitute(o, deps));
+                r.add(substitute(o, deps, keysAsStrings));
             }
             return r;
         }
         if (v instanceof Map<?, ?> m) {
             Map<Object, Object> r = new LinkedHashMap<>();
             for (Map.Entry<?, ?> e : m.entrySet()) {
-                r.put(e.getKey(), substitute(e.getValue(), deps));
+                r.put(e.getKey(), substitute(e.getValue(), deps, keysAsStrings));
             }
             return r;
         }

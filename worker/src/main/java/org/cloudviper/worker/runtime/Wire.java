@@ -112,6 +112,7 @@ final class Wire {
      * bandwidth, memory, spilled_bytes (and 2024's digests), dashboards the rest.
      */
     static Map<String, Object> metrics(int generation, Map<String, Long> taskCounts, long managedBytes,
+                                       long spilledManagedBytes, long spilledDiskBytes,
                                        long incomingBytes, long incomingCount, long incomingCountTotal,
                                        long outgoingCount, long outgoingCountTotal, double cpu, long memory,
                                        long numFds, double now) {
@@ -124,8 +125,8 @@ final class Wire {
         m.put("bandwidth", bw);
         m.put("managed_bytes", managedBytes);
         Map<String, Object> spilled = new LinkedHashMap<>();
-        spilled.put("memory", 0L);
-        spilled.put("disk", 0L);
+        spilled.put("memory", spilledManagedBytes);
+        spilled.put("disk", spilledDiskBytes);
         m.put("spilled_bytes", spilled);
         Map<String, Object> transfer = new LinkedHashMap<>();
         transfer.put("incoming_bytes", incomingBytes);
@@ -165,6 +166,16 @@ final class Wire {
         }
         req.put("reply", true);
         return req;
+    }
+
+    /**
+     * Whether update_data (scatter) is followed by add-keys to the scheduler. 2022's handler takes
+     * {@code report=True} by default; 2024's has no such parameter and never sends add-keys: the
+     * scheduler's scatter registers the replicas itself, and an add-keys that overtakes it finds no
+     * task in memory, answers remove-replicas, and the scattered data is lost.
+     */
+    static boolean reportsUpdateData(int generation, Object report) {
+        return generation >= GEN_2024 ? Boolean.TRUE.equals(report) : !Boolean.FALSE.equals(report);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -309,8 +320,14 @@ final class Wire {
                     m.get("kwargs") instanceof byte[] k ? k : null, null, null);
         }
         if (spec instanceof SubObject s && s.kind() == SubObject.Kind.PICKLED) {
-            return RunSpec.refused("cloudviper Java worker cannot read distributed >= 2023.4 task specs"
-                    + " (pickled run_spec) yet");
+            // distributed >= 2023.4: ToPickle(Task); the pickle is the sub-header's "pickled-obj",
+            // the sub-frames are its out-of-band buffers (distributed/protocol/core.py).
+            Object h = MessageCodec.decodeValue(s.header());
+            if (!(h instanceof Map<?, ?> hm) || !(hm.get("pickled-obj") instanceof byte[] pickle)) {
+                return RunSpec.refused("cloudviper Java worker cannot read this task (pickled run_spec without"
+                        + " pickled-obj)");
+            }
+            return RunSpec.taskSpec(pickle, s.frames().size());
         }
         if (spec instanceof SubObject s) {
             Object h = MessageCodec.decodeValue(s.header());

@@ -83,6 +83,8 @@ public final class WorkerServer {
     private final List<Object> outbox = new ArrayList<>();
     private final List<ScheduledFuture<?>> timers = new ArrayList<>();
     private final Path localDirectory;
+    /** Spilled values, in a folder of {@link #localDirectory} of this worker's own. */
+    private SpillStore spillStore;
     private final Metrics metrics;
 
     private Channel listener;
@@ -139,7 +141,7 @@ public final class WorkerServer {
         return s;
     }
 
-    private void bind() throws InterruptedException {
+    private void bind() throws InterruptedException, IOException {
         ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -154,8 +156,10 @@ public final class WorkerServer {
         int port = ((InetSocketAddress) listener.localAddress()).getPort();
         String host = contactHost(config.host());
         address = "tcp://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+        spillStore = new SpillStore(Files.createTempDirectory(localDirectory, "spill-"));
         state = new WorkerState(address, config.nthreads(), config.effectiveResources(),
-                WorkerState.Limits.defaults(config.memoryLimit()), v -> ((StoredValue) v).release());
+                WorkerState.Limits.defaults(config.memoryLimit()), v -> ((StoredValue) v).release())
+                .memoryLimit(config.memoryLimit());
         log.info("      Start worker at: {}", address);
     }
 
@@ -365,7 +369,8 @@ public final class WorkerServer {
     }
 
     private Map<String, Object> metricsMap() {
-        return Wire.metrics(generation, state.taskCounts(), state.managedBytes(), state.transferIncomingBytes(),
+        return Wire.metrics(generation, state.taskCounts(), state.managedBytes(), state.spilledBytes(),
+                spillStore.diskBytes(), state.transferIncomingBytes(),
                 state.transferIncomingCount(), incomingTransfersTotal, outgoingTransfers, outgoingTransfersTotal,
                 metrics.cpuPercent(), metrics.rss(), metrics.openFds(), now());
     }
@@ -396,9 +401,28 @@ public final class WorkerServer {
                 execute(x);
             } else if (i instanceof Instruction.GatherDep g) {
                 gather(g);
+            } else if (i instanceof Instruction.Spill sp) {
+                spill(sp.key());
             } else if (i instanceof Instruction.RetryBusyWorkerLater r) {
                 loop.schedule(() -> handle(new Event.RetryBusyWorker(r.worker(), r.stimulusId())),
                         RETRY_BUSY_MS, TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
+    /**
+     * Moves a stored value to disk as the state machine decided. Disk writes run on the loop, as
+     * distributed 2022's synchronous spill does: simple ordering against reads and frees. A failed write
+     * leaves the value in memory and says why; it is not lost.
+     */
+    private void spill(Object key) {
+        if (state.data(key) instanceof StoredValue v) {
+            try {
+                v.spill(spillStore);
+                log.debug("Spilled {} ({} bytes)", key, v.nbytes);
+            } catch (IOException e) {
+                log.error("Could not spill {} to {}; it stays in memory: {}", key, spillStore.directory(),
+                        e.getMessage());
             }
         }
     }
@@ -418,11 +442,16 @@ public final class WorkerServer {
         RunSpec spec = x.runSpec() instanceof RunSpec r ? r : RunSpec.refused("no task specification");
         Map<Object, StoredValue> deps = new LinkedHashMap<>();
         for (Map.Entry<Object, Object> d : x.dependencies().entrySet()) {
-            StoredValue v = (StoredValue) d.getValue();
-            if (v.wire != null) {
-                v.wire.retain(); // the state may drop it while the task runs
+            try {
+                deps.put(d.getKey(), ((StoredValue) d.getValue()).forTask()); // the state may drop or spill it meanwhile
+            } catch (IOException e) {
+                deps.values().forEach(StoredValue::release);
+                String text = "cloudviper Java worker could not read back the spilled value of " + d.getKey() + ": "
+                        + e.getMessage();
+                handle(new Event.ExecuteFailure(x.key(), new TaskError(text), null,
+                        "RuntimeError(" + TaskRunner.pyRepr(text) + ")", "", now(), now(), 0, x.stimulusId()));
+                return;
             }
-            deps.put(d.getKey(), v);
         }
         executingSince.put(x.key(), now());
         try {
@@ -524,14 +553,7 @@ public final class WorkerServer {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            Frames frames = (Frames) msg;
-            Object tree;
-            try {
-                tree = MessageCodec.decode(frames);
-            } finally {
-                frames.release();
-            }
-            try {
+            MessageCodec.withDecoded((Frames) msg, tree -> {
                 if (!gotReply) {
                     gotReply = true;
                     onRegisterReply(tree);
@@ -542,9 +564,7 @@ public final class WorkerServer {
                 } else {
                     onStreamMessage(tree);
                 }
-            } finally {
-                Trees.release(tree);
-            }
+            });
         }
 
         @Override
@@ -597,18 +617,7 @@ public final class WorkerServer {
     private final class ListenerHandler extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            Frames frames = (Frames) msg;
-            Object tree;
-            try {
-                tree = MessageCodec.decode(frames);
-            } finally {
-                frames.release();
-            }
-            try {
-                onRequest(ctx.channel(), tree);
-            } finally {
-                Trees.release(tree);
-            }
+            MessageCodec.withDecoded((Frames) msg, tree -> onRequest(ctx.channel(), tree));
         }
 
         @Override
@@ -718,18 +727,28 @@ public final class WorkerServer {
             return;
         }
         Map<Object, Object> data = new LinkedHashMap<>();
-        for (Object k : keys) {
-            if (state.data(k) instanceof StoredValue v) {
-                data.put(k, v.wire);
+        Frames encoded;
+        try {
+            for (Object k : keys) {
+                if (state.data(k) instanceof StoredValue v) {
+                    data.put(k, v.wireRetained()); // read back from disk if spilled
+                }
             }
+            Map<String, Object> reply = new LinkedHashMap<>();
+            reply.put("status", "OK");
+            reply.put("data", data);
+            encoded = MessageCodec.encode(reply);
+        } catch (IOException e) {
+            log.error("get_data from {}: could not read a spilled value: {}", ch.remoteAddress(), e.getMessage());
+            ch.close(); // the peer sees a failed transfer and asks elsewhere or reports the key missing
+            return;
+        } finally {
+            data.values().forEach(v -> ((SubObject) v).release()); // the encoded frames hold their own references
         }
-        Map<String, Object> reply = new LinkedHashMap<>();
-        reply.put("status", "OK");
-        reply.put("data", data);
         outgoingTransfers++;
         outgoingTransfersTotal++;
         ch.attr(AWAITING_OK).set(Boolean.TRUE);
-        ch.writeAndFlush(MessageCodec.encode(reply)).addListener(f -> {
+        ch.writeAndFlush(encoded).addListener(f -> {
             if (!f.isSuccess()) {
                 ch.close();
             }
@@ -756,7 +775,7 @@ public final class WorkerServer {
             data.put(e.getKey(), v);
             nbytes.put(e.getKey(), v.nbytes);
         }
-        boolean report = !Boolean.FALSE.equals(m.get("report"));
+        boolean report = Wire.reportsUpdateData(generation, m.get("report"));
         String sid = Wire.str(m, "stimulus_id") != null ? Wire.str(m, "stimulus_id") : "update-data-" + now();
         handle(new Event.UpdateData(data, nbytes, report, sid));
         Map<String, Object> r = new LinkedHashMap<>();
@@ -777,6 +796,58 @@ public final class WorkerServer {
     /** Leaves the cluster (unregister), stops listening and frees every stored value. */
     public void close() {
         close("worker-close");
+    }
+
+    /**
+     * Hands this worker's data to its peers, then closes (distributed Worker.close_gracefully): asks the
+     * scheduler to retire it without removing or closing it ({@code retire_workers(workers=[self],
+     * close_workers=False, remove=False)}), which stops new tasks here and has every key only this
+     * worker holds copied elsewhere, and waits for that up to {@code timeout}. When no peer can take
+     * the data the scheduler says so at once; the worker then closes anyway and those keys are
+     * recomputed where possible.
+     */
+    public void closeGracefully(java.time.Duration timeout) {
+        CompletableFuture<Object> retired = new CompletableFuture<>();
+        try {
+            loop.execute(() -> {
+                if (closing || stream == null || !stream.isActive() || !registered.isDone()) {
+                    retired.complete(null);
+                    return;
+                }
+                Map<String, Object> req = new LinkedHashMap<>();
+                req.put("op", "retire_workers");
+                req.put("workers", List.of(address));
+                req.put("close_workers", false);
+                req.put("remove", false);
+                req.put("stimulus_id", "worker-close-gracefully-" + now());
+                req.put("reply", true);
+                log.info("Closing worker gracefully: {}", address);
+                rpc.call(config.scheduler(), req, false, (r, err) -> {
+                    try {
+                        if (err != null) {
+                            retired.completeExceptionally(err);
+                        } else {
+                            retired.complete(Trees.brief(r));
+                        }
+                    } finally {
+                        Trees.release(r);
+                    }
+                });
+            });
+            Object r = retired.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (r != null) {
+                log.info("Retirement of {} answered: {}", address, r);
+            }
+        } catch (TimeoutException e) {
+            log.warn("Data of {} not moved within {} s; closing anyway", address, timeout.toSeconds());
+        } catch (ExecutionException e) {
+            log.warn("Graceful close of {}: retire_workers failed ({}); closing anyway", address, e.getCause().toString());
+        } catch (RejectedExecutionException e) {
+            // already shut down
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        close("worker-close-gracefully");
     }
 
     private void close(String reason) {
@@ -840,6 +911,13 @@ public final class WorkerServer {
             listener.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        if (spillStore != null) {
+            try {
+                spillStore.close();
+            } catch (IOException e) {
+                log.warn("Could not remove the spill directory {}: {}", spillStore.directory(), e.getMessage());
+            }
+        }
         if (config.localDirectory() == null) {
             try {
                 Files.deleteIfExists(localDirectory);

@@ -21,6 +21,8 @@ public final class BuiltinTasks {
         r.register(MODULE + ".sum", BuiltinTasks::sum);
         r.register(MODULE + ".echo", BuiltinTasks::echo);
         r.register(MODULE + ".noop", BuiltinTasks::noop);
+        r.register(MODULE + ".arrow_range", ArrowTasks::range);
+        r.register(MODULE + ".arrow_scale", ArrowTasks::scale);
     }
 
     /** {@code arange_f64(n)}: {@code numpy.arange(n, dtype="f8")}, i.e. 0.0, 1.0, ..., n - 1. */
@@ -108,7 +110,7 @@ public final class BuiltinTasks {
         return null;
     }
 
-    private static Object single(String task, String name, List<Object> args, Map<String, Object> kwargs) {
+    static Object single(String task, String name, List<Object> args, Map<String, Object> kwargs) {
         if (args.size() == 1 && kwargs.isEmpty()) {
             return args.get(0);
         }
@@ -117,6 +119,35 @@ public final class BuiltinTasks {
         }
         throw new IllegalArgumentException(task + "(" + name + ") takes 1 argument, got " + args.size()
                 + " positional and keywords " + kwargs.keySet());
+    }
+
+    /**
+     * The arguments of {@code task(names...)} in order, from positional ones then keywords, as Python
+     * binds them; missing, repeated or unknown ones are an error naming the signature.
+     */
+    static List<Object> bind(String task, List<String> names, List<Object> args, Map<String, Object> kwargs) {
+        String signature = task + "(" + String.join(", ", names) + ")";
+        if (args.size() > names.size()) {
+            throw new IllegalArgumentException(signature + " takes " + names.size() + " arguments, got "
+                    + args.size() + " positional");
+        }
+        List<Object> all = new java.util.ArrayList<>(args);
+        for (String k : kwargs.keySet()) {
+            int at = names.indexOf(k);
+            if (at < 0) {
+                throw new IllegalArgumentException(signature + " got an unexpected keyword argument '" + k + "'");
+            }
+            if (at < args.size()) {
+                throw new IllegalArgumentException(signature + " got multiple values for argument '" + k + "'");
+            }
+        }
+        for (int i = args.size(); i < names.size(); i++) {
+            if (!kwargs.containsKey(names.get(i))) {
+                throw new IllegalArgumentException(signature + " missing argument '" + names.get(i) + "'");
+            }
+            all.add(kwargs.get(names.get(i)));
+        }
+        return all;
     }
 
     private static NdArray array(String task, Object v) {

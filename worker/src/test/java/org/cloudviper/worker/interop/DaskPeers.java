@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * The peers of one interop test: stock Dask 2022.12.1 processes run with {@link #PYTHON} (scheduler,
+ * The peers of one interop test: stock Dask 2022.12.1 processes run with {@link #PYTHON} (or the
+ * interpreter given to {@link #create(String, Path)}; scheduler,
  * workers, client scripts) and in-process Java ones (the cloudviper worker under test, optionally a
  * cloudviper scheduler).
  *
@@ -58,10 +59,16 @@ final class DaskPeers implements AutoCloseable {
 
     private final String test;
     private final Path logDir;
+    private final Path python;
     private final List<PythonProcess> processes = new CopyOnWriteArrayList<>();
     private final List<Worker> javaWorkers = new CopyOnWriteArrayList<>();
     private final List<Scheduler> javaSchedulers = new CopyOnWriteArrayList<>();
     private int seq;
+    /** The Python command prefix: {@link #python}, or (Dask 2024) the trixie chroot's python. */
+    private List<String> pythonCmd;
+    /** For Dask 2024: the trixie root, and the directory inside it that holds scripts and cloudviper. */
+    private Path trixieRoot;
+    private Path rootWorkDir;
 
     /** One Python process of this fixture. */
     record PythonProcess(String name, Process process, Path out, Path err) {
@@ -83,12 +90,19 @@ final class DaskPeers implements AutoCloseable {
         }
     }
 
-    private DaskPeers(String test, Path logDir) {
+    private DaskPeers(String test, Path logDir, Path python) {
         this.test = test;
         this.logDir = logDir;
+        this.python = python;
+        this.pythonCmd = List.of(python.toString());
     }
 
     static DaskPeers create(String test) throws IOException {
+        return create(test, PYTHON);
+    }
+
+    /** Peers whose Python processes run with {@code python} (e.g. {@link #pyarrowPython()}). */
+    static DaskPeers create(String test, Path python) throws IOException {
         String base = System.getProperty("basedir", System.getProperty("user.dir"));
         Path dir = Path.of(base, "target", "interop-logs", test.replaceAll("[^A-Za-z0-9._-]", "_")).toAbsolutePath();
         if (Files.exists(dir)) {
@@ -99,47 +113,133 @@ final class DaskPeers implements AutoCloseable {
             }
         }
         Files.createDirectories(dir);
-        return new DaskPeers(test, dir);
+        return new DaskPeers(test, dir, python);
     }
 
-    /** Why interop tests cannot run here ({@code -Dinterop.skip=true}, no Dask), or null. */
+    /** {@code -Dinterop.skip=true}: the only way interop tests are skipped rather than failed. */
+    static boolean skipRequested() {
+        return Boolean.parseBoolean(System.getProperty(SKIP_PROPERTY, "false"));
+    }
+
+    /** Why the 2022.12.1 peers cannot run here (no Dask, no numpy), or null. */
     static String unavailableReason() {
-        if (Boolean.parseBoolean(System.getProperty(SKIP_PROPERTY, "false"))) {
-            return "-D" + SKIP_PROPERTY + "=true";
-        }
         String r = unavailable;
         if (r == null) {
-            r = probe();
+            r = probe(PYTHON, "import distributed, numpy");
             unavailable = r;
         }
         return r.isEmpty() ? null : r;
     }
 
-    private static String probe() {
-        if (!Files.isExecutable(PYTHON)) {
-            return PYTHON + " is not executable";
+    private static String probe(Path python, String imports) {
+        if (!Files.isExecutable(python)) {
+            return python + " is not executable";
         }
         try {
-            Process p = new ProcessBuilder(PYTHON.toString(), "-c", "import distributed, numpy")
+            Process p = new ProcessBuilder(python.toString(), "-c", imports)
                     .redirectErrorStream(true).start();
             p.getOutputStream().close();
             byte[] out = p.getInputStream().readAllBytes();
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                return "importing distributed timed out";
+                return python + ": " + imports + " timed out";
             }
-            return p.exitValue() == 0 ? "" : PYTHON + " cannot import distributed: "
+            return p.exitValue() == 0 ? "" : python + " cannot " + imports + ": "
                     + new String(out, StandardCharsets.UTF_8).strip();
         } catch (IOException e) {
-            return PYTHON + " cannot be run: " + e;
+            return python + " cannot be run: " + e;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return "interrupted";
         }
     }
 
+    /**
+     * Dask 2022.12.1 with pyarrow: the venv scripts/setup-peers.sh makes ({@code .cache/py22}, Debian's
+     * Python and packages plus pyarrow), named by the {@code cloudviper.pyarrow.python} property.
+     */
+    static Path pyarrowPython() {
+        return Path.of(System.getProperty("cloudviper.pyarrow.python",
+                Path.of(System.getProperty("basedir", System.getProperty("user.dir")), "..", ".cache", "py22", "bin",
+                        "python").toString()));
+    }
+
+    private static volatile String pyarrowUnavailable;
+
+    /** Why tests needing pyarrow cannot run here, or null. */
+    static String pyarrowUnavailableReason() {
+        String r = pyarrowUnavailable;
+        if (r == null) {
+            r = probe(pyarrowPython(), "import pyarrow, distributed, numpy");
+            if (!r.isEmpty()) {
+                r += " (scripts/setup-peers.sh makes that venv)";
+            }
+            pyarrowUnavailable = r;
+        }
+        return r.isEmpty() ? null : r;
+    }
+
     Path logDir() {
         return logDir;
+    }
+
+    /**
+     * Makes every Python peer this fixture starts from now on a stock Dask 2024.12.1 of the trixie
+     * root ({@code -Ddask.trixie.root}, {@code $DASK_TRIXIE_ROOT}, or {@code <project>/.cache/dask-trixie}),
+     * run through {@code scripts/dask-trixie.sh python}; skips the test if {@code -Dinterop.dask=2022}
+     * is given and fails it if the root is not built. Python sees only the root, so client scripts and
+     * {@code cloudviper} are
+     * copied to {@code <root>/tmp/cloudviper-worker-interop/<test>/}, emptied first. Call it before
+     * starting any Python peer.
+     */
+    void useDask2024() throws IOException {
+        Path project = Path.of(System.getProperty("basedir", System.getProperty("user.dir"))).toAbsolutePath()
+                .getParent();
+        String configured = System.getProperty("dask.trixie.root", System.getenv("DASK_TRIXIE_ROOT"));
+        Path root = configured != null ? Path.of(configured) : project.resolve(".cache/dask-trixie");
+        Path script = project.resolve("scripts/dask-trixie.sh");
+        org.junit.jupiter.api.Assumptions.assumeFalse("2022".equals(System.getProperty("interop.dask")),
+                "-Dinterop.dask=2022 leaves out Dask 2024.12.1");
+        org.junit.jupiter.api.Assertions.assertTrue(Files.isRegularFile(root.resolve(".cloudviper-ready"))
+                && Files.isExecutable(script), () -> "Dask 2024.12.1 trixie root not built at " + root
+                + " (scripts/dask-trixie.sh ensure; -Dinterop.dask=2022 leaves 2024 out)");
+        Path work = root.resolve("tmp/cloudviper-worker-interop").resolve(logDir.getFileName());
+        deleteTree(work);
+        copyTree(pythonDir().resolve("cloudviper"), work.resolve("python/cloudviper"));
+        trixieRoot = root;
+        rootWorkDir = work;
+        pythonCmd = List.of(script.toString(), "python");
+    }
+
+    /** {@code p} (under the trixie root) as the chroot's Python sees it. */
+    private String inPython(Path p) {
+        return trixieRoot == null ? p.toString() : "/" + trixieRoot.relativize(p);
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            try (Stream<Path> s = Files.walk(dir)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> s = Files.walk(from)) {
+            for (Path p : s.toList()) {
+                if (p.toString().contains("__pycache__")) {
+                    continue;
+                }
+                Path t = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(t);
+                } else {
+                    Files.copy(p, t);
+                }
+            }
+        }
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -147,12 +247,36 @@ final class DaskPeers implements AutoCloseable {
 
     /** A stock {@code dask scheduler}; returns its address once it listens. */
     String startPythonScheduler() throws IOException, InterruptedException {
-        PythonProcess p = start("scheduler", List.of(PYTHON.toString(), "-m", "distributed.cli.dask_scheduler",
+        List<String> cmd = new ArrayList<>(pythonCmd);
+        cmd.addAll(List.of("-m", "distributed.cli.dask_scheduler",
                 "--host", "127.0.0.1", "--port", "0", "--dashboard-address", "127.0.0.1:0"));
+        PythonProcess p = start("scheduler", cmd);
         return awaitPattern(p, SCHEDULER_AT).group(1);
     }
 
     /** The cloudviper scheduler, in this JVM. */
+    /** The schedulers a Java worker must work under. */
+    enum SchedulerKind {
+        /** Stock {@code dask scheduler} 2022.12.1, with Python peers of that version. */
+        DASK_2022,
+        /** Stock {@code dask scheduler} 2024.12.1 in the trixie root, with Python peers of that version. */
+        DASK_2024,
+        /** cloudviper's, in this JVM, with 2022.12.1 Python peers. */
+        CLOUDVIPER
+    }
+
+    /** Starts a scheduler of {@code kind} (switching the Python peers to 2024.12.1 for DASK_2024). */
+    String startScheduler(SchedulerKind kind) throws IOException, InterruptedException {
+        return switch (kind) {
+            case DASK_2022 -> startPythonScheduler();
+            case DASK_2024 -> {
+                useDask2024();
+                yield startPythonScheduler();
+            }
+            case CLOUDVIPER -> startCloudviperScheduler();
+        };
+    }
+
     String startCloudviperScheduler() throws InterruptedException {
         Scheduler s = Scheduler.start(SchedulerConfig.defaults().withHost("127.0.0.1").withPort(0));
         javaSchedulers.add(s);
@@ -165,10 +289,11 @@ final class DaskPeers implements AutoCloseable {
     /** A stock {@code dask worker} without nanny, one thread; returns once registered. */
     PythonProcess startPythonWorker(String scheduler, String resources) throws IOException, InterruptedException {
         String name = "pyworker-" + seq++;
-        Path space = Files.createDirectories(logDir.resolve(name + "-space"));
-        List<String> cmd = new ArrayList<>(List.of(PYTHON.toString(), "-m", "distributed.cli.dask_worker", scheduler,
+        Path space = Files.createDirectories((rootWorkDir == null ? logDir : rootWorkDir).resolve(name + "-space"));
+        List<String> cmd = new ArrayList<>(pythonCmd);
+        cmd.addAll(List.of("-m", "distributed.cli.dask_worker", scheduler,
                 "--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0", "--worker-port", "0",
-                "--nthreads", "1", "--no-nanny", "--name", name, "--local-directory", space.toString()));
+                "--nthreads", "1", "--no-nanny", "--name", name, "--local-directory", inPython(space)));
         if (resources != null) {
             cmd.addAll(List.of("--resources", resources));
         }
@@ -179,8 +304,13 @@ final class DaskPeers implements AutoCloseable {
 
     /** The cloudviper Java worker under test, in this JVM; returns once registered. */
     Worker startJavaWorker(String scheduler, int nthreads) throws IOException, InterruptedException {
+        return startJavaWorker(scheduler, nthreads, 2L << 30);
+    }
+
+    /** A Java worker with {@code memoryLimit} bytes (it spills above 0.6 of it, pauses above 0.8). */
+    Worker startJavaWorker(String scheduler, int nthreads, long memoryLimit) throws IOException, InterruptedException {
         Worker w = Worker.start(WorkerConfig.defaults(scheduler).withHost("127.0.0.1").withPort(0)
-                .withNthreads(nthreads).withMemoryLimit(2L << 30).withName("java-" + seq++)
+                .withNthreads(nthreads).withMemoryLimit(memoryLimit).withName("java-" + seq++)
                 .withLocalDirectory(logDir.resolve("java-worker-space")));
         javaWorkers.add(w);
         return w;
@@ -196,15 +326,13 @@ final class DaskPeers implements AutoCloseable {
     @SuppressWarnings("unchecked")
     Map<String, Object> runScript(String script, String scheduler, String... args)
             throws IOException, InterruptedException {
-        Path dir = Files.createDirectories(logDir.resolve("scripts"));
-        Path path = dir.resolve(script);
-        try (InputStream in = DaskPeers.class.getResourceAsStream("/interop/" + script)) {
-            if (in == null) {
-                throw new NoSuchFileException("test resource interop/" + script);
-            }
-            Files.write(path, in.readAllBytes());
-        }
-        List<String> cmd = new ArrayList<>(List.of(PYTHON.toString(), path.toString(), scheduler));
+        Path dir = Files.createDirectories((rootWorkDir == null ? logDir : rootWorkDir).resolve("scripts"));
+        // the script imports its client-side helpers from the module beside it
+        copyResource("interop_common.py", dir);
+        Path path = copyResource(script, dir);
+        List<String> cmd = new ArrayList<>(pythonCmd);
+        cmd.add(inPython(path));
+        cmd.add(scheduler);
         cmd.addAll(Arrays.asList(args));
         PythonProcess p = start("client-" + seq++ + "-" + script.replace(".py", ""), cmd);
         if (!p.process().waitFor(SCRIPT.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -232,7 +360,10 @@ final class DaskPeers implements AutoCloseable {
                 .redirectOutput(out.toFile()).redirectError(err.toFile());
         Map<String, String> env = pb.environment();
         env.keySet().removeIf(k -> k.startsWith("PYTHON") || k.startsWith("DASK_"));
-        env.put("PYTHONPATH", pythonDir().toString());
+        env.put("PYTHONPATH", rootWorkDir == null ? pythonDir().toString() : inPython(rootWorkDir.resolve("python")));
+        if (trixieRoot != null) {
+            env.put("DASK_TRIXIE_ROOT", trixieRoot.toString()); // built (checked): the script only mounts
+        }
         env.put("PYTHONUNBUFFERED", "1");
         env.put("PYTHONDONTWRITEBYTECODE", "1");
         Process process = pb.start();
@@ -354,5 +485,16 @@ final class DaskPeers implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static Path copyResource(String name, Path dir) throws IOException {
+        Path target = dir.resolve(name);
+        try (InputStream in = DaskPeers.class.getResourceAsStream("/interop/" + name)) {
+            if (in == null) {
+                throw new NoSuchFileException("test resource interop/" + name);
+            }
+            Files.write(target, in.readAllBytes());
+        }
+        return target;
     }
 }

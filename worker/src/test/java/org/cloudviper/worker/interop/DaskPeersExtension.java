@@ -12,17 +12,35 @@ import org.opentest4j.TestAbortedException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
+import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** Skips without Python Dask, gives each test its own {@link DaskPeers}, adds their logs to failures. */
+/** Skips on -Dinterop.skip=true, fails without Python Dask, gives each test its own {@link DaskPeers}, adds their logs to failures. */
 final class DaskPeersExtension implements BeforeEachCallback, ParameterResolver, TestExecutionExceptionHandler,
         AfterEachCallback {
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(DaskPeersExtension.class);
 
     @Override
     public void beforeEach(ExtensionContext context) {
+        assumeTrue(!DaskPeers.skipRequested(), "-Dinterop.skip=true");
+        // Peers that cannot run fail the test: a broken install never passes as a skip.
         String reason = DaskPeers.unavailableReason();
-        assumeTrue(reason == null, () -> "interop tests skipped: " + reason);
+        if (reason != null) {
+            fail("Python Dask peers unavailable: " + reason + HOW);
+        }
+        if (needsPyarrow(context)) {
+            String why = DaskPeers.pyarrowUnavailableReason();
+            if (why != null) {
+                fail("pyarrow peers unavailable: " + why + HOW);
+            }
+        }
+    }
+
+    private static final String HOW =
+            " (scripts/setup-peers.sh installs them; -Dinterop.skip=true skips interop tests)";
+
+    private static boolean needsPyarrow(ExtensionContext context) {
+        return context.getRequiredTestClass().isAnnotationPresent(PyarrowPeers.class);
     }
 
     @Override
@@ -34,8 +52,10 @@ final class DaskPeersExtension implements BeforeEachCallback, ParameterResolver,
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
         return context.getStore(NS).getOrComputeIfAbsent(DaskPeers.class, k -> {
             try {
-                return DaskPeers.create(context.getRequiredTestClass().getSimpleName() + "."
-                        + context.getRequiredTestMethod().getName());
+                String name = context.getRequiredTestClass().getSimpleName() + "."
+                        + context.getRequiredTestMethod().getName();
+                return needsPyarrow(context) ? DaskPeers.create(name, DaskPeers.pyarrowPython())
+                        : DaskPeers.create(name);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

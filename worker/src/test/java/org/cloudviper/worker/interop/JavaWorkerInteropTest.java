@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The Java worker in real clusters: it joins a stock {@code dask scheduler} 2022.12.1 (and the
+ * The Java worker in real clusters: it joins a stock {@code dask scheduler} 2022.12.1 or 2024.12.1 (and the
  * cloudviper scheduler) like a {@code dask worker}, runs {@code cloudviper.tasks} submitted by a stock
  * Client, serves results as numpy arrays and Python scalars, reports Java exceptions, fetches
  * dependencies from other Java workers, and trades arrays with a Python worker in both directions.
@@ -21,6 +21,22 @@ class JavaWorkerInteropTest {
 
     @Test
     void pythonSchedulerRunsJavaTasks(DaskPeers peers) throws Exception {
+        String scheduler = peers.startPythonScheduler();
+        String a = peers.startJavaWorker(scheduler, 2).address();
+        String b = peers.startJavaWorker(scheduler, 1).address();
+
+        Map<String, Object> r = peers.runScript("java_tasks.py", scheduler, a, b);
+
+        assertJavaTasks(r, a, b);
+    }
+
+    /**
+     * The same against a stock Dask 2024.12.1 scheduler and client (trixie chroot): run_spec is a
+     * pickled {@code dask._task_spec.Task}, compute-task and task-finished/-erred carry {@code run_id}.
+     */
+    @Test
+    void pythonScheduler2024RunsJavaTasks(DaskPeers peers) throws Exception {
+        peers.useDask2024();
         String scheduler = peers.startPythonScheduler();
         String a = peers.startJavaWorker(scheduler, 2).address();
         String b = peers.startJavaWorker(scheduler, 1).address();
@@ -43,6 +59,17 @@ class JavaWorkerInteropTest {
 
     @Test
     void mixedClusterTradesArraysWithAPythonWorker(DaskPeers peers) throws Exception {
+        mixedCluster(peers);
+    }
+
+    /** The same with a stock 2024.12.1 scheduler, Python worker and client. */
+    @Test
+    void mixedCluster2024TradesArraysWithAPythonWorker(DaskPeers peers) throws Exception {
+        peers.useDask2024();
+        mixedCluster(peers);
+    }
+
+    private static void mixedCluster(DaskPeers peers) throws Exception {
         String scheduler = peers.startPythonScheduler();
         String python = peers.startPythonWorker(scheduler, "python=1").address();
         String java = peers.startJavaWorker(scheduler, 2).address();
@@ -83,6 +110,7 @@ class JavaWorkerInteropTest {
                     String text = (String) e.get("text");
                     assertTrue(text.contains("java.lang.IllegalArgumentException"), text);
                     assertTrue(text.contains("arange_f64: n must be in 0 .."), text);
+                    assertTrue(text.contains("\tat org.cloudviper.worker.tasks."), "Java stack trace in the text: " + text);
                 },
                 () -> {
                     Map<?, ?> e = (Map<?, ?>) part(r, "unregistered");

@@ -17,6 +17,7 @@ import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -39,7 +40,7 @@ class WireTest {
             "traceback_text", "thread", "startstops", "stimulus_id", "status");
 
     static Map<String, Object> metrics(int gen) {
-        return Wire.metrics(gen, Map.of(), 0, 0, 0, 0, 0, 0, 1.0, 2, 3, 4.0);
+        return Wire.metrics(gen, Map.of(), 0, 5, 6, 0, 0, 0, 0, 0, 1.0, 2, 3, 4.0);
     }
 
     @Test
@@ -151,7 +152,7 @@ class WireTest {
     }
 
     @Test
-    void computeTask2024IsRefusedUntilTaskSpecsAreRead() {
+    void computeTask2024CarriesThePickledTask() {
         SubObject pickled = new SubObject(SubObject.Kind.PICKLED,
                 Unpooled.wrappedBuffer(MessageCodec.pack(Map.of("pickled-obj", new byte[]{1}, "num-sub-frames", 0L))),
                 List.of());
@@ -166,7 +167,10 @@ class WireTest {
             Event.ComputeTask c = (Event.ComputeTask) Wire.fromScheduler("compute-task", m);
             assertEquals(4, c.runId());
             assertEquals(List.of("x", 0L), c.key());
-            assertTrue(((RunSpec) c.runSpec()).refusal().contains("2023.4"));
+            RunSpec spec = (RunSpec) c.runSpec();
+            assertNull(spec.refusal());
+            assertArrayEquals(new byte[]{1}, spec.taskSpec());
+            assertEquals(0, spec.buffers());
         } finally {
             pickled.release();
         }
@@ -184,5 +188,12 @@ class WireTest {
         assertEquals(new Event.RemoveReplicas(List.of("a"), "s"), Wire.fromScheduler("remove-replicas",
                 Map.of("keys", Map.of("__Set__", true, "as-list", List.of("a")), "stimulus_id", "s")));
         assertNull(Wire.fromScheduler("remove-worker", Map.of("worker", "w", "stimulus_id", "s")));
+    }
+
+    @Test
+    void updateDataReportsAddKeysOnlyTo2022() {
+        assertTrue(Wire.reportsUpdateData(Wire.GEN_2022, null));
+        assertFalse(Wire.reportsUpdateData(Wire.GEN_2022, false));
+        assertFalse(Wire.reportsUpdateData(Wire.GEN_2024, null));
     }
 }

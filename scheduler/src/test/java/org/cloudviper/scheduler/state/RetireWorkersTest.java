@@ -1,0 +1,190 @@
+package org.cloudviper.scheduler.state;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.cloudviper.scheduler.state.SimCluster.address;
+import static org.cloudviper.scheduler.state.SimCluster.keys;
+import static org.cloudviper.scheduler.state.SimCluster.task;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * retire_workers in the state machine (distributed 2022.12.1 Scheduler.retire_workers with the
+ * RetireWorker policy): a retiring worker gets no tasks, keys only it holds are copied to the running
+ * worker with the least data, and it may go only once each has a replica elsewhere; with nowhere to put
+ * them the retirement is called off and the worker keeps running with its data.
+ */
+class RetireWorkersTest {
+    private static final String A = address("a");
+    private static final String B = address("b");
+    private static final String C = address("c");
+    private static final String C1 = "Client-1";
+
+    private SimCluster c;
+
+    @AfterEach
+    void nothingLeftUnasserted() {
+        if (c != null) {
+            c.state.validate();
+            c.out.assertEmpty();
+        }
+    }
+
+    /** x and y computed on a, then b joins: the cluster retirement starts from. */
+    private void twoKeysOnA() {
+        c = new SimCluster();
+        c.autoDeliver = false;
+        c.addWorker("a", 1);
+        c.updateGraph(c.graph(C1, List.of(task("x"), task("y")), keys("x", "y"), null));
+        c.out.takeCompute(A, "x");
+        c.out.takeCompute(A, "y");
+        c.taskFinished(A, "x", 100);
+        c.taskFinished(A, "y", 200);
+        c.out.expectInMemory(C1, "x");
+        c.out.expectInMemory(C1, "y");
+        c.addWorker("b", 1);
+    }
+
+    private ToWorker.StatusChange statusTo(String worker) {
+        return c.out.takeWorker(worker, ToWorker.StatusChange.class);
+    }
+
+    @Test
+    void uniqueKeysAreCopiedAwayBeforeTheWorkerMayGo() {
+        twoKeysOnA();
+        assertEquals(List.of(A), c.state.onRetireWorkers(List.of(A, "tcp://unknown:1"), "retire-1"));
+        c.state.validate();
+        assertEquals("closing_gracefully", statusTo(A).status());
+        ToWorker.AcquireReplicas ask = c.out.takeWorker(B, ToWorker.AcquireReplicas.class);
+        assertEquals(Map.of("x", List.of(A), "y", List.of(A)), ask.whoHas());
+        assertEquals(Map.of("x", 100L, "y", 200L), ask.nbytes());
+        assertEquals(SchedulerState.RetireOutcome.PENDING, c.state.retirementOutcome(A));
+
+        c.addKeys(B, List.of("x"));
+        assertEquals(SchedulerState.RetireOutcome.PENDING, c.state.retirementOutcome(A), "y is still only on a");
+        c.addKeys(B, List.of("y"));
+        assertEquals(SchedulerState.RetireOutcome.READY, c.state.retirementOutcome(A));
+
+        c.state.onRetiredWorkerRemoved(A, "retire-1");
+        c.state.validate();
+        assertEquals(Map.of("x", List.of(B), "y", List.of(B)), c.state.whoHas(List.of("x", "y")));
+        assertEquals("memory", c.state.taskStatus("x"));
+        assertEquals(SchedulerState.RetireOutcome.GONE, c.state.retirementOutcome(A));
+    }
+
+    @Test
+    void aRetiringWorkerGetsNoNewTasks() {
+        twoKeysOnA();
+        c.state.onRetireWorkers(List.of(A), "retire-1");
+        statusTo(A);
+        c.out.takeWorker(B, ToWorker.AcquireReplicas.class);
+        c.updateGraph(c.graph(C1, List.of(task("z")), keys("z"), null));
+        c.out.takeCompute(B, "z"); // would go to a by nothing else; a is closing_gracefully
+        c.workerStatus(A, "closing_gracefully"); // the worker's echo keeps it out
+        c.updateGraph(c.graph(C1, List.of(task("w")), keys("w"), null));
+        c.out.takeCompute(B, "w");
+    }
+
+    @Test
+    void withNoOtherRunningWorkerItIsCalledOffAndKeepsItsData() {
+        twoKeysOnA();
+        c.workerStatus(B, "paused");
+        c.state.onRetireWorkers(List.of(A), "retire-1");
+        statusTo(A);
+        assertEquals(SchedulerState.RetireOutcome.ABORTED, c.state.retirementOutcome(A));
+
+        c.state.onRetirementAborted(A, "retire-1");
+        assertEquals("running", statusTo(A).status());
+        assertEquals(Map.of("x", List.of(A), "y", List.of(A)), c.state.whoHas(List.of("x", "y")));
+        c.updateGraph(c.graph(C1, List.of(task("z")), keys("z"), null));
+        c.out.takeCompute(A, "z"); // running again
+    }
+
+    @Test
+    void aRecipientThatDiesIsReplacedByAnother() {
+        twoKeysOnA();
+        c.addWorker("c", 1);
+        c.state.onRetireWorkers(List.of(A), "retire-1");
+        statusTo(A);
+        // x and y are spread over b and c by the bytes each will hold
+        ToWorker.AcquireReplicas toB = c.out.takeWorker(B, ToWorker.AcquireReplicas.class);
+        ToWorker.AcquireReplicas toC = c.out.takeWorker(C, ToWorker.AcquireReplicas.class);
+        assertEquals(Set.of("x", "y"), union(toB.whoHas().keySet(), toC.whoHas().keySet()));
+        c.addKeys(C, toC.whoHas().keySet());
+
+        c.removeWorker(B);
+        ToWorker.AcquireReplicas again = c.out.takeWorker(C, ToWorker.AcquireReplicas.class);
+        assertEquals(toB.whoHas().keySet(), again.whoHas().keySet(), "b's share goes to c");
+        assertEquals(SchedulerState.RetireOutcome.PENDING, c.state.retirementOutcome(A));
+        c.addKeys(C, again.whoHas().keySet());
+        assertEquals(SchedulerState.RetireOutcome.READY, c.state.retirementOutcome(A));
+    }
+
+    private static Set<Object> union(Set<Object> a, Set<Object> b) {
+        Set<Object> r = new java.util.HashSet<>(a);
+        r.addAll(b);
+        return r;
+    }
+
+    @Test
+    void keysNotCopiedAreAskedForAgainOnTheRetryTick() {
+        twoKeysOnA();
+        c.state.onRetireWorkers(List.of(A), "retire-1");
+        statusTo(A);
+        c.out.takeWorker(B, ToWorker.AcquireReplicas.class);
+        c.addKeys(B, List.of("x")); // y never arrives (the fetch failed on b)
+        c.out.assertEmpty();
+        c.state.onRetirementTick("retry-1");
+        ToWorker.AcquireReplicas again = c.out.takeWorker(B, ToWorker.AcquireReplicas.class);
+        assertEquals(Map.of("y", List.of(A)), again.whoHas(), "only what is still unique");
+    }
+
+    @Test
+    void aResultThatLandsOnARetiringWorkerIsCopiedToo() {
+        c = new SimCluster();
+        c.autoDeliver = false;
+        c.addWorker("a", 1);
+        c.updateGraph(c.graph(C1, List.of(task("t")), keys("t"), null));
+        c.out.takeCompute(A, "t");
+        c.addWorker("b", 1);
+        c.state.onRetireWorkers(List.of(A), "retire-1");
+        statusTo(A);
+        c.taskFinished(A, "t", 10); // was still running when the retirement began
+        c.out.expectInMemory(C1, "t");
+        assertEquals(Map.of("t", List.of(A)), c.out.takeWorker(B, ToWorker.AcquireReplicas.class).whoHas());
+        assertEquals(SchedulerState.RetireOutcome.PENDING, c.state.retirementOutcome(A));
+    }
+
+    @Test
+    void tasksStillRunningOnARetiredWorkerMoveWithoutCountingAsFailures() {
+        c = new SimCluster(1.1, 0); // a single failure would make a KilledWorker
+        c.autoDeliver = false;
+        c.addWorker("a", 1);
+        c.updateGraph(c.graph(C1, List.of(task("t")), keys("t"), null));
+        c.out.takeCompute(A, "t");
+        c.addWorker("b", 1);
+        c.state.onRetireWorkers(List.of(A), "retire-1");
+        statusTo(A);
+        assertEquals(SchedulerState.RetireOutcome.READY, c.state.retirementOutcome(A), "no data to move");
+        c.state.onRetiredWorkerRemoved(A, "retire-1");
+        c.state.validate();
+        c.out.takeCompute(B, "t");
+        assertEquals("processing", c.state.taskStatus("t"));
+    }
+
+    @Test
+    void workersToCloseArePickedIdleFirstThenByLeastData() {
+        twoKeysOnA();
+        c.addWorker("c", 1);
+        c.updateGraph(c.graph(C1, List.of(task("busy", SimCluster.onWorkers(List.of(B), false))), keys("busy"),
+                null));
+        c.out.takeCompute(B, "busy");
+        assertEquals(List.of(C, A), c.state.workersToClose(2), "idle first, the one without data before a");
+        assertEquals(List.of(C, A, B), c.state.workersToClose(5));
+    }
+}

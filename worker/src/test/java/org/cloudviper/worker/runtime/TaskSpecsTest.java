@@ -1,0 +1,105 @@
+package org.cloudviper.worker.runtime;
+
+import org.cloudviper.worker.testing.MiniJson;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * 2024 run_specs as distributed 2024.12.1 pickles them ({@code vectors/task_spec_2024.json}, written
+ * by {@code make_task_spec_vectors.py} in the trixie root): the function, arguments with
+ * {@link TaskSpecs.DepRef}s where dependencies go, and the refusals of what a Java task cannot take.
+ */
+class TaskSpecsTest {
+
+    @Test
+    void readsEveryVector() throws Exception {
+        Map<?, ?> vectors = load();
+        assertEquals(7, vectors.size());
+        List<org.junit.jupiter.api.function.Executable> checks = new ArrayList<>();
+        for (Map.Entry<?, ?> e : vectors.entrySet()) {
+            Map<?, ?> v = (Map<?, ?>) e.getValue();
+            byte[] pickle = HexFormat.of().parseHex((String) v.get("pickle"));
+            int buffers = ((Number) v.get("buffers")).intValue();
+            Map<?, ?> expect = (Map<?, ?>) v.get("expect");
+            checks.add(() -> {
+                if (expect.get("error") instanceof String error) {
+                    TaskSpecs.SpecException x = assertThrows(TaskSpecs.SpecException.class,
+                            () -> TaskSpecs.read(pickle, buffers), e.getKey().toString());
+                    assertTrue(x.getMessage().contains(error), e.getKey() + ": " + x.getMessage());
+                    return;
+                }
+                TaskSpecs.TaskCall call;
+                try {
+                    call = TaskSpecs.read(pickle, buffers);
+                } catch (TaskSpecs.SpecException x) {
+                    throw new AssertionError(e.getKey() + ": " + x.getMessage(), x);
+                }
+                assertEquals(expect.get("function"), call.function(), e.getKey().toString());
+                assertEquals(expect.get("args"), comparable(call.args()), e.getKey().toString());
+                Object kwargs = expect.get("kwargs");
+                assertEquals(kwargs == null ? Map.of() : kwargs, comparable(call.kwargs()), e.getKey().toString());
+            });
+        }
+        assertAll(checks);
+    }
+
+    @Test
+    void dependencyValuesReplaceOnlyAliases() {
+        Map<Object, Object> deps = Map.of("k", 1.5, List.of("x", 1L), 2.5);
+        List<Object> args = List.of("k", new TaskSpecs.DepRef("k"), List.of(new TaskSpecs.DepRef(List.of("x", 1L))));
+        // 2024: a str that happens to equal a key stays a str; only Alias positions get values.
+        assertEquals(List.of("k", 1.5, List.of(2.5)), TaskRunner.substitute(args, deps, false));
+        IllegalStateException x = assertThrows(IllegalStateException.class,
+                () -> TaskRunner.substitute(new TaskSpecs.DepRef("other"), deps, false));
+        assertTrue(x.getMessage().contains("other"), x.getMessage());
+    }
+
+    @Test
+    void garbageIsAClearError() {
+        TaskSpecs.SpecException x = assertThrows(TaskSpecs.SpecException.class,
+                () -> TaskSpecs.read(new byte[]{(byte) 0x80, 5, 'K', 1}, 0));
+        assertTrue(x.getMessage().startsWith("cannot read the task specification"), x.getMessage());
+    }
+
+    /** DepRef as {"dep": key}, bytes as "bytes:HEX", the rest as MiniJson would parse it. */
+    private static Object comparable(Object v) {
+        if (v instanceof TaskSpecs.DepRef r) {
+            return Map.of("dep", comparable(r.key()));
+        }
+        if (v instanceof byte[] b) {
+            return "bytes:" + HexFormat.of().formatHex(b);
+        }
+        if (v instanceof List<?> l) {
+            List<Object> out = new ArrayList<>();
+            l.forEach(o -> out.add(comparable(o)));
+            return out;
+        }
+        if (v instanceof Map<?, ?> m) {
+            Map<Object, Object> out = new LinkedHashMap<>();
+            m.forEach((k, o) -> out.put(k, comparable(o)));
+            return out;
+        }
+        return v;
+    }
+
+    private static Map<?, ?> load() throws IOException {
+        try (InputStream in = TaskSpecsTest.class.getResourceAsStream("/vectors/task_spec_2024.json")) {
+            Map<?, ?> all = (Map<?, ?>) MiniJson.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            assertEquals("2024.12.1", all.get("distributed"));
+            return (Map<?, ?>) all.get("vectors");
+        }
+    }
+}
