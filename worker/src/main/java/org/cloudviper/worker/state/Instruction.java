@@ -32,6 +32,13 @@ public sealed interface Instruction {
     record Spill(Object key, String stimulusId) implements Instruction {
     }
 
+    /**
+     * Send {@link Event.RetrySpill} after a delay: a spill failed (disk full, directory gone) and
+     * retrying at every event would only repeat the failure.
+     */
+    record RetrySpillLater(String stimulusId) implements Instruction {
+    }
+
     /** Send {@link Event.RetryBusyWorker} for {@code worker} after a short delay. */
     record RetryBusyWorkerLater(String worker, String stimulusId) implements Instruction {
     }

@@ -96,6 +96,12 @@ public final class WorkerState {
     /** Keys whose values were spilled to disk, with the bytes accounted for each. */
     private final Map<Object, Long> spilled = new HashMap<>();
     private long spilledBytes;
+    /**
+     * True after a spill failed, until {@link Event.RetrySpill}: no spilling meanwhile, so values
+     * stay in memory and the pause fraction is what protects the worker (as in distributed, where a
+     * failed spill keeps the value in memory and the memory monitor pauses the worker).
+     */
+    private boolean spillSuspended;
     /** True while the worker is paused because of memory (and only then resumes by itself). */
     private boolean memoryPaused;
 
@@ -427,6 +433,10 @@ public final class WorkerState {
             }
         } else if (ev instanceof Event.RetryBusyWorker e) {
             busyWorkers.remove(e.worker());
+        } else if (ev instanceof Event.SpillFailed e) {
+            onSpillFailed(e, out);
+        } else if (ev instanceof Event.RetrySpill e) {
+            spillSuspended = false;
         } else if (ev instanceof Event.FindMissing e) {
             if (!missingDepFlight.isEmpty()) {
                 List<Object> keys = new ArrayList<>();
@@ -505,7 +515,7 @@ public final class WorkerState {
         if (memoryLimit <= 0) {
             return;
         }
-        if (targetFraction > 0) {
+        if (targetFraction > 0 && !spillSuspended) {
             long target = (long) (targetFraction * memoryLimit);
             Iterator<Object> oldest = fast.iterator();
             while (managedBytes - spilledBytes > target && oldest.hasNext()) {
@@ -534,6 +544,25 @@ public final class WorkerState {
                 out.add(new Instruction.WorkerStatus(status, sid));
                 ensureComputing(recs);
             }
+        }
+    }
+
+    /**
+     * A spill the runtime could not do: the value is in memory after all. It goes back among the
+     * in-memory values as the most recently stored (a retry picks others first) and spilling waits
+     * for {@link Event.RetrySpill}. A key freed meanwhile needs nothing.
+     */
+    private void onSpillFailed(Event.SpillFailed e, List<Instruction> out) {
+        Long n = spilled.remove(e.key());
+        if (n == null) {
+            return;
+        }
+        spilledBytes -= n;
+        fast.add(e.key());
+        note("spill failed " + e.key() + ": " + e.reason() + " " + e.stimulusId());
+        if (!spillSuspended) {
+            spillSuspended = true;
+            out.add(new Instruction.RetrySpillLater(e.stimulusId()));
         }
     }
 

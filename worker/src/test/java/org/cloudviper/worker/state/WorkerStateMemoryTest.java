@@ -130,6 +130,38 @@ class WorkerStateMemoryTest {
     }
 
     @Test
+    void aFailedSpillCountsTheValueInMemoryAgainPausesAboveThePauseFractionAndRetriesLater() {
+        WorkerState s = state(1000, 0.6, 0.8);
+        s.handle(store("a", "A", 250), store("b", "B", 250));
+        List<Instruction> out = s.handle(store("c", "C", 250));
+        assertEquals(List.of(new Instruction.Spill("a", "store-c")), of(out, Instruction.Spill.class));
+
+        // the runtime could not write "a": it is in memory after all, spilling waits for a retry
+        out = s.handle(new Event.SpillFailed("a", "disk full", "spill-a"));
+        assertEquals(List.of(new Instruction.RetrySpillLater("spill-a")), of(out, Instruction.RetrySpillLater.class));
+        assertFalse(s.isSpilled("a"));
+        assertEquals(0, s.spilledBytes());
+        assertEquals(List.of(), of(out, Instruction.Spill.class), "no new spill before the retry");
+        assertEquals("running", s.status(), "750 is not above 0.8 * 1000");
+
+        // more data while spilling is suspended: the pause fraction protects the worker
+        out = s.handle(store("d", "D", 250));
+        assertEquals(List.of(), of(out, Instruction.Spill.class));
+        assertEquals(List.of(new Instruction.WorkerStatus("paused", "store-d")), of(out, Instruction.WorkerStatus.class));
+        // a second failure (already suspended) asks for no second retry timer; a key not spilled is ignored
+        assertEquals(List.of(), of(s.handle(new Event.SpillFailed("zz", "x", "late")), Instruction.RetrySpillLater.class));
+
+        // the retry spills the least recently stored first ("a" went back as the most recent) and resumes
+        out = s.handle(new Event.RetrySpill("retry"));
+        assertEquals(List.of(new Instruction.Spill("b", "retry"), new Instruction.Spill("c", "retry")),
+                of(out, Instruction.Spill.class));
+        assertEquals(List.of(new Instruction.WorkerStatus("running", "retry")), of(out, Instruction.WorkerStatus.class));
+        assertEquals(500, s.spilledBytes());
+        s.releaseAll();
+        assertEquals(4, released.size());
+    }
+
+    @Test
     void aSchedulerStatusOverridesAMemoryPause() {
         WorkerState s = state(1000, 0, 0.5);
         s.handle(store("a", "A", 900));
