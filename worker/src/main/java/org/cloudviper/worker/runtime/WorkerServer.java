@@ -430,7 +430,9 @@ public final class WorkerServer {
                 log.error("Could not spill {} ({} bytes) to {}; it stays in memory: {}", sp.key(), v.nbytes,
                         spillStore.directory(), e.getMessage());
                 handle(new Event.SpillFailed(sp.key(), String.valueOf(e.getMessage()), sp.stimulusId()));
+                return;
             }
+            handle(new Event.SpillDone(sp.key(), sp.stimulusId()));
         }
     }
 

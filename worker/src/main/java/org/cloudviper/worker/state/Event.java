@@ -95,6 +95,10 @@ public sealed interface Event {
     record RetryBusyWorker(String worker, String stimulusId) implements Event {
     }
 
+    /** The runtime wrote {@code key}'s value to disk after {@link Instruction.Spill}. */
+    record SpillDone(Object key, String stimulusId) implements Event {
+    }
+
     /**
      * The runtime could not write {@code key}'s value to disk after {@link Instruction.Spill}; the
      * value is still in memory. The state counts it as in memory again and spills nothing more until

@@ -28,6 +28,7 @@ public sealed interface Instruction {
      * Move {@code key}'s stored value (still owned by the state) to local disk: the runtime writes its
      * serialized form to a file and drops the in-memory copy; later reads (get_data, a dependent task)
      * read the file, and releasing the value deletes it. Emitted once per key while it is stored.
+     * The runtime answers with {@link Event.SpillDone} or {@link Event.SpillFailed}.
      */
     record Spill(Object key, String stimulusId) implements Instruction {
     }
