@@ -1,16 +1,20 @@
 package org.cloudviper.worker.interop;
 
+import org.cloudviper.worker.Worker;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import static org.cloudviper.worker.interop.JavaWorkerInteropTest.part;
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -40,11 +44,7 @@ class SpillInteropTest {
         Path space = Files.createDirectories(peers.logDir().resolve("java-worker-unwritable-" + kind));
         String java = peers.startJavaWorker(scheduler, 1, LIMIT, space).address();
         // Spill writes fail from now on: the worker's spill folder becomes a plain file.
-        Path spillDir;
-        try (var dirs = Files.list(space)) {
-            spillDir = dirs.filter(p -> p.getFileName().toString().startsWith("spill-")).findFirst()
-                    .orElseGet(() -> fail("no spill folder in " + space));
-        }
+        Path spillDir = spillFolder(space);
         Files.delete(spillDir);
         Files.writeString(spillDir, "not a folder: spilling fails");
 
@@ -64,9 +64,21 @@ class SpillInteropTest {
     }
 
     private static void spill(DaskPeers peers, String scheduler) throws Exception {
-        String java = peers.startJavaWorker(scheduler, 1, LIMIT).address();
+        Path space = Files.createDirectories(peers.logDir().resolve("java-worker-spill"));
+        Worker worker = peers.startJavaWorker(scheduler, 1, LIMIT, space);
+        String java = worker.address();
+        Path spillDir = spillFolder(space);
 
         Map<String, Object> r = peers.runScript("spill.py", scheduler, java);
+
+        // The client is gone: its results are freed, and so are their files.
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (fileCount(spillDir) > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertEquals(0, fileCount(spillDir), "spill files left after every result was released");
+        worker.close();
+        assertFalse(Files.exists(spillDir), "the worker removes its spill folder when it closes");
 
         long n = 1_000_000;
         assertAll(
@@ -82,5 +94,19 @@ class SpillInteropTest {
                 },
                 () -> assertEquals((double) n * (n - 1) / 2, part(r, "dependent")),
                 () -> assertEquals(Map.of("count", 20L, "wrong", List.of()), part(r, "gathered")));
+    }
+
+    /** The worker's own spill folder inside its local directory. */
+    private static Path spillFolder(Path space) throws IOException {
+        try (Stream<Path> dirs = Files.list(space)) {
+            return dirs.filter(p -> p.getFileName().toString().startsWith("spill-")).findFirst()
+                    .orElseGet(() -> fail("no spill folder in " + space));
+        }
+    }
+
+    private static long fileCount(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.count();
+        }
     }
 }
