@@ -1,6 +1,8 @@
 package org.cloudviper.worker.interop;
 
 import org.cloudviper.worker.Worker;
+import org.cloudviper.worker.testing.LeakCheck;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -27,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * scheduler of both generations and under cloudviper's.
  */
 @JavaWorkerInterop
+@ExtendWith(LeakCheck.class)
 class SpillInteropTest {
     private static final long LIMIT = 64L << 20;
 
