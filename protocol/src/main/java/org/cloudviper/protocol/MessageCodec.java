@@ -3,7 +3,7 @@ package org.cloudviper.protocol;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
-import org.msgpack.core.MessageBufferPacker;
+import org.msgpack.core.MessagePacker;
 import org.msgpack.core.MessageFormat;
 import org.msgpack.core.MessagePack;
 import org.msgpack.core.MessagePackException;
@@ -35,8 +35,13 @@ import java.util.Map;
 public final class MessageCodec {
     private static final java.lang.invoke.VarHandle LONGS =
             java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
-    private static final ThreadLocal<MessageBufferPacker> PACKER =
-            ThreadLocal.withInitial(MessagePack::newDefaultBufferPacker);
+    /** A packer and the array it packs into, per thread, reused for every message. */
+    private static final class Packing {
+        final ReusableBufferOutput out = new ReusableBufferOutput();
+        final MessagePacker packer = MessagePack.DEFAULT_PACKER_CONFIG.newPacker(out);
+    }
+
+    private static final ThreadLocal<Packing> PACKING = ThreadLocal.withInitial(Packing::new);
 
     /** Nesting deeper than this is a hostile peer, not a Dask message. */
     static final int MAX_DEPTH = 256;
@@ -146,20 +151,21 @@ public final class MessageCodec {
      * frames (retained duplicates: the caller keeps its own references).
      */
     public static Frames encode(Object message) {
-        // One packer per thread, cleared and reused: a new packer allocates (and zeroes) an 8 KiB
-        // buffer, which cost more than packing a small stream message itself. encode never
-        // re-enters (write calls no user code), and clear() drops every reference to large payloads.
+        // One packer and output array per thread, reused (ReusableBufferOutput says why). encode
+        // never re-enters: write calls no user code.
         List<ByteBuf> out = new ArrayList<>(1);
         out.add(null);
-        MessageBufferPacker p = PACKER.get();
-        p.clear();
+        Packing k = PACKING.get();
+        k.out.reset();
         try {
-            write(p, message, out, 0);
-            out.set(0, Unpooled.wrappedBuffer(p.toByteArray()));
-            p.clear();
+            write(k.packer, message, out, 0);
+            k.packer.flush();
+            out.set(0, Unpooled.wrappedBuffer(k.out.toByteArray()));
         } catch (IOException e) {
+            PACKING.remove(); // a packer stopped half-way is not reused
             throw new IllegalStateException("in-memory msgpack packing failed", e);
         } catch (RuntimeException e) {
+            PACKING.remove();
             for (ByteBuf b : out) {
                 if (b != null) {
                     b.release();
@@ -186,7 +192,7 @@ public final class MessageCodec {
         }
     }
 
-    private static void write(MessageBufferPacker p, Object v, List<ByteBuf> out, int depth) throws IOException {
+    private static void write(MessagePacker p, Object v, List<ByteBuf> out, int depth) throws IOException {
         if (depth > MAX_DEPTH) {
             throw new IllegalArgumentException("message nesting: " + depth + " (expected: <= " + MAX_DEPTH + ")");
         }

@@ -146,6 +146,47 @@ class MessageCodecTest {
         assertArrayEquals(hex("92 81 a1 61 01 c3"), pack(List.of(new RawMsgpack(hex("81 a1 61 01")), true)));
     }
 
+    /**
+     * The per-thread packing array is reused: a message after a large one, after a failed one and
+     * after a small one each encodes to exactly what a fresh msgpack packer writes.
+     */
+    @Test
+    void encodingsStayExactAcrossReuseOfThePackingBuffer() throws Exception {
+        Map<String, Object> small = new java.util.LinkedHashMap<>();
+        small.put("op", "task-finished");
+        small.put("key", "inc-1");
+        small.put("nbytes", 28L);
+        Map<String, Object> large = new java.util.LinkedHashMap<>();
+        large.put("op", "big");
+        large.put("payload", new byte[3 << 20]);
+        Map<String, Object> bad = new java.util.LinkedHashMap<>();
+        bad.put("op", "x");
+        bad.put("what", new Object());
+        for (Object m : new Object[] {small, large, small, bad, small, large, large, small}) {
+            if (m == bad) {
+                assertThrows(IllegalArgumentException.class, () -> MessageCodec.encode(bad));
+                continue;
+            }
+            Frames f = MessageCodec.encode(m);
+            org.msgpack.core.MessageBufferPacker fresh = org.msgpack.core.MessagePack.newDefaultBufferPacker();
+            fresh.packMapHeader(((Map<?, ?>) m).size());
+            for (Map.Entry<?, ?> e : ((Map<?, ?>) m).entrySet()) {
+                fresh.packString((String) e.getKey());
+                if (e.getValue() instanceof String v) {
+                    fresh.packString(v);
+                } else if (e.getValue() instanceof Long v) {
+                    fresh.packLong(v);
+                } else {
+                    byte[] b = (byte[]) e.getValue();
+                    fresh.packBinaryHeader(b.length);
+                    fresh.writePayload(b);
+                }
+            }
+            assertArrayEquals(fresh.toByteArray(), bytes(f.frames().get(0)));
+            f.release();
+        }
+    }
+
     @Test
     void encodeRejectsUnknownTypesWithoutLeakingSubObjectFrames() {
         SubObject s = new SubObject(SubObject.Kind.PICKLED, Unpooled.wrappedBuffer(hex("81 ae 6e756d2d7375622d6672616d6573 00")), List.of());

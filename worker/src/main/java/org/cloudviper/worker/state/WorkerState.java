@@ -138,36 +138,85 @@ public final class WorkerState {
     }
 
     /** Pending recommendations, in insertion order; a replaced value that was never stored is released. */
+    /**
+     * Recommended transitions, in the order first recommended; a later recommendation for the same
+     * task replaces the earlier one in place. Usually one to three entries: those live in two small
+     * lists searched by identity, because creating and resizing a hash map per event showed in
+     * profiles; past {@link #SMALL} entries (a free-keys of many keys) a linked map takes over.
+     */
     private final class Recs {
-        final LinkedHashMap<TaskState, Rec> map = new LinkedHashMap<>();
+        private static final int SMALL = 8;
+        private final ArrayList<TaskState> tasks = new ArrayList<>(4);
+        private final ArrayList<Rec> recs = new ArrayList<>(4);
+        private LinkedHashMap<TaskState, Rec> big;
 
         void put(TaskState ts, Rec r) {
-            Rec old = map.put(ts, r);
+            Rec old;
+            if (big != null) {
+                old = big.put(ts, r);
+            } else {
+                int i = tasks.indexOf(ts);
+                if (i >= 0) {
+                    old = recs.set(i, r);
+                } else if (tasks.size() < SMALL) {
+                    tasks.add(ts);
+                    recs.add(r);
+                    return;
+                } else {
+                    big = new LinkedHashMap<>(4 * SMALL);
+                    for (int j = 0; j < tasks.size(); j++) {
+                        big.put(tasks.get(j), recs.get(j));
+                    }
+                    tasks.clear();
+                    recs.clear();
+                    big.put(ts, r);
+                    return;
+                }
+            }
             if (old != null && old.hasValue() && (!r.hasValue() || r.value() != old.value())) {
                 dispose(old.value());
             }
         }
 
         void putAll(Recs other) {
-            for (Map.Entry<TaskState, Rec> e : other.map.entrySet()) {
-                put(e.getKey(), e.getValue());
+            if (other.big != null) {
+                for (Map.Entry<TaskState, Rec> e : other.big.entrySet()) {
+                    put(e.getKey(), e.getValue());
+                }
+                other.big = null;
+            } else {
+                for (int i = 0; i < other.tasks.size(); i++) {
+                    put(other.tasks.get(i), other.recs.get(i));
+                }
+                other.tasks.clear();
+                other.recs.clear();
             }
-            other.map.clear();
         }
 
         Rec remove(TaskState ts) {
-            return map.remove(ts);
+            if (big != null) {
+                return big.remove(ts);
+            }
+            int i = tasks.indexOf(ts);
+            if (i < 0) {
+                return null;
+            }
+            tasks.remove(i);
+            return recs.remove(i);
         }
 
         boolean isEmpty() {
-            return map.isEmpty();
+            return big != null ? big.isEmpty() : tasks.isEmpty();
         }
 
         Map.Entry<TaskState, Rec> pollFirst() {
-            Iterator<Map.Entry<TaskState, Rec>> it = map.entrySet().iterator();
-            Map.Entry<TaskState, Rec> e = it.next();
-            it.remove();
-            return e;
+            if (big != null) {
+                Iterator<Map.Entry<TaskState, Rec>> it = big.entrySet().iterator();
+                Map.Entry<TaskState, Rec> e = it.next();
+                it.remove();
+                return e;
+            }
+            return Map.entry(tasks.remove(0), recs.remove(0));
         }
     }
 
