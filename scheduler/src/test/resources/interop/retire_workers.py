@@ -29,6 +29,15 @@ def main():
         part(results, "held_after", lambda: sorted({w for ws in client.who_has(futures).values() for w in ws}))
         part(results, "unchanged", lambda: client.gather(futures) == before)
         part(results, "workers_after", lambda: sorted(client.scheduler_info()["workers"]))
+
+        def both():
+            try:
+                client.retire_workers(workers=[b], names=["x"])
+                return "accepted"
+            except TypeError as e:
+                return "TypeError: " + str(e)
+
+        part(results, "workers_and_names", both)
         # the last worker: nobody can take its data, so it is not retired and keeps running
         part(results, "last_worker", lambda: client.retire_workers([b], close_workers=True))
         part(results, "still_unchanged", lambda: client.gather(futures) == before)

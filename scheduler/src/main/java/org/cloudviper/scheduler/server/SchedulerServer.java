@@ -397,6 +397,14 @@ public final class SchedulerServer {
         List<String> addresses = new ArrayList<>();
         List<Object> names = Wire.list(m.get("names"));
         List<Object> given = Wire.list(m.get("workers"));
+        if (given != null && names != null) {
+            // Dask raises TypeError: the client gets the same exception type.
+            Map<String, Object> err = errorReply("names and workers are mutually exclusive");
+            err.put("exception", org.cloudviper.protocol.pickle.Pickles.call("builtins", "TypeError",
+                    "names and workers are mutually exclusive"));
+            reply.accept(err);
+            return;
+        }
         if (given != null) {
             given.forEach(a -> addresses.add(String.valueOf(a)));
         } else if (names != null) {

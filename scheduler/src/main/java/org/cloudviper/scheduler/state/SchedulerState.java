@@ -753,6 +753,7 @@ public final class SchedulerState {
             if (retiring.add(ws)) {
                 ws.retiring = true;
                 ws.noRecipients = false;
+                ws.pausedBeforeRetiring = !ws.running;
                 ws.running = false;
                 updateFree(ws);
                 out.toWorker(a, new ToWorker.StatusChange("closing_gracefully", stimulusId));
@@ -779,7 +780,10 @@ public final class SchedulerState {
         return RetireOutcome.READY;
     }
 
-    /** A retirement that cannot finish is called off: the worker runs again and keeps its data. */
+    /**
+     * A retirement that cannot finish is called off: the worker keeps its data and gets back the status
+     * it had before (running, or paused), as Dask's retire_workers does.
+     */
     public void onRetirementAborted(String address, String stimulusId) {
         WorkerState ws = workers.get(address);
         if (ws == null || !ws.retiring) {
@@ -788,13 +792,15 @@ public final class SchedulerState {
         retiring.remove(ws);
         ws.retiring = false;
         ws.noRecipients = false;
-        ws.running = true;
+        ws.running = !ws.pausedBeforeRetiring;
         replicating.entrySet().removeIf(e -> e.getKey().whoHas.length > 0 && Arrays.asList(e.getKey().whoHas)
                 .contains(ws));
         updateFree(ws);
         retirementDirty = !retiring.isEmpty();
-        out.toWorker(address, new ToWorker.StatusChange("running", stimulusId));
-        retryUnrunnable();
+        out.toWorker(address, new ToWorker.StatusChange(ws.running ? "running" : "paused", stimulusId));
+        if (ws.running) {
+            retryUnrunnable();
+        }
         settle(stimulusId);
     }
 

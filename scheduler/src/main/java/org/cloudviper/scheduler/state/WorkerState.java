@@ -21,6 +21,8 @@ final class WorkerState {
     boolean running = true;
     /** Being retired: gets no tasks (status closing_gracefully) while its unique keys are copied away. */
     boolean retiring;
+    /** Paused when its retirement began: a retirement called off gives that status back, as Dask does. */
+    boolean pausedBeforeRetiring;
     /** The retirement found no running worker to take a key: it will be called off. */
     boolean noRecipients;
     double lastSeen;

@@ -32,6 +32,8 @@ class RetireWorkersInteropTest {
                 () -> assertEquals(List.of(b), r.partList("held_after"), "every result now on b"),
                 () -> assertEquals(true, r.part("unchanged"), "the very same values: copied, not recomputed"),
                 () -> assertEquals(List.of(b), r.partList("workers_after")),
+                () -> assertEquals("TypeError: names and workers are mutually exclusive",
+                        r.part("workers_and_names")),
                 () -> assertEquals(Map.of(), r.partMap("last_worker"), "the last worker is not retired"),
                 () -> assertEquals(true, r.part("still_unchanged")),
                 () -> assertEquals(42L, r.partLong("still_computes")));

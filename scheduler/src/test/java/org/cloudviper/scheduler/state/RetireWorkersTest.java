@@ -125,6 +125,39 @@ class RetireWorkersTest {
         assertEquals(SchedulerState.RetireOutcome.READY, c.state.retirementOutcome(A));
     }
 
+    @Test
+    void whenTheOnlyRecipientDiesItIsCalledOffWithoutLoss() {
+        twoKeysOnA();
+        c.state.onRetireWorkers(List.of(A), "retire-1");
+        statusTo(A);
+        c.out.takeWorker(B, ToWorker.AcquireReplicas.class);
+        c.addKeys(B, List.of("x"));
+        c.removeWorker(B); // x's new copy goes with it; nobody is left to take x or y
+        assertEquals(SchedulerState.RetireOutcome.ABORTED, c.state.retirementOutcome(A));
+        c.state.onRetirementAborted(A, "retire-1");
+        assertEquals("running", statusTo(A).status());
+        assertEquals(Map.of("x", List.of(A), "y", List.of(A)), c.state.whoHas(List.of("x", "y")));
+        assertEquals("memory", c.state.taskStatus("x"));
+        assertEquals("memory", c.state.taskStatus("y"));
+    }
+
+    /** Dask's retire_workers gives an aborted worker its previous status back, paused included. */
+    @Test
+    void aPausedWorkerCalledOffIsPausedAgain() {
+        twoKeysOnA();
+        c.workerStatus(B, "paused");
+        c.workerStatus(A, "paused");
+        c.state.onRetireWorkers(List.of(A), "retire-1");
+        assertEquals("closing_gracefully", statusTo(A).status());
+        assertEquals(SchedulerState.RetireOutcome.ABORTED, c.state.retirementOutcome(A));
+        c.state.onRetirementAborted(A, "retire-1");
+        assertEquals("paused", statusTo(A).status());
+        c.updateGraph(c.graph(C1, List.of(task("z")), keys("z"), null));
+        assertTrue(c.out.isEmpty(), "a paused worker gets no task");
+        c.workerStatus(A, "running");
+        c.out.takeCompute(A, "z");
+    }
+
     private static Set<Object> union(Set<Object> a, Set<Object> b) {
         Set<Object> r = new java.util.HashSet<>(a);
         r.addAll(b);

@@ -284,6 +284,26 @@ class WorkerStateTest {
         assertEquals("x", assertInstanceOf(Instruction.Execute.class, out.get(1)).key());
     }
 
+    /**
+     * Retirement: the scheduler pushes closing_gracefully; the worker echoes it, starts nothing new,
+     * keeps its data; a retirement called off gives back "running" and the ready task runs.
+     */
+    @Test
+    void closingGracefullyWorkerStartsNothingAndKeepsItsData() {
+        WorkerState s = state();
+        s.handle(compute("x", "s0"));
+        only(s.handle(success("x", "s1")), Instruction.TaskFinished.class);
+        assertEquals(List.of(new Instruction.WorkerStatus("closing_gracefully", "r1")),
+                s.handle(new Event.WorkerStatusChange("closing_gracefully", "r1")));
+        assertEquals("closing_gracefully", s.status());
+        assertEquals(List.of(), s.handle(compute("y", "s2")));
+        assertEquals(TaskStatus.READY, s.stateOf("y"));
+        assertEquals(TaskStatus.MEMORY, s.stateOf("x"));
+        List<Instruction> out = s.handle(new Event.WorkerStatusChange("running", "r2"));
+        assertEquals(new Instruction.WorkerStatus("running", "r2"), out.get(0));
+        assertEquals("y", assertInstanceOf(Instruction.Execute.class, out.get(1)).key());
+    }
+
     @Test
     void failureIsReportedAndRepeatedOnRequest() {
         WorkerState s = state();
