@@ -200,7 +200,11 @@ public final class WorkerMain {
 
     private static final Pattern BYTES = Pattern.compile("([0-9.eE+-]+)\\s*([a-zA-Z]*)");
 
-    /** dask.utils.parse_bytes plus the CLI's "auto" and fractions of system memory. */
+    /**
+     * distributed's parse_memory_limit: "auto" (system memory times nthreads / cores), a plain number
+     * up to 1 (a fraction of system memory, so "1" is all of it), otherwise dask.utils.parse_bytes;
+     * 0 means no limit. A limit above system memory is lowered to it, with a warning, as Dask does.
+     */
     static long parseMemoryLimit(String v, int nthreads, long systemMemory) {
         String s = v.trim().toLowerCase(Locale.ROOT);
         if (s.equals("auto")) {
@@ -213,7 +217,7 @@ public final class WorkerMain {
         }
         double x = Double.parseDouble(m.group(1));
         String unit = m.group(2);
-        if (unit.isEmpty() && x <= 1 && x > 0 && m.group(1).contains(".")) {
+        if (unit.isEmpty() && x <= 1 && x >= 0) {
             return (long) (systemMemory * x);
         }
         double mult = switch (unit) {
@@ -233,6 +237,11 @@ public final class WorkerMain {
         long r = (long) (x * mult);
         if (r < 0) {
             throw new IllegalArgumentException("--memory-limit: " + v + " (expected: >= 0)");
+        }
+        if (systemMemory > 0 && r > systemMemory) {
+            System.err.println("warning: ignoring --memory-limit " + v + ": above the system memory limit of "
+                    + systemMemory + " bytes");
+            return systemMemory;
         }
         return r;
     }

@@ -45,6 +45,10 @@ class WorkerMainTest {
         assertEquals(4L << 30, WorkerMain.parseMemoryLimit("4 GiB", 1, 8 * GB));
         assertEquals(4 * GB, WorkerMain.parseMemoryLimit("0.5", 1, 8 * GB));
         assertEquals(0, WorkerMain.parseMemoryLimit("0", 1, 8 * GB));
+        assertEquals(8 * GB, WorkerMain.parseMemoryLimit("1", 1, 8 * GB), "a plain 1 is all of it, as in Dask");
+        assertEquals(500_000_000L, WorkerMain.parseMemoryLimit("500MB", 1, 8 * GB));
+        assertEquals(2L << 30, WorkerMain.parseMemoryLimit("2GiB", 1, 8 * GB));
+        assertEquals(8 * GB, WorkerMain.parseMemoryLimit("16GB", 1, 8 * GB), "capped at system memory");
         assertEquals(2_000_000_000L, WorkerMain.parseMemoryLimit("2e9", 1, 8 * GB));
         assertTrue(WorkerMain.parseMemoryLimit("auto", 1, 8 * GB) > 0);
         assertThrows(IllegalArgumentException.class, () -> WorkerMain.parseMemoryLimit("lots", 1, 8 * GB));

@@ -382,16 +382,18 @@ public final class SchedulerServer {
     // ------------------------------------------------------------------------------------------
     // Retiring workers
 
-    private record Retirement(List<String> workers, boolean close, boolean remove, String stimulusId,
-                              Consumer<Object> reply) {
+    /** {@code infos}: each worker's info when the call arrived, for one that leaves meanwhile. */
+    private record Retirement(List<String> workers, Map<String, Map<String, Object>> infos, boolean close,
+                              boolean remove, String stimulusId, Consumer<Object> reply) {
     }
 
     /**
      * retire_workers (Scheduler.retire_workers of both generations): {@code workers=[addresses]},
      * {@code names=[...]} or {@code n=N} (the N cheapest, see SchedulerState.workersToClose);
      * {@code close_workers} (default false) and {@code remove} (default true). Replies, once every
-     * unique key is copied away, with {address: worker info} of the workers retired; a worker whose data
-     * nobody can take is not retired and not in the reply.
+     * unique key is copied away, with {address: worker info} of the workers retired (one that left
+     * meanwhile counts as retired, as in Dask); a worker whose data nobody can take is not retired
+     * and not in the reply.
      */
     private void retireWorkers(Map<?, ?> m, Consumer<Object> reply) {
         List<String> addresses = new ArrayList<>();
@@ -424,8 +426,10 @@ public final class SchedulerServer {
             return;
         }
         log.info("Retiring workers {}", known);
-        retirements.add(new Retirement(known, Wire.bool(m, "close_workers"), !Boolean.FALSE.equals(m.get("remove")),
-                sid, reply));
+        Map<String, Map<String, Object>> infos = new LinkedHashMap<>();
+        known.forEach(a -> infos.put(a, workerInfo.getOrDefault(a, Map.of())));
+        retirements.add(new Retirement(known, infos, Wire.bool(m, "close_workers"),
+                !Boolean.FALSE.equals(m.get("remove")), sid, reply));
         pollRetirements();
     }
 
@@ -441,8 +445,7 @@ public final class SchedulerServer {
             for (String a : r.workers()) {
                 switch (state.retirementOutcome(a)) {
                     case READY -> {
-                        Map<String, Object> info = workerInfo.get(a);
-                        retired.put(a, info == null ? Map.of() : info);
+                        retired.put(a, workerInfo.getOrDefault(a, r.infos().get(a)));
                         if (r.remove()) {
                             Channel ch = workerStreams.remove(a);
                             workerGeneration.remove(a);
@@ -465,8 +468,9 @@ public final class SchedulerServer {
                         log.warn("Retiring worker {} called off: no running worker can take its data", a);
                         state.onRetirementAborted(a, r.stimulusId());
                     }
+                    case GONE -> retired.put(a, r.infos().get(a)); // left meanwhile: it is gone all the same
                     default -> {
-                        // gone meanwhile: nothing to retire
+                        // PENDING cannot happen here
                     }
                 }
             }

@@ -529,7 +529,7 @@ public final class SchedulerState {
         for (TaskState ts : new ArrayList<>(ws.processing)) {
             ts.processingOn = null;
             ts.longRunning = false;
-            if (!safe) {
+            if (!safe && !ws.retiring) { // a retiring worker that leaves (closing gracefully) was not lost
                 ts.suspicious++;
             }
             if (ts.suspicious > allowedFailures) {

@@ -211,6 +211,21 @@ class RetireWorkersTest {
     }
 
     @Test
+    void aWorkerThatLeavesWhileRetiringWasNotLost() {
+        c = new SimCluster(1.1, 0); // a single failure would make a KilledWorker
+        c.autoDeliver = false;
+        c.addWorker("a", 1);
+        c.updateGraph(c.graph(C1, List.of(task("t")), keys("t"), null));
+        c.out.takeCompute(A, "t");
+        c.addWorker("b", 1);
+        c.state.onRetireWorkers(List.of(A), "retire-1"); // remove=False: the worker closes itself
+        statusTo(A);
+        c.removeWorker(A); // it unregisters
+        c.out.takeCompute(B, "t");
+        assertEquals("processing", c.state.taskStatus("t"), "rescheduled, not erred");
+    }
+
+    @Test
     void workersToCloseArePickedIdleFirstThenByLeastData() {
         twoKeysOnA();
         c.addWorker("c", 1);

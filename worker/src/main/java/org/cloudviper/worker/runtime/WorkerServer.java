@@ -66,6 +66,8 @@ public final class WorkerServer {
     private static final double KEEP_ALIVE_S = 60;
     private static final long FIND_MISSING_MS = 1000;
     private static final long RETRY_BUSY_MS = 150;
+    /** After a failed spill, how long the worker keeps values in memory before trying to spill again. */
+    private static final long RETRY_SPILL_MS = 1000;
     /** How long start() tries to reach and register with the scheduler. */
     private static final long REGISTER_TIMEOUT_MS = 60_000;
 
@@ -402,7 +404,10 @@ public final class WorkerServer {
             } else if (i instanceof Instruction.GatherDep g) {
                 gather(g);
             } else if (i instanceof Instruction.Spill sp) {
-                spill(sp.key());
+                spill(sp);
+            } else if (i instanceof Instruction.RetrySpillLater r) {
+                loop.schedule(() -> handle(new Event.RetrySpill(r.stimulusId())), RETRY_SPILL_MS,
+                        TimeUnit.MILLISECONDS);
             } else if (i instanceof Instruction.RetryBusyWorkerLater r) {
                 loop.schedule(() -> handle(new Event.RetryBusyWorker(r.worker(), r.stimulusId())),
                         RETRY_BUSY_MS, TimeUnit.MILLISECONDS);
@@ -413,17 +418,21 @@ public final class WorkerServer {
     /**
      * Moves a stored value to disk as the state machine decided. Disk writes run on the loop, as
      * distributed 2022's synchronous spill does: simple ordering against reads and frees. A failed write
-     * leaves the value in memory and says why; it is not lost.
+     * leaves the value in memory, whole, logs why, and tells the state, which counts it as in memory
+     * again (so the pause fraction still applies) and retries spilling after {@link #RETRY_SPILL_MS}.
      */
-    private void spill(Object key) {
-        if (state.data(key) instanceof StoredValue v) {
+    private void spill(Instruction.Spill sp) {
+        if (state.data(sp.key()) instanceof StoredValue v) {
             try {
                 v.spill(spillStore);
-                log.debug("Spilled {} ({} bytes)", key, v.nbytes);
+                log.debug("Spilled {} ({} bytes)", sp.key(), v.nbytes);
             } catch (IOException e) {
-                log.error("Could not spill {} to {}; it stays in memory: {}", key, spillStore.directory(),
-                        e.getMessage());
+                log.error("Could not spill {} ({} bytes) to {}; it stays in memory: {}", sp.key(), v.nbytes,
+                        spillStore.directory(), e.getMessage());
+                handle(new Event.SpillFailed(sp.key(), String.valueOf(e.getMessage()), sp.stimulusId()));
+                return;
             }
+            handle(new Event.SpillDone(sp.key(), sp.stimulusId()));
         }
     }
 

@@ -95,6 +95,22 @@ public sealed interface Event {
     record RetryBusyWorker(String worker, String stimulusId) implements Event {
     }
 
+    /** The runtime wrote {@code key}'s value to disk after {@link Instruction.Spill}. */
+    record SpillDone(Object key, String stimulusId) implements Event {
+    }
+
+    /**
+     * The runtime could not write {@code key}'s value to disk after {@link Instruction.Spill}; the
+     * value is still in memory. The state counts it as in memory again and spills nothing more until
+     * {@link RetrySpill}.
+     */
+    record SpillFailed(Object key, String reason, String stimulusId) implements Event {
+    }
+
+    /** Timer after {@link Instruction.RetrySpillLater}: spilling may be tried again. */
+    record RetrySpill(String stimulusId) implements Event {
+    }
+
     /** Periodic: ask the scheduler where the missing keys are. */
     record FindMissing(String stimulusId) implements Event {
     }

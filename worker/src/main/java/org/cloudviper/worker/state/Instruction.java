@@ -28,8 +28,16 @@ public sealed interface Instruction {
      * Move {@code key}'s stored value (still owned by the state) to local disk: the runtime writes its
      * serialized form to a file and drops the in-memory copy; later reads (get_data, a dependent task)
      * read the file, and releasing the value deletes it. Emitted once per key while it is stored.
+     * The runtime answers with {@link Event.SpillDone} or {@link Event.SpillFailed}.
      */
     record Spill(Object key, String stimulusId) implements Instruction {
+    }
+
+    /**
+     * Send {@link Event.RetrySpill} after a delay: a spill failed (disk full, directory gone) and
+     * retrying at every event would only repeat the failure.
+     */
+    record RetrySpillLater(String stimulusId) implements Instruction {
     }
 
     /** Send {@link Event.RetryBusyWorker} for {@code worker} after a short delay. */

@@ -93,9 +93,22 @@ public final class WorkerState {
     private double pauseFraction = 0.8;
     /** Keys whose values are held in memory, least recently stored first (the spill order). */
     private final LinkedHashSet<Object> fast = new LinkedHashSet<>();
-    /** Keys whose values were spilled to disk, with the bytes accounted for each. */
+    /** Keys whose values were spilled to disk (the runtime said so), with the bytes accounted for each. */
     private final Map<Object, Long> spilled = new HashMap<>();
     private long spilledBytes;
+    /**
+     * Keys the runtime was told to spill ({@link Instruction.Spill}) and has not answered yet
+     * ({@link Event.SpillDone} or {@link Event.SpillFailed}): no longer spill candidates, but still in
+     * memory as far as resuming from a pause is concerned.
+     */
+    private final Map<Object, Long> spilling = new HashMap<>();
+    private long spillingBytes;
+    /**
+     * True after a spill failed, until {@link Event.RetrySpill}: no spilling meanwhile, so values
+     * stay in memory and the pause fraction is what protects the worker (as in distributed, where a
+     * failed spill keeps the value in memory and the memory monitor pauses the worker).
+     */
+    private boolean spillSuspended;
     /** True while the worker is paused because of memory (and only then resumes by itself). */
     private boolean memoryPaused;
 
@@ -310,8 +323,10 @@ public final class WorkerState {
      * Sets the memory limit and Dask's fractions of it (distributed.yaml 2022.12: target 0.6, pause
      * 0.8). After each event, while the managed bytes held in memory exceed {@code target * limit},
      * the least recently stored value is spilled ({@link Instruction.Spill}); if they still exceed
-     * {@code pause * limit} the worker pauses (status "paused": no new task starts) and resumes once
-     * they are at or below it again. Dask's separate "spill" fraction (0.7) applies to process
+     * {@code pause * limit} once the asked spills are done, the worker pauses (status "paused": no new
+     * task starts). It resumes once the bytes in memory, counting only spills the runtime confirmed
+     * ({@link Event.SpillDone}), are at or below it again: a spill that fails does not make it resume
+     * and start a task it cannot hold. Dask's separate "spill" fraction (0.7) applies to process
      * memory, which this worker does not measure (see the field comment), so it has no counterpart.
      *
      * @param limit  bytes, 0 for no limit (nothing is spilled, the worker never pauses)
@@ -476,6 +491,12 @@ public final class WorkerState {
             }
         } else if (ev instanceof Event.RetryBusyWorker e) {
             busyWorkers.remove(e.worker());
+        } else if (ev instanceof Event.SpillDone e) {
+            onSpillDone(e);
+        } else if (ev instanceof Event.SpillFailed e) {
+            onSpillFailed(e, out);
+        } else if (ev instanceof Event.RetrySpill e) {
+            spillSuspended = false;
         } else if (ev instanceof Event.FindMissing e) {
             if (!missingDepFlight.isEmpty()) {
                 List<Object> keys = new ArrayList<>();
@@ -554,28 +575,29 @@ public final class WorkerState {
         if (memoryLimit <= 0) {
             return;
         }
-        if (targetFraction > 0) {
+        if (targetFraction > 0 && !spillSuspended) {
             long target = (long) (targetFraction * memoryLimit);
             Iterator<Object> oldest = fast.iterator();
-            while (managedBytes - spilledBytes > target && oldest.hasNext()) {
+            while (managedBytes - spilledBytes - spillingBytes > target && oldest.hasNext()) {
                 Object k = oldest.next();
                 oldest.remove();
                 long n = nbytesOf(tasks.get(k));
-                spilled.put(k, n);
-                spilledBytes += n;
+                spilling.put(k, n);
+                spillingBytes += n;
                 note("spill " + k + " " + n + " " + sid);
                 out.add(new Instruction.Spill(k, sid));
             }
         }
         if (pauseFraction > 0) {
-            boolean over = managedBytes - spilledBytes > (long) (pauseFraction * memoryLimit);
+            long pause = (long) (pauseFraction * memoryLimit);
+            boolean over = managedBytes - spilledBytes - spillingBytes > pause;
             if (over && "running".equals(status)) {
                 memoryPaused = true;
                 status = "paused";
                 running = false;
                 note("pause: " + (managedBytes - spilledBytes) + " bytes in memory " + sid);
                 out.add(new Instruction.WorkerStatus(status, sid));
-            } else if (!over && memoryPaused && "paused".equals(status)) {
+            } else if (managedBytes - spilledBytes <= pause && memoryPaused && "paused".equals(status)) {
                 memoryPaused = false;
                 status = "running";
                 running = true;
@@ -584,6 +606,36 @@ public final class WorkerState {
                 ensureComputing(recs);
             }
         }
+    }
+
+    /**
+     * A spill the runtime could not do: the value is in memory after all. It goes back among the
+     * in-memory values as the most recently stored (a retry picks others first) and spilling waits
+     * for {@link Event.RetrySpill}. A key freed meanwhile needs nothing.
+     */
+    private void onSpillFailed(Event.SpillFailed e, List<Instruction> out) {
+        Long n = spilling.remove(e.key());
+        if (n == null) {
+            return;
+        }
+        spillingBytes -= n;
+        fast.add(e.key());
+        note("spill failed " + e.key() + ": " + e.reason() + " " + e.stimulusId());
+        if (!spillSuspended) {
+            spillSuspended = true;
+            out.add(new Instruction.RetrySpillLater(e.stimulusId()));
+        }
+    }
+
+    /** The runtime wrote the value to disk: its bytes are no longer in memory. */
+    private void onSpillDone(Event.SpillDone e) {
+        Long n = spilling.remove(e.key());
+        if (n == null) {
+            return;
+        }
+        spillingBytes -= n;
+        spilled.put(e.key(), n);
+        spilledBytes += n;
     }
 
     private static long nbytesOf(TaskState ts) {
@@ -597,6 +649,10 @@ public final class WorkerState {
         Long n = spilled.remove(key);
         if (n != null) {
             spilledBytes -= n;
+        }
+        n = spilling.remove(key);
+        if (n != null) {
+            spillingBytes -= n;
         }
     }
 
@@ -1409,6 +1465,8 @@ public final class WorkerState {
         fast.clear();
         spilled.clear();
         spilledBytes = 0;
+        spilling.clear();
+        spillingBytes = 0;
         managedBytes = 0;
     }
 
@@ -1483,7 +1541,15 @@ public final class WorkerState {
             sb += e.getValue();
         }
         check(sb == spilledBytes, null, "spilled bytes " + spilledBytes + " != " + sb);
-        check(fast.size() + spilled.size() == data.size(), null, "data keys neither in memory nor spilled");
+        long pb = 0;
+        for (Map.Entry<Object, Long> e : spilling.entrySet()) {
+            check(data.containsKey(e.getKey()) && !fast.contains(e.getKey()) && !spilled.containsKey(e.getKey()),
+                    tasks.get(e.getKey()), "key being spilled without data, or also in memory or spilled");
+            pb += e.getValue();
+        }
+        check(pb == spillingBytes, null, "bytes being spilled " + spillingBytes + " != " + pb);
+        check(fast.size() + spilled.size() + spilling.size() == data.size(), null,
+                "data keys neither in memory nor spilled");
     }
 
     private void check(boolean ok, TaskState ts, String what) {

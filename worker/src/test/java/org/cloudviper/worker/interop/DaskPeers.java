@@ -309,9 +309,15 @@ final class DaskPeers implements AutoCloseable {
 
     /** A Java worker with {@code memoryLimit} bytes (it spills above 0.6 of it, pauses above 0.8). */
     Worker startJavaWorker(String scheduler, int nthreads, long memoryLimit) throws IOException, InterruptedException {
+        return startJavaWorker(scheduler, nthreads, memoryLimit, logDir.resolve("java-worker-space"));
+    }
+
+    /** The same with its own {@code --local-directory}. */
+    Worker startJavaWorker(String scheduler, int nthreads, long memoryLimit, Path localDirectory)
+            throws IOException, InterruptedException {
         Worker w = Worker.start(WorkerConfig.defaults(scheduler).withHost("127.0.0.1").withPort(0)
                 .withNthreads(nthreads).withMemoryLimit(memoryLimit).withName("java-" + seq++)
-                .withLocalDirectory(logDir.resolve("java-worker-space")));
+                .withLocalDirectory(localDirectory));
         javaWorkers.add(w);
         return w;
     }

@@ -5,7 +5,9 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import org.cloudviper.protocol.SubObject;
 import org.cloudviper.worker.tasks.NdArray;
+import org.cloudviper.worker.testing.LeakCheck;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -21,6 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+@ExtendWith(LeakCheck.class)
 class SpillStoreTest {
     @TempDir
     Path tmp;
@@ -115,5 +118,24 @@ class SpillStoreTest {
             forTask.release();
             assertThrows(IOException.class, v::wireRetained);
         }
+    }
+
+    @Test
+    void aValueWhoseSpillFailsStaysInMemoryWhole() throws Exception {
+        SpillStore store = new SpillStore(tmp.resolve("spill"));
+        Files.delete(tmp.resolve("spill"));
+        Files.writeString(tmp.resolve("spill"), "not a directory");
+        NdArray a = NdArray.ofDoubles(new double[] {4, 5});
+        SubObject wire = Serde.encode(a);
+        byte[] data = bytes(wire.frames().get(0));
+        StoredValue v = StoredValue.computed(a, wire, Serde.describe(a));
+        assertThrows(IOException.class, () -> v.spill(store));
+        assertFalse(v.isSpilled());
+        assertTrue(v.hasJava());
+        SubObject served = v.wireRetained();
+        assertArrayEquals(data, bytes(served.frames().get(0)));
+        served.release();
+        v.release();
+        assertEquals(0, wire.refCnt());
     }
 }

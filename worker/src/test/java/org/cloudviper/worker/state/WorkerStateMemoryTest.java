@@ -37,6 +37,17 @@ class WorkerStateMemoryTest {
         return new Event.UpdateData(Map.of(key, value), Map.of(key, nbytes), false, "store-" + key);
     }
 
+    /** Handles {@code events}, then answers every spill as a runtime whose disk writes succeed. */
+    static List<Instruction> handleAndSpill(WorkerState s, Event... events) {
+        List<Instruction> out = new ArrayList<>(s.handle(events));
+        for (int i = 0; i < out.size(); i++) {
+            if (out.get(i) instanceof Instruction.Spill sp) {
+                out.addAll(s.handle(new Event.SpillDone(sp.key(), sp.stimulusId())));
+            }
+        }
+        return out;
+    }
+
     static <T extends Instruction> List<T> of(List<Instruction> out, Class<T> type) {
         List<T> r = new ArrayList<>();
         for (Instruction i : out) {
@@ -55,6 +66,9 @@ class WorkerStateMemoryTest {
         assertEquals(List.of(), of(s.handle(store("b", "B", 300)), Instruction.Spill.class));
         List<Instruction.Spill> spill = of(s.handle(store("c", "C", 300)), Instruction.Spill.class);
         assertEquals(List.of(new Instruction.Spill("a", "store-c")), spill);
+        assertFalse(s.isSpilled("a"), "spilled once the runtime says so");
+        assertEquals(0, s.spilledBytes());
+        s.handle(new Event.SpillDone("a", "spilled-a"));
         assertTrue(s.isSpilled("a"));
         assertFalse(s.isSpilled("b"));
         assertEquals(900, s.managedBytes());
@@ -66,7 +80,7 @@ class WorkerStateMemoryTest {
         Map<Object, Object> data = new java.util.LinkedHashMap<>();
         data.put("d", "D");
         data.put("e", "E");
-        spill = of(s.handle(new Event.UpdateData(data, Map.of("d", 300L, "e", 300L), false, "s2")),
+        spill = of(handleAndSpill(s, new Event.UpdateData(data, Map.of("d", 300L, "e", 300L), false, "s2")),
                 Instruction.Spill.class);
         assertEquals(List.of(new Instruction.Spill("b", "s2"), new Instruction.Spill("c", "s2")), spill);
         assertEquals(900, s.spilledBytes());
@@ -120,13 +134,52 @@ class WorkerStateMemoryTest {
     void spillingKeepsTheWorkerBelowPause() {
         WorkerState s = state(1000, 0.6, 0.8);
         for (int i = 0; i < 20; i++) {
-            List<Instruction> out = s.handle(store("k" + i, "V" + i, 250));
+            List<Instruction> out = handleAndSpill(s, store("k" + i, "V" + i, 250));
             assertEquals(List.of(), of(out, Instruction.WorkerStatus.class));
             assertTrue(s.managedBytes() - s.spilledBytes() <= 600);
         }
         assertEquals(5000, s.managedBytes());
         assertEquals(4500, s.spilledBytes());
         s.releaseAll();
+    }
+
+    @Test
+    void aFailedSpillCountsTheValueInMemoryAgainPausesAboveThePauseFractionAndRetriesLater() {
+        WorkerState s = state(1000, 0.6, 0.8);
+        s.handle(store("a", "A", 250), store("b", "B", 250));
+        List<Instruction> out = s.handle(store("c", "C", 250));
+        assertEquals(List.of(new Instruction.Spill("a", "store-c")), of(out, Instruction.Spill.class));
+
+        // the runtime could not write "a": it is in memory after all, spilling waits for a retry
+        out = s.handle(new Event.SpillFailed("a", "disk full", "spill-a"));
+        assertEquals(List.of(new Instruction.RetrySpillLater("spill-a")), of(out, Instruction.RetrySpillLater.class));
+        assertFalse(s.isSpilled("a"));
+        assertEquals(0, s.spilledBytes());
+        assertEquals(List.of(), of(out, Instruction.Spill.class), "no new spill before the retry");
+        assertEquals("running", s.status(), "750 is not above 0.8 * 1000");
+
+        // more data while spilling is suspended: the pause fraction protects the worker
+        out = s.handle(store("d", "D", 250));
+        assertEquals(List.of(), of(out, Instruction.Spill.class));
+        assertEquals(List.of(new Instruction.WorkerStatus("paused", "store-d")), of(out, Instruction.WorkerStatus.class));
+        // a second failure (already suspended) asks for no second retry timer; a key not spilled is ignored
+        assertEquals(List.of(), of(s.handle(new Event.SpillFailed("zz", "x", "late")), Instruction.RetrySpillLater.class));
+
+        // the retry spills the least recently stored first ("a" went back as the most recent); the
+        // worker resumes only once a write is confirmed, not on the promise of one
+        out = s.handle(new Event.RetrySpill("retry"));
+        assertEquals(List.of(new Instruction.Spill("b", "retry"), new Instruction.Spill("c", "retry")),
+                of(out, Instruction.Spill.class));
+        assertEquals(List.of(), of(out, Instruction.WorkerStatus.class));
+        out = s.handle(new Event.SpillFailed("b", "disk full", "retry"));
+        assertEquals("paused", s.status(), "a failed write does not resume");
+        assertEquals(1, of(out, Instruction.RetrySpillLater.class).size());
+        out = s.handle(new Event.SpillDone("c", "retry"));
+        assertEquals(List.of(new Instruction.WorkerStatus("running", "retry")), of(out, Instruction.WorkerStatus.class));
+        assertEquals(250, s.spilledBytes());
+        assertTrue(s.isSpilled("c"));
+        s.releaseAll();
+        assertEquals(4, released.size());
     }
 
     @Test
