@@ -3,7 +3,6 @@ package org.cloudviper.scheduler.state;
 import java.util.AbstractSet;
 import java.util.ConcurrentModificationException;
 import java.util.Iterator;
-import java.util.NoSuchElementException;
 
 /**
  * A set of tasks by identity (a worker's processing and has-what, a client's wants): open
@@ -147,34 +146,13 @@ final class TaskSet extends AbstractSet<TaskState> {
 
     @Override
     public Iterator<TaskState> iterator() {
-        return new Iterator<>() {
-            private final TaskState[] s = slots;
-            private final int expected = modCount;
-            private int next = advance(0);
-
-            private int advance(int i) {
-                while (i < s.length && s[i] == null) {
-                    i++;
-                }
-                return i;
-            }
-
+        int expected = modCount;
+        return new SlotIterator(slots) {
             @Override
-            public boolean hasNext() {
-                return next < s.length;
-            }
-
-            @Override
-            public TaskState next() {
+            void checkUnmodified() {
                 if (modCount != expected) {
                     throw new ConcurrentModificationException();
                 }
-                if (next >= s.length) {
-                    throw new NoSuchElementException();
-                }
-                TaskState ts = s[next];
-                next = advance(next + 1);
-                return ts;
             }
         };
     }

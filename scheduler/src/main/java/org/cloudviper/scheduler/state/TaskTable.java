@@ -1,7 +1,5 @@
 package org.cloudviper.scheduler.state;
 
-import java.util.Iterator;
-import java.util.NoSuchElementException;
 import java.util.Objects;
 
 /**
@@ -142,31 +140,6 @@ final class TaskTable {
 
     /** Every task, in table order (arbitrary, like a HashMap's). */
     Iterable<TaskState> values() {
-        return () -> new Iterator<>() {
-            private final TaskState[] s = slots;
-            private int next = advance(0);
-
-            private int advance(int i) {
-                while (i < s.length && s[i] == null) {
-                    i++;
-                }
-                return i;
-            }
-
-            @Override
-            public boolean hasNext() {
-                return next < s.length;
-            }
-
-            @Override
-            public TaskState next() {
-                if (next >= s.length) {
-                    throw new NoSuchElementException();
-                }
-                TaskState ts = s[next];
-                next = advance(next + 1);
-                return ts;
-            }
-        };
+        return () -> new SlotIterator(slots);
     }
 }
