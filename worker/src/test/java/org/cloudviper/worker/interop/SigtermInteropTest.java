@@ -5,7 +5,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -13,7 +12,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.cloudviper.worker.interop.JavaWorkerInteropTest.part;
-import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -49,15 +47,7 @@ class SigtermInteropTest {
             String text = Files.readString(log);
             assertTrue(text.contains("Stopped worker at " + java + ": worker-close-gracefully"), text);
 
-            Map<String, Object> r = peers.runScript("graceful_close.py", scheduler, "check", java);
-            List<Object> sums = new ArrayList<>();
-            for (int i = 0; i < 10; i++) {
-                sums.add((i + 1) * 999.0 * 1000 / 2);
-            }
-            assertAll(
-                    () -> assertEquals(1, ((List<?>) part(r, "workers")).size(), "the Java worker left: " + r),
-                    () -> assertEquals(part(r, "workers"), part(r, "held_by"), "all on the Python worker"),
-                    () -> assertEquals(sums, part(r, "sums")));
+            GracefulCloseInteropTest.assertHandedOver(peers.runScript("graceful_close.py", scheduler, "check", java));
         } finally {
             p.destroyForcibly();
             p.waitFor(10, TimeUnit.SECONDS);
