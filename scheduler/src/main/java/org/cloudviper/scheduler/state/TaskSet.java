@@ -45,32 +45,26 @@ final class TaskSet extends AbstractSet<TaskState> {
         if (!(o instanceof TaskState ts)) {
             return false;
         }
+        return slots[slotOf(ts)] == ts;
+    }
+
+    /** Where {@code ts} is, or the empty slot that ends its probe sequence if it is absent. */
+    private int slotOf(TaskState ts) {
         TaskState[] s = slots;
         int mask = s.length - 1;
-        for (int i = index(ts); ; i = (i + 1) & mask) {
-            TaskState x = s[i];
-            if (x == ts) {
-                return true;
-            }
-            if (x == null) {
-                return false;
-            }
+        int i = index(ts);
+        while (s[i] != ts && s[i] != null) {
+            i = (i + 1) & mask;
         }
+        return i;
     }
 
     @Override
     public boolean add(TaskState ts) {
         TaskState[] s = slots;
-        int mask = s.length - 1;
-        int i = index(ts);
-        for (; ; i = (i + 1) & mask) {
-            TaskState x = s[i];
-            if (x == ts) {
-                return false;
-            }
-            if (x == null) {
-                break;
-            }
+        int i = slotOf(ts);
+        if (s[i] == ts) {
+            return false;
         }
         s[i] = ts;
         modCount++;
@@ -87,15 +81,9 @@ final class TaskSet extends AbstractSet<TaskState> {
         }
         TaskState[] s = slots;
         int mask = s.length - 1;
-        int i = index(ts);
-        for (; ; i = (i + 1) & mask) {
-            TaskState x = s[i];
-            if (x == ts) {
-                break;
-            }
-            if (x == null) {
-                return false;
-            }
+        int i = slotOf(ts);
+        if (s[i] == null) {
+            return false;
         }
         // Backward-shift deletion (see TaskTable.remove).
         int hole = i;
