@@ -437,13 +437,22 @@ public final class SchedulerServer {
     private void pollRetirements() {
         for (java.util.Iterator<Retirement> it = retirements.iterator(); it.hasNext(); ) {
             Retirement r = it.next();
-            if (r.workers().stream().anyMatch(a -> state.retirementOutcome(a) == SchedulerState.RetireOutcome.PENDING)) {
+            // Each outcome scans the worker's keys: ask once per poll, stop at the first still pending.
+            Map<String, SchedulerState.RetireOutcome> outcomes = new LinkedHashMap<>();
+            for (String a : r.workers()) {
+                SchedulerState.RetireOutcome o = state.retirementOutcome(a);
+                if (o == SchedulerState.RetireOutcome.PENDING) {
+                    break;
+                }
+                outcomes.put(a, o);
+            }
+            if (outcomes.size() < r.workers().size()) {
                 continue;
             }
             it.remove();
             Map<String, Object> retired = new LinkedHashMap<>();
             for (String a : r.workers()) {
-                switch (state.retirementOutcome(a)) {
+                switch (outcomes.get(a)) {
                     case READY -> {
                         retired.put(a, workerInfo.getOrDefault(a, r.infos().get(a)));
                         if (r.remove()) {

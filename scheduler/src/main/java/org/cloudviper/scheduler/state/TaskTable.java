@@ -44,38 +44,33 @@ final class TaskTable {
     }
 
     TaskState get(Object key) {
-        int h = hash(key);
+        return slots[slotOf(key, hash(key))];
+    }
+
+    /** The slot holding {@code key} (hash {@code h}), or the empty slot ending its probe run if absent. */
+    private int slotOf(Object key, int h) {
         int[] hs = hashes;
+        TaskState[] s = slots;
         int mask = hs.length - 1;
-        for (int i = index(h); ; i = (i + 1) & mask) {
-            TaskState ts = slots[i];
-            if (ts == null) {
-                return null;
-            }
+        int i = index(h);
+        for (TaskState ts; (ts = s[i]) != null; i = (i + 1) & mask) {
             if (hs[i] == h && (ts.key == key || Objects.equals(ts.key, key))) {
-                return ts;
+                break;
             }
         }
+        return i;
     }
 
     /** Adds {@code ts} under its key unless the key is present; returns the task already there, or null. */
     TaskState putIfAbsent(TaskState ts) {
         int h = ts.keyHash;
-        int[] hs = hashes;
+        int i = slotOf(ts.key, h);
         TaskState[] s = slots;
-        int mask = hs.length - 1;
-        int i = index(h);
-        for (; ; i = (i + 1) & mask) {
-            TaskState o = s[i];
-            if (o == null) {
-                break;
-            }
-            if (hs[i] == h && (o.key == ts.key || Objects.equals(o.key, ts.key))) {
-                return o;
-            }
+        if (s[i] != null) {
+            return s[i];
         }
         s[i] = ts;
-        hs[i] = h;
+        hashes[i] = h;
         if (++size > s.length >>> 1) {
             rehash(33 - shift);
         }
@@ -84,21 +79,14 @@ final class TaskTable {
 
     /** Removes the task stored under {@code key}; returns it, or null. */
     TaskState remove(Object key) {
-        int h = hash(key);
+        int i = slotOf(key, hash(key));
         int[] hs = hashes;
         TaskState[] s = slots;
         int mask = hs.length - 1;
-        int i = index(h);
-        for (; ; i = (i + 1) & mask) {
-            TaskState ts = s[i];
-            if (ts == null) {
-                return null;
-            }
-            if (hs[i] == h && (ts.key == key || Objects.equals(ts.key, key))) {
-                break;
-            }
-        }
         TaskState removed = s[i];
+        if (removed == null) {
+            return null;
+        }
         // Backward-shift deletion: move later entries of the probe run into the hole when their
         // home slot does not lie cyclically in (hole, their position].
         int hole = i;

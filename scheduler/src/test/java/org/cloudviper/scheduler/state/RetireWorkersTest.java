@@ -50,6 +50,18 @@ class RetireWorkersTest {
         c.addWorker("b", 1);
     }
 
+    /** Task t running on a, b joined, then a's retirement begins (its status change taken). */
+    private void retireAWhileItRunsT(SimCluster cluster) {
+        c = cluster;
+        c.autoDeliver = false;
+        c.addWorker("a", 1);
+        c.updateGraph(c.graph(C1, List.of(task("t")), keys("t"), null));
+        c.out.takeCompute(A, "t");
+        c.addWorker("b", 1);
+        c.state.onRetireWorkers(List.of(A), "retire-1");
+        statusTo(A);
+    }
+
     private ToWorker.StatusChange statusTo(String worker) {
         return c.out.takeWorker(worker, ToWorker.StatusChange.class);
     }
@@ -179,14 +191,7 @@ class RetireWorkersTest {
 
     @Test
     void aResultThatLandsOnARetiringWorkerIsCopiedToo() {
-        c = new SimCluster();
-        c.autoDeliver = false;
-        c.addWorker("a", 1);
-        c.updateGraph(c.graph(C1, List.of(task("t")), keys("t"), null));
-        c.out.takeCompute(A, "t");
-        c.addWorker("b", 1);
-        c.state.onRetireWorkers(List.of(A), "retire-1");
-        statusTo(A);
+        retireAWhileItRunsT(new SimCluster());
         c.taskFinished(A, "t", 10); // was still running when the retirement began
         c.out.expectInMemory(C1, "t");
         assertEquals(Map.of("t", List.of(A)), c.out.takeWorker(B, ToWorker.AcquireReplicas.class).whoHas());
@@ -195,14 +200,7 @@ class RetireWorkersTest {
 
     @Test
     void tasksStillRunningOnARetiredWorkerMoveWithoutCountingAsFailures() {
-        c = new SimCluster(1.1, 0); // a single failure would make a KilledWorker
-        c.autoDeliver = false;
-        c.addWorker("a", 1);
-        c.updateGraph(c.graph(C1, List.of(task("t")), keys("t"), null));
-        c.out.takeCompute(A, "t");
-        c.addWorker("b", 1);
-        c.state.onRetireWorkers(List.of(A), "retire-1");
-        statusTo(A);
+        retireAWhileItRunsT(new SimCluster(1.1, 0)); // a single failure would make a KilledWorker
         assertEquals(SchedulerState.RetireOutcome.READY, c.state.retirementOutcome(A), "no data to move");
         c.state.onRetiredWorkerRemoved(A, "retire-1");
         c.state.validate();
@@ -212,14 +210,7 @@ class RetireWorkersTest {
 
     @Test
     void aWorkerThatLeavesWhileRetiringWasNotLost() {
-        c = new SimCluster(1.1, 0); // a single failure would make a KilledWorker
-        c.autoDeliver = false;
-        c.addWorker("a", 1);
-        c.updateGraph(c.graph(C1, List.of(task("t")), keys("t"), null));
-        c.out.takeCompute(A, "t");
-        c.addWorker("b", 1);
-        c.state.onRetireWorkers(List.of(A), "retire-1"); // remove=False: the worker closes itself
-        statusTo(A);
+        retireAWhileItRunsT(new SimCluster(1.1, 0)); // remove=False: the worker closes itself
         c.removeWorker(A); // it unregisters
         c.out.takeCompute(B, "t");
         assertEquals("processing", c.state.taskStatus("t"), "rescheduled, not erred");
