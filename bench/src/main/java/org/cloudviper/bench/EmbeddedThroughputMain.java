@@ -55,6 +55,7 @@ public final class EmbeddedThroughputMain {
     private static void run(JavaClient c, String shape, int n, int rounds, String workers, double saturation)
             throws Exception {
         Map<String, Long> cpu0 = Map.of();
+        Map<String, Long> alloc0 = Map.of();
         long measured = 0;
         try (JavaClient client = c) {
             for (int r = 0; r < rounds; r++) {
@@ -72,19 +73,50 @@ public final class EmbeddedThroughputMain {
                 Thread.sleep(500); // let releases drain before the next round
                 if (r == 0) {
                     cpu0 = threadCpu();
+                    alloc0 = threadAlloc();
                 } else {
                     measured += tasks;
                 }
             }
             Map<String, Long> cpu1 = threadCpu();
-            System.out.printf("CPU per task after warm-up (%,d tasks), by thread:%n", measured);
+            Map<String, Long> alloc1 = threadAlloc();
+            System.out.printf("CPU and heap allocation per task after warm-up (%,d tasks), by thread:%n", measured);
+            double cpuSum = 0;
+            double allocSum = 0;
             for (Map.Entry<String, Long> e : cpu1.entrySet()) {
                 long d = e.getValue() - cpu0.getOrDefault(e.getKey(), 0L);
+                long a = alloc1.getOrDefault(e.getKey(), 0L) - alloc0.getOrDefault(e.getKey(), 0L);
                 if (d > 1_000_000) {
-                    System.out.printf("  %-45s %8.2f us%n", e.getKey(), d / 1e3 / measured);
+                    System.out.printf("  %-45s %8.2f us %9.0f B%n", e.getKey(), d / 1e3 / measured, (double) a / measured);
+                    cpuSum += d / 1e3 / measured;
+                    allocSum += (double) a / measured;
+                }
+            }
+            System.out.printf("  %-45s %8.2f us %9.0f B%n", "sum of the threads above", cpuSum, allocSum);
+            System.out.printf("  GC: %d collections, %.0f ms in all rounds%n", gcCount(), gcMillis());
+        }
+    }
+
+    /** Heap bytes allocated per live thread (name#id), from HotSpot's per-thread counters. */
+    static Map<String, Long> threadAlloc() {
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        Map<String, Long> r = new TreeMap<>();
+        if (mx instanceof com.sun.management.ThreadMXBean hs) {
+            for (ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+                if (t != null) {
+                    r.put(t.getThreadName() + "#" + t.getThreadId(), hs.getThreadAllocatedBytes(t.getThreadId()));
                 }
             }
         }
+        return r;
+    }
+
+    static long gcCount() {
+        return ManagementFactory.getGarbageCollectorMXBeans().stream().mapToLong(b -> Math.max(0, b.getCollectionCount())).sum();
+    }
+
+    static double gcMillis() {
+        return ManagementFactory.getGarbageCollectorMXBeans().stream().mapToLong(b -> Math.max(0, b.getCollectionTime())).sum();
     }
 
     /** CPU nanoseconds per live thread (name#id), from the JVM's thread CPU clocks. */

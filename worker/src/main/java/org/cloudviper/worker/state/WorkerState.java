@@ -64,6 +64,8 @@ public final class WorkerState {
     private final TreeSet<TaskState> constrained = new TreeSet<>(BY_PRIORITY);
     private final Set<TaskState> waiting = new LinkedHashSet<>();
     private final Set<TaskState> executing = new LinkedHashSet<>();
+    /** Recent compute time per task, seconds (NaN before the first); sets {@link #executionSlots()}. */
+    private double meanComputeSeconds = Double.NaN;
     private final Set<TaskState> inFlightTasks = new LinkedHashSet<>();
     private final Set<TaskState> missingDepFlight = new LinkedHashSet<>();
     private final Map<String, TreeSet<TaskState>> dataNeeded = new LinkedHashMap<>();
@@ -433,6 +435,9 @@ public final class WorkerState {
                 dispose(e.value());
                 return;
             }
+            double took = Math.max(0, e.stop() - e.start());
+            meanComputeSeconds = Double.isNaN(meanComputeSeconds) ? took
+                    : meanComputeSeconds + MEAN_WEIGHT * (took - meanComputeSeconds);
             executeDoneCommon(ts, recs);
             ts.startstops.add(new Instruction.StartStop("compute", e.start(), e.stop()));
             ts.thread = e.thread();
@@ -445,6 +450,9 @@ public final class WorkerState {
             if (ts == null) {
                 return;
             }
+            double took = Math.max(0, e.stop() - e.start());
+            meanComputeSeconds = Double.isNaN(meanComputeSeconds) ? took
+                    : meanComputeSeconds + MEAN_WEIGHT * (took - meanComputeSeconds);
             executeDoneCommon(ts, recs);
             ts.startstops.add(new Instruction.StartStop("compute", e.start(), e.stop()));
             ts.thread = e.thread();
@@ -1061,11 +1069,35 @@ public final class WorkerState {
         ensureComputing(recs);
     }
 
+    /** How much compute a thread may have queued behind its running task when tasks are short. */
+    static final double PREFETCH_SECONDS = 0.001;
+    /** The most tasks per thread that may be executing (running or queued in the pool) at once. */
+    static final int MAX_PREFETCH_PER_THREAD = 16;
+    /** Weight of the newest task in {@link #meanComputeSeconds}. */
+    private static final double MEAN_WEIGHT = 0.1;
+
+    /**
+     * Tasks that may be executing at once. Dask starts a task only when a thread is free, so each
+     * task costs two thread hand-offs (loop to pool, pool back to loop). When the recent tasks took
+     * well under {@link #PREFETCH_SECONDS} each, up to that much compute per thread is handed to the
+     * pool ahead, in priority order, so a pool thread goes from one task to the next without waiting
+     * for the loop; a long task after short ones delays at most that much queued work.
+     */
+    int executionSlots() {
+        double mean = meanComputeSeconds;
+        if (!(mean < PREFETCH_SECONDS)) {
+            return nthreads;
+        }
+        double perThread = Math.min(MAX_PREFETCH_PER_THREAD, Math.ceil(PREFETCH_SECONDS / Math.max(mean, 1e-7)));
+        return nthreads * (int) perThread;
+    }
+
     private void ensureComputing(Recs recs) {
         if (!running) {
             return;
         }
-        while (executing.size() < nthreads) {
+        int slots = executionSlots();
+        while (executing.size() < slots) {
             TaskState ts = nextReadyTask();
             if (ts == null) {
                 break;
@@ -1520,7 +1552,7 @@ public final class WorkerState {
             }
         }
         check(fetch == fetchCount, null, "fetch count " + fetchCount + " != " + fetch);
-        check(executing.size() <= nthreads, null, "more executing than threads");
+        check(executing.size() <= nthreads * MAX_PREFETCH_PER_THREAD, null, "more executing than prefetch allows");
         for (TaskState ts : executing) {
             check(tasks.get(ts.key) == ts, ts, "executing task unknown");
         }

@@ -69,6 +69,28 @@ class WorkerStateTest {
     }
 
     @Test
+    void shortTasksArePrefetchedAndALongOneEndsIt() {
+        WorkerState s = state(2, Map.of());
+        List<Instruction> first = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            first.addAll(s.handle(compute("t" + i, "s" + i)));
+        }
+        assertEquals(2, first.stream().filter(i -> i instanceof Instruction.Execute).count(),
+                "before any duration is known, one task per thread");
+        // t0 took 10 us: each thread may now hold up to 1 ms of such tasks, at most 16.
+        List<Instruction> out = s.handle(new Event.ExecuteSuccess("t0", value("v0"), 8, new byte[]{1}, "int",
+                1.0, 1.00001, 7, "done-0"));
+        List<Object> started = out.stream().filter(i -> i instanceof Instruction.Execute)
+                .map(i -> ((Instruction.Execute) i).key()).toList();
+        assertEquals(2 * WorkerState.MAX_PREFETCH_PER_THREAD - 1, started.size(), "prefetched: " + started);
+        assertEquals(2 * WorkerState.MAX_PREFETCH_PER_THREAD, s.executingCount());
+        // A 1 s task raises the mean past the threshold: nothing new starts until the pool drains.
+        out = s.handle(new Event.ExecuteSuccess("t1", value("v1"), 8, new byte[]{1}, "int", 1.0, 2.0, 7, "done-1"));
+        assertTrue(out.stream().noneMatch(i -> i instanceof Instruction.Execute), "instructions: " + out);
+        assertEquals(2 * WorkerState.MAX_PREFETCH_PER_THREAD - 1, s.executingCount());
+    }
+
+    @Test
     void computeExecuteFinishFree() {
         WorkerState s = state();
         Instruction.Execute x = only(s.handle(compute("x", "s1")), Instruction.Execute.class);
