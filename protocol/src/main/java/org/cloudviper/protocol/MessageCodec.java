@@ -42,6 +42,19 @@ public final class MessageCodec {
     }
 
     private static final ThreadLocal<Packing> PACKING = ThreadLocal.withInitial(Packing::new);
+    private static final ThreadLocal<ShortStrings> SHORT_STRINGS = ThreadLocal.withInitial(ShortStrings::new);
+
+    /**
+     * Per decoding thread: the short strs decoded lately, by a hash of their bytes (direct-mapped,
+     * a newer one replaces an older one in its slot). Only valid UTF-8 gets in, so a hit needs no check.
+     */
+    private static final class ShortStrings {
+        static final int MAX_LENGTH = 24;
+        static final int SLOTS = 512;
+        final byte[] scratch = new byte[MAX_LENGTH];
+        final byte[][] bytes = new byte[SLOTS][];
+        final String[] strings = new String[SLOTS];
+    }
 
     /** Nesting deeper than this is a hostile peer, not a Dask message. */
     static final int MAX_DEPTH = 256;
@@ -297,6 +310,9 @@ public final class MessageCodec {
                 case STRING: {
                     int n = u.unpackRawStringHeader();
                     checkLength(n);
+                    if (n <= ShortStrings.MAX_LENGTH) {
+                        return shortString(n);
+                    }
                     return utf8(u.readPayload(n));
                 }
                 case BINARY: {
@@ -350,6 +366,32 @@ public final class MessageCodec {
         private static String abbreviate(Object v) {
             String s = String.valueOf(v);
             return s.length() > 100 ? s.substring(0, 100) + "..." : s;
+        }
+
+        private ShortStrings shortStrings;
+
+        /** A short str: field names, ops and statuses repeat in every message, so they come from a cache. */
+        private String shortString(int n) throws IOException {
+            ShortStrings c = shortStrings;
+            if (c == null) {
+                c = shortStrings = SHORT_STRINGS.get();
+            }
+            byte[] b = c.scratch;
+            u.readPayload(b, 0, n);
+            int h = 0x811c9dc5;
+            for (int i = 0; i < n; i++) {
+                h = (h ^ b[i]) * 0x01000193;
+            }
+            int slot = (h ^ (h >>> 16)) & (ShortStrings.SLOTS - 1);
+            byte[] seen = c.bytes[slot];
+            if (seen != null && seen.length == n && java.util.Arrays.equals(seen, 0, n, b, 0, n)) {
+                return c.strings[slot];
+            }
+            byte[] copy = java.util.Arrays.copyOf(b, n);
+            String v = utf8(copy);
+            c.bytes[slot] = copy;
+            c.strings[slot] = v;
+            return v;
         }
 
         /** Strict like Python's {@code raw=False}: malformed UTF-8 is an error, not U+FFFD. */

@@ -121,7 +121,7 @@ final class TaskRunner {
         }
     }
 
-    private static Call parse(RunSpec spec) throws Refused {
+    private Call parse(RunSpec spec) throws Refused {
         if (spec == null) {
             throw new Refused("cloudviper Java worker got no task specification");
         }
@@ -151,7 +151,46 @@ final class TaskRunner {
         }
     }
 
-    private static PickleReader.Global readFunction(byte[] pickle) throws Refused {
+    /** Pickled function references read so far, as distributed caches the functions it unpickles. */
+    private final java.util.concurrent.ConcurrentHashMap<PickleBytes, PickleReader.Global> functions =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int FUNCTIONS_CACHED = 256;
+    private static final int FUNCTION_PICKLE_CACHED_BYTES = 4096;
+
+    /** Pickle bytes compared by content. */
+    private record PickleBytes(byte[] bytes, int hash) {
+        static PickleBytes of(byte[] b) {
+            return new PickleBytes(b, java.util.Arrays.hashCode(b));
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof PickleBytes p && p.hash == hash && java.util.Arrays.equals(p.bytes, bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+
+    private PickleReader.Global readFunction(byte[] pickle) throws Refused {
+        if (pickle.length > FUNCTION_PICKLE_CACHED_BYTES) {
+            return readFunctionUncached(pickle);
+        }
+        PickleBytes k = PickleBytes.of(pickle);
+        PickleReader.Global f = functions.get(k);
+        if (f == null) {
+            f = readFunctionUncached(pickle);
+            if (functions.size() >= FUNCTIONS_CACHED) {
+                functions.clear();
+            }
+            functions.put(k, f);
+        }
+        return f;
+    }
+
+    private static PickleReader.Global readFunctionUncached(byte[] pickle) throws Refused {
         try {
             return PickleReader.readGlobal(pickle);
         } catch (PickleReader.PickleException e) {

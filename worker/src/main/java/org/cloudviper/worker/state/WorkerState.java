@@ -4,7 +4,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -74,7 +73,8 @@ public final class WorkerState {
     private final Set<String> busyWorkers = new LinkedHashSet<>();
     private final Map<String, Double> totalResources;
     private final Map<String, Double> availableResources;
-    private final Deque<String> story = new ArrayDeque<>();
+    /** Recent transitions and events, formatted only when read (a line per transition would cost more than the transition). */
+    private final Deque<Object> story = new ArrayDeque<>();
 
     private boolean running = true;
     private String status = "running";
@@ -227,10 +227,11 @@ public final class WorkerState {
         void apply(WorkerState s, TaskState ts, Rec rec, Recs recs, List<Instruction> out, String sid);
     }
 
-    private static final Map<TaskStatus, Map<TaskStatus, Handler>> TABLE = new EnumMap<>(TaskStatus.class);
+    /** Handlers by [from.ordinal()][to.ordinal()]; null where the pair goes through released. */
+    private static final Handler[][] TABLE = new Handler[TaskStatus.values().length][TaskStatus.values().length];
 
     private static void on(TaskStatus from, TaskStatus to, Handler h) {
-        TABLE.computeIfAbsent(from, k -> new EnumMap<>(TaskStatus.class)).put(to, h);
+        TABLE[from.ordinal()][to.ordinal()] = h;
     }
 
     static {
@@ -380,7 +381,7 @@ public final class WorkerState {
     }
 
     private void handleEvent(Event ev, Recs recs, List<Instruction> out) {
-        note("event " + ev.getClass().getSimpleName() + " " + ev.stimulusId());
+        note(new EventNote(ev.getClass(), ev.stimulusId()));
         if (ev instanceof Event.ComputeTask e) {
             onComputeTask(e, recs, out);
         } else if (ev instanceof Event.FreeKeys e) {
@@ -734,9 +735,9 @@ public final class WorkerState {
     }
 
     private void process(Recs recs, List<Instruction> out, String sid) {
+        Recs next = new Recs(); // putAll empties it for the next round
         while (!recs.isEmpty()) {
             Map.Entry<TaskState, Rec> e = recs.pollFirst();
-            Recs next = new Recs();
             transition(e.getKey(), e.getValue(), next, out, sid);
             recs.putAll(next);
         }
@@ -750,7 +751,7 @@ public final class WorkerState {
             }
             return;
         }
-        Handler h = TABLE.getOrDefault(start, Map.of()).get(rec.to());
+        Handler h = TABLE[start.ordinal()][rec.to().ordinal()];
         if (h != null) {
             h.apply(this, ts, rec, recs, out, sid);
         } else if (start != TaskStatus.RELEASED && rec.to() != TaskStatus.RELEASED) {
@@ -772,7 +773,7 @@ public final class WorkerState {
             }
             throw invalid(ts, "invalid transition " + start + " -> " + rec.to());
         }
-        note(ts.key + ": " + start + " -> " + rec.to() + " (" + ts.state + ") " + sid);
+        note(new TransitionNote(ts.key, start, rec.to(), ts.state, sid));
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -1359,7 +1360,21 @@ public final class WorkerState {
         return Integer.compare(a.size(), b.size());
     }
 
-    private void note(String line) {
+    private record TransitionNote(Object key, TaskStatus from, TaskStatus to, TaskStatus after, String sid) {
+        @Override
+        public String toString() {
+            return key + ": " + from + " -> " + to + " (" + after + ") " + sid;
+        }
+    }
+
+    private record EventNote(Class<?> type, String sid) {
+        @Override
+        public String toString() {
+            return "event " + type.getSimpleName() + " " + sid;
+        }
+    }
+
+    private void note(Object line) {
         if (story.size() >= STORY_LENGTH) {
             story.removeFirst();
         }
@@ -1377,7 +1392,8 @@ public final class WorkerState {
     public List<String> story(Object key) {
         String k = String.valueOf(key);
         List<String> r = new ArrayList<>();
-        for (String line : story) {
+        for (Object o : story) {
+            String line = o.toString();
             if (line.contains(k)) {
                 r.add(line);
             }
