@@ -878,6 +878,8 @@ public final class WorkerServer {
                     return;
                 }
                 closing = true;
+                log.info("Worker {} closing ({}): {} gets from peers, {} gets served", address, reason,
+                        incomingTransfersTotal, outgoingTransfersTotal);
                 timers.forEach(t -> t.cancel(false));
                 if (stream != null && stream.isActive() && registered.isDone()
                         && !registered.isCompletedExceptionally() && !"scheduler-missing".equals(reason)) {
