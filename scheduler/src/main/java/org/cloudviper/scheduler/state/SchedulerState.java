@@ -1443,7 +1443,7 @@ public final class SchedulerState {
     // ------------------------------------------------------------------------------------------
 
     /** The most tasks per thread that pipelining may queue on a worker. */
-    static final int MAX_PIPELINED_PER_THREAD = 16;
+    static final int MAX_PIPELINED_PER_THREAD = 64;
 
     /**
      * How many tasks a worker may hold (processing, not counting seceded ones). Dask's cap is
