@@ -1052,8 +1052,13 @@ public final class WorkerState {
         ts.exceptionText = "";
         ts.tracebackText = "";
         missingDepFlight.remove(ts);
-        ready.remove(ts);
-        constrained.remove(ts);
+        // The ordered sets hold a task iff it is in their state (validate() checks it): a removal
+        // there compares priorities down the tree, so it is skipped when it cannot find anything.
+        if (ts.state == TaskStatus.READY) {
+            ready.remove(ts);
+        } else if (ts.state == TaskStatus.CONSTRAINED) {
+            constrained.remove(ts);
+        }
         executing.remove(ts);
         inFlightTasks.remove(ts);
         waiting.remove(ts);
