@@ -25,7 +25,9 @@ import java.util.List;
  * The scheduler's worker-saturation (default 1.1, as Dask) is the fifth argument ({@code inf}: no
  * queuing in the scheduler).
  *
- * <pre>java -Xmx2g -cp bench/target/benchmarks.jar org.cloudviper.bench.EmbeddedThroughputMain map 100000 4 2 1.1 1</pre>
+ * <pre>java -Xmx4g -XX:+UseParallelGC -Xmn3g -cp bench/target/benchmarks.jar org.cloudviper.bench.EmbeddedThroughputMain map 100000 10 2 1.1 1</pre>
+ * (the throughput collector with a large young generation: each round allocates ~2 GB, and G1
+ * spends seconds copying the live graph; see docs/benchmarks.md section 12)
  *
  * <p>Arguments: shape (map|tree), tasks, rounds, workers, worker-saturation, threads per worker.
  */

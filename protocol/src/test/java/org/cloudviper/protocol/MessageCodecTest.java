@@ -132,6 +132,29 @@ class MessageCodecTest {
         assertArrayEquals(wire, pack(back));
     }
 
+    /**
+     * Short strs come from a per-thread cache of recent ones: thousands of distinct ones (so slots
+     * are shared and overwritten), multi-byte ones, and ones differing only in their last byte or
+     * their length must all decode to themselves, twice over.
+     */
+    @Test
+    void shortStringsDecodeExactlyThroughTheCache() {
+        List<Object> strs = new ArrayList<>();
+        for (int i = 0; i < 3000; i++) {
+            strs.add("k" + i);
+            strs.add("key-" + Integer.toHexString(i * 7919));
+        }
+        strs.addAll(List.of("", "a", "ab", "abc", "abd", "é", "ü✓", "😀😀", "x".repeat(23), "x".repeat(24),
+                "x".repeat(25), "y".repeat(24)));
+        byte[] wire = pack(strs);
+        for (int round = 0; round < 2; round++) {
+            assertEquals(strs, MessageCodec.decodeValue(Unpooled.wrappedBuffer(wire)), "round " + round);
+        }
+        // A str the cache holds, then one byte off and invalid: still rejected, not served from the cache.
+        assertEquals("ab", MessageCodec.decodeValue(Unpooled.wrappedBuffer(hex("a2 6162"))));
+        assertRejected("msgpack str of 2 bytes is not valid UTF-8", hex("a2 61ff"));
+    }
+
     enum Color { RED }
 
     @Test

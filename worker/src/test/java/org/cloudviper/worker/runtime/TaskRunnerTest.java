@@ -96,6 +96,15 @@ class TaskRunnerTest {
         toRelease.forEach(StoredValue::release);
     }
 
+    /** Read function pickles are cached by their bytes: equal lengths, different names stay apart. */
+    @Test
+    void functionPicklesAreCachedByContent() {
+        for (String name : List.of("system", "systen", "system", "systen")) {
+            String text = failureText(run(new RunSpec(Pickles.global("os", name), tuple10(), null, null, null), Map.of()));
+            assertEquals("cloudviper Java worker cannot run os." + name + ": not a registered Java task", text);
+        }
+    }
+
     @Test
     void everyRefusalIsAClearFailure() {
         String text = failureText(run(new RunSpec(Pickles.global("os", "system"), tuple10(), null, null, null), Map.of()));
