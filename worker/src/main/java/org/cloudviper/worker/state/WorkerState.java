@@ -436,9 +436,7 @@ public final class WorkerState {
                 dispose(e.value());
                 return;
             }
-            double took = Math.max(0, e.stop() - e.start());
-            meanComputeSeconds = Double.isNaN(meanComputeSeconds) ? took
-                    : meanComputeSeconds + MEAN_WEIGHT * (took - meanComputeSeconds);
+            noteComputeTime(e.start(), e.stop());
             executeDoneCommon(ts, recs);
             ts.startstops.add(new Instruction.StartStop("compute", e.start(), e.stop()));
             ts.thread = e.thread();
@@ -451,9 +449,7 @@ public final class WorkerState {
             if (ts == null) {
                 return;
             }
-            double took = Math.max(0, e.stop() - e.start());
-            meanComputeSeconds = Double.isNaN(meanComputeSeconds) ? took
-                    : meanComputeSeconds + MEAN_WEIGHT * (took - meanComputeSeconds);
+            noteComputeTime(e.start(), e.stop());
             executeDoneCommon(ts, recs);
             ts.startstops.add(new Instruction.StartStop("compute", e.start(), e.stop()));
             ts.thread = e.thread();
@@ -1081,6 +1077,12 @@ public final class WorkerState {
     static final int MAX_PREFETCH_PER_THREAD = 16;
     /** Weight of the newest task in {@link #meanComputeSeconds}. */
     private static final double MEAN_WEIGHT = 0.1;
+
+    private void noteComputeTime(double start, double stop) {
+        double took = Math.max(0, stop - start);
+        meanComputeSeconds = Double.isNaN(meanComputeSeconds) ? took
+                : meanComputeSeconds + MEAN_WEIGHT * (took - meanComputeSeconds);
+    }
 
     /**
      * Tasks that may be executing at once. Dask starts a task only when a thread is free, so each
