@@ -161,7 +161,7 @@ public final class SchedulerServer {
             List<String> dead = state.onTick(now(), ttl);
             for (String a : dead) {
                 log.warn("Worker {} sent no heartbeat for {} s; removed", a, ttl);
-                dropWorkerStream(a);
+                dropWorkerStream(a, "worker-ttl");
             }
         }, every, every, TimeUnit.MILLISECONDS);
         if (config.schedulerFile() != null) {
@@ -345,9 +345,7 @@ public final class SchedulerServer {
             return;
         }
         if (peer.role == Peer.Role.WORKER && workerStreams.get(peer.id) == ch) {
-            workerStreams.remove(peer.id);
-            workerGeneration.remove(peer.id);
-            workerInfo.remove(peer.id);
+            forgetWorker(peer.id);
             log.info("Remove worker {} (stream closed)", peer.id);
             state.onRemoveWorker(peer.id, stimulus("handle-worker-cleanup"));
             workerCount = state.workerCount();
@@ -367,14 +365,26 @@ public final class SchedulerServer {
         ch.close();
     }
 
-    private void dropWorkerStream(String address) {
+    /** Drops the server's records of a worker; returns its stream, or null. The state is told apart. */
+    private Channel forgetWorker(String address) {
         Channel ch = workerStreams.remove(address);
         workerGeneration.remove(address);
         workerInfo.remove(address);
+        return ch;
+    }
+
+    /**
+     * For a worker the state has already removed: forgets it and closes its stream, first telling
+     * it to close ({@code closeReason}) unless that is null.
+     */
+    private void dropWorkerStream(String address, String closeReason) {
+        Channel ch = forgetWorker(address);
         workerCount = state.workerCount();
         if (ch != null) {
-            queue(ch, Wire.toWorker(new ToWorker.Close("worker-ttl"), Wire.GEN_2022));
-            flushAll();
+            if (closeReason != null) {
+                queue(ch, Wire.toWorker(new ToWorker.Close(closeReason), Wire.GEN_2022));
+                flushAll();
+            }
             ch.close();
         }
     }
@@ -456,18 +466,8 @@ public final class SchedulerServer {
                     case READY -> {
                         retired.put(a, workerInfo.getOrDefault(a, r.infos().get(a)));
                         if (r.remove()) {
-                            Channel ch = workerStreams.remove(a);
-                            workerGeneration.remove(a);
-                            workerInfo.remove(a);
                             state.onRetiredWorkerRemoved(a, r.stimulusId());
-                            workerCount = state.workerCount();
-                            if (ch != null) {
-                                if (r.close()) {
-                                    queue(ch, Wire.toWorker(new ToWorker.Close("retired"), Wire.GEN_2022));
-                                    flushAll();
-                                }
-                                ch.close();
-                            }
+                            dropWorkerStream(a, r.close() ? "retired" : null);
                         } else if (r.close() && workerStreams.get(a) != null) {
                             queue(workerStreams.get(a), Wire.toWorker(new ToWorker.Close("retired"), Wire.GEN_2022));
                         }
@@ -567,9 +567,7 @@ public final class SchedulerServer {
                     m.get("n") instanceof Number n ? n.intValue() : 0));
             case "unregister" -> {
                 String a = Wire.str(m, "address");
-                Channel ws = workerStreams.remove(a);
-                workerGeneration.remove(a);
-                workerInfo.remove(a);
+                Channel ws = forgetWorker(a);
                 state.onRemoveWorker(a, Wire.str(m, "stimulus_id") == null ? stimulus("unregister")
                         : Wire.str(m, "stimulus_id"));
                 workerCount = state.workerCount();

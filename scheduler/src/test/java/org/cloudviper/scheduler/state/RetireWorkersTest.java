@@ -58,8 +58,13 @@ class RetireWorkersTest {
         c.updateGraph(c.graph(C1, List.of(task("t")), keys("t"), null));
         c.out.takeCompute(A, "t");
         c.addWorker("b", 1);
+        startRetiringA();
+    }
+
+    /** a's retirement begins; returns the status change a is sent. */
+    private ToWorker.StatusChange startRetiringA() {
         c.state.onRetireWorkers(List.of(A), "retire-1");
-        statusTo(A);
+        return statusTo(A);
     }
 
     private ToWorker.StatusChange statusTo(String worker) {
@@ -92,8 +97,7 @@ class RetireWorkersTest {
     @Test
     void aRetiringWorkerGetsNoNewTasks() {
         twoKeysOnA();
-        c.state.onRetireWorkers(List.of(A), "retire-1");
-        statusTo(A);
+        startRetiringA();
         c.out.takeWorker(B, ToWorker.AcquireReplicas.class);
         c.updateGraph(c.graph(C1, List.of(task("z")), keys("z"), null));
         c.out.takeCompute(B, "z"); // would go to a by nothing else; a is closing_gracefully
@@ -106,8 +110,7 @@ class RetireWorkersTest {
     void withNoOtherRunningWorkerItIsCalledOffAndKeepsItsData() {
         twoKeysOnA();
         c.workerStatus(B, "paused");
-        c.state.onRetireWorkers(List.of(A), "retire-1");
-        statusTo(A);
+        startRetiringA();
         assertEquals(SchedulerState.RetireOutcome.ABORTED, c.state.retirementOutcome(A));
 
         c.state.onRetirementAborted(A, "retire-1");
@@ -121,8 +124,7 @@ class RetireWorkersTest {
     void aRecipientThatDiesIsReplacedByAnother() {
         twoKeysOnA();
         c.addWorker("c", 1);
-        c.state.onRetireWorkers(List.of(A), "retire-1");
-        statusTo(A);
+        startRetiringA();
         // x and y are spread over b and c by the bytes each will hold
         ToWorker.AcquireReplicas toB = c.out.takeWorker(B, ToWorker.AcquireReplicas.class);
         ToWorker.AcquireReplicas toC = c.out.takeWorker(C, ToWorker.AcquireReplicas.class);
@@ -140,8 +142,7 @@ class RetireWorkersTest {
     @Test
     void whenTheOnlyRecipientDiesItIsCalledOffWithoutLoss() {
         twoKeysOnA();
-        c.state.onRetireWorkers(List.of(A), "retire-1");
-        statusTo(A);
+        startRetiringA();
         c.out.takeWorker(B, ToWorker.AcquireReplicas.class);
         c.addKeys(B, List.of("x"));
         c.removeWorker(B); // x's new copy goes with it; nobody is left to take x or y
@@ -159,8 +160,7 @@ class RetireWorkersTest {
         twoKeysOnA();
         c.workerStatus(B, "paused");
         c.workerStatus(A, "paused");
-        c.state.onRetireWorkers(List.of(A), "retire-1");
-        assertEquals("closing_gracefully", statusTo(A).status());
+        assertEquals("closing_gracefully", startRetiringA().status());
         assertEquals(SchedulerState.RetireOutcome.ABORTED, c.state.retirementOutcome(A));
         c.state.onRetirementAborted(A, "retire-1");
         assertEquals("paused", statusTo(A).status());
@@ -179,8 +179,7 @@ class RetireWorkersTest {
     @Test
     void keysNotCopiedAreAskedForAgainOnTheRetryTick() {
         twoKeysOnA();
-        c.state.onRetireWorkers(List.of(A), "retire-1");
-        statusTo(A);
+        startRetiringA();
         c.out.takeWorker(B, ToWorker.AcquireReplicas.class);
         c.addKeys(B, List.of("x")); // y never arrives (the fetch failed on b)
         c.out.assertEmpty();
