@@ -8,6 +8,7 @@ import org.msgpack.core.MessageFormat;
 import org.msgpack.core.MessagePack;
 import org.msgpack.core.MessagePackException;
 import org.msgpack.core.MessageUnpacker;
+import org.msgpack.core.buffer.ArrayBufferInput;
 
 import java.io.IOException;
 import java.math.BigInteger;
@@ -33,12 +34,40 @@ import java.util.Map;
  * message re-encodes to the same bytes (see distributed/protocol/core.py dumps/loads).
  */
 public final class MessageCodec {
-    private static final java.lang.invoke.VarHandle LONGS =
-            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
     /** A packer and the array it packs into, per thread, reused for every message. */
     private static final class Packing {
         final ReusableBufferOutput out = new ReusableBufferOutput();
         final MessagePacker packer = MessagePack.DEFAULT_PACKER_CONFIG.newPacker(out);
+        /** Room for one short ASCII str, see {@link #packString}. */
+        final byte[] ascii = new byte[SHORT_ASCII];
+    }
+
+    private static final int SHORT_ASCII = 256;
+
+    /**
+     * msgpack-java encodes a short str with String.getBytes, a new array per str; nearly every str a
+     * Dask message holds (ops, field names, keys, statuses) is short ASCII, so those go from their
+     * chars straight to the packer.
+     */
+    private static void packString(Packing k, String s) throws IOException {
+        int n = s.length();
+        if (n <= SHORT_ASCII) {
+            byte[] b = k.ascii;
+            int i = 0;
+            for (; i < n; i++) {
+                char c = s.charAt(i);
+                if (c >= 0x80) {
+                    break;
+                }
+                b[i] = (byte) c;
+            }
+            if (i == n) {
+                k.packer.packRawStringHeader(n);
+                k.packer.writePayload(b, 0, n);
+                return;
+            }
+        }
+        k.packer.packString(s);
     }
 
     private static final ThreadLocal<Packing> PACKING = ThreadLocal.withInitial(Packing::new);
@@ -73,7 +102,9 @@ public final class MessageCodec {
         }
         ByteBuf f0 = fs.get(0);
         Reader r = null;
-        try (MessageUnpacker u = unpacker(f0)) {
+        Unpacking k = UNPACKING.get();
+        try {
+            MessageUnpacker u = k.open(f0);
             r = new Reader(u, fs);
             Object value = r.read(0);
             if (u.hasNext()) {
@@ -92,8 +123,45 @@ public final class MessageCodec {
         } catch (RuntimeException | Error e) {
             release(r);
             throw e;
+        } finally {
+            k.close();
         }
     }
+
+    /**
+     * Per decoding thread, one unpacker reset for every frame 0, and a copy of the frame when it is
+     * off-heap: the decoded tree holds no reference into either (strs and binaries are copied out,
+     * sub-objects slice the other frames), and decoding never re-enters on one thread.
+     */
+    private static final class Unpacking {
+        private static final int KEPT_SCRATCH_BYTES = 1 << 20;
+        private final ArrayBufferInput in = new ArrayBufferInput(new byte[0]);
+        private final MessageUnpacker unpacker = MessagePack.DEFAULT_UNPACKER_CONFIG.newUnpacker(in);
+        private byte[] scratch = new byte[4096];
+
+        MessageUnpacker open(ByteBuf b) throws IOException {
+            int n = b.readableBytes();
+            if (b.hasArray()) {
+                in.reset(b.array(), b.arrayOffset() + b.readerIndex(), n);
+            } else {
+                byte[] copy = n <= scratch.length ? scratch
+                        : n <= KEPT_SCRATCH_BYTES ? (scratch = new byte[Integer.highestOneBit(n - 1) << 1])
+                        : new byte[n];
+                b.getBytes(b.readerIndex(), copy, 0, n);
+                in.reset(copy, 0, n);
+            }
+            unpacker.reset(in);
+            return unpacker;
+        }
+
+        void close() {
+            in.reset(EMPTY, 0, 0); // drop the frame's array (a large one must not stay reachable)
+        }
+
+        private static final byte[] EMPTY = new byte[0];
+    }
+
+    private static final ThreadLocal<Unpacking> UNPACKING = ThreadLocal.withInitial(Unpacking::new);
 
     static MessageUnpacker unpacker(ByteBuf b) {
         if (b.hasArray()) {
@@ -171,7 +239,7 @@ public final class MessageCodec {
         Packing k = PACKING.get();
         k.out.reset();
         try {
-            write(k.packer, message, out, 0);
+            write(k, message, out, 0);
             k.packer.flush();
             out.set(0, Unpooled.wrappedBuffer(k.out.toByteArray()));
         } catch (IOException e) {
@@ -205,14 +273,15 @@ public final class MessageCodec {
         }
     }
 
-    private static void write(MessagePacker p, Object v, List<ByteBuf> out, int depth) throws IOException {
+    private static void write(Packing k, Object v, List<ByteBuf> out, int depth) throws IOException {
+        MessagePacker p = k.packer;
         if (depth > MAX_DEPTH) {
             throw new IllegalArgumentException("message nesting: " + depth + " (expected: <= " + MAX_DEPTH + ")");
         }
         if (v == null) {
             p.packNil();
         } else if (v instanceof String s) {
-            p.packString(s);
+            packString(k, s);
         } else if (v instanceof Long l) {
             p.packLong(l);
         } else if (v instanceof Integer i) {
@@ -220,13 +289,13 @@ public final class MessageCodec {
         } else if (v instanceof Map<?, ?> m) {
             p.packMapHeader(m.size());
             for (Map.Entry<?, ?> e : m.entrySet()) {
-                write(p, e.getKey(), out, depth + 1);
-                write(p, e.getValue(), out, depth + 1);
+                write(k, e.getKey(), out, depth + 1);
+                write(k, e.getValue(), out, depth + 1);
             }
         } else if (v instanceof List<?> l) {
             p.packArrayHeader(l.size());
             for (Object o : l) {
-                write(p, o, out, depth + 1);
+                write(k, o, out, depth + 1);
             }
         } else if (v instanceof byte[] b) {
             p.packBinaryHeader(b.length);
@@ -248,12 +317,12 @@ public final class MessageCodec {
         } else if (v instanceof Collection<?> c) {
             p.packArrayHeader(c.size());
             for (Object o : c) {
-                write(p, o, out, depth + 1);
+                write(k, o, out, depth + 1);
             }
         } else if (v instanceof Object[] a) {
             p.packArrayHeader(a.length);
             for (Object o : a) {
-                write(p, o, out, depth + 1);
+                write(k, o, out, depth + 1);
             }
         } else if (v instanceof Short || v instanceof Byte) {
             p.packLong(((Number) v).longValue());
@@ -396,10 +465,12 @@ public final class MessageCodec {
 
         /** Strict like Python's {@code raw=False}: malformed UTF-8 is an error, not U+FFFD. */
         private String utf8(byte[] b) {
-            // Nearly every str on the wire (ops, field names, keys) is ASCII: a plain copy then. The
-            // strict decoder (it rejects malformed UTF-8 rather than substituting) handles the rest.
-            if (isAscii(b)) {
-                return new String(b, StandardCharsets.ISO_8859_1);
+            // The JDK's lenient decoder is the fast one (an intrinsic ASCII check, then a plain copy);
+            // it turns malformed input into U+FFFD, so only a result holding U+FFFD, never an ASCII
+            // one, is decoded again strictly to tell a real U+FFFD from a malformed byte.
+            String fast = new String(b, StandardCharsets.UTF_8);
+            if (fast.indexOf('\uFFFD') < 0) {
+                return fast;
             }
             if (utf8 == null) {
                 utf8 = StandardCharsets.UTF_8.newDecoder()
@@ -411,21 +482,6 @@ public final class MessageCodec {
             } catch (CharacterCodingException e) {
                 throw new ProtocolException("msgpack str of " + b.length + " bytes is not valid UTF-8", e);
             }
-        }
-
-        private static boolean isAscii(byte[] b) {
-            int i = 0;
-            for (; i + 8 <= b.length; i += 8) { // eight bytes per step: any high bit set means non-ASCII
-                if (((long) LONGS.get(b, i) & 0x8080808080808080L) != 0) {
-                    return false;
-                }
-            }
-            for (; i < b.length; i++) {
-                if (b[i] < 0) {
-                    return false;
-                }
-            }
-            return true;
         }
 
         /**
@@ -500,6 +556,20 @@ public final class MessageCodec {
             return s;
         }
 
+        private static final byte[] NUM_SUB_FRAMES = "num-sub-frames".getBytes(StandardCharsets.US_ASCII);
+
+        private static boolean isNumSubFrames(org.msgpack.core.buffer.MessageBuffer key, int len) {
+            if (len != NUM_SUB_FRAMES.length) {
+                return false;
+            }
+            for (int i = 0; i < len; i++) {
+                if (key.getByte(i) != NUM_SUB_FRAMES[i]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
         private static long subFrameCount(ByteBuf header) throws IOException {
             try (MessageUnpacker h = unpacker(header)) {
                 if (h.getNextFormat().getValueType() != org.msgpack.value.ValueType.MAP) {
@@ -508,7 +578,8 @@ public final class MessageCodec {
                 int n = h.unpackMapHeader();
                 for (int i = 0; i < n; i++) {
                     if (h.getNextFormat().getValueType() == org.msgpack.value.ValueType.STRING) {
-                        if ("num-sub-frames".equals(h.unpackString())) {
+                        int len = h.unpackRawStringHeader();
+                        if (isNumSubFrames(h.readPayloadAsReference(len), len)) {
                             return h.unpackLong();
                         }
                     } else {

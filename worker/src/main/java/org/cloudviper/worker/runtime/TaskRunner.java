@@ -22,9 +22,15 @@ final class TaskRunner {
     private static final String APPLY = "dask.utils.apply";
 
     private final TaskRegistry registry;
+    private final long inlineBelowNanos;
 
     TaskRunner(TaskRegistry registry) {
+        this(registry, INLINE_BELOW_NANOS);
+    }
+
+    TaskRunner(TaskRegistry registry, long inlineBelowNanos) {
         this.registry = registry;
+        this.inlineBelowNanos = inlineBelowNanos;
     }
 
     /** A reason to refuse a task, shown to the client as is. */
@@ -44,6 +50,39 @@ final class TaskRunner {
      * holds a reference to each and releases it after this returns.
      */
     Event run(Object key, RunSpec spec, Map<Object, StoredValue> dependencies, String stimulusId) {
+        long startNanos = System.nanoTime();
+        Event done = runTimed(key, spec, dependencies, stimulusId);
+        if (done instanceof Event.ExecuteSuccess && spec != null && spec.function() != null) {
+            RunTime t = runTimeOf(spec.function());
+            if (t != null) {
+                t.note(System.nanoTime() - startNanos);
+            }
+        }
+        return done;
+    }
+
+    /**
+     * Whether {@code spec} calls a function whose recent runs all took less than
+     * {@code cloudviper.worker.inlineTaskMicros} (default 20), so that the worker may run it on its event loop instead of handing
+     * it to a compute thread: for tasks of a few microseconds the hand-off (a thread wake-up each way)
+     * costs more than the task. A function seen for the first time, one that ever ran longer within
+     * its recent runs, and every 2024 task specification (its function is known only after reading the
+     * whole pickle) go to the compute pool.
+     */
+    boolean runsInline(RunSpec spec) {
+        if (inlineBelowNanos <= 0 || spec == null || spec.function() == null) {
+            return false;
+        }
+        RunTime t = runTimeOf(spec.function());
+        return t != null && t.isShorterThan(inlineBelowNanos);
+    }
+
+    String describeRunTime(RunSpec spec) {
+        RunTime t = runTimeOf(spec.function());
+        return t == null ? "none" : t.runs + " runs, slowest recent " + t.slowestRecentNanos + " ns";
+    }
+
+    private Event runTimed(Object key, RunSpec spec, Map<Object, StoredValue> dependencies, String stimulusId) {
         double start = now();
         long thread = Thread.currentThread().getId();
         String name = "task " + key;
@@ -151,8 +190,48 @@ final class TaskRunner {
         }
     }
 
+    /**
+     * A function's recent run time: the slowest of its recent runs, decaying by 1/16 per run, so one
+     * slow run keeps it off the event loop for about the next hundred runs. Updated from several threads
+     * without locking: a lost update only delays the choice by a run.
+     */
+    private static final class RunTime {
+        private volatile long slowestRecentNanos = Long.MAX_VALUE;
+        private volatile int runs;
+
+        void note(long nanos) {
+            long s = slowestRecentNanos;
+            slowestRecentNanos = runs == 0 ? nanos : Math.max(nanos, s - (s >> 4));
+            runs = Math.min(runs + 1, 1 << 20);
+        }
+
+        boolean isShorterThan(long nanos) {
+            return runs >= INLINE_AFTER_RUNS && slowestRecentNanos < nanos;
+        }
+    }
+
+    /**
+     * Tasks whose recent runs were all shorter than this run on the worker's event loop; 0 turns that
+     * off. System property {@code cloudviper.worker.inlineTaskMicros}, default 20.
+     */
+    static final long INLINE_BELOW_NANOS = Long.getLong("cloudviper.worker.inlineTaskMicros", 20) * 1000;
+    /** Runs of a function on the compute pool before it may run inline. */
+    private static final int INLINE_AFTER_RUNS = 16;
+
+    /** A function reference read from its pickle, and how long its runs take. */
+    private record Function(PickleReader.Global global, RunTime runTime) {
+    }
+
+    private RunTime runTimeOf(byte[] functionPickle) {
+        if (functionPickle.length > FUNCTION_PICKLE_CACHED_BYTES) {
+            return null;
+        }
+        Function f = functions.get(PickleBytes.of(functionPickle));
+        return f == null ? null : f.runTime();
+    }
+
     /** Pickled function references read so far, as distributed caches the functions it unpickles. */
-    private final java.util.concurrent.ConcurrentHashMap<PickleBytes, PickleReader.Global> functions =
+    private final java.util.concurrent.ConcurrentHashMap<PickleBytes, Function> functions =
             new java.util.concurrent.ConcurrentHashMap<>();
     private static final int FUNCTIONS_CACHED = 256;
     private static final int FUNCTION_PICKLE_CACHED_BYTES = 4096;
@@ -179,15 +258,15 @@ final class TaskRunner {
             return readFunctionUncached(pickle);
         }
         PickleBytes k = PickleBytes.of(pickle);
-        PickleReader.Global f = functions.get(k);
+        Function f = functions.get(k);
         if (f == null) {
-            f = readFunctionUncached(pickle);
+            f = new Function(readFunctionUncached(pickle), new RunTime());
             if (functions.size() >= FUNCTIONS_CACHED) {
                 functions.clear();
             }
             functions.put(k, f);
         }
-        return f;
+        return f.global();
     }
 
     private static PickleReader.Global readFunctionUncached(byte[] pickle) throws Refused {

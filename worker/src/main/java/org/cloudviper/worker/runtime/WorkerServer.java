@@ -396,11 +396,18 @@ public final class WorkerServer {
             closeAsync("worker-state-error");
             return;
         }
+        List<Event> ranInline = null;
         for (Instruction i : instructions) {
             if (i instanceof Instruction.ToScheduler m) {
                 queueToScheduler(m);
             } else if (i instanceof Instruction.Execute x) {
-                execute(x);
+                Event done = execute(x);
+                if (done != null) {
+                    if (ranInline == null) {
+                        ranInline = new ArrayList<>();
+                    }
+                    ranInline.add(done);
+                }
             } else if (i instanceof Instruction.GatherDep g) {
                 gather(g);
             } else if (i instanceof Instruction.Spill sp) {
@@ -412,6 +419,12 @@ public final class WorkerServer {
                 loop.schedule(() -> handle(new Event.RetryBusyWorker(r.worker(), r.stimulusId())),
                         RETRY_BUSY_MS, TimeUnit.MILLISECONDS);
             }
+        }
+        if (ranInline != null) {
+            // As a later loop task, not recursively: a chain of inline tasks must not grow the stack,
+            // and socket reads and writes get their turns in between.
+            Event[] results = ranInline.toArray(Event[]::new);
+            loop.execute(() -> handle(results));
         }
     }
 
@@ -447,7 +460,13 @@ public final class WorkerServer {
         }
     }
 
-    private void execute(Instruction.Execute x) {
+    /**
+     * Runs a task: on a compute thread, or at once on this loop when the runner has seen its function
+     * finish within microseconds every recent time (see {@link TaskRunner#runsInline}); then this
+     * returns the result for the caller to feed to the state. Otherwise returns null and the result
+     * comes back to the loop later.
+     */
+    private Event execute(Instruction.Execute x) {
         RunSpec spec = x.runSpec() instanceof RunSpec r ? r : RunSpec.refused("no task specification");
         Map<Object, StoredValue> deps = new LinkedHashMap<>();
         for (Map.Entry<Object, Object> d : x.dependencies().entrySet()) {
@@ -457,9 +476,15 @@ public final class WorkerServer {
                 deps.values().forEach(StoredValue::release);
                 String text = "cloudviper Java worker could not read back the spilled value of " + d.getKey() + ": "
                         + e.getMessage();
-                handle(new Event.ExecuteFailure(x.key(), new TaskError(text), null,
-                        "RuntimeError(" + TaskRunner.pyRepr(text) + ")", "", now(), now(), 0, x.stimulusId()));
-                return;
+                return new Event.ExecuteFailure(x.key(), new TaskError(text), null,
+                        "RuntimeError(" + TaskRunner.pyRepr(text) + ")", "", now(), now(), 0, x.stimulusId());
+            }
+        }
+        if (runner.runsInline(spec)) {
+            try {
+                return runner.run(x.key(), spec, deps, x.stimulusId());
+            } finally {
+                deps.values().forEach(StoredValue::release);
             }
         }
         executingSince.put(x.key(), now());
@@ -480,9 +505,10 @@ public final class WorkerServer {
         } catch (RejectedExecutionException e) {
             deps.values().forEach(StoredValue::release);
             executingSince.remove(x.key());
-            handle(new Event.ExecuteFailure(x.key(), new TaskError("worker is shutting down"), null,
-                    "RuntimeError('worker is shutting down')", "", now(), now(), 0, x.stimulusId()));
+            return new Event.ExecuteFailure(x.key(), new TaskError("worker is shutting down"), null,
+                    "RuntimeError('worker is shutting down')", "", now(), now(), 0, x.stimulusId());
         }
+        return null;
     }
 
     /** get_data from a peer (distributed Worker.gather_dep / get_data_from_worker). */

@@ -53,6 +53,7 @@ public final class WorkerState {
     };
 
     private final String address;
+    private final String ownHost;
     private final int nthreads;
     private final Limits limits;
     private final Consumer<Object> release;
@@ -148,29 +149,45 @@ public final class WorkerState {
      */
     private final class Recs {
         private static final int SMALL = 8;
-        private final ArrayList<TaskState> tasks = new ArrayList<>(4);
-        private final ArrayList<Rec> recs = new ArrayList<>(4);
+        // Up to SMALL recommendations in two parallel arrays, allocated on the first put: most events
+        // make few recommendations, and many Recs stay empty.
+        private TaskState[] tasks;
+        private Rec[] recs;
+        private int size;
         private LinkedHashMap<TaskState, Rec> big;
+
+        private int indexOf(TaskState ts) {
+            for (int i = 0; i < size; i++) {
+                if (tasks[i] == ts) {
+                    return i;
+                }
+            }
+            return -1;
+        }
 
         void put(TaskState ts, Rec r) {
             Rec old;
             if (big != null) {
                 old = big.put(ts, r);
             } else {
-                int i = tasks.indexOf(ts);
+                int i = indexOf(ts);
                 if (i >= 0) {
-                    old = recs.set(i, r);
-                } else if (tasks.size() < SMALL) {
-                    tasks.add(ts);
-                    recs.add(r);
+                    old = recs[i];
+                    recs[i] = r;
+                } else if (size < SMALL) {
+                    if (tasks == null) {
+                        tasks = new TaskState[SMALL];
+                        recs = new Rec[SMALL];
+                    }
+                    tasks[size] = ts;
+                    recs[size++] = r;
                     return;
                 } else {
                     big = new LinkedHashMap<>(4 * SMALL);
-                    for (int j = 0; j < tasks.size(); j++) {
-                        big.put(tasks.get(j), recs.get(j));
+                    for (int j = 0; j < size; j++) {
+                        big.put(tasks[j], recs[j]);
                     }
-                    tasks.clear();
-                    recs.clear();
+                    clearSmall();
                     big.put(ts, r);
                     return;
                 }
@@ -180,18 +197,23 @@ public final class WorkerState {
             }
         }
 
+        private void clearSmall() {
+            java.util.Arrays.fill(tasks, 0, size, null);
+            java.util.Arrays.fill(recs, 0, size, null);
+            size = 0;
+        }
+
         void putAll(Recs other) {
             if (other.big != null) {
                 for (Map.Entry<TaskState, Rec> e : other.big.entrySet()) {
                     put(e.getKey(), e.getValue());
                 }
                 other.big = null;
-            } else {
-                for (int i = 0; i < other.tasks.size(); i++) {
-                    put(other.tasks.get(i), other.recs.get(i));
+            } else if (other.size > 0) {
+                for (int i = 0; i < other.size; i++) {
+                    put(other.tasks[i], other.recs[i]);
                 }
-                other.tasks.clear();
-                other.recs.clear();
+                other.clearSmall();
             }
         }
 
@@ -199,26 +221,42 @@ public final class WorkerState {
             if (big != null) {
                 return big.remove(ts);
             }
-            int i = tasks.indexOf(ts);
+            int i = indexOf(ts);
             if (i < 0) {
                 return null;
             }
-            tasks.remove(i);
-            return recs.remove(i);
+            Rec r = recs[i];
+            removeAt(i);
+            return r;
+        }
+
+        private void removeAt(int i) {
+            System.arraycopy(tasks, i + 1, tasks, i, size - i - 1);
+            System.arraycopy(recs, i + 1, recs, i, size - i - 1);
+            size--;
+            tasks[size] = null;
+            recs[size] = null;
         }
 
         boolean isEmpty() {
-            return big != null ? big.isEmpty() : tasks.isEmpty();
+            return big != null ? big.isEmpty() : size == 0;
         }
 
-        Map.Entry<TaskState, Rec> pollFirst() {
+        /** The oldest recommendation's task; with {@link #pollFirstRec} it takes the entry out. */
+        TaskState firstTask() {
+            return big != null ? big.keySet().iterator().next() : tasks[0];
+        }
+
+        Rec pollFirstRec() {
             if (big != null) {
                 Iterator<Map.Entry<TaskState, Rec>> it = big.entrySet().iterator();
-                Map.Entry<TaskState, Rec> e = it.next();
+                Rec r = it.next().getValue();
                 it.remove();
-                return e;
+                return r;
             }
-            return Map.entry(tasks.remove(0), recs.remove(0));
+            Rec r = recs[0];
+            removeAt(0);
+            return r;
         }
     }
 
@@ -315,6 +353,7 @@ public final class WorkerState {
             throw new IllegalArgumentException("nthreads: " + nthreads + " (expected: >= 1)");
         }
         this.address = Objects.requireNonNull(address, "address");
+        this.ownHost = host(address);
         this.nthreads = nthreads;
         this.limits = limits;
         this.release = release;
@@ -733,8 +772,8 @@ public final class WorkerState {
     private void process(Recs recs, List<Instruction> out, String sid) {
         Recs next = new Recs(); // putAll empties it for the next round
         while (!recs.isEmpty()) {
-            Map.Entry<TaskState, Rec> e = recs.pollFirst();
-            transition(e.getKey(), e.getValue(), next, out, sid);
+            TaskState ts = recs.firstTask();
+            transition(ts, recs.pollFirstRec(), next, out, sid);
             recs.putAll(next);
         }
     }
@@ -1161,7 +1200,7 @@ public final class WorkerState {
         if (!running || dataNeeded.isEmpty() || shouldThrottleIncomingTransfers()) {
             return;
         }
-        String host = host(address);
+        String host = ownHost;
         List<String> workers = new ArrayList<>();
         for (Iterator<Map.Entry<String, TreeSet<TaskState>>> it = dataNeeded.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<String, TreeSet<TaskState>> e = it.next();

@@ -14,6 +14,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,8 +24,17 @@ class TaskRunnerTest {
             .register("tests.fails", (a, k) -> {
                 throw new IllegalStateException("no luck: " + a.get(0));
             })
-            .register("tests.opaque", (a, k) -> new Object());
-    final TaskRunner runner = new TaskRunner(registry);
+            .register("tests.opaque", (a, k) -> new Object())
+            .register("tests.quick", (a, k) -> a.get(0))
+            .register("tests.sometimesSlow", (a, k) -> {
+                if (Boolean.TRUE.equals(slowNext)) {
+                    Thread.sleep(20);
+                }
+                return 1L;
+            });
+    static volatile Boolean slowNext = false;
+    /** Inline below 1 ms here: the tests' cold, interpreted runs take longer than the default 20 us. */
+    final TaskRunner runner = new TaskRunner(registry, 1_000_000);
     final List<StoredValue> toRelease = new ArrayList<>();
 
     static byte[] tuple10() {
@@ -145,6 +155,48 @@ class TaskRunnerTest {
         String text = failureText(run(new RunSpec(Vectors.pickle("function_p5"), noArgs, Vectors.pickle("kwargs"),
                 null, null), Map.of()));
         assertTrue(text.contains("arange_f64(n) takes 1 argument"), text);
+        toRelease.forEach(StoredValue::release);
+    }
+
+    @Test
+    void onlyFunctionsThatRanQuicklyEveryRecentTimeRunInline() {
+        RunSpec quick = new RunSpec(Pickles.global("tests", "quick"), tuple10(), null, null, null);
+        assertFalse(runner.runsInline(quick), "never seen");
+        int runs = 0;
+        while (!runner.runsInline(quick) && runs < 5000) { // cold runs (class loading, JIT) decay first
+            assertInstanceOf(Event.ExecuteSuccess.class, run(quick, Map.of()));
+            runs++;
+        }
+        assertTrue(runner.runsInline(quick), runner.describeRunTime(quick));
+        assertTrue(runs >= 16, "runs on the pool first: " + runs);
+
+        RunSpec sometimesSlow = new RunSpec(Pickles.global("tests", "sometimesSlow"), tuple10(), null, null, null);
+        for (int i = 0; i < 5000 && !runner.runsInline(sometimesSlow); i++) {
+            run(sometimesSlow, Map.of());
+        }
+        assertTrue(runner.runsInline(sometimesSlow), runner.describeRunTime(sometimesSlow));
+        slowNext = true;
+        try {
+            run(sometimesSlow, Map.of());
+        } finally {
+            slowNext = false;
+        }
+        assertFalse(runner.runsInline(sometimesSlow), "one 20 ms run keeps it on the compute pool");
+        for (int i = 0; i < 20; i++) {
+            run(sometimesSlow, Map.of());
+        }
+        assertFalse(runner.runsInline(sometimesSlow), "for a while");
+        for (int i = 0; i < 5000 && !runner.runsInline(sometimesSlow); i++) {
+            run(sometimesSlow, Map.of());
+        }
+        assertTrue(runner.runsInline(sometimesSlow), "until its recent runs were all quick again");
+
+        RunSpec failing = new RunSpec(Pickles.global("tests", "fails"), tuple10(), null, null, null);
+        for (int i = 0; i < 50; i++) {
+            run(failing, Map.of());
+        }
+        assertFalse(runner.runsInline(failing), "failures are not timed");
+        assertFalse(runner.runsInline(RunSpec.taskSpec(new byte[]{1}, 0)), "2024 task specs go to the pool");
         toRelease.forEach(StoredValue::release);
     }
 }
