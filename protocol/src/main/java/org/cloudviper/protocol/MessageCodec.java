@@ -286,6 +286,13 @@ public final class MessageCodec {
             p.packLong(l);
         } else if (v instanceof Integer i) {
             p.packInt(i);
+        } else if (v instanceof CompactMap<?, ?> m) {
+            int n = m.size();
+            p.packMapHeader(n);
+            for (int i = 0; i < n; i++) {
+                write(k, m.keyAt(i), out, depth + 1);
+                write(k, m.valueAt(i), out, depth + 1);
+            }
         } else if (v instanceof Map<?, ?> m) {
             p.packMapHeader(m.size());
             for (Map.Entry<?, ?> e : m.entrySet()) {
@@ -408,11 +415,12 @@ public final class MessageCodec {
                         if (s != null) {
                             return s;
                         }
-                        Map<Object, Object> m = new LinkedHashMap<>(2);
+                        Map<Object, Object> m = new CompactMap<>(1);
                         m.put(k, val);
                         return m;
                     }
-                    Map<Object, Object> m = new LinkedHashMap<>(Math.min(n, 1 << 16) * 4 / 3 + 1);
+                    Map<Object, Object> m = n <= CompactMap.DECODED_MAX ? new CompactMap<>(n)
+                            : new LinkedHashMap<>(Math.min(n, 1 << 16) * 4 / 3 + 1);
                     for (int i = 0; i < n; i++) {
                         Object k = read(depth + 1);
                         Object val = read(depth + 1);

@@ -1,5 +1,6 @@
 package org.cloudviper.scheduler.server;
 
+import org.cloudviper.protocol.CompactMap;
 import org.cloudviper.scheduler.state.RunSpec;
 import org.cloudviper.scheduler.state.ToClient;
 import org.cloudviper.scheduler.state.ToWorker;
@@ -23,7 +24,7 @@ final class Wire {
     }
 
     static Map<String, Object> toWorker(ToWorker m, int generation) {
-        Map<String, Object> r = new LinkedHashMap<>();
+        Map<String, Object> r = new CompactMap<>(16);
         if (m instanceof ToWorker.ComputeTask c) {
             r.put("op", "compute-task");
             r.put("key", c.key());
@@ -73,7 +74,7 @@ final class Wire {
     }
 
     static Map<String, Object> toClient(ToClient m, int generation) {
-        Map<String, Object> r = new LinkedHashMap<>();
+        Map<String, Object> r = new CompactMap<>(4);
         if (m instanceof ToClient.KeyInMemory k) {
             r.put("op", "key-in-memory");
             r.put("key", k.key());

@@ -1,5 +1,6 @@
 package org.cloudviper.scheduler.state;
 
+import org.cloudviper.protocol.CompactMap;
 import org.cloudviper.protocol.SubObject;
 import org.cloudviper.protocol.pickle.Pickles;
 
@@ -1168,8 +1169,10 @@ public final class SchedulerState {
             whoHas = Map.of();
             nbytes = Map.of();
         } else {
-            whoHas = new LinkedHashMap<>();
-            nbytes = new LinkedHashMap<>();
+            int n = ts.dependencies.length;
+            boolean small = n <= CompactMap.DECODED_MAX; // CompactMap lookups scan
+            whoHas = small ? new CompactMap<>(n) : new LinkedHashMap<>(n * 4 / 3 + 1);
+            nbytes = small ? new CompactMap<>(n) : new LinkedHashMap<>(n * 4 / 3 + 1);
             for (TaskState dep : ts.dependencies) {
                 whoHas.put(dep.key, addresses(dep.whoHas));
                 nbytes.put(dep.key, Math.max(0, dep.nbytes));

@@ -2,6 +2,7 @@ package org.cloudviper.worker.runtime;
 
 import io.netty.buffer.ByteBuf;
 import org.cloudviper.protocol.MessageCodec;
+import org.cloudviper.protocol.CompactMap;
 import org.cloudviper.protocol.SubObject;
 import org.cloudviper.worker.state.Event;
 import org.cloudviper.worker.state.Instruction;
@@ -186,7 +187,7 @@ final class Wire {
      * {@code created}; the caller releases them once the message is encoded.
      */
     static Map<String, Object> toScheduler(Instruction.ToScheduler m, int generation, List<SubObject> created) {
-        Map<String, Object> r = new LinkedHashMap<>();
+        Map<String, Object> r = new CompactMap<>(12);
         if (m instanceof Instruction.TaskFinished t) {
             r.put("op", "task-finished");
             r.put("key", t.key());
@@ -254,7 +255,7 @@ final class Wire {
     private static List<Object> startstops(List<Instruction.StartStop> l) {
         List<Object> r = new ArrayList<>(l.size());
         for (Instruction.StartStop s : l) {
-            Map<String, Object> m = new LinkedHashMap<>();
+            Map<String, Object> m = new CompactMap<>(3);
             m.put("action", s.action());
             m.put("start", s.start());
             m.put("stop", s.stop());
@@ -344,7 +345,7 @@ final class Wire {
     }
 
     static Map<Object, List<String>> whoHas(Object v) {
-        Map<Object, List<String>> r = new LinkedHashMap<>();
+        Map<Object, List<String>> r = smallOrLinked(v);
         if (v instanceof Map<?, ?> m) {
             for (Map.Entry<?, ?> e : m.entrySet()) {
                 List<String> ws = new ArrayList<>();
@@ -357,8 +358,14 @@ final class Wire {
         return r;
     }
 
+    /** A map for as many entries as {@code v} has: lookups in a CompactMap scan. */
+    private static <K, V> Map<K, V> smallOrLinked(Object v) {
+        int n = v instanceof Map<?, ?> m ? m.size() : 0;
+        return n <= CompactMap.DECODED_MAX ? new CompactMap<>(n) : new LinkedHashMap<>(n * 4 / 3 + 1);
+    }
+
     static Map<Object, Long> nbytes(Object v) {
-        Map<Object, Long> r = new LinkedHashMap<>();
+        Map<Object, Long> r = smallOrLinked(v);
         if (v instanceof Map<?, ?> m) {
             for (Map.Entry<?, ?> e : m.entrySet()) {
                 r.put(e.getKey(), e.getValue() instanceof Number n ? n.longValue() : 1024L);
