@@ -164,6 +164,16 @@ final class Serde {
         return new SubObject(SubObject.Kind.SERIALIZED, Unpooled.wrappedBuffer(MessageCodec.pack(header)), frames);
     }
 
+    /** Neither an array nor a table: a value of the msgpack family, cheap to serialize later. */
+    static boolean isPlain(Object v) {
+        return !(v instanceof NdArray) && !(v instanceof ArrowTable);
+    }
+
+    /** Throws what {@link #encode} would for a plain value, without encoding it. */
+    static void checkPlain(Object v) throws DataException {
+        checkMsgpack(v, 0);
+    }
+
     /** Only what msgpack carries to Python unchanged (lists arrive as tuples). */
     private static void checkMsgpack(Object v, int depth) throws DataException {
         if (depth > 100) {

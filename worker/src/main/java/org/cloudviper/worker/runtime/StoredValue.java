@@ -39,6 +39,14 @@ final class StoredValue {
         return new StoredValue(java, true, wire, info.nbytes(), info.type(), info.typename());
     }
 
+    /**
+     * A Java task's plain result (see {@link Serde#isPlain}), already checked to be serializable; its
+     * serialized form is made when first asked for. The task must not modify it after returning.
+     */
+    static StoredValue computedPlain(Object java, Serde.TypeInfo info) {
+        return new StoredValue(java, true, null, info.nbytes(), info.type(), info.typename());
+    }
+
     /** A value that arrived serialized (scatter, a peer): takes over one reference to {@code wire}. */
     static StoredValue received(SubObject wire) {
         Serde.TypeInfo info = Serde.describeSerialized(wire);
@@ -54,7 +62,10 @@ final class StoredValue {
         return java;
     }
 
-    /** The in-memory serialized form, or null once spilled (use {@link #wireRetained}). */
+    /**
+     * The in-memory serialized form; null once spilled, and for a plain result not serialized yet (use
+     * {@link #wireRetained}).
+     */
     SubObject wire() {
         return wire;
     }
@@ -68,9 +79,10 @@ final class StoredValue {
      * value stays in memory, whole, and the error is thrown: nothing is lost.
      */
     void spill(SpillStore to) throws IOException {
-        if (spilled != null || wire == null) {
+        if (spilled != null || wire == null && !hasJava) {
             return;
         }
+        ensureWire();
         spilled = to.write(wire);
         store = to;
         wire.release();
@@ -81,6 +93,9 @@ final class StoredValue {
 
     /** The serialized form with one reference for the caller, read from disk if spilled. */
     SubObject wireRetained() throws IOException {
+        if (wire == null && spilled == null && hasJava) {
+            ensureWire();
+        }
         if (wire != null) {
             wire.retain();
             return wire;
@@ -96,8 +111,22 @@ final class StoredValue {
      * disk if spilled), so the state may drop or spill this value while the task runs.
      */
     StoredValue forTask() throws IOException {
+        if (wire == null && hasJava) { // a plain result not serialized yet: the task reads the Java value
+            return new StoredValue(java, true, null, nbytes, type, typename);
+        }
         SubObject w = wireRetained();
         return new StoredValue(java, hasJava, w, nbytes, type, typename);
+    }
+
+    /** Serializes a plain result on first need (checked when the task finished, so it cannot fail). */
+    private void ensureWire() throws IOException {
+        if (wire == null && hasJava) {
+            try {
+                wire = Serde.encode(java);
+            } catch (Serde.DataException e) {
+                throw new IOException("cannot serialize " + typename + ": " + e.getMessage(), e);
+            }
+        }
     }
 
     /** Frees the serialized form, or the spill file. Idempotent. */

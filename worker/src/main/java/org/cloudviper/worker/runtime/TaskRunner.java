@@ -115,14 +115,22 @@ final class TaskRunner {
                             + trace, trace, start, thread, stimulusId);
                 }
             }
-            SubObject wire;
+            Serde.TypeInfo info;
+            StoredValue value;
             try {
-                wire = Serde.encode(result);
+                if (Serde.isPlain(result)) {
+                    // Serialized when first needed (get_data, spill): most results only feed Java tasks.
+                    Serde.checkPlain(result);
+                    info = Serde.describe(result);
+                    value = StoredValue.computedPlain(result, info);
+                } else {
+                    SubObject wire = Serde.encode(result);
+                    info = Serde.describe(result);
+                    value = StoredValue.computed(result, wire, info);
+                }
             } catch (Serde.DataException e) {
                 throw new Refused(name + " returned a value that cannot be sent to Python: " + e.getMessage());
             }
-            Serde.TypeInfo info = Serde.describe(result);
-            StoredValue value = StoredValue.computed(result, wire, info);
             return new Event.ExecuteSuccess(key, value, info.nbytes(), info.type(), info.typename(), start,
                     stop(start), thread, stimulusId);
         } catch (Refused e) {

@@ -138,4 +138,32 @@ class SpillStoreTest {
         v.release();
         assertEquals(0, wire.refCnt());
     }
+
+    /** A plain result is serialized on first need: for get_data, or when it is spilled. */
+    @Test
+    void plainResultsAreSerializedWhenFirstNeeded() throws Exception {
+        Object result = List.of(1L, "two", 3.0);
+        try (SpillStore store = new SpillStore(tmp.resolve("spill"))) {
+            StoredValue served = StoredValue.computedPlain(result, Serde.describe(result));
+            assertNull(served.wire(), "not serialized at task end");
+            StoredValue copy = served.forTask();
+            assertEquals(result, copy.java());
+            assertNull(served.wire(), "a dependent task reads the Java value");
+            copy.release();
+            SubObject w = served.wireRetained();
+            assertEquals(List.of(1L, "two", 3.0), Serde.decode(w));
+            assertTrue(served.wire() == w, "kept for the next get_data");
+            w.release();
+            served.release();
+
+            StoredValue spilled = StoredValue.computedPlain(result, Serde.describe(result));
+            spilled.spill(store);
+            assertTrue(spilled.isSpilled());
+            assertFalse(spilled.hasJava());
+            SubObject back = spilled.wireRetained();
+            assertEquals(List.of(1L, "two", 3.0), Serde.decode(back));
+            back.release();
+            spilled.release();
+        }
+    }
 }
