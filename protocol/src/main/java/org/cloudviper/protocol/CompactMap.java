@@ -35,7 +35,8 @@ public final class CompactMap<K, V> extends AbstractMap<K, V> {
     private int indexOf(Object key) {
         Object[] kv = keysAndValues;
         for (int i = 0, n = 2 * size; i < n; i += 2) {
-            if (Objects.equals(kv[i], key)) {
+            Object k = kv[i];
+            if (k == key || k != null && k.equals(key)) {
                 return i;
             }
         }
@@ -77,6 +78,15 @@ public final class CompactMap<K, V> extends AbstractMap<K, V> {
             keysAndValues[i + 1] = value;
             return old;
         }
+        putIfNew(key, value);
+        return null;
+    }
+
+    /** Adds {@code key} unless present (then returns false and changes nothing): one scan. */
+    boolean putIfNew(K key, V value) {
+        if (indexOf(key) >= 0) {
+            return false;
+        }
         int at = 2 * size;
         if (at == keysAndValues.length) {
             keysAndValues = java.util.Arrays.copyOf(keysAndValues, 2 * keysAndValues.length);
@@ -85,7 +95,7 @@ public final class CompactMap<K, V> extends AbstractMap<K, V> {
         keysAndValues[at + 1] = value;
         size++;
         modCount++;
-        return null;
+        return true;
     }
 
     @Override

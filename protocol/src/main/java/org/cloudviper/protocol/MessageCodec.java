@@ -80,9 +80,16 @@ public final class MessageCodec {
     private static final class ShortStrings {
         static final int MAX_LENGTH = 24;
         static final int SLOTS = 512;
-        final byte[] scratch = new byte[MAX_LENGTH];
+        /** Longer strs are read into this first when they fit, so only the String is allocated. */
+        static final int LONG_SCRATCH = 4096;
+        final byte[] scratch = new byte[LONG_SCRATCH];
         final byte[][] bytes = new byte[SLOTS][];
         final String[] strings = new String[SLOTS];
+        /**
+         * Per slot, the hash of the last str that missed there: a str enters the cache on its second
+         * miss, so keys and stimulus ids (each seen once) do not evict the field names and ops.
+         */
+        final int[] missed = new int[SLOTS];
     }
 
     /** Nesting deeper than this is a hostile peer, not a Dask message. */
@@ -389,7 +396,13 @@ public final class MessageCodec {
                     if (n <= ShortStrings.MAX_LENGTH) {
                         return shortString(n);
                     }
-                    return utf8(u.readPayload(n));
+                    if (n <= ShortStrings.LONG_SCRATCH) {
+                        byte[] b = shortStrings().scratch;
+                        u.readPayload(b, 0, n);
+                        return utf8(b, n);
+                    }
+                    byte[] b = u.readPayload(n);
+                    return utf8(b, n);
                 }
                 case BINARY: {
                     int n = u.unpackBinaryHeader();
@@ -419,15 +432,23 @@ public final class MessageCodec {
                         m.put(k, val);
                         return m;
                     }
-                    Map<Object, Object> m = n <= CompactMap.DECODED_MAX ? new CompactMap<>(n)
-                            : new LinkedHashMap<>(Math.min(n, 1 << 16) * 4 / 3 + 1);
+                    if (n <= CompactMap.DECODED_MAX) {
+                        CompactMap<Object, Object> m = new CompactMap<>(n);
+                        for (int i = 0; i < n; i++) {
+                            Object k = read(depth + 1);
+                            Object val = read(depth + 1);
+                            if (!m.putIfNew(k, val)) {
+                                throw duplicateKey(k);
+                            }
+                        }
+                        return m;
+                    }
+                    Map<Object, Object> m = new LinkedHashMap<>(Math.min(n, 1 << 16) * 4 / 3 + 1);
                     for (int i = 0; i < n; i++) {
                         Object k = read(depth + 1);
                         Object val = read(depth + 1);
                         if (m.containsKey(k)) {
-                            // Python would keep the last value, but no dict produces this; refusing
-                            // it keeps every sub-object reachable from the result, so none leaks.
-                            throw new ProtocolException("duplicate map key: " + abbreviate(k));
+                            throw duplicateKey(k);
                         }
                         m.put(k, val);
                     }
@@ -440,6 +461,14 @@ public final class MessageCodec {
             }
         }
 
+        /**
+         * Python would keep the last value, but no dict produces this; refusing it keeps every
+         * sub-object reachable from the result, so none leaks.
+         */
+        private static ProtocolException duplicateKey(Object k) {
+            return new ProtocolException("duplicate map key: " + abbreviate(k));
+        }
+
         private static String abbreviate(Object v) {
             String s = String.valueOf(v);
             return s.length() > 100 ? s.substring(0, 100) + "..." : s;
@@ -448,11 +477,16 @@ public final class MessageCodec {
         private ShortStrings shortStrings;
 
         /** A short str: field names, ops and statuses repeat in every message, so they come from a cache. */
-        private String shortString(int n) throws IOException {
+        private ShortStrings shortStrings() {
             ShortStrings c = shortStrings;
             if (c == null) {
                 c = shortStrings = SHORT_STRINGS.get();
             }
+            return c;
+        }
+
+        private String shortString(int n) throws IOException {
+            ShortStrings c = shortStrings();
             byte[] b = c.scratch;
             u.readPayload(b, 0, n);
             int h = 0x811c9dc5;
@@ -464,19 +498,22 @@ public final class MessageCodec {
             if (seen != null && seen.length == n && java.util.Arrays.equals(seen, 0, n, b, 0, n)) {
                 return c.strings[slot];
             }
-            byte[] copy = java.util.Arrays.copyOf(b, n);
-            String v = utf8(copy);
-            c.bytes[slot] = copy;
-            c.strings[slot] = v;
+            String v = utf8(b, n);
+            if (c.missed[slot] == h) {
+                c.bytes[slot] = java.util.Arrays.copyOf(b, n);
+                c.strings[slot] = v;
+            } else {
+                c.missed[slot] = h;
+            }
             return v;
         }
 
         /** Strict like Python's {@code raw=False}: malformed UTF-8 is an error, not U+FFFD. */
-        private String utf8(byte[] b) {
+        private String utf8(byte[] b, int n) {
             // The JDK's lenient decoder is the fast one (an intrinsic ASCII check, then a plain copy);
             // it turns malformed input into U+FFFD, so only a result holding U+FFFD, never an ASCII
             // one, is decoded again strictly to tell a real U+FFFD from a malformed byte.
-            String fast = new String(b, StandardCharsets.UTF_8);
+            String fast = new String(b, 0, n, StandardCharsets.UTF_8);
             if (fast.indexOf('\uFFFD') < 0) {
                 return fast;
             }
@@ -486,9 +523,9 @@ public final class MessageCodec {
                         .onUnmappableCharacter(CodingErrorAction.REPORT);
             }
             try {
-                return utf8.reset().decode(ByteBuffer.wrap(b)).toString();
+                return utf8.reset().decode(ByteBuffer.wrap(b, 0, n)).toString();
             } catch (CharacterCodingException e) {
-                throw new ProtocolException("msgpack str of " + b.length + " bytes is not valid UTF-8", e);
+                throw new ProtocolException("msgpack str of " + n + " bytes is not valid UTF-8", e);
             }
         }
 
