@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -54,6 +55,13 @@ public final class WorkerState {
 
     private final String address;
     private final String ownHost;
+    /**
+     * Tasks the current free-keys event releases. Distributed's worker answers each with
+     * release-worker-data, which the scheduler ignores: it dropped the replica before sending
+     * free-keys (scheduler.py release_worker_data returns when the worker is not in who_has). Saying
+     * nothing saves a message per task and the race where a late echo drops a recomputed replica.
+     */
+    private final Set<TaskState> freedByScheduler = new HashSet<>();
     private final int nthreads;
     private final Limits limits;
     private final Consumer<Object> release;
@@ -408,10 +416,14 @@ public final class WorkerState {
         List<Instruction> out = new ArrayList<>();
         for (Event ev : events) {
             Recs recs = new Recs();
-            handleEvent(ev, recs, out);
-            transitions(recs, out, ev.stimulusId());
-            manageMemory(recs, out, ev.stimulusId());
-            transitions(recs, out, ev.stimulusId());
+            try {
+                handleEvent(ev, recs, out);
+                transitions(recs, out, ev.stimulusId());
+                manageMemory(recs, out, ev.stimulusId());
+                transitions(recs, out, ev.stimulusId());
+            } finally {
+                freedByScheduler.clear();
+            }
             if (validate) {
                 validate();
             }
@@ -428,6 +440,7 @@ public final class WorkerState {
                 TaskState ts = tasks.get(k);
                 if (ts != null) {
                     recs.put(ts, Rec.of(TaskStatus.RELEASED));
+                    freedByScheduler.add(ts);
                 }
             }
         } else if (ev instanceof Event.RemoveReplicas e) {
@@ -983,7 +996,9 @@ public final class WorkerState {
     private void memoryToReleased(TaskState ts, Recs recs, List<Instruction> out, String sid) {
         managedBytes -= ts.nbytes == null ? 0 : ts.nbytes;
         genericReleased(ts, recs);
-        out.add(new Instruction.ReleaseWorkerData(ts.key, sid));
+        if (!freedByScheduler.contains(ts)) {
+            out.add(new Instruction.ReleaseWorkerData(ts.key, sid));
+        }
     }
 
     private void genericReleased(TaskState ts, Recs recs) {
