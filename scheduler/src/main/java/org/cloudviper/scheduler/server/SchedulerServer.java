@@ -116,6 +116,9 @@ public final class SchedulerServer {
         String id;
         int generation = Wire.GEN_2022;
         boolean closing;
+        /** Client streams: when the last batch went out, and whether a held one waits for a timer. */
+        long lastBatchNanos = Long.MIN_VALUE / 2;
+        boolean batchTimerSet;
     }
 
     private SchedulerServer(SchedulerConfig config) {
@@ -341,6 +344,7 @@ public final class SchedulerServer {
     private void onClosed(Channel ch) {
         Peer peer = ch.attr(PEER).get();
         pendingBatches.remove(ch);
+        heldForClients.remove(ch);
         if (peer == null || peer.role == Peer.Role.RPC) {
             return;
         }
@@ -1126,14 +1130,57 @@ public final class SchedulerServer {
         }
         List<Map.Entry<Channel, List<Object>>> batches = new ArrayList<>(pendingBatches.entrySet());
         pendingBatches.clear();
+        long now = System.nanoTime();
         for (Map.Entry<Channel, List<Object>> e : batches) {
             Channel ch = e.getKey();
-            if (ch.isActive()) {
-                send(ch, e.getValue());
+            if (!ch.isActive()) {
+                continue;
+            }
+            Peer peer = ch.attr(PEER).get();
+            if (peer != null && peer.role == Peer.Role.CLIENT) {
+                sendToClient(ch, peer, e.getValue(), now);
+            } else {
+                send(ch, e.getValue()); // workers at once: a free slot is refilled without a timer
             }
         }
         if (start != 0) {
             latency.record(System.nanoTime() - start);
+        }
+    }
+
+    /**
+     * How often a client stream is written at most, as Dask's scheduler batches each client's
+     * stream (BatchedSend, 2 ms): the first message after a quiet spell goes at once, so a lone
+     * result is not delayed, while a stream of results goes out in a few large writes instead of one
+     * per task, which costs the scheduler a system call and the Python client a read and a decode each.
+     */
+    static final long CLIENT_BATCH_NANOS = 2_000_000;
+
+    private final Map<Channel, List<Object>> heldForClients = new IdentityHashMap<>();
+
+    private void sendToClient(Channel ch, Peer peer, List<Object> batch, long now) {
+        List<Object> held = heldForClients.remove(ch);
+        if (held != null) { // older messages first
+            held.addAll(batch);
+            batch = held;
+        }
+        long wait = peer.lastBatchNanos + CLIENT_BATCH_NANOS - now;
+        if (wait <= 0) {
+            peer.lastBatchNanos = now;
+            send(ch, batch);
+            return;
+        }
+        heldForClients.put(ch, batch);
+        if (!peer.batchTimerSet) {
+            peer.batchTimerSet = true;
+            loop.schedule(() -> {
+                peer.batchTimerSet = false;
+                List<Object> due = heldForClients.remove(ch);
+                if (due != null && ch.isActive()) {
+                    peer.lastBatchNanos = System.nanoTime();
+                    send(ch, due);
+                }
+            }, wait, TimeUnit.NANOSECONDS);
         }
     }
 
