@@ -40,6 +40,8 @@ public final class BatchedStream {
     private final EventLoop loop;
     private final Channel channel;
     private List<Object> pending = new ArrayList<>();
+    /** What to run once the pending batch is encoded (or dropped): releasing the senders' references. */
+    private List<Runnable> afterWrite = new ArrayList<>();
     private boolean flushScheduled;
 
     private BatchedStream(EventLoop loop, Channel channel) {
@@ -84,15 +86,27 @@ public final class BatchedStream {
      * in it must stay alive until the end of that turn (encoding retains what it writes).
      */
     public void send(Object message) {
+        send(message, null);
+    }
+
+    /**
+     * As {@link #send(Object)}; {@code afterWrite} (if not null) runs on the loop once the batch
+     * holding {@code message} is encoded, or dropped because the connection is gone. A sender that
+     * owns sub-objects in the message releases them there.
+     */
+    public void send(Object message, Runnable afterWrite) {
         if (loop.inEventLoop()) {
-            queue(message);
+            queue(message, afterWrite);
         } else {
-            loop.execute(() -> queue(message));
+            loop.execute(() -> queue(message, afterWrite));
         }
     }
 
-    private void queue(Object message) {
+    private void queue(Object message, Runnable after) {
         pending.add(message);
+        if (after != null) {
+            afterWrite.add(after);
+        }
         if (!flushScheduled) {
             flushScheduled = true;
             loop.execute(this::flush);
@@ -111,8 +125,16 @@ public final class BatchedStream {
         }
         List<Object> batch = pending;
         pending = new ArrayList<>();
-        if (channel.isActive()) {
-            channel.writeAndFlush(MessageCodec.encode(batch));
+        List<Runnable> after = afterWrite;
+        if (!after.isEmpty()) {
+            afterWrite = new ArrayList<>();
+        }
+        try {
+            if (channel.isActive()) {
+                channel.writeAndFlush(MessageCodec.encode(batch));
+            }
+        } finally {
+            after.forEach(Runnable::run);
         }
     }
 

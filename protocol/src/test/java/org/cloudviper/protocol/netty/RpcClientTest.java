@@ -1,6 +1,7 @@
 package org.cloudviper.protocol.netty;
 
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -13,6 +14,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import org.cloudviper.protocol.FrameLimits;
 import org.cloudviper.protocol.Frames;
 import org.cloudviper.protocol.MessageCodec;
+import org.cloudviper.protocol.SubObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -207,7 +209,25 @@ class RpcClientTest {
                 "one list frame per loop turn");
         assertEquals(List.of(Map.of("op", "m3")), received.poll(5, TimeUnit.SECONDS).get(1));
 
+        // A sender's sub-object stays alive until its batch is encoded, then the sender releases it.
+        SubObject owned = new SubObject(SubObject.Kind.SERIALIZED,
+                Unpooled.wrappedBuffer(MessageCodec.pack(Map.of("serializer", "msgpack", "num-sub-frames", 1L))),
+                List.of(Unpooled.wrappedBuffer(MessageCodec.pack(7L))));
+        CompletableFuture<Integer> refCntAtRelease = new CompletableFuture<>();
+        s.send(Map.of("op", "m4", "value", owned), () -> {
+            refCntAtRelease.complete(owned.refCnt());
+            owned.release();
+        });
+        Object m4 = received.poll(5, TimeUnit.SECONDS).get(1);
+        assertEquals("m4", ((Map<?, ?>) ((List<?>) m4).get(0)).get("op"));
+        MessageCodec.release(m4);
+        assertEquals(1, refCntAtRelease.get(5, TimeUnit.SECONDS), "released by its sender only after encoding");
+
         s.close().get(5, TimeUnit.SECONDS);
         assertEquals(null, closed.get(5, TimeUnit.SECONDS));
+        // Sent after the connection is gone: dropped, and the sender still gets to release.
+        CompletableFuture<Boolean> ran = new CompletableFuture<>();
+        s.send(Map.of("op", "late"), () -> ran.complete(true));
+        assertTrue(ran.get(5, TimeUnit.SECONDS));
     }
 }

@@ -1,9 +1,7 @@
 package org.cloudviper.worker.runtime;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -13,13 +11,13 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.cloudviper.protocol.Frames;
 import org.cloudviper.protocol.MessageCodec;
 import org.cloudviper.protocol.ProtocolException;
 import org.cloudviper.protocol.SubObject;
+import org.cloudviper.protocol.netty.BatchedStream;
 import org.cloudviper.protocol.netty.FrameDecoder;
 import org.cloudviper.protocol.netty.FrameEncoder;
 import org.cloudviper.protocol.netty.Handshake;
@@ -82,7 +80,6 @@ public final class WorkerServer {
     private final java.util.concurrent.atomic.AtomicBoolean closeStarted = new java.util.concurrent.atomic.AtomicBoolean();
     private final CompletableFuture<Void> registered = new CompletableFuture<>();
     private final Map<Object, Double> executingSince = new HashMap<>();
-    private final List<Object> outbox = new ArrayList<>();
     private final List<ScheduledFuture<?>> timers = new ArrayList<>();
     private final Path localDirectory;
     /** Spilled values, in a folder of {@link #localDirectory} of this worker's own. */
@@ -90,7 +87,7 @@ public final class WorkerServer {
     private final Metrics metrics;
 
     private Channel listener;
-    private Channel stream;
+    private BatchedStream stream;
     private String address;
     private WorkerState state;
     private int generation = Wire.GEN_2022;
@@ -98,7 +95,6 @@ public final class WorkerServer {
     private double heartbeatInterval = 0.5;
     private boolean heartbeatPending;
     private double lastKeepAlive;
-    private boolean flushScheduled;
     private boolean closing;
     private int outgoingTransfers;
     private long outgoingTransfersTotal;
@@ -234,35 +230,14 @@ public final class WorkerServer {
     }
 
     private void openStream() {
-        InetSocketAddress target;
-        try {
-            target = RpcClient.parseAddress(config.scheduler());
-        } catch (IllegalArgumentException e) {
-            registered.completeExceptionally(e);
-            return;
-        }
-        Bootstrap b = new Bootstrap().group(loop).channel(NioSocketChannel.class)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel c) {
-                        c.pipeline().addLast(new FrameDecoder(config.limits()), FrameEncoder.INSTANCE,
-                                new Handshake(), new StreamHandler());
+        BatchedStream.open(loop, config.limits(), config.scheduler(), registerMessage(), new StreamListener())
+                .whenComplete((opened, err) -> {
+                    if (err != null) {
+                        registered.completeExceptionally(err);
+                    } else {
+                        stream = opened;
                     }
                 });
-        ChannelFuture f = b.connect(target);
-        f.addListener(x -> {
-            if (!x.isSuccess()) {
-                registered.completeExceptionally(x.cause());
-                return;
-            }
-            // Our handshake goes out in channelActive, after this listener: register on the next turn.
-            loop.execute(() -> {
-                stream = f.channel();
-                stream.writeAndFlush(MessageCodec.encode(registerMessage()));
-            });
-        });
     }
 
     private Map<String, Object> registerMessage() {
@@ -341,7 +316,7 @@ public final class WorkerServer {
         }
         if (now() - lastKeepAlive >= KEEP_ALIVE_S) {
             lastKeepAlive = now();
-            queue(Map.of("op", "keep-alive"));
+            toScheduler(Map.of("op", "keep-alive"), null);
         }
         if (heartbeatPending) {
             return; // the reply schedules the next one
@@ -550,72 +525,47 @@ public final class WorkerServer {
     }
 
     // ---------------------------------------------------------------------------------------------
-    // The worker stream, batched per loop turn
+    // The worker stream (BatchedStream: one list frame per loop turn)
 
     private void queueToScheduler(Instruction.ToScheduler m) {
-        queue(m);
+        List<SubObject> created = new ArrayList<>(0);
+        Map<String, Object> message = Wire.toScheduler(m, generation, created);
+        toScheduler(message, created.isEmpty() ? null : () -> created.forEach(SubObject::release));
     }
 
-    private void queue(Object msg) {
-        outbox.add(msg);
-        if (!flushScheduled) {
-            flushScheduled = true;
-            loop.execute(this::flush);
-        }
-    }
-
-    private void flush() {
-        flushScheduled = false;
-        if (outbox.isEmpty() || stream == null || !stream.isActive()) {
-            outbox.clear();
-            return;
-        }
-        List<SubObject> created = new ArrayList<>();
-        List<Object> batch = new ArrayList<>(outbox.size());
-        for (Object o : outbox) {
-            batch.add(o instanceof Instruction.ToScheduler m ? Wire.toScheduler(m, generation, created) : o);
-        }
-        outbox.clear();
-        try {
-            stream.writeAndFlush(MessageCodec.encode(batch));
-        } finally {
-            created.forEach(SubObject::release);
+    /** Queues a stream message; {@code afterWrite} releases what it owns once it is written or dropped. */
+    private void toScheduler(Object message, Runnable afterWrite) {
+        if (stream != null && stream.isActive()) {
+            stream.send(message, afterWrite);
+        } else if (afterWrite != null) {
+            afterWrite.run();
         }
     }
 
-    private final class StreamHandler extends ChannelInboundHandlerAdapter {
+    private final class StreamListener implements BatchedStream.Listener {
         private boolean gotReply;
 
         @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            MessageCodec.withDecoded((Frames) msg, tree -> {
-                if (!gotReply) {
-                    gotReply = true;
-                    onRegisterReply(tree);
-                } else if (tree instanceof List<?> batch) {
-                    for (Object o : batch) {
-                        onStreamMessage(o);
-                    }
-                } else {
-                    onStreamMessage(tree);
-                }
-            });
+        public void onMessage(Object message) {
+            if (!gotReply) {
+                gotReply = true;
+                onRegisterReply(message);
+            } else {
+                onStreamMessage(message);
+            }
         }
 
         @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
+        public void onClosed(Throwable cause) {
+            if (cause != null) {
+                log.warn("Scheduler stream failed: {}", cause.toString());
+            }
             if (!registered.isDone()) {
                 registered.completeExceptionally(new IOException("the scheduler closed the connection"));
             } else if (!closing) {
                 log.warn("Connection to scheduler broken; closing the worker");
                 closeAsync("worker-handle-scheduler-connection-broken");
             }
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            log.warn("Scheduler stream failed: {}", cause.toString());
-            ctx.close();
         }
     }
 
@@ -930,9 +880,8 @@ public final class WorkerServer {
         }
         try {
             loop.submit(() -> {
-                flush();
                 if (stream != null) {
-                    stream.close();
+                    stream.close(); // writes what is queued first
                 }
                 rpc.close();
                 if (state != null) {
