@@ -4,6 +4,7 @@ import java.util.AbstractMap;
 import java.util.AbstractSet;
 import java.util.ConcurrentModificationException;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
@@ -11,14 +12,16 @@ import java.util.Set;
 
 /**
  * An insertion-ordered map in one array, for the small maps every Dask message is made of (an op and
- * a dozen fields): a LinkedHashMap spends about five times the memory on them, and allocating that
+ * a dozen fields): a LinkedHashMap of ten entries takes about 540 bytes (map, table, an entry object
+ * each) against about 120 here (one object and one array), and allocating that
  * for each of millions of messages was a large part of the codec's cost. Lookups scan, so it is meant
- * for a few dozen entries at most; the decoder uses it up to {@link #DECODED_MAX} entries.
+ * for a few dozen entries at most; {@link #forSize} and the decoder use it up to {@link #MAX_SMALL}
+ * entries.
  * Null keys and values are allowed. Not thread-safe.
  */
 public final class CompactMap<K, V> extends AbstractMap<K, V> {
-    /** Decoded msgpack maps up to this size become CompactMaps, larger ones LinkedHashMaps. */
-    public static final int DECODED_MAX = 16;
+    /** Maps for up to this many entries are CompactMaps ({@link #forSize}, decoded msgpack maps). */
+    public static final int MAX_SMALL = 16;
 
     private Object[] keysAndValues;
     private int size;
@@ -30,6 +33,16 @@ public final class CompactMap<K, V> extends AbstractMap<K, V> {
 
     public CompactMap() {
         this(4);
+    }
+
+    /**
+     * A map for about {@code expectedSize} entries: a CompactMap up to {@link #MAX_SMALL}, whose
+     * lookups scan, a LinkedHashMap beyond (its initial capacity capped, as {@code expectedSize} may
+     * come from a peer).
+     */
+    public static <K, V> Map<K, V> forSize(int expectedSize) {
+        return expectedSize <= MAX_SMALL ? new CompactMap<>(expectedSize)
+                : new LinkedHashMap<>(Math.min(expectedSize, 1 << 16) * 4 / 3 + 1);
     }
 
     private int indexOf(Object key) {
@@ -78,7 +91,7 @@ public final class CompactMap<K, V> extends AbstractMap<K, V> {
             keysAndValues[i + 1] = value;
             return old;
         }
-        putIfNew(key, value);
+        append(key, value);
         return null;
     }
 
@@ -87,6 +100,11 @@ public final class CompactMap<K, V> extends AbstractMap<K, V> {
         if (indexOf(key) >= 0) {
             return false;
         }
+        append(key, value);
+        return true;
+    }
+
+    private void append(K key, V value) {
         int at = 2 * size;
         if (at == keysAndValues.length) {
             keysAndValues = java.util.Arrays.copyOf(keysAndValues, 2 * keysAndValues.length);
@@ -95,7 +113,6 @@ public final class CompactMap<K, V> extends AbstractMap<K, V> {
         keysAndValues[at + 1] = value;
         size++;
         modCount++;
-        return true;
     }
 
     @Override

@@ -19,7 +19,6 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -432,25 +431,13 @@ public final class MessageCodec {
                         m.put(k, val);
                         return m;
                     }
-                    if (n <= CompactMap.DECODED_MAX) {
-                        CompactMap<Object, Object> m = new CompactMap<>(n);
-                        for (int i = 0; i < n; i++) {
-                            Object k = read(depth + 1);
-                            Object val = read(depth + 1);
-                            if (!m.putIfNew(k, val)) {
-                                throw duplicateKey(k);
-                            }
-                        }
-                        return m;
-                    }
-                    Map<Object, Object> m = new LinkedHashMap<>(Math.min(n, 1 << 16) * 4 / 3 + 1);
+                    Map<Object, Object> m = CompactMap.forSize(n);
                     for (int i = 0; i < n; i++) {
                         Object k = read(depth + 1);
                         Object val = read(depth + 1);
-                        if (m.containsKey(k)) {
+                        if (!putNew(m, k, val)) {
                             throw duplicateKey(k);
                         }
-                        m.put(k, val);
                     }
                     return m;
                 }
@@ -459,6 +446,18 @@ public final class MessageCodec {
                 default:
                     throw new ProtocolException("unknown msgpack format " + f);
             }
+        }
+
+        /** Adds a new key; false if present (one scan of a CompactMap). */
+        private static boolean putNew(Map<Object, Object> m, Object k, Object v) {
+            if (m instanceof CompactMap<Object, Object> c) {
+                return c.putIfNew(k, v);
+            }
+            if (m.containsKey(k)) {
+                return false;
+            }
+            m.put(k, v);
+            return true;
         }
 
         /**

@@ -72,7 +72,7 @@ class CompactMapTest {
     @Test
     void smallDecodedMapsAreCompactAndReencodeToTheSameBytes() {
         Map<Object, Object> small = new LinkedHashMap<>();
-        for (int i = 0; i < CompactMap.DECODED_MAX; i++) {
+        for (int i = 0; i < CompactMap.MAX_SMALL; i++) {
             small.put("field" + i, i % 2 == 0 ? (Object) (long) i : List.of("x", (long) i));
         }
         Map<Object, Object> big = new LinkedHashMap<>(small);

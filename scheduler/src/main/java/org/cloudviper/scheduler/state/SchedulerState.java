@@ -1169,10 +1169,8 @@ public final class SchedulerState {
             whoHas = Map.of();
             nbytes = Map.of();
         } else {
-            int n = ts.dependencies.length;
-            boolean small = n <= CompactMap.DECODED_MAX; // CompactMap lookups scan
-            whoHas = small ? new CompactMap<>(n) : new LinkedHashMap<>(n * 4 / 3 + 1);
-            nbytes = small ? new CompactMap<>(n) : new LinkedHashMap<>(n * 4 / 3 + 1);
+            whoHas = CompactMap.forSize(ts.dependencies.length);
+            nbytes = CompactMap.forSize(ts.dependencies.length);
             for (TaskState dep : ts.dependencies) {
                 whoHas.put(dep.key, addresses(dep.whoHas));
                 nbytes.put(dep.key, Math.max(0, dep.nbytes));

@@ -40,31 +40,18 @@ final class TaskRunner {
         }
     }
 
-    /** What to call, with which arguments (keys of dependencies still in place). */
-    private record Call(String function, List<Object> args, Map<String, Object> kwargs,
-                        Object literal, boolean isLiteral, boolean keysAsStrings) {
-    }
-
     /**
-     * Runs {@code spec}. {@code dependencies} are the values of the task's dependencies; the caller
-     * holds a reference to each and releases it after this returns.
+     * What to call, with which arguments (keys of dependencies still in place); {@code runTime} keeps
+     * the run times of a cached function reference (null for other forms).
      */
-    Event run(Object key, RunSpec spec, Map<Object, StoredValue> dependencies, String stimulusId) {
-        long startNanos = System.nanoTime();
-        Event done = runTimed(key, spec, dependencies, stimulusId);
-        if (done instanceof Event.ExecuteSuccess && spec != null && spec.function() != null) {
-            RunTime t = runTimeOf(spec.function());
-            if (t != null) {
-                t.note(System.nanoTime() - startNanos);
-            }
-        }
-        return done;
+    private record Call(String function, List<Object> args, Map<String, Object> kwargs,
+                        Object literal, boolean isLiteral, boolean keysAsStrings, RunTime runTime) {
     }
 
     /**
      * Whether {@code spec} calls a function whose recent runs all took less than
-     * {@code cloudviper.worker.inlineTaskMicros} (default 20), so that the worker may run it on its event loop instead of handing
-     * it to a compute thread: for tasks of a few microseconds the hand-off (a thread wake-up each way)
+     * {@code cloudviper.worker.inlineTaskMicros} (default 20), so that the worker may run it on its
+     * event loop instead of handing it to a compute thread: for tasks of a few microseconds the hand-off (a thread wake-up each way)
      * costs more than the task. A function seen for the first time, one that ever ran longer within
      * its recent runs, and every 2024 task specification (its function is known only after reading the
      * whole pickle) go to the compute pool.
@@ -77,12 +64,18 @@ final class TaskRunner {
         return t != null && t.isShorterThan(inlineBelowNanos);
     }
 
+    /** For test failure messages: what the runner knows of {@code spec}'s function. */
     String describeRunTime(RunSpec spec) {
         RunTime t = runTimeOf(spec.function());
         return t == null ? "none" : t.runs + " runs, slowest recent " + t.slowestRecentNanos + " ns";
     }
 
-    private Event runTimed(Object key, RunSpec spec, Map<Object, StoredValue> dependencies, String stimulusId) {
+    /**
+     * Runs {@code spec}. {@code dependencies} are the values of the task's dependencies; the caller
+     * holds a reference to each and releases it after this returns.
+     */
+    Event run(Object key, RunSpec spec, Map<Object, StoredValue> dependencies, String stimulusId) {
+        long startNanos = System.nanoTime();
         double start = now();
         long thread = Thread.currentThread().getId();
         String name = "task " + key;
@@ -131,6 +124,9 @@ final class TaskRunner {
             } catch (Serde.DataException e) {
                 throw new Refused(name + " returned a value that cannot be sent to Python: " + e.getMessage());
             }
+            if (call.runTime() != null) {
+                call.runTime().note(System.nanoTime() - startNanos);
+            }
             return new Event.ExecuteSuccess(key, value, info.nbytes(), info.type(), info.typename(), start,
                     stop(start), thread, stimulusId);
         } catch (Refused e) {
@@ -178,7 +174,7 @@ final class TaskRunner {
         try {
             if (spec.taskSpec() != null) {
                 TaskSpecs.TaskCall c = TaskSpecs.read(spec.taskSpec(), spec.buffers());
-                return new Call(c.function(), c.args(), c.kwargs(), null, false, false);
+                return new Call(c.function(), c.args(), c.kwargs(), null, false, false, null);
             }
             if (spec.task() != null) {
                 return parseLegacyTask(PickleReader.read(spec.task(), true));
@@ -186,11 +182,11 @@ final class TaskRunner {
             if (spec.function() == null) {
                 throw new Refused("cloudviper Java worker got a task without a function");
             }
-            PickleReader.Global f = readFunction(spec.function());
+            Function f = readFunction(spec.function());
             List<Object> args = spec.args() == null ? List.of() : asArgs(PickleReader.read(spec.args(), false));
             Map<String, Object> kwargs = spec.kwargs() == null ? Map.of()
                     : asKwargs(PickleReader.read(spec.kwargs(), false));
-            return new Call(f.qualifiedName(), args, kwargs, null, false, true);
+            return new Call(f.global().qualifiedName(), args, kwargs, null, false, true, f.runTime());
         } catch (PickleReader.PickleException e) {
             throw new Refused("cloudviper Java worker cannot read the task's arguments: " + e.getMessage());
         } catch (TaskSpecs.SpecException e) {
@@ -200,7 +196,8 @@ final class TaskRunner {
 
     /**
      * A function's recent run time: the slowest of its recent runs, decaying by 1/16 per run, so one
-     * slow run keeps it off the event loop for about the next hundred runs. Updated from several threads
+     * slow run keeps it off the event loop for about 16 ln(slow / bound) runs (about 110 after a 20 ms
+     * run against the 20 us bound). Updated from several threads
      * without locking: a lost update only delays the choice by a run.
      */
     private static final class RunTime {
@@ -261,9 +258,10 @@ final class TaskRunner {
         }
     }
 
-    private PickleReader.Global readFunction(byte[] pickle) throws Refused {
+    /** The function reference in {@code pickle}; a large pickle is read every time, with no run time kept. */
+    private Function readFunction(byte[] pickle) throws Refused {
         if (pickle.length > FUNCTION_PICKLE_CACHED_BYTES) {
-            return readFunctionUncached(pickle);
+            return new Function(readFunctionUncached(pickle), null);
         }
         PickleBytes k = PickleBytes.of(pickle);
         Function f = functions.get(k);
@@ -274,7 +272,7 @@ final class TaskRunner {
             }
             functions.put(k, f);
         }
-        return f.global();
+        return f;
     }
 
     private static PickleReader.Global readFunctionUncached(byte[] pickle) throws Refused {
@@ -293,7 +291,7 @@ final class TaskRunner {
     private static Call parseLegacyTask(Object task) throws Refused {
         if (!(task instanceof List<?> t) || t.isEmpty() || !(t.get(0) instanceof PickleReader.Global f)) {
             checkNoGlobals(task);
-            return new Call(null, null, null, task, true, true);
+            return new Call(null, null, null, task, true, true, null);
         }
         List<Object> rest = new ArrayList<>(t.subList(1, t.size()));
         if (f.qualifiedName().equals(APPLY)) {
@@ -304,10 +302,10 @@ final class TaskRunner {
             Map<String, Object> kwargs = rest.size() > 2 ? asKwargs(rest.get(2)) : Map.of();
             checkNoGlobals(args);
             checkNoGlobals(kwargs);
-            return new Call(g.qualifiedName(), args, kwargs, null, false, true);
+            return new Call(g.qualifiedName(), args, kwargs, null, false, true, null);
         }
         checkNoGlobals(rest);
-        return new Call(f.qualifiedName(), rest, Map.of(), null, false, true);
+        return new Call(f.qualifiedName(), rest, Map.of(), null, false, true, null);
     }
 
     private static void checkNoGlobals(Object v) throws Refused {

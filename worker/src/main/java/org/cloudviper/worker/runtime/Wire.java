@@ -345,7 +345,7 @@ final class Wire {
     }
 
     static Map<Object, List<String>> whoHas(Object v) {
-        Map<Object, List<String>> r = smallOrLinked(v);
+        Map<Object, List<String>> r = sizedLike(v);
         if (v instanceof Map<?, ?> m) {
             for (Map.Entry<?, ?> e : m.entrySet()) {
                 List<String> ws = new ArrayList<>();
@@ -358,14 +358,12 @@ final class Wire {
         return r;
     }
 
-    /** A map for as many entries as {@code v} has: lookups in a CompactMap scan. */
-    private static <K, V> Map<K, V> smallOrLinked(Object v) {
-        int n = v instanceof Map<?, ?> m ? m.size() : 0;
-        return n <= CompactMap.DECODED_MAX ? new CompactMap<>(n) : new LinkedHashMap<>(n * 4 / 3 + 1);
+    private static <K, V> Map<K, V> sizedLike(Object v) {
+        return CompactMap.forSize(v instanceof Map<?, ?> m ? m.size() : 0);
     }
 
     static Map<Object, Long> nbytes(Object v) {
-        Map<Object, Long> r = smallOrLinked(v);
+        Map<Object, Long> r = sizedLike(v);
         if (v instanceof Map<?, ?> m) {
             for (Map.Entry<?, ?> e : m.entrySet()) {
                 r.put(e.getKey(), e.getValue() instanceof Number n ? n.longValue() : 1024L);

@@ -58,8 +58,8 @@ public final class WorkerState {
     /**
      * Tasks the current free-keys event releases. Distributed's worker answers each with
      * release-worker-data, which the scheduler ignores: it dropped the replica before sending
-     * free-keys (scheduler.py release_worker_data returns when the worker is not in who_has). Saying
-     * nothing saves a message per task and the race where a late echo drops a recomputed replica.
+     * free-keys (scheduler.py release_worker_data, 2022.12.1 and 2024.12.1, returns when the worker
+     * is not in who_has). Saying nothing saves a message per task.
      */
     private final Set<TaskState> freedByScheduler = new HashSet<>();
     private final int nthreads;
