@@ -34,15 +34,14 @@ final class Graphs {
     static GraphUpdate map(String client, int n, String prefix) {
         List<GraphUpdate.NewTask> tasks = new ArrayList<>(n);
         List<Object> keys = new ArrayList<>(n);
-        Map<Object, Long> order = new HashMap<>(n * 2);
         for (int i = 0; i < n; i++) {
             String k = key(prefix, i);
             tasks.add(new GraphUpdate.NewTask(k, new RunSpec(FUNCTION, new byte[ARGS_BYTES], null, null),
-                    List.of(), GraphUpdate.TaskOptions.NONE));
-            keys.add(k);
-            order.put(k, (long) i);
+                    List.of(), GraphUpdate.TaskOptions.NONE, i));
+            // The client's keys list holds its own copies of the key strings (decoded separately).
+            keys.add(new String(k));
         }
-        return new GraphUpdate(client, tasks, keys, order, 0, 0.1, "bench");
+        return new GraphUpdate(client, tasks, keys, true, 0, 0.1, "bench");
     }
 
     /** A binary tree reduction over {@code leaves} leaves; only the root is wanted; no client order. */
@@ -68,6 +67,6 @@ final class Graphs {
             level = next;
             depth++;
         }
-        return new GraphUpdate(client, tasks, List.of(level.get(0)), null, 0, 0.1, "bench");
+        return new GraphUpdate(client, tasks, List.of(level.get(0)), false, 0, 0.1, "bench");
     }
 }

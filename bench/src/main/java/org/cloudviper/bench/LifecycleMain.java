@@ -24,10 +24,12 @@ public final class LifecycleMain {
                     : Graphs.tree("client", tasks / 2, "sum");
             System.gc();
             long t0 = System.nanoTime();
-            long done = sim.run(g);
+            long[] phases = new long[3];
+            long done = sim.run(g, phases);
             double s = (System.nanoTime() - t0) / 1e9;
-            System.out.printf("%s workers=%d round %d: %,d tasks in %.2f s = %,.0f tasks/s%n", shape, workers, r,
-                    done, s, done / s);
+            System.out.printf("%s workers=%d round %d: %,d tasks in %.2f s = %,.0f tasks/s"
+                            + " (ingest %.0f ns/task, completions %.0f, release %.0f)%n", shape, workers, r,
+                    done, s, done / s, phases[0] / (double) done, phases[1] / (double) done, phases[2] / (double) done);
         }
     }
 }

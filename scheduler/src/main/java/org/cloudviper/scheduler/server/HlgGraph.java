@@ -37,6 +37,8 @@ final class HlgGraph {
         if (layers == null) {
             throw new ProtocolException("update-graph-hlg without hlg.layers");
         }
+        // The client's per-key order (submit and map send one) travels with each task.
+        Map<?, ?> priority = msg.get("priority") instanceof Map<?, ?> p ? p : null;
         List<GraphUpdate.NewTask> tasks = new ArrayList<>();
         for (Object lo : layers) {
             if (!(lo instanceof Map<?, ?> layer)) {
@@ -54,21 +56,14 @@ final class HlgGraph {
             for (Map.Entry<?, ?> e : dsk.entrySet()) {
                 Object key = e.getKey();
                 List<Object> d = Wire.list(deps.get(key));
+                long order = priority != null && priority.get(key) instanceof Number n
+                        ? n.longValue() : GraphUpdate.NewTask.NO_ORDER;
                 tasks.add(new GraphUpdate.NewTask(key, spec(e.getValue()), d == null ? List.of() : d,
-                        options(annotations, key)));
+                        options(annotations, key), order));
             }
         }
         List<Object> keys = Wire.list(msg.get("keys"));
-        Map<Object, Long> order = null;
-        if (msg.get("priority") instanceof Map<?, ?> p) {
-            order = new HashMap<>(p.size() * 4 / 3 + 1);
-            for (Map.Entry<?, ?> e : p.entrySet()) {
-                if (e.getValue() instanceof Number n) {
-                    order.put(e.getKey(), n.longValue());
-                }
-            }
-        }
-        return new GraphUpdate(client, tasks, keys == null ? List.of() : keys, order, now,
+        return new GraphUpdate(client, tasks, keys == null ? List.of() : keys, priority != null, now,
                 fifoTimeout(msg.get("fifo_timeout")), stimulusId);
     }
 
@@ -130,6 +125,11 @@ final class HlgGraph {
         return new GraphUpdate.TaskOptions(priority, retries, workers, loose, resources, a);
     }
 
+    private static final java.util.regex.Pattern DURATION =
+            java.util.regex.Pattern.compile("\\s*([0-9.]+)\\s*([a-z]*)\\s*");
+    /** The last duration string read and its seconds: every graph of a client carries the same one. */
+    private static volatile Object[] lastFifoTimeout = {"", 0.1};
+
     /** "100 ms", "60s", "1 minute", a number of seconds, or nil. */
     static double fifoTimeout(Object v) {
         if (v instanceof Number n) {
@@ -138,11 +138,26 @@ final class HlgGraph {
         if (!(v instanceof String s)) {
             return 0.1;
         }
-        var m = java.util.regex.Pattern.compile("\\s*([0-9.]+)\\s*([a-z]*)\\s*").matcher(s.toLowerCase());
+        Object[] last = lastFifoTimeout;
+        if (s.equals(last[0])) {
+            return (Double) last[1];
+        }
+        double seconds = parseDuration(s);
+        lastFifoTimeout = new Object[]{s, seconds};
+        return seconds;
+    }
+
+    private static double parseDuration(String s) {
+        var m = DURATION.matcher(s.toLowerCase(java.util.Locale.ROOT));
         if (!m.matches()) {
             return 0.1;
         }
-        double x = Double.parseDouble(m.group(1));
+        double x;
+        try {
+            x = Double.parseDouble(m.group(1));
+        } catch (NumberFormatException e) {
+            return 0.1; // "1.2.3 ms": as unreadable as no duration at all
+        }
         return switch (m.group(2)) {
             case "ms", "milliseconds", "millisecond" -> x / 1000;
             case "us", "microseconds" -> x / 1e6;

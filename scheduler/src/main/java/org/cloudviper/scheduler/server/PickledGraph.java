@@ -53,14 +53,25 @@ final class PickledGraph {
             a.putAll(layer.annotations());
             layerAnnotations.add(a);
         }
+        // The client's per-key order, keyed as the tasks are, travels with each task.
+        Map<Object, Long> order = null;
+        if (msg.get("internal_priority") instanceof Map<?, ?> p) {
+            order = new HashMap<>(p.size() * 4 / 3 + 1);
+            for (Map.Entry<?, ?> e : p.entrySet()) {
+                if (e.getValue() instanceof Number n) {
+                    order.put(PickleValues.canonicalKey(e.getKey()), n.longValue());
+                }
+            }
+        }
         Map<Integer, GraphUpdate.TaskOptions> optionsByLayer = new HashMap<>();
         List<GraphUpdate.NewTask> tasks = new ArrayList<>(g.tasks().size());
         try {
             for (TaskSlice t : g.tasks()) {
                 GraphUpdate.TaskOptions o = optionsByLayer.computeIfAbsent(t.layer(),
                         l -> HlgGraph.options(layerAnnotations.get(l)));
+                Long given = order == null ? null : order.get(t.key());
                 tasks.add(new GraphUpdate.NewTask(t.key(), new RunSpec(null, null, null, runSpec(t, frames)),
-                        t.dependencies(), o));
+                        t.dependencies(), o, given == null ? GraphUpdate.NewTask.NO_ORDER : given));
             }
         } catch (RuntimeException e) {
             release(tasks);
@@ -73,16 +84,7 @@ final class PickledGraph {
                 keys.add(PickleValues.canonicalKey(k));
             }
         }
-        Map<Object, Long> order = null;
-        if (msg.get("internal_priority") instanceof Map<?, ?> p) {
-            order = new HashMap<>(p.size() * 4 / 3 + 1);
-            for (Map.Entry<?, ?> e : p.entrySet()) {
-                if (e.getValue() instanceof Number n) {
-                    order.put(PickleValues.canonicalKey(e.getKey()), n.longValue());
-                }
-            }
-        }
-        return new GraphUpdate(client, tasks, keys, order, now, HlgGraph.fifoTimeout(msg.get("fifo_timeout")),
+        return new GraphUpdate(client, tasks, keys, order != null, now, HlgGraph.fifoTimeout(msg.get("fifo_timeout")),
                 stimulusId);
     }
 

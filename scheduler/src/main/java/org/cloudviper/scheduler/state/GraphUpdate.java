@@ -6,16 +6,26 @@ import java.util.Map;
 /**
  * A client's new tasks (update-graph-hlg / update-graph), already flattened to one entry per key.
  *
- * @param order       the client's per-key order (submit/map send it), or null for the scheduler to
- *                    order the graph itself so tree reductions stay narrow
+ * @param clientOrder whether the client sent a per-key order (submit and map do; each task carries
+ *                    its value, {@link NewTask#order}); false lets the scheduler order the graph
+ *                    itself so tree reductions stay narrow
  * @param now         the time the message arrived, in seconds (for FIFO generations)
  * @param fifoTimeout seconds after which a new graph starts a new priority generation
  */
-public record GraphUpdate(String client, List<NewTask> tasks, List<Object> wanted, Map<Object, Long> order,
+public record GraphUpdate(String client, List<NewTask> tasks, List<Object> wanted, boolean clientOrder,
                           double now, double fifoTimeout, String stimulusId) {
 
-    /** One key of the graph. {@code dependencies} may name keys of earlier graphs. */
-    public record NewTask(Object key, RunSpec spec, List<Object> dependencies, TaskOptions options) {
+    /**
+     * One key of the graph. {@code dependencies} may name keys of earlier graphs. {@code order} is
+     * the client's order for this key, or {@link #NO_ORDER}. It travels with the task, so that the
+     * state machine needs no per-key lookup in a separate order map.
+     */
+    public record NewTask(Object key, RunSpec spec, List<Object> dependencies, TaskOptions options, long order) {
+        public static final long NO_ORDER = Long.MIN_VALUE;
+
+        public NewTask(Object key, RunSpec spec, List<Object> dependencies, TaskOptions options) {
+            this(key, spec, dependencies, options, NO_ORDER);
+        }
     }
 
     /**

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -139,6 +140,7 @@ public final class SchedulerState {
         tasks.reserve(u.tasks().size());
         List<TaskState> created = new ArrayList<>(u.tasks().size());
         List<List<Object>> createdDeps = new ArrayList<>(u.tasks().size());
+        long[] createdOrder = u.clientOrder() ? new long[u.tasks().size()] : null;
         for (GraphUpdate.NewTask nt : u.tasks()) {
             // One probe: the new task goes in unless the key is known.
             TaskState fresh = newTask(nt.key());
@@ -156,6 +158,9 @@ public final class SchedulerState {
                 continue; // known key (or repeated in this graph): keep its state, as Dask does
             }
             createdDeps.add(nt.dependencies());
+            if (createdOrder != null) {
+                createdOrder[created.size()] = nt.order();
+            }
             ts.spec = internSpec(nt.spec());
             applyOptions(ts, nt.options());
             ts.generation = generation;
@@ -195,10 +200,29 @@ public final class SchedulerState {
         if (lost != null) {
             dropLostTasks(lost, cs);
         }
-        order(created, u.order());
+        if (u.clientOrder()) {
+            long next = 0;
+            for (int c = 0; c < created.size(); c++) {
+                TaskState ts = created.get(c);
+                long o = createdOrder[c];
+                ts.order = o != GraphUpdate.NewTask.NO_ORDER ? o : next;
+                next = Math.max(next, ts.order + 1);
+            }
+        } else {
+            order(created);
+        }
         List<TaskState> wanted = new ArrayList<>(u.wanted().size());
+        // Clients list the wanted keys in the order of their tasks (map, submit, compute): try the
+        // next created task before probing the table, a random memory access per key (not when lost
+        // tasks were dropped from the table: the table alone says which tasks exist then).
+        int guess = lost == null ? 0 : created.size();
         for (Object key : u.wanted()) {
-            TaskState ts = tasks.get(key);
+            TaskState ts;
+            if (guess < created.size() && Objects.equals(created.get(guess).key, key)) {
+                ts = created.get(guess++);
+            } else {
+                ts = tasks.get(key);
+            }
             if (ts == null) {
                 continue;
             }
@@ -1590,16 +1614,8 @@ public final class SchedulerState {
     // dask.order, which is far more elaborate).
     // ------------------------------------------------------------------------------------------
 
-    private static void order(List<TaskState> created, Map<Object, Long> given) {
-        if (given != null) {
-            long next = 0;
-            for (TaskState ts : created) {
-                Long o = given.get(ts.key);
-                ts.order = o != null ? o : next;
-                next = Math.max(next, ts.order + 1);
-            }
-            return;
-        }
+    /** Orders a graph the client did not order: dependencies first, depth first from each sink. */
+    private static void order(List<TaskState> created) {
         long next = 0;
         ArrayDeque<TaskState> stack = new ArrayDeque<>();
         ArrayDeque<int[]> cursor = new ArrayDeque<>();

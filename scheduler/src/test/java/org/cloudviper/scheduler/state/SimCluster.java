@@ -105,7 +105,17 @@ final class SimCluster {
     /** A graph as the client sends it; {@code order == null} lets the scheduler order it. */
     GraphUpdate graph(String client, List<GraphUpdate.NewTask> tasks, List<?> wanted, Map<Object, Long> order) {
         now += 1;
-        return new GraphUpdate(client, tasks, new ArrayList<>(wanted), order, now, 0.1, stimulus("update-graph"));
+        List<GraphUpdate.NewTask> withOrder = tasks;
+        if (order != null) { // as the server reads the client's priority map: each task carries its value
+            withOrder = new ArrayList<>(tasks.size());
+            for (GraphUpdate.NewTask t : tasks) {
+                Long o = order.get(t.key());
+                withOrder.add(new GraphUpdate.NewTask(t.key(), t.spec(), t.dependencies(), t.options(),
+                        o == null ? GraphUpdate.NewTask.NO_ORDER : o));
+            }
+        }
+        return new GraphUpdate(client, withOrder, new ArrayList<>(wanted), order != null, now, 0.1,
+                stimulus("update-graph"));
     }
 
     /** Client.submit: one task, wanted, with Dask's {@code {key: 0}} order. */
