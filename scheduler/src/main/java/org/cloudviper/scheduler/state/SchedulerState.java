@@ -56,7 +56,7 @@ public final class SchedulerState {
     /** Ready tasks waiting for a worker slot, best priority first; stale entries are skipped. */
     private final TaskQueue queue = new TaskQueue();
     /** Running workers with at least one free slot. */
-    private final LinkedHashSet<WorkerState> withFreeSlots = new LinkedHashSet<>();
+    private final FreeWorkers withFreeSlots = new FreeWorkers();
     /** Ready tasks whose restrictions no current worker satisfies. */
     private final LinkedHashSet<TaskState> unrunnable = new LinkedHashSet<>();
 
@@ -1210,7 +1210,9 @@ public final class SchedulerState {
         setStatus(ts, TaskState.Status.MEMORY);
         ts.suspicious = 0;
         unrunnable.remove(ts);
-        if (ts.whoWants != null) {
+        if (ts.whoWants instanceof ClientState only) { // the common case, without a list per task
+            out.toClient(only.id, new ToClient.KeyInMemory(ts.key, ts.type));
+        } else if (ts.whoWants != null) {
             for (ClientState c : wanters(ts)) {
                 out.toClient(c.id, new ToClient.KeyInMemory(ts.key, ts.type));
             }
@@ -1527,7 +1529,7 @@ public final class SchedulerState {
         WorkerState best = null;
         long bestMissing = Long.MAX_VALUE;
         double bestLoad = Double.MAX_VALUE;
-        for (WorkerState ws : withFreeSlots) {
+        for (WorkerState ws = withFreeSlots.first(); ws != null; ws = ws.nextFree) {
             long missing = 0;
             for (TaskState dep : ts.dependencies) {
                 if (!contains(dep.whoHas, ws)) {
@@ -1963,7 +1965,7 @@ public final class SchedulerState {
                 fail(null, "free slot on " + ws.address + " with queued tasks");
             }
         }
-        for (WorkerState ws : withFreeSlots) {
+        for (WorkerState ws : withFreeSlots.toList()) {
             if (workers.get(ws.address) != ws) {
                 fail(null, "removed worker " + ws.address + " listed as free");
             }

@@ -24,6 +24,10 @@ final class WorkerState {
     /** The retirement found no running worker to take a key: it will be called off. */
     boolean noRecipients;
     double lastSeen;
+    /** Links of {@link FreeWorkers}, the list of workers with a free slot. */
+    boolean freeListed;
+    WorkerState prevFree;
+    WorkerState nextFree;
     /** Moving average of the compute time of the tasks this worker finished; NaN before the first. */
     double meanComputeSeconds = Double.NaN;
 
