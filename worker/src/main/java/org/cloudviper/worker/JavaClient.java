@@ -1,9 +1,9 @@
 package org.cloudviper.worker;
 
+import org.cloudviper.protocol.netty.Transports;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import org.cloudviper.protocol.FrameLimits;
 import org.cloudviper.protocol.MessageCodec;
 import org.cloudviper.protocol.SubObject;
@@ -119,7 +119,7 @@ public final class JavaClient implements AutoCloseable {
     /** Connects to the scheduler at {@code tcp://host:port}; returns once registered. */
     public static JavaClient connect(String scheduler) throws IOException {
         Objects.requireNonNull(scheduler, "scheduler");
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, Transports.ioHandlerFactory());
         JavaClient c = new JavaClient(scheduler, group);
         try {
             c.start().get(CONNECT_TIMEOUT_S, TimeUnit.SECONDS);

@@ -8,7 +8,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import org.cloudviper.protocol.FrameLimits;
 import org.cloudviper.protocol.Frames;
 import org.cloudviper.protocol.MessageCodec;
@@ -58,7 +57,7 @@ public final class BatchedStream {
         CompletableFuture<BatchedStream> result = new CompletableFuture<>();
         ChannelFuture cf;
         try {
-            cf = new Bootstrap().group(loop).channel(NioSocketChannel.class)
+            cf = new Bootstrap().group(loop).channel(Transports.socketChannel(loop))
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
                     .handler(new ChannelInitializer<Channel>() {

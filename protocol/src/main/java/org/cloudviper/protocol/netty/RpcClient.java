@@ -7,7 +7,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import org.cloudviper.protocol.FrameLimits;
 import org.cloudviper.protocol.Frames;
 import org.cloudviper.protocol.MessageCodec;
@@ -66,7 +65,7 @@ public final class RpcClient {
             return;
         }
         CallHandler handler = new CallHandler(call);
-        new Bootstrap().group(loop).channel(NioSocketChannel.class)
+        new Bootstrap().group(loop).channel(Transports.socketChannel(loop))
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
                 .option(ChannelOption.RCVBUF_ALLOCATOR, Reads.LARGE)

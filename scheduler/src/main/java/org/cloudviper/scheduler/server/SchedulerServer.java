@@ -1,5 +1,6 @@
 package org.cloudviper.scheduler.server;
 
+import org.cloudviper.protocol.netty.Transports;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -10,8 +11,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.cloudviper.protocol.Frames;
@@ -123,7 +122,7 @@ public final class SchedulerServer {
 
     private SchedulerServer(SchedulerConfig config) {
         this.config = config;
-        this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        this.group = new MultiThreadIoEventLoopGroup(1, Transports.ioHandlerFactory());
         this.loop = group.next();
         this.state = new SchedulerState(new StreamOutbox(), config.workerSaturation(), config.allowedFailures(),
                 config.workerPipeline().toNanos() / 1e9);
@@ -137,7 +136,7 @@ public final class SchedulerServer {
     }
 
     private void bind() throws InterruptedException {
-        ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+        ServerBootstrap b = new ServerBootstrap().group(group).channel(Transports.serverChannel(group))
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, Reads.LARGE)

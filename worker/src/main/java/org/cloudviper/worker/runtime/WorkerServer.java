@@ -1,5 +1,6 @@
 package org.cloudviper.worker.runtime;
 
+import org.cloudviper.protocol.netty.Transports;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -9,8 +10,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.cloudviper.protocol.Frames;
@@ -104,7 +103,7 @@ public final class WorkerServer {
         this.config = config;
         this.executor = executor;
         this.runner = new TaskRunner(registry);
-        this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        this.group = new MultiThreadIoEventLoopGroup(1, Transports.ioHandlerFactory());
         this.loop = group.next();
         this.rpc = new RpcClient(loop, config.limits());
         this.localDirectory = config.localDirectory() != null ? Files.createDirectories(config.localDirectory())
@@ -140,7 +139,7 @@ public final class WorkerServer {
     }
 
     private void bind() throws InterruptedException, IOException {
-        ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+        ServerBootstrap b = new ServerBootstrap().group(group).channel(Transports.serverChannel(group))
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<Channel>() {
