@@ -4,9 +4,7 @@ import org.cloudviper.scheduler.state.GraphUpdate;
 import org.cloudviper.scheduler.state.RunSpec;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**

@@ -6,7 +6,6 @@ import org.cloudviper.scheduler.state.GraphUpdate;
 import org.cloudviper.scheduler.state.RunSpec;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
