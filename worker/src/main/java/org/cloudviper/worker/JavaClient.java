@@ -1,6 +1,5 @@
 package org.cloudviper.worker;
 
-import org.cloudviper.protocol.netty.Transports;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -9,6 +8,7 @@ import org.cloudviper.protocol.MessageCodec;
 import org.cloudviper.protocol.SubObject;
 import org.cloudviper.protocol.netty.BatchedStream;
 import org.cloudviper.protocol.netty.RpcClient;
+import org.cloudviper.protocol.netty.Transports;
 import org.cloudviper.protocol.pickle.PickleWriter;
 import org.cloudviper.protocol.pickle.Pickles;
 import org.cloudviper.worker.runtime.ClientValues;

@@ -1,6 +1,7 @@
 package org.cloudviper.protocol.netty;
 
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -28,20 +29,18 @@ class TransportsTest {
 
     @Test
     void channelsFollowTheLoopTheyJoin() {
-        EventLoopGroup nio = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        try {
-            assertEquals(NioSocketChannel.class, Transports.socketChannel(nio));
-            assertEquals(NioServerSocketChannel.class, Transports.serverChannel(nio));
-        } finally {
-            nio.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        }
+        assertChannels(NioIoHandler.newFactory(), NioSocketChannel.class, NioServerSocketChannel.class);
         assumeTrue(Epoll.isAvailable());
-        EventLoopGroup epoll = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        assertChannels(EpollIoHandler.newFactory(), EpollSocketChannel.class, EpollServerSocketChannel.class);
+    }
+
+    private static void assertChannels(IoHandlerFactory io, Class<?> socket, Class<?> server) {
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, io);
         try {
-            assertEquals(EpollSocketChannel.class, Transports.socketChannel(epoll));
-            assertEquals(EpollServerSocketChannel.class, Transports.serverChannel(epoll));
+            assertEquals(socket, Transports.socketChannel(group));
+            assertEquals(server, Transports.serverChannel(group));
         } finally {
-            epoll.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
 }

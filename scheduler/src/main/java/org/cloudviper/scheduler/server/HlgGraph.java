@@ -126,8 +126,11 @@ final class HlgGraph {
 
     private static final java.util.regex.Pattern DURATION =
             java.util.regex.Pattern.compile("\\s*([0-9.]+)\\s*([a-z]*)\\s*");
-    /** The last duration string read and its seconds: every graph of a client carries the same one. */
-    private static volatile Object[] lastFifoTimeout = {"", 0.1};
+    private record Duration(String text, double seconds) {
+    }
+
+    /** The last duration string read: every graph of a client carries the same one. */
+    private static volatile Duration lastFifoTimeout = new Duration("", 0.1);
 
     /** "100 ms", "60s", "1 minute", a number of seconds, or nil. */
     static double fifoTimeout(Object v) {
@@ -137,13 +140,11 @@ final class HlgGraph {
         if (!(v instanceof String s)) {
             return 0.1;
         }
-        Object[] last = lastFifoTimeout;
-        if (s.equals(last[0])) {
-            return (Double) last[1];
+        Duration last = lastFifoTimeout;
+        if (!s.equals(last.text())) {
+            last = lastFifoTimeout = new Duration(s, parseDuration(s));
         }
-        double seconds = parseDuration(s);
-        lastFifoTimeout = new Object[]{s, seconds};
-        return seconds;
+        return last.seconds();
     }
 
     private static double parseDuration(String s) {

@@ -1,6 +1,5 @@
 package org.cloudviper.scheduler.server;
 
-import org.cloudviper.protocol.netty.Transports;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -22,6 +21,7 @@ import org.cloudviper.protocol.netty.FrameEncoder;
 import org.cloudviper.protocol.netty.Handshake;
 import org.cloudviper.protocol.netty.Reads;
 import org.cloudviper.protocol.netty.RpcClient;
+import org.cloudviper.protocol.netty.Transports;
 import org.cloudviper.scheduler.SchedulerConfig;
 import org.cloudviper.scheduler.state.GraphUpdate;
 import org.cloudviper.scheduler.state.Outbox;
@@ -182,6 +182,7 @@ public final class SchedulerServer {
             }
         }
         log.info("Scheduler at: {}", address);
+        log.info("Sockets on Netty's {} transport", Transports.name());
     }
 
     public String address() {

@@ -18,10 +18,6 @@ final class FreeWorkers {
         return size == 0;
     }
 
-    int size() {
-        return size;
-    }
-
     boolean contains(WorkerState ws) {
         return ws.freeListed;
     }

@@ -51,8 +51,8 @@ final class TaskRunner {
     /**
      * Whether {@code spec} calls a function whose recent runs all took less than
      * {@code cloudviper.worker.inlineTaskMicros} (default 20), so that the worker may run it on its
-     * event loop instead of handing it to a compute thread: for tasks of a few microseconds the hand-off (a thread wake-up each way)
-     * costs more than the task. A function seen for the first time, one that ever ran longer within
+     * event loop instead of handing it to a compute thread: for tasks of a few microseconds the
+     * hand-off (a thread wake-up each way) costs more than the task. A function seen for the first time, one that ever ran longer within
      * its recent runs, and every 2024 task specification (its function is known only after reading the
      * whole pickle) go to the compute pool.
      */
@@ -197,8 +197,8 @@ final class TaskRunner {
     /**
      * A function's recent run time: the slowest of its recent runs, decaying by 1/16 per run, so one
      * slow run keeps it off the event loop for about 16 ln(slow / bound) runs (about 110 after a 20 ms
-     * run against the 20 us bound). Updated from several threads
-     * without locking: a lost update only delays the choice by a run.
+     * run against the 20 us bound). Updated from several threads without locking: a lost update only
+     * delays the choice by a run.
      */
     private static final class RunTime {
         private volatile long slowestRecentNanos = Long.MAX_VALUE;

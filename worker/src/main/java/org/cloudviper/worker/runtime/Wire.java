@@ -1,8 +1,8 @@
 package org.cloudviper.worker.runtime;
 
 import io.netty.buffer.ByteBuf;
-import org.cloudviper.protocol.MessageCodec;
 import org.cloudviper.protocol.CompactMap;
+import org.cloudviper.protocol.MessageCodec;
 import org.cloudviper.protocol.SubObject;
 import org.cloudviper.worker.state.Event;
 import org.cloudviper.worker.state.Instruction;

@@ -1,6 +1,5 @@
 package org.cloudviper.worker.runtime;
 
-import org.cloudviper.protocol.netty.Transports;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -21,6 +20,7 @@ import org.cloudviper.protocol.netty.FrameDecoder;
 import org.cloudviper.protocol.netty.FrameEncoder;
 import org.cloudviper.protocol.netty.Handshake;
 import org.cloudviper.protocol.netty.RpcClient;
+import org.cloudviper.protocol.netty.Transports;
 import org.cloudviper.worker.WorkerConfig;
 import org.cloudviper.worker.state.Event;
 import org.cloudviper.worker.state.Instruction;
@@ -158,6 +158,7 @@ public final class WorkerServer {
                 WorkerState.Limits.defaults(config.memoryLimit()), v -> ((StoredValue) v).release())
                 .memoryLimit(config.memoryLimit());
         log.info("      Start worker at: {}", address);
+        log.info("      Sockets on Netty's {} transport", Transports.name());
     }
 
     public String address() {
