@@ -40,8 +40,9 @@ def cpu_seconds(pid):
 
 def thread_cpu(pid):
     """CPU seconds per thread group of a JVM: jit (C1/C2 compiler threads), gc, event-loop
-    (Netty), other; for a Python process everything lands in "other"."""
-    groups = {"jit": 0.0, "gc": 0.0, "event-loop": 0.0, "other": 0.0}
+    (Netty), other; for a Python process everything lands in "other". "event-loop-kernel" is the
+    part of "event-loop" spent in the kernel (stime), so it is not added to the others."""
+    groups = {"jit": 0.0, "gc": 0.0, "event-loop": 0.0, "other": 0.0, "event-loop-kernel": 0.0}
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
             with open(f"/proc/{pid}/task/{tid}/stat") as f:
@@ -57,6 +58,7 @@ def thread_cpu(pid):
             groups["gc"] += cpu
         elif name.startswith("multiThreadIoEv"):
             groups["event-loop"] += cpu
+            groups["event-loop-kernel"] += int(fields[12]) / CLK_TCK
         else:
             groups["other"] += cpu
     return groups

@@ -69,6 +69,7 @@ public final class RpcClient {
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
                 .option(ChannelOption.RCVBUF_ALLOCATOR, Reads.LARGE)
+                .option(ChannelOption.ALLOCATOR, RecyclingReadAllocator.SHARED)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel c) {

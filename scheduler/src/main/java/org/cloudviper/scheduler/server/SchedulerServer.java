@@ -20,6 +20,7 @@ import org.cloudviper.protocol.netty.FrameDecoder;
 import org.cloudviper.protocol.netty.FrameEncoder;
 import org.cloudviper.protocol.netty.Handshake;
 import org.cloudviper.protocol.netty.Reads;
+import org.cloudviper.protocol.netty.RecyclingReadAllocator;
 import org.cloudviper.protocol.netty.RpcClient;
 import org.cloudviper.protocol.netty.Transports;
 import org.cloudviper.scheduler.SchedulerConfig;
@@ -140,6 +141,7 @@ public final class SchedulerServer {
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, Reads.LARGE)
+                .childOption(ChannelOption.ALLOCATOR, RecyclingReadAllocator.SHARED)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -160,6 +162,7 @@ public final class SchedulerServer {
         double ttl = config.workerTtl().toMillis() / 1000.0;
         long every = Math.max(200, Math.min(5_000, config.workerTtl().toMillis() / 4));
         ttlTimer = loop.scheduleAtFixedRate(() -> {
+            RecyclingReadAllocator.SHARED.trimIdle(System.nanoTime());
             List<String> dead = state.onTick(now(), ttl);
             for (String a : dead) {
                 log.warn("Worker {} sent no heartbeat for {} s; removed", a, ttl);

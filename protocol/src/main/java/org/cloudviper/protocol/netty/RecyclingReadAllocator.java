@@ -1,0 +1,222 @@
+package org.cloudviper.protocol.netty;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.UnpooledUnsafeDirectByteBuf;
+import io.netty.util.internal.PlatformDependent;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+
+/**
+ * The allocator for connections that receive large messages (get_data replies relayed by a gather,
+ * scatters, big graphs): socket reads of {@link Reads#MAX_READ} bytes, the size every read of a long
+ * transfer settles at, reuse the memory of earlier such reads; everything else goes to the delegate.
+ *
+ * <p>Why: a relayed gather holds its whole reply (1 GiB for 16 x 64 MiB) until it is forwarded, and
+ * once released the general-purpose allocator hands that memory back to the operating system. The
+ * next gather then takes a page fault and a page clear for every 4 KiB it receives: in a profile of
+ * the second gather (the one the side-by-side benchmark reports) those were a quarter of the
+ * scheduler's samples, more than the socket copies themselves (docs/benchmarks.md, section 15).
+ *
+ * <p>Memory kept between reads is bounded ({@code maxCachedBytes}) and returned by {@link #trimIdle}
+ * once no large read has happened for {@code idleNanos}. A cached buffer is not in use; one in use is
+ * owned by its {@link ByteBuf} and comes back when that buffer's last reference (its slices' too) is
+ * released. Thread-safe: connections on any event loop may share one instance.
+ */
+public final class RecyclingReadAllocator implements ByteBufAllocator {
+    /** One per process, bounded at half the direct-memory limit or 1 GiB, trimmed after 30 s idle. */
+    public static final RecyclingReadAllocator SHARED = new RecyclingReadAllocator(ByteBufAllocator.DEFAULT,
+            Reads.MAX_READ, Math.min(1L << 30, PlatformDependent.maxDirectMemory() / 2), 30_000_000_000L);
+
+    private final ByteBufAllocator delegate;
+    private final int chunkSize;
+    private final int maxCached;
+    private final long idleNanos;
+    private final ArrayDeque<ByteBuffer> cached = new ArrayDeque<>();
+    private long lastLargeRead = System.nanoTime();
+
+    /**
+     * @param chunkSize      the read size whose memory is reused (reads of other sizes are not)
+     * @param maxCachedBytes at most this much unused memory is kept
+     * @param idleNanos      {@link #trimIdle} frees the cache after this long without a large read
+     */
+    public RecyclingReadAllocator(ByteBufAllocator delegate, int chunkSize, long maxCachedBytes, long idleNanos) {
+        if (chunkSize <= 0 || maxCachedBytes < 0 || idleNanos < 0) {
+            throw new IllegalArgumentException("chunkSize: " + chunkSize + ", maxCachedBytes: " + maxCachedBytes
+                    + ", idleNanos: " + idleNanos + " (expected: > 0, >= 0, >= 0)");
+        }
+        this.delegate = delegate;
+        this.chunkSize = chunkSize;
+        this.maxCached = (int) Math.min(Integer.MAX_VALUE, maxCachedBytes / chunkSize);
+        this.idleNanos = idleNanos;
+    }
+
+    /** Bytes of unused memory kept for the next large reads. */
+    public synchronized long cachedBytes() {
+        return (long) cached.size() * chunkSize;
+    }
+
+    /** Frees the cached memory if no large read was allocated in the last {@code idleNanos}. */
+    public void trimIdle(long nowNanos) {
+        ByteBuffer[] free;
+        synchronized (this) {
+            if (cached.isEmpty() || nowNanos - lastLargeRead < idleNanos) {
+                return;
+            }
+            free = cached.toArray(new ByteBuffer[0]);
+            cached.clear();
+        }
+        for (ByteBuffer b : free) {
+            PlatformDependent.freeDirectBuffer(b);
+        }
+    }
+
+    private ByteBuf recycled() {
+        ByteBuffer memory;
+        synchronized (this) {
+            lastLargeRead = System.nanoTime();
+            memory = cached.pollLast(); // the most recently used: likeliest still in the processor's caches
+        }
+        if (memory == null) {
+            memory = ByteBuffer.allocateDirect(chunkSize);
+        }
+        return new RecycledBuf(this, memory);
+    }
+
+    private void giveBack(ByteBuffer memory) {
+        synchronized (this) {
+            if (cached.size() < maxCached) {
+                memory.clear();
+                cached.addLast(memory);
+                return;
+            }
+        }
+        PlatformDependent.freeDirectBuffer(memory);
+    }
+
+    /** Wraps memory it does not free; the last release hands the memory back to the cache. */
+    private static final class RecycledBuf extends UnpooledUnsafeDirectByteBuf {
+        private final RecyclingReadAllocator owner;
+        private final ByteBuffer memory;
+
+        RecycledBuf(RecyclingReadAllocator owner, ByteBuffer memory) {
+            super(owner, memory, memory.capacity());
+            this.owner = owner;
+            this.memory = memory;
+            clear(); // wrapping made the whole buffer readable; a read buffer starts empty
+        }
+
+        @Override
+        protected void deallocate() {
+            super.deallocate(); // drops the reference; memory it did not allocate is not freed
+            owner.giveBack(memory);
+        }
+    }
+
+    // ---- the read path: direct buffers of exactly chunkSize --------------------------------------
+
+    @Override
+    public ByteBuf directBuffer(int initialCapacity) {
+        return initialCapacity == chunkSize ? recycled() : delegate.directBuffer(initialCapacity);
+    }
+
+    @Override
+    public ByteBuf directBuffer(int initialCapacity, int maxCapacity) {
+        return initialCapacity == chunkSize && maxCapacity >= chunkSize ? recycled()
+                : delegate.directBuffer(initialCapacity, maxCapacity);
+    }
+
+    @Override
+    public ByteBuf ioBuffer(int initialCapacity) {
+        return directBuffer(initialCapacity);
+    }
+
+    @Override
+    public ByteBuf ioBuffer(int initialCapacity, int maxCapacity) {
+        return directBuffer(initialCapacity, maxCapacity);
+    }
+
+    // ---- everything else: the delegate ------------------------------------------------------------
+
+    @Override
+    public ByteBuf buffer() {
+        return delegate.buffer();
+    }
+
+    @Override
+    public ByteBuf buffer(int initialCapacity) {
+        return delegate.buffer(initialCapacity);
+    }
+
+    @Override
+    public ByteBuf buffer(int initialCapacity, int maxCapacity) {
+        return delegate.buffer(initialCapacity, maxCapacity);
+    }
+
+    @Override
+    public ByteBuf ioBuffer() {
+        return delegate.ioBuffer();
+    }
+
+    @Override
+    public ByteBuf heapBuffer() {
+        return delegate.heapBuffer();
+    }
+
+    @Override
+    public ByteBuf heapBuffer(int initialCapacity) {
+        return delegate.heapBuffer(initialCapacity);
+    }
+
+    @Override
+    public ByteBuf heapBuffer(int initialCapacity, int maxCapacity) {
+        return delegate.heapBuffer(initialCapacity, maxCapacity);
+    }
+
+    @Override
+    public ByteBuf directBuffer() {
+        return delegate.directBuffer();
+    }
+
+    @Override
+    public CompositeByteBuf compositeBuffer() {
+        return delegate.compositeBuffer();
+    }
+
+    @Override
+    public CompositeByteBuf compositeBuffer(int maxNumComponents) {
+        return delegate.compositeBuffer(maxNumComponents);
+    }
+
+    @Override
+    public CompositeByteBuf compositeHeapBuffer() {
+        return delegate.compositeHeapBuffer();
+    }
+
+    @Override
+    public CompositeByteBuf compositeHeapBuffer(int maxNumComponents) {
+        return delegate.compositeHeapBuffer(maxNumComponents);
+    }
+
+    @Override
+    public CompositeByteBuf compositeDirectBuffer() {
+        return delegate.compositeDirectBuffer();
+    }
+
+    @Override
+    public CompositeByteBuf compositeDirectBuffer(int maxNumComponents) {
+        return delegate.compositeDirectBuffer(maxNumComponents);
+    }
+
+    @Override
+    public boolean isDirectBufferPooled() {
+        return delegate.isDirectBufferPooled();
+    }
+
+    @Override
+    public int calculateNewCapacity(int minNewCapacity, int maxCapacity) {
+        return delegate.calculateNewCapacity(minNewCapacity, maxCapacity);
+    }
+}
