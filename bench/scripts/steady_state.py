@@ -116,7 +116,7 @@ def syscalls(client, sched, args, logdir):
 
 CATEGORIES = [  # first match wins, tested against the whole stack of a sample
     ("kernel: socket write", ("writev",)),
-    ("kernel: socket read", ("recvfrom", "readAddress", "Native.read")),
+    ("kernel: socket read", ("recvfrom", "recvAddress", "readAddress", ";recv")),
     ("kernel: epoll wait", ("epollWait", "epoll_wait", "epoll_pwait")),
     ("decode", ("MessageCodec.decode", "MessageCodec$Reader")),
     ("encode", ("MessageCodec.encode",)),
