@@ -22,7 +22,8 @@ public final class SchedulerMain {
               --worker-ttl SECONDS        remove workers silent for longer (default 300)
               --worker-saturation X       tasks per worker thread before queuing; inf disables (default 1.1)
               --worker-pipeline-ms MS     queue short tasks on a worker until each thread holds about MS
-                                          of compute, at most 64 per thread; 0 = Dask's cap only (default 5)
+                                          of compute, at most 64 per thread, refilled when half has run;
+                                          0 = Dask's cap only (default 5)
               --allowed-failures N        worker deaths a task survives before KilledWorker (default 3)
               --max-frames N              frames per message (default 1000000)
               --max-frame-size BYTES      bytes per frame (default 2147483647)

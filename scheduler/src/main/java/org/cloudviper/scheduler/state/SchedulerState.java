@@ -1495,8 +1495,31 @@ public final class SchedulerState {
         return Math.max(cap, (int) (ws.nthreads * perThread));
     }
 
+    /**
+     * The occupancy at or below which a worker is given tasks again, until it holds {@code slots}.
+     * Within Dask's cap that is any free slot, at once. A pipelining worker is refilled once half its
+     * queue has run: it still holds at least Dask's cap, so it never waits, and a Python worker then
+     * receives its tasks in batches of half the queue rather than one batch per batch of results
+     * (each message costs it a read, a decode and a pass of its state machine).
+     */
+    private int refillLevel(WorkerState ws, int slots) {
+        int cap = Math.max(1, (int) Math.ceil(ws.nthreads * saturation));
+        return slots <= cap ? slots - 1 : Math.max(cap, slots / 2);
+    }
+
     private void updateFree(WorkerState ws) {
-        if (ws.running && ws.occupied() < slots(ws) && workers.get(ws.address) == ws) {
+        boolean free = false;
+        if (ws.running && workers.get(ws.address) == ws) {
+            int slots = slots(ws);
+            int occupied = ws.occupied();
+            if (occupied >= slots) {
+                ws.refilling = false;
+            } else if (occupied <= refillLevel(ws, slots)) {
+                ws.refilling = true;
+            }
+            free = ws.refilling && occupied < slots;
+        }
+        if (free) {
             withFreeSlots.add(ws);
         } else {
             withFreeSlots.remove(ws);
@@ -1957,7 +1980,9 @@ public final class SchedulerState {
             if (ws.occupied() < 0) {
                 fail(null, "negative occupancy on " + ws.address);
             }
-            boolean free = ws.running && ws.occupied() < slots(ws);
+            int slots = slots(ws);
+            boolean free = ws.running && ws.occupied() < slots
+                    && (ws.refilling || ws.occupied() <= refillLevel(ws, slots));
             if (free != withFreeSlots.contains(ws)) {
                 fail(null, ws.address + (free ? " has a free slot but is not listed" : " listed as free but is not"));
             }

@@ -252,6 +252,43 @@ class SchedulerStateTest {
     }
 
     @Test
+    void aPipeliningWorkerIsRefilledOnceHalfItsQueueHasRun() {
+        c = new SimCluster(1.1, 3, 0.005);
+        c.computeSeconds = 0.00001; // 10 us: the queue holds MAX_PIPELINED_PER_THREAD per thread
+        SimCluster.SimWorker a = c.addWorker("a", 1);
+        submitIndependent(1000);
+        int full = SchedulerState.MAX_PIPELINED_PER_THREAD;
+        int done = 0;
+        while (a.running.size() < full) { // the first results teach the scheduler the tasks are short
+            c.finishOne(done++);
+        }
+        int sent = a.received.size();
+        for (int i = 0; i < full / 2 - 1; i++) {
+            c.finishOne(done++);
+            assertEquals(sent, a.received.size(), "no refill while more than half the queue is left");
+        }
+        assertEquals(full / 2 + 1, a.running.size());
+        c.finishOne(done++);
+        assertEquals(sent + full / 2, a.received.size(), "half the queue refilled in one go");
+        assertEquals(full, a.running.size());
+        c.runToCompletion(10_000);
+        c.assertQuiescent();
+    }
+
+    @Test
+    void withinDasksCapAFreeSlotIsRefilledAtOnce() {
+        cluster();
+        SimCluster.SimWorker a = c.addWorker("a", 1); // two slots, no durations known: no pipelining
+        submitIndependent(10);
+        int sent = a.received.size();
+        c.finishOne(0);
+        assertEquals(sent + 1, a.received.size());
+        assertEquals(2, a.running.size());
+        c.runToCompletion(100);
+        c.assertQuiescent();
+    }
+
+    @Test
     void longOrUnknownTasksKeepDasksCap() {
         assertEquals(2, peakRunningWithPipeline(0.05));
         assertEquals(2, peakRunningWithPipeline(Double.NaN));
