@@ -1,8 +1,8 @@
 package org.cloudviper.protocol.netty;
 
+import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.UnpooledUnsafeDirectByteBuf;
 import io.netty.util.internal.PlatformDependent;
 
@@ -25,7 +25,7 @@ import java.util.ArrayDeque;
  * owned by its {@link ByteBuf} and comes back when that buffer's last reference (its slices' too) is
  * released. Thread-safe: connections on any event loop may share one instance.
  */
-public final class RecyclingReadAllocator implements ByteBufAllocator {
+public final class RecyclingReadAllocator extends AbstractByteBufAllocator {
     /** One per process, bounded at half the direct-memory limit or 1 GiB, trimmed after 30 s idle. */
     public static final RecyclingReadAllocator SHARED = new RecyclingReadAllocator(ByteBufAllocator.DEFAULT,
             Reads.MAX_READ, Math.min(1L << 30, PlatformDependent.maxDirectMemory() / 2), 30_000_000_000L);
@@ -43,6 +43,7 @@ public final class RecyclingReadAllocator implements ByteBufAllocator {
      * @param idleNanos      {@link #trimIdle} frees the cache after this long without a large read
      */
     public RecyclingReadAllocator(ByteBufAllocator delegate, int chunkSize, long maxCachedBytes, long idleNanos) {
+        super(true);
         if (chunkSize <= 0 || maxCachedBytes < 0 || idleNanos < 0) {
             throw new IllegalArgumentException("chunkSize: " + chunkSize + ", maxCachedBytes: " + maxCachedBytes
                     + ", idleNanos: " + idleNanos + " (expected: > 0, >= 0, >= 0)");
@@ -115,108 +116,20 @@ public final class RecyclingReadAllocator implements ByteBufAllocator {
         }
     }
 
-    // ---- the read path: direct buffers of exactly chunkSize --------------------------------------
-
+    /** Reads of exactly {@code chunkSize} get reused memory, tracked by Netty's leak detector like any buffer. */
     @Override
-    public ByteBuf directBuffer(int initialCapacity) {
-        return initialCapacity == chunkSize ? recycled() : delegate.directBuffer(initialCapacity);
-    }
-
-    @Override
-    public ByteBuf directBuffer(int initialCapacity, int maxCapacity) {
-        return initialCapacity == chunkSize && maxCapacity >= chunkSize ? recycled()
+    protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+        return initialCapacity == chunkSize && maxCapacity >= chunkSize ? toLeakAwareBuffer(recycled())
                 : delegate.directBuffer(initialCapacity, maxCapacity);
     }
 
     @Override
-    public ByteBuf ioBuffer(int initialCapacity) {
-        return directBuffer(initialCapacity);
-    }
-
-    @Override
-    public ByteBuf ioBuffer(int initialCapacity, int maxCapacity) {
-        return directBuffer(initialCapacity, maxCapacity);
-    }
-
-    // ---- everything else: the delegate ------------------------------------------------------------
-
-    @Override
-    public ByteBuf buffer() {
-        return delegate.buffer();
-    }
-
-    @Override
-    public ByteBuf buffer(int initialCapacity) {
-        return delegate.buffer(initialCapacity);
-    }
-
-    @Override
-    public ByteBuf buffer(int initialCapacity, int maxCapacity) {
-        return delegate.buffer(initialCapacity, maxCapacity);
-    }
-
-    @Override
-    public ByteBuf ioBuffer() {
-        return delegate.ioBuffer();
-    }
-
-    @Override
-    public ByteBuf heapBuffer() {
-        return delegate.heapBuffer();
-    }
-
-    @Override
-    public ByteBuf heapBuffer(int initialCapacity) {
-        return delegate.heapBuffer(initialCapacity);
-    }
-
-    @Override
-    public ByteBuf heapBuffer(int initialCapacity, int maxCapacity) {
+    protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
         return delegate.heapBuffer(initialCapacity, maxCapacity);
-    }
-
-    @Override
-    public ByteBuf directBuffer() {
-        return delegate.directBuffer();
-    }
-
-    @Override
-    public CompositeByteBuf compositeBuffer() {
-        return delegate.compositeBuffer();
-    }
-
-    @Override
-    public CompositeByteBuf compositeBuffer(int maxNumComponents) {
-        return delegate.compositeBuffer(maxNumComponents);
-    }
-
-    @Override
-    public CompositeByteBuf compositeHeapBuffer() {
-        return delegate.compositeHeapBuffer();
-    }
-
-    @Override
-    public CompositeByteBuf compositeHeapBuffer(int maxNumComponents) {
-        return delegate.compositeHeapBuffer(maxNumComponents);
-    }
-
-    @Override
-    public CompositeByteBuf compositeDirectBuffer() {
-        return delegate.compositeDirectBuffer();
-    }
-
-    @Override
-    public CompositeByteBuf compositeDirectBuffer(int maxNumComponents) {
-        return delegate.compositeDirectBuffer(maxNumComponents);
     }
 
     @Override
     public boolean isDirectBufferPooled() {
         return delegate.isDirectBufferPooled();
-    }
-
-    @Override
-    public int calculateNewCapacity(int minNewCapacity, int maxCapacity) {
-        return delegate.calculateNewCapacity(minNewCapacity, maxCapacity);
     }
 }

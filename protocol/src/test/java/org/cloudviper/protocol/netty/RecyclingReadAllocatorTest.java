@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.ResourceLeakDetector;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -61,7 +62,7 @@ class RecyclingReadAllocatorTest {
     @Test
     void otherSizesGoToTheDelegateAndAreNotCached() {
         RecyclingReadAllocator a = allocator(4);
-        List<ByteBuf> bufs = List.of(a.ioBuffer(CHUNK / 2), a.directBuffer(CHUNK * 2), a.buffer(CHUNK),
+        List<ByteBuf> bufs = List.of(a.ioBuffer(CHUNK / 2), a.directBuffer(CHUNK * 2), a.buffer(CHUNK / 2),
                 a.heapBuffer(CHUNK), a.directBuffer(CHUNK / 4, CHUNK), a.compositeBuffer());
         for (ByteBuf b : bufs) {
             b.release();
@@ -103,6 +104,21 @@ class RecyclingReadAllocatorTest {
         got.release();
         assertEquals(CHUNK, a.cachedBytes());
         ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void recycledBuffersAreWatchedByNettysLeakDetector() {
+        ResourceLeakDetector.Level before = ResourceLeakDetector.getLevel();
+        ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
+        try {
+            RecyclingReadAllocator a = allocator(4);
+            ByteBuf b = a.ioBuffer(CHUNK);
+            assertTrue(b.getClass().getSimpleName().contains("LeakAware"), b.getClass().getName());
+            b.release();
+            assertEquals(CHUNK, a.cachedBytes(), "released through the wrapper, the memory comes back");
+        } finally {
+            ResourceLeakDetector.setLevel(before);
+        }
     }
 
     @Test
