@@ -1486,7 +1486,7 @@ public final class SchedulerState {
         if (Double.isInfinite(saturation)) {
             return Integer.MAX_VALUE;
         }
-        int cap = Math.max(1, (int) Math.ceil(ws.nthreads * saturation));
+        int cap = daskCap(ws);
         double mean = ws.meanComputeSeconds;
         if (!(mean < pipelineSeconds)) {
             return cap;
@@ -1503,8 +1503,13 @@ public final class SchedulerState {
      * (each message costs it a read, a decode and a pass of its state machine).
      */
     private int refillLevel(WorkerState ws, int slots) {
-        int cap = Math.max(1, (int) Math.ceil(ws.nthreads * saturation));
+        int cap = daskCap(ws);
         return slots <= cap ? slots - 1 : Math.max(cap, slots / 2);
+    }
+
+    /** Dask's worker-saturation cap: {@code ceil(nthreads * saturation)}, at least 1. */
+    private int daskCap(WorkerState ws) {
+        return Math.max(1, (int) Math.ceil(ws.nthreads * saturation));
     }
 
     private void updateFree(WorkerState ws) {
