@@ -4,10 +4,12 @@ import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.UnpooledUnsafeDirectByteBuf;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.internal.PlatformDependent;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The allocator for connections that receive large messages (get_data replies relayed by a gather,
@@ -20,8 +22,10 @@ import java.util.ArrayDeque;
  * the second gather (the one the side-by-side benchmark reports) those were a quarter of the
  * scheduler's samples, more than the socket copies themselves (docs/benchmarks.md, section 15).
  *
- * <p>Memory kept between reads is bounded ({@code maxCachedBytes}) and returned by {@link #trimIdle}
- * once no large read has happened for {@code idleNanos}. A cached buffer is not in use; one in use is
+ * <p>Memory kept between reads is bounded ({@code maxCachedBytes}) and freed once no large read has
+ * happened for {@code idleNanos}: while anything is cached, a check runs every {@code idleNanos} on
+ * Netty's global executor, so every process that reads through it (scheduler, Java worker, Java
+ * client) gives the memory back without having to ask. A cached buffer is not in use; one in use is
  * owned by its {@link ByteBuf} and comes back when that buffer's last reference (its slices' too) is
  * released. Thread-safe: connections on any event loop may share one instance.
  */
@@ -36,11 +40,13 @@ public final class RecyclingReadAllocator extends AbstractByteBufAllocator {
     private final long idleNanos;
     private final ArrayDeque<ByteBuffer> cached = new ArrayDeque<>();
     private long lastLargeRead = System.nanoTime();
+    /** A trim check is scheduled; guarded by {@code this}. */
+    private boolean trimScheduled;
 
     /**
      * @param chunkSize      the read size whose memory is reused (reads of other sizes are not)
      * @param maxCachedBytes at most this much unused memory is kept
-     * @param idleNanos      {@link #trimIdle} frees the cache after this long without a large read
+     * @param idleNanos      the cache is freed after this long without a large read
      */
     public RecyclingReadAllocator(ByteBufAllocator delegate, int chunkSize, long maxCachedBytes, long idleNanos) {
         super(true);
@@ -87,14 +93,38 @@ public final class RecyclingReadAllocator extends AbstractByteBufAllocator {
     }
 
     private void giveBack(ByteBuffer memory) {
+        boolean scheduleTrim;
         synchronized (this) {
-            if (cached.size() < maxCached) {
+            if (cached.size() >= maxCached) {
+                scheduleTrim = false;
+            } else {
                 memory.clear();
                 cached.addLast(memory);
-                return;
+                scheduleTrim = !trimScheduled;
+                trimScheduled = true;
+                memory = null;
             }
         }
-        PlatformDependent.freeDirectBuffer(memory);
+        if (memory != null) {
+            PlatformDependent.freeDirectBuffer(memory);
+        } else if (scheduleTrim) {
+            scheduleTrim();
+        }
+    }
+
+    /** Checks every {@code idleNanos} while anything is cached; stops once the cache is empty. */
+    private void scheduleTrim() {
+        GlobalEventExecutor.INSTANCE.schedule(() -> {
+            trimIdle(System.nanoTime());
+            boolean again;
+            synchronized (this) {
+                again = !cached.isEmpty();
+                trimScheduled = again;
+            }
+            if (again) {
+                scheduleTrim();
+            }
+        }, idleNanos, TimeUnit.NANOSECONDS);
     }
 
     /** Wraps memory it does not free; the last release hands the memory back to the cache. */

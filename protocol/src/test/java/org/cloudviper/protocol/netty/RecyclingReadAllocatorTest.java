@@ -93,6 +93,19 @@ class RecyclingReadAllocatorTest {
     }
 
     @Test
+    void cachedMemoryIsFreedWithoutAskingOnceIdle() throws InterruptedException {
+        RecyclingReadAllocator a = new RecyclingReadAllocator(new UnpooledByteBufAllocator(true), CHUNK,
+                4L * CHUNK, 50_000_000L); // 50 ms
+        a.ioBuffer(CHUNK).release();
+        assertEquals(CHUNK, a.cachedBytes());
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (a.cachedBytes() != 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(0, a.cachedBytes(), "no large read for 50 ms: the cache frees itself");
+    }
+
+    @Test
     void aChannelReadsThroughItAndGivesTheMemoryBack() {
         RecyclingReadAllocator a = allocator(4);
         EmbeddedChannel ch = new EmbeddedChannel();

@@ -162,7 +162,6 @@ public final class SchedulerServer {
         double ttl = config.workerTtl().toMillis() / 1000.0;
         long every = Math.max(200, Math.min(5_000, config.workerTtl().toMillis() / 4));
         ttlTimer = loop.scheduleAtFixedRate(() -> {
-            RecyclingReadAllocator.SHARED.trimIdle(System.nanoTime());
             List<String> dead = state.onTick(now(), ttl);
             for (String a : dead) {
                 log.warn("Worker {} sent no heartbeat for {} s; removed", a, ttl);

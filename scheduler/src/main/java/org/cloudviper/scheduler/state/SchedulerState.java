@@ -1512,19 +1512,18 @@ public final class SchedulerState {
         return Math.max(1, (int) Math.ceil(ws.nthreads * saturation));
     }
 
+    /**
+     * Whether {@code ws} should get tasks: it has fallen to its refill level, or it is already being
+     * refilled (listed) and not yet full.
+     */
+    private boolean wantsTasks(WorkerState ws) {
+        int slots = slots(ws);
+        int occupied = ws.occupied();
+        return ws.running && occupied < slots && (ws.freeListed || occupied <= refillLevel(ws, slots));
+    }
+
     private void updateFree(WorkerState ws) {
-        boolean free = false;
-        if (ws.running && workers.get(ws.address) == ws) {
-            int slots = slots(ws);
-            int occupied = ws.occupied();
-            if (occupied >= slots) {
-                ws.refilling = false;
-            } else if (occupied <= refillLevel(ws, slots)) {
-                ws.refilling = true;
-            }
-            free = ws.refilling && occupied < slots;
-        }
-        if (free) {
+        if (workers.get(ws.address) == ws && wantsTasks(ws)) {
             withFreeSlots.add(ws);
         } else {
             withFreeSlots.remove(ws);
@@ -1985,9 +1984,7 @@ public final class SchedulerState {
             if (ws.occupied() < 0) {
                 fail(null, "negative occupancy on " + ws.address);
             }
-            int slots = slots(ws);
-            boolean free = ws.running && ws.occupied() < slots
-                    && (ws.refilling || ws.occupied() <= refillLevel(ws, slots));
+            boolean free = wantsTasks(ws);
             if (free != withFreeSlots.contains(ws)) {
                 fail(null, ws.address + (free ? " has a free slot but is not listed" : " listed as free but is not"));
             }

@@ -30,8 +30,6 @@ final class WorkerState {
     WorkerState nextFree;
     /** Moving average of the compute time of the tasks this worker finished; NaN before the first. */
     double meanComputeSeconds = Double.NaN;
-    /** Set when the worker fell to its refill level, cleared once it is full again (SchedulerState.updateFree). */
-    boolean refilling;
 
     WorkerState(String address, String name, int nthreads, long memoryLimit, Map<String, Double> resources,
                 int daskGeneration, double now) {
