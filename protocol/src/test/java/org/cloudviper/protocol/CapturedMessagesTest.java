@@ -40,7 +40,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * survive FrameDecoder, MessageCodec.decode, MessageCodec.encode and FrameEncoder byte for byte:
  * the scheduler relays what it does not understand, and Python peers compare nothing but bytes.
  */
-class CapturedMessagesTest {
+public class CapturedMessagesTest {
     static final String DIR = "captures/dask-2022.12.1";
 
     static Path dir() {
@@ -51,13 +51,13 @@ class CapturedMessagesTest {
         }
     }
 
-    static Stream<String> captures() throws IOException {
+    public static Stream<String> captures() throws IOException {
         try (Stream<Path> s = Files.list(dir())) {
             return s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".bin")).sorted().toList().stream();
         }
     }
 
-    static byte[] raw(String name) {
+    public static byte[] raw(String name) {
         try {
             return Files.readAllBytes(dir().resolve(name));
         } catch (IOException e) {
@@ -66,7 +66,7 @@ class CapturedMessagesTest {
     }
 
     /** The frames of a capture, split by hand from the prelude (independent of FrameDecoder). */
-    static List<byte[]> frameBytes(String name) {
+    public static List<byte[]> frameBytes(String name) {
         ByteBuffer b = ByteBuffer.wrap(raw(name)).order(ByteOrder.LITTLE_ENDIAN);
         long total = b.getLong();
         assertEquals(b.capacity() - 8, total, name + ": 2022 peers count every byte after L");
