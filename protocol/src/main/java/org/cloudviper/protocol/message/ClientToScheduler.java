@@ -26,6 +26,10 @@ public sealed interface ClientToScheduler extends DaskMessage {
             case "report-key" -> new ReportKey(m.get("key"), client);
             case "close-client" -> new CloseClient(client);
             case "close-stream" -> CloseStream.INSTANCE;
+            case "heartbeat-client" -> HeartbeatClient.INSTANCE;
+            case "subscribe-topic" -> new SubscribeTopic(Fields.requireStr(m, "topic", op), client, true);
+            case "unsubscribe-topic" -> new SubscribeTopic(Fields.requireStr(m, "topic", op), client, false);
+            case "publish_flush_batched_send" -> new PublishFlushBatchedSend(Fields.str(m, "uid"));
             default -> new Unknown(op, m);
         };
     }
@@ -157,10 +161,40 @@ public sealed interface ClientToScheduler extends DaskMessage {
         }
     }
 
-    /**
-     * An op this family does not model. heartbeat-client, subscribe-topic, unsubscribe-topic and
-     * publish_flush_batched_send among them: the scheduler accepts and ignores those.
-     */
+    /** The client is alive (every few seconds; no reply). */
+    enum HeartbeatClient implements ClientToScheduler {
+        INSTANCE;
+
+        @Override
+        public Map<String, Object> encode(Generation g) {
+            return Map.of("op", "heartbeat-client");
+        }
+    }
+
+    /** Subscribe to (or unsubscribe from) a topic of events (every client asks for "print" and "warn"). */
+    record SubscribeTopic(String topic, String client, boolean subscribe) implements ClientToScheduler {
+        @Override
+        public Map<String, Object> encode(Generation g) {
+            Map<String, Object> r = new CompactMap<>(3);
+            r.put("op", subscribe ? "subscribe-topic" : "unsubscribe-topic");
+            r.put("topic", topic);
+            r.put("client", client);
+            return r;
+        }
+    }
+
+    /** 2024: marks the point in the stream that publish_wait_flush of the same {@code uid} waits for. */
+    record PublishFlushBatchedSend(String uid) implements ClientToScheduler {
+        @Override
+        public Map<String, Object> encode(Generation g) {
+            Map<String, Object> r = new CompactMap<>(2);
+            r.put("op", "publish_flush_batched_send");
+            r.put("uid", uid);
+            return r;
+        }
+    }
+
+    /** An op this family does not model. */
     record Unknown(String op, Map<?, ?> fields) implements ClientToScheduler {
         @Override
         public Map<String, Object> encode(Generation g) {

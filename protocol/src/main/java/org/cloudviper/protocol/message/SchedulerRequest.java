@@ -38,7 +38,7 @@ public sealed interface SchedulerRequest extends DaskMessage {
             case "publish_get" -> new PublishGet(Fields.requireStr(m, "name", op), Fields.str(m, "client"));
             case "publish_list" -> PublishList.INSTANCE;
             case "publish_delete" -> new PublishDelete(Fields.requireStr(m, "name", op));
-            case "publish_wait_flush" -> PublishWaitFlush.INSTANCE;
+            case "publish_wait_flush" -> new PublishWaitFlush(Fields.str(m, "uid"));
             case "register_nanny" -> RegisterNanny.INSTANCE;
             case "retire_workers" -> new RetireWorkers(Fields.strings(m.get("workers")), Fields.list(m.get("names")),
                     m.get("n") instanceof Number n ? n.intValue() : null, Fields.bool(m, "close_workers"),
@@ -133,22 +133,24 @@ public sealed interface SchedulerRequest extends DaskMessage {
 
         /**
          * The scheduler's answer on the new stream: {@code status} "OK" or "error" (then
-         * {@code message} says why); {@code heartbeatInterval} in seconds.
+         * {@code message} says why); {@code heartbeatInterval} in seconds; {@code workerPlugins}
+         * name to pickled plugin (2024's scheduler sends its shuffle plugin; cloudviper has none).
          */
-        public record Reply(String status, double time, double heartbeatInterval, String message, String warning)
-                implements DaskMessage {
+        public record Reply(String status, double time, double heartbeatInterval, Map<?, ?> workerPlugins,
+                            String message, String warning) implements DaskMessage {
             public static Reply ok(double time, double heartbeatInterval) {
-                return new Reply("OK", time, heartbeatInterval, null, "");
+                return new Reply("OK", time, heartbeatInterval, Map.of(), null, "");
             }
 
             public static Reply error(double time, String message) {
-                return new Reply("error", time, Double.NaN, message, null);
+                return new Reply("error", time, Double.NaN, Map.of(), message, null);
             }
 
             public static Reply decode(Object reply) {
                 Map<?, ?> m = reply instanceof Map<?, ?> mm ? mm : Map.of();
                 return new Reply(Fields.str(m, "status"), Fields.dbl(m, "time", Double.NaN),
-                        Fields.dbl(m, "heartbeat-interval", 0.5), Fields.str(m, "message"), Fields.str(m, "warning"));
+                        Fields.dbl(m, "heartbeat-interval", 0.5), Fields.map(m, "worker-plugins"),
+                        Fields.str(m, "message"), Fields.str(m, "warning"));
             }
 
             public boolean isOk() {
@@ -166,7 +168,7 @@ public sealed interface SchedulerRequest extends DaskMessage {
                 }
                 r.put("time", time);
                 r.put("heartbeat-interval", heartbeatInterval);
-                r.put("worker-plugins", Map.of());
+                r.put("worker-plugins", workerPlugins);
                 r.put("warning", warning == null ? "" : warning);
                 r.put("error", "");
                 return r;
@@ -340,13 +342,14 @@ public sealed interface SchedulerRequest extends DaskMessage {
         }
     }
 
-    /** 2024: waits until the publishing client's stream has been read (answered at once here). */
-    enum PublishWaitFlush implements SchedulerRequest {
-        INSTANCE;
-
+    /**
+     * 2024: answered once the client's stream has delivered its publish_flush_batched_send of the
+     * same {@code uid}, so that what the client sent on the stream before is handled.
+     */
+    record PublishWaitFlush(String uid) implements SchedulerRequest {
         @Override
         public Map<String, Object> encode(Generation g) {
-            return Rpc.request("publish_wait_flush").done();
+            return Rpc.request("publish_wait_flush").with("uid", uid).done();
         }
     }
 

@@ -33,12 +33,13 @@ public sealed interface SchedulerToWorker extends DaskMessage {
 
     /**
      * Run {@code key}. {@code priority} is Dask's (-user priority, generation, order);
-     * {@code whoHas}/{@code nbytes} cover the task's dependencies; {@code runId} is -1 where the
-     * generation has none.
+     * {@code whoHas}/{@code nbytes} cover the task's dependencies; {@code runId} is -1 and
+     * {@code spanId} null where the generation has none.
      */
     record ComputeTask(Object key, long runId, List<Number> priority, double duration, String stimulusId,
                        Map<Object, List<String>> whoHas, Map<Object, Long> nbytes, RunSpec spec,
-                       Map<String, ?> resourceRestrictions, boolean actor, Map<String, ?> annotations)
+                       Map<String, ?> resourceRestrictions, boolean actor, Map<String, ?> annotations,
+                       String spanId)
             implements SchedulerToWorker {
         /** What a dependency of unknown size counts as (distributed.scheduler.default-data-size). */
         public static final long UNKNOWN_NBYTES = 1024;
@@ -59,7 +60,8 @@ public sealed interface SchedulerToWorker extends DaskMessage {
             }
             return new ComputeTask(Fields.require(m, "key", "compute-task"), Fields.lng(m, "run_id", -1),
                     List.of(priority), Fields.dbl(m, "duration", 0.5), sid, whoHas, nbytes, s,
-                    cast(Fields.map(m, "resource_restrictions")), Fields.bool(m, "actor"), cast(Fields.map(m, "annotations")));
+                    cast(Fields.map(m, "resource_restrictions")), Fields.bool(m, "actor"), cast(Fields.map(m, "annotations")),
+                    Fields.str(m, "span_id"));
         }
 
         @SuppressWarnings("unchecked")
@@ -86,7 +88,7 @@ public sealed interface SchedulerToWorker extends DaskMessage {
                 r.put("resource_restrictions", resourceRestrictions.isEmpty() ? null : resourceRestrictions);
                 r.put("actor", actor);
                 r.put("annotations", annotations);
-                r.put("span_id", null);
+                r.put("span_id", spanId);
             } else {
                 r.put("function", spec.function());
                 r.put("args", spec.args());

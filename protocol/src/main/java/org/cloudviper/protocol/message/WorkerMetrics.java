@@ -28,6 +28,9 @@ public record WorkerMetrics(Map<String, Long> taskCounts, long managedBytes, lon
         bw.put("workers", Map.of());
         bw.put("types", Map.of());
         m.put("bandwidth", bw);
+        if (g.reportsDigests()) {
+            m.put("digests_total_since_heartbeat", Map.of());
+        }
         m.put("managed_bytes", managedBytes);
         Map<String, Object> spilled = new LinkedHashMap<>();
         spilled.put("memory", spilledMemoryBytes);
@@ -48,9 +51,6 @@ public record WorkerMetrics(Map<String, Long> taskCounts, long managedBytes, lon
         m.put("host_net_io", rates());
         m.put("host_disk_io", rates());
         m.put("num_fds", numFds);
-        if (g.reportsDigests()) {
-            m.put("digests_total_since_heartbeat", Map.of());
-        }
         return m;
     }
 

@@ -29,14 +29,24 @@ class CapturedRecordsTest {
         return CapturedMessagesTest.captures().filter(n -> !n.startsWith("handshake"));
     }
 
+    static Stream<String> captures2024() throws IOException {
+        return CapturedMessagesTest.captures(CapturedMessagesTest.DIR_2024).filter(n -> !n.startsWith("handshake"));
+    }
+
     @ParameterizedTest
     @MethodSource("captures2022")
     void reencodesByteForByte2022(String name) {
-        roundTrip(name, Generation.DASK_2022);
+        roundTrip(CapturedMessagesTest.DIR, name, Generation.DASK_2022);
     }
 
-    static void roundTrip(String name, Generation g) {
-        List<byte[]> original = CapturedMessagesTest.frameBytes(name);
+    @ParameterizedTest
+    @MethodSource("captures2024")
+    void reencodesByteForByte2024(String name) {
+        roundTrip(CapturedMessagesTest.DIR_2024, name, Generation.DASK_2024);
+    }
+
+    static void roundTrip(String dir, String name, Generation g) {
+        List<byte[]> original = CapturedMessagesTest.frameBytes(dir, name);
         Frames frames = TestWire.frames(original.toArray(new byte[0][]));
         Object tree;
         try {

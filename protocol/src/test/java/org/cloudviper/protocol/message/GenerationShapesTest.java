@@ -72,7 +72,7 @@ class GenerationShapesTest {
     void computeTaskPerGeneration() {
         SchedulerToWorker.ComputeTask c = new SchedulerToWorker.ComputeTask("k", 7, List.of(0L, 1L, 2L), 0.5, "s",
                 Map.of("d", List.of("tcp://w:1")), Map.of("d", 8L), RunSpec.ofFunction(new byte[]{1}, new byte[]{2}, null),
-                Map.of(), false, Map.of());
+                Map.of(), false, Map.of(), null);
         Map<String, Object> m22 = c.encode(Generation.DASK_2022);
         assertEquals(List.of("op", "key", "priority", "duration", "stimulus_id", "who_has", "nbytes", "run_spec",
                 "function", "args", "kwargs", "resource_restrictions", "actor", "annotations"), new ArrayList<>(m22.keySet()));
