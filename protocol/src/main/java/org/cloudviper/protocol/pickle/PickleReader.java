@@ -17,7 +17,7 @@ import static org.cloudviper.protocol.pickle.Opcodes.*;
  * {@link PickleLimits} before anything is allocated for it.
  *
  * <p>Refused with a {@link PickleException}: malformed or truncated input; opcodes outside the set
- * listed in the protocol notes (PERSID, EXT*, INST/OBJ and the other protocol 0-1 text opcodes,
+ * listed in docs/dask-protocol.md §6.2 (PERSID, EXT*, INST/OBJ and the other protocol 0-1 text opcodes,
  * and DUP, which no CPython pickler writes); a memo index redefined or far beyond the values read
  * (CPython numbers its memo densely); in-place updates (APPEND, SETITEM, ADDITEMS, BUILD) of a memo
  * reference, a memo entry bound to a memo reference, and a discarded call that does not modify the

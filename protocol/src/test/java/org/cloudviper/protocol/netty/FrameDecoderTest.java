@@ -35,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class FrameDecoderTest {
     /**
-     * {@code [{"op":"close-client"},{"op":"close-stream"}]}, the example of protocol doc §1.1 (both
+     * {@code [{"op":"close-client"},{"op":"close-stream"}]}, the example of docs/dask-protocol.md §1.1 (both
      * strings are 12 bytes, fixstr {@code ac}), byte for byte as a 2022 client sent it.
      */
     private static final byte[] CLOSE_MSGPACK = hex("92 81 a2 6f70 ac 636c6f73652d636c69656e74 81 a2 6f70 ac 636c6f73652d73747265616d");
