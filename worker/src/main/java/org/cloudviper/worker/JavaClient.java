@@ -6,6 +6,12 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import org.cloudviper.protocol.FrameLimits;
 import org.cloudviper.protocol.MessageCodec;
 import org.cloudviper.protocol.SubObject;
+import org.cloudviper.protocol.message.ClientToScheduler;
+import org.cloudviper.protocol.message.DaskMessage;
+import org.cloudviper.protocol.message.Fields;
+import org.cloudviper.protocol.message.Generation;
+import org.cloudviper.protocol.message.SchedulerRequest;
+import org.cloudviper.protocol.message.SchedulerToClient;
 import org.cloudviper.protocol.netty.BatchedStream;
 import org.cloudviper.protocol.netty.RpcClient;
 import org.cloudviper.protocol.netty.Transports;
@@ -36,8 +42,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A Dask client written in Java: it submits graphs of Java tasks to a scheduler (cloudviper's, or a
  * stock Python one) and gets typed results back, speaking what a Python 2022.12.1 client speaks:
- * identity, register-client, update-graph-hlg with one materialized layer, client-desires-keys,
- * key-in-memory / task-erred on its stream, gather, client-releases-keys, close-client.
+ * identity, register-client, update-graph-hlg with one materialized layer, key-in-memory /
+ * task-erred on its stream, gather, client-releases-keys, close-client.
  *
  * <p>A {@link Task} names a function of the Java task registry by its qualified name (as a Python
  * client's pickle would: {@code cloudviper.tasks.sum}); its arguments are plain values (Long,
@@ -49,7 +55,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class JavaClient implements AutoCloseable {
     private static final long CONNECT_TIMEOUT_S = 30;
-    private static final String VERSION = "2022.12.1";
+    /** The messages this client speaks. */
+    private static final Generation GENERATION = Generation.DASK_2022;
 
     /** A node of a graph: a call of a registered Java task. Immutable; built by {@link #task}. */
     public static final class Task {
@@ -140,7 +147,7 @@ public final class JavaClient implements AutoCloseable {
     /** identity (the scheduler answers as one), then the stream with register-client. */
     private CompletableFuture<Void> start() {
         CompletableFuture<Object> identity = new CompletableFuture<>();
-        loop.execute(() -> rpc.call(scheduler, Map.of("op", "identity", "reply", true), false, (r, e) -> {
+        loop.execute(() -> rpc.call(scheduler, SchedulerRequest.Identity.INSTANCE.encode(GENERATION), false, (r, e) -> {
             if (e != null) {
                 identity.completeExceptionally(e);
             } else {
@@ -155,27 +162,22 @@ public final class JavaClient implements AutoCloseable {
                 }
             }
         }));
-        return identity.thenCompose(x -> BatchedStream.open(loop, FrameLimits.DEFAULT, scheduler, registerClient(),
-                new StreamListener())).thenCompose(s -> {
+        return identity.thenCompose(x -> BatchedStream.open(loop, FrameLimits.DEFAULT, scheduler,
+                registerClient().encode(GENERATION), new StreamListener())).thenCompose(s -> {
                     stream = s;
                     return streamStarted;
                 });
     }
 
-    private Map<String, Object> registerClient() {
+    private SchedulerRequest.RegisterClient registerClient() {
         Map<String, Object> packages = new LinkedHashMap<>();
         packages.put("python", null);
-        packages.put("dask", VERSION);
-        packages.put("distributed", VERSION);
+        packages.put("dask", GENERATION.referenceVersion());
+        packages.put("distributed", GENERATION.referenceVersion());
         Map<String, Object> versions = new LinkedHashMap<>();
         versions.put("host", Map.of("python", "cloudviper JavaClient (Java " + Runtime.version() + ")"));
         versions.put("packages", packages);
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("op", "register-client");
-        m.put("client", id);
-        m.put("versions", versions);
-        m.put("reply", false);
-        return m;
+        return new SchedulerRequest.RegisterClient(id, versions);
     }
 
     /** This client's id, as the scheduler knows it. */
@@ -276,18 +278,16 @@ public final class JavaClient implements AutoCloseable {
             keys.add(t.key);
         }
         CompletableFuture<List<Object>> values = new CompletableFuture<>();
-        Map<String, Object> req = new LinkedHashMap<>();
-        req.put("op", "gather");
-        req.put("keys", keys);
-        req.put("reply", true);
+        Map<String, Object> req = new SchedulerRequest.Gather(keys).encode(GENERATION);
         loop.execute(() -> rpc.call(scheduler, req, false, (r, e) -> {
             try {
+                SchedulerRequest.Gather.Reply reply = e == null ? SchedulerRequest.Gather.Reply.decode(r) : null;
                 if (e != null) {
                     values.completeExceptionally(e);
-                } else if (r instanceof Map<?, ?> m && "OK".equals(m.get("status")) && m.get("data") instanceof Map<?, ?> d) {
+                } else if (reply.isOk()) {
                     List<Object> out = new ArrayList<>(keys.size());
                     for (Object k : keys) {
-                        Object v = d.get(k);
+                        Object v = reply.data().get(k);
                         out.add(v instanceof SubObject s ? ClientValues.decode(s) : v);
                     }
                     values.complete(out);
@@ -319,11 +319,7 @@ public final class JavaClient implements AutoCloseable {
             }
         }
         if (!keys.isEmpty()) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("op", "client-releases-keys");
-            m.put("keys", keys);
-            m.put("client", id);
-            send(m);
+            send(new ClientToScheduler.ClientReleasesKeys(keys, id));
         }
     }
 
@@ -369,12 +365,8 @@ public final class JavaClient implements AutoCloseable {
             spec.put("function", functionPickles.computeIfAbsent(t.function, JavaClient::functionPickle));
             spec.put("args", w.toByteArray());
             dsk.put(t.key, spec);
-            // a Python set on the wire (distributed's msgpack_encode_default): the Python scheduler
-            // unions it with other layers' dependency sets
-            Map<String, Object> set = new LinkedHashMap<>(4);
-            set.put("__Set__", true);
-            set.put("as-list", deps);
-            dependencies.put(t.key, set);
+            // a Python set on the wire: the Python scheduler unions it with other layers' dependency sets
+            dependencies.put(t.key, Fields.set(deps));
         }
         Map<String, Object> layer = new LinkedHashMap<>();
         layer.put("__module__", "dask.highlevelgraph");
@@ -390,19 +382,8 @@ public final class JavaClient implements AutoCloseable {
             keys.add(t.key);
             futures.add(results.computeIfAbsent(t.key, k -> new CompletableFuture<>()));
         }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("op", "update-graph-hlg");
-        Map<String, Object> hlg = new LinkedHashMap<>();
-        hlg.put("layers", List.of(layer));
-        m.put("hlg", hlg);
-        m.put("keys", keys);
-        m.put("priority", null);
-        m.put("submitting_task", null);
-        m.put("fifo_timeout", "100 ms");
-        m.put("actors", null);
-        m.put("code", null);
-        m.put("client", id);
-        send(m);
+        send(new ClientToScheduler.UpdateGraphHlg(Map.of("layers", List.of(layer)), keys, null, null, "100 ms", null,
+                null, id));
         return futures;
     }
 
@@ -435,12 +416,12 @@ public final class JavaClient implements AutoCloseable {
         return Pickles.global(qualifiedName.substring(0, dot), qualifiedName.substring(dot + 1));
     }
 
-    private void send(Map<String, Object> message) {
+    private void send(DaskMessage message) {
         Throwable b = broken;
         if (b != null) {
             throw new IllegalStateException("connection to the scheduler is closed", b);
         }
-        stream.send(message);
+        stream.send(message.encode(GENERATION));
     }
 
     private void failAll(Throwable cause) {
@@ -458,32 +439,32 @@ public final class JavaClient implements AutoCloseable {
             if (!(message instanceof Map<?, ?> m)) {
                 return;
             }
-            Object op = m.get("op");
-            if ("stream-start".equals(op)) {
+            SchedulerToClient report = SchedulerToClient.decode(m, GENERATION);
+            if (report instanceof SchedulerToClient.StreamStart) {
                 streamStarted.complete(null);
-            } else if ("key-in-memory".equals(op)) {
-                CompletableFuture<Void> f = results.get(String.valueOf(m.get("key")));
+            } else if (report instanceof SchedulerToClient.KeyInMemory k) {
+                CompletableFuture<Void> f = results.get(String.valueOf(k.key()));
                 if (f != null) {
                     f.complete(null);
                 }
-            } else if ("task-erred".equals(op)) {
-                String key = String.valueOf(m.get("key"));
-                CompletableFuture<Void> f = results.get(key);
-                if (f != null) {
-                    f.completeExceptionally(new TaskFailedException(key, ClientValues.exceptionText(m.get("exception"))));
-                }
-            } else if ("cancelled-key".equals(op)) {
-                String key = String.valueOf(m.get("key"));
-                CompletableFuture<Void> f = results.get(key);
-                if (f != null) {
-                    f.completeExceptionally(new TaskFailedException(key, "cancelled by the scheduler"));
-                }
-            } else if ("lost-data".equals(op)) {
+            } else if (report instanceof SchedulerToClient.TaskErred e) {
+                fail(String.valueOf(e.key()), ClientValues.exceptionText(e.exception()));
+            } else if (report instanceof SchedulerToClient.CancelledKeys c) {
+                c.keys().forEach(k -> fail(String.valueOf(k), "cancelled by the scheduler"));
+            } else if (report instanceof SchedulerToClient.LostData l) {
                 // The scheduler recomputes lost keys the client still wants; key-in-memory follows.
-                CompletableFuture<Void> f = results.get(String.valueOf(m.get("key")));
+                String key = String.valueOf(l.key());
+                CompletableFuture<Void> f = results.get(key);
                 if (f != null && f.isDone()) {
-                    results.replace(String.valueOf(m.get("key")), f, new CompletableFuture<>());
+                    results.replace(key, f, new CompletableFuture<>());
                 }
+            }
+        }
+
+        private void fail(String key, String why) {
+            CompletableFuture<Void> f = results.get(key);
+            if (f != null) {
+                f.completeExceptionally(new TaskFailedException(key, why));
             }
         }
 
@@ -502,10 +483,7 @@ public final class JavaClient implements AutoCloseable {
         }
         BatchedStream s = stream;
         if (s != null && broken == null) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("op", "close-client");
-            m.put("client", id);
-            s.send(m);
+            s.send(new ClientToScheduler.CloseClient(id).encode(GENERATION));
             try {
                 s.close().get(5, TimeUnit.SECONDS);
             } catch (InterruptedException e) {

@@ -109,4 +109,25 @@ class CapturedRecordsTest {
         assertFalse(record.getClass().getSimpleName().equals("Unknown"), name + ": no record for " + record);
         return record.encode(g);
     }
+
+    /** The compute interval of a real task-finished: what the scheduler's pipelining reads. */
+    @org.junit.jupiter.api.Test
+    void computeSecondsOfRealTaskFinishedMessages() {
+        for (String dir : List.of(CapturedMessagesTest.DIR, CapturedMessagesTest.DIR_2024)) {
+            Generation g = dir.equals(CapturedMessagesTest.DIR) ? Generation.DASK_2022 : Generation.DASK_2024;
+            Frames frames = TestWire.frames(CapturedMessagesTest.frameBytes(dir, "worker-to-scheduler.task-finished.bin")
+                    .toArray(new byte[0][]));
+            Object tree = MessageCodec.decode(frames);
+            frames.release();
+            Map<?, ?> m = (Map<?, ?>) ((List<?>) tree).get(0);
+            WorkerToScheduler.TaskFinished t = (WorkerToScheduler.TaskFinished) WorkerToScheduler.decode(m, g);
+            Map<?, ?> compute = (Map<?, ?>) ((List<?>) m.get("startstops")).get(0);
+            double expected = ((Number) compute.get("stop")).doubleValue() - ((Number) compute.get("start")).doubleValue();
+            assertEquals(expected, t.computeSeconds(), 0.0, dir);
+            org.junit.jupiter.api.Assertions.assertTrue(t.computeSeconds() > 0 && t.computeSeconds() < 1,
+                    "an inc takes microseconds: " + t.computeSeconds());
+            assertEquals(28, t.nbytes());
+            assertEquals(g == Generation.DASK_2024 ? 0 : -1, t.runId());
+        }
+    }
 }

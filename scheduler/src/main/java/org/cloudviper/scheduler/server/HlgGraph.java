@@ -2,6 +2,8 @@ package org.cloudviper.scheduler.server;
 
 import org.cloudviper.protocol.ProtocolException;
 import org.cloudviper.protocol.SubObject;
+import org.cloudviper.protocol.message.ClientToScheduler;
+import org.cloudviper.protocol.message.Fields;
 import org.cloudviper.scheduler.state.GraphUpdate;
 import org.cloudviper.scheduler.state.RunSpec;
 
@@ -30,40 +32,38 @@ final class HlgGraph {
         }
     }
 
-    static GraphUpdate read(Map<?, ?> msg, String client, double now, String stimulusId) {
-        Map<?, ?> hlg = Wire.map(msg, "hlg");
-        List<Object> layers = Wire.list(hlg.get("layers"));
+    static GraphUpdate read(ClientToScheduler.UpdateGraphHlg msg, String client, double now, String stimulusId) {
+        List<Object> layers = Fields.list(msg.hlg().get("layers"));
         if (layers == null) {
             throw new ProtocolException("update-graph-hlg without hlg.layers");
         }
         // The client's per-key order (submit and map send one) travels with each task.
-        Map<?, ?> priority = msg.get("priority") instanceof Map<?, ?> p ? p : null;
+        Map<?, ?> priority = msg.priority();
         List<GraphUpdate.NewTask> tasks = new ArrayList<>();
         for (Object lo : layers) {
             if (!(lo instanceof Map<?, ?> layer)) {
                 throw new ProtocolException("update-graph-hlg layer is not a map");
             }
-            Map<?, ?> state = Wire.map(layer, "state");
+            Map<?, ?> state = Fields.map(layer, "state");
             if (!(state.get("dsk") instanceof Map<?, ?> dsk)) {
-                throw new UnsupportedLayer("cloudviper cannot expand a " + Wire.str(layer, "__module__") + "."
-                        + Wire.str(layer, "__name__") + " layer: the Python scheduler would unpack it by running"
+                throw new UnsupportedLayer("cloudviper cannot expand a " + Fields.str(layer, "__module__") + "."
+                        + Fields.str(layer, "__name__") + " layer: the Python scheduler would unpack it by running"
                         + " dask code. Compute with optimize_graph=True (the default) so that the client sends"
                         + " materialized tasks, or call dask.optimize / persist the collection first.");
             }
-            Map<?, ?> deps = Wire.map(state, "dependencies");
-            Map<?, ?> annotations = Wire.map(layer, "annotations");
+            Map<?, ?> deps = Fields.map(state, "dependencies");
+            Map<?, ?> annotations = Fields.map(layer, "annotations");
             for (Map.Entry<?, ?> e : dsk.entrySet()) {
                 Object key = e.getKey();
-                List<Object> d = Wire.list(deps.get(key));
+                List<Object> d = Fields.list(deps.get(key));
                 long order = priority != null && priority.get(key) instanceof Number n
                         ? n.longValue() : GraphUpdate.NewTask.NO_ORDER;
                 tasks.add(new GraphUpdate.NewTask(key, spec(e.getValue()), d == null ? List.of() : d,
                         options(annotations, key), order));
             }
         }
-        List<Object> keys = Wire.list(msg.get("keys"));
-        return new GraphUpdate(client, tasks, keys == null ? List.of() : keys, priority != null, now,
-                fifoTimeout(msg.get("fifo_timeout")), stimulusId);
+        return new GraphUpdate(client, tasks, msg.keys(), priority != null, now, fifoTimeout(msg.fifoTimeout()),
+                stimulusId);
     }
 
     /** {@code {function, args[, kwargs]}} bins, or a Serialized legacy task / literal. */
@@ -104,7 +104,7 @@ final class HlgGraph {
         long priority = a.get("priority") instanceof Number n ? n.longValue() : 0;
         int retries = a.get("retries") instanceof Number n ? n.intValue() : 0;
         List<String> workers = null;
-        List<Object> w = Wire.list(a.get("workers"));
+        List<Object> w = Fields.list(a.get("workers"));
         if (w != null) {
             workers = new ArrayList<>();
             for (Object o : w) {

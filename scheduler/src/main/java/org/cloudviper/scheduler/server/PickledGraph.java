@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import org.cloudviper.protocol.MessageCodec;
 import org.cloudviper.protocol.ProtocolException;
 import org.cloudviper.protocol.SubObject;
+import org.cloudviper.protocol.message.ClientToScheduler;
 import org.cloudviper.protocol.pickle.GraphSlicer;
 import org.cloudviper.protocol.pickle.PickleReader;
 import org.cloudviper.protocol.pickle.PickleValues;
@@ -35,13 +36,13 @@ final class PickledGraph {
     private final GraphSlicer slicer = new GraphSlicer();
     private final PickleReader reader = new PickleReader();
 
-    GraphUpdate read(Map<?, ?> msg, String client, double now, String stimulusId) {
-        List<Object> frames = Wire.list(msg.get("graph_frames"));
+    GraphUpdate read(ClientToScheduler.UpdateGraph msg, String client, double now, String stimulusId) {
+        List<Object> frames = msg.graphFrames();
         if (frames == null || frames.isEmpty() || !(frames.get(0) instanceof byte[] graph)) {
             throw new ProtocolException("update-graph without graph_frames");
         }
         SlicedGraph g = slicer.slice(graph, frames.size() - 1);
-        Map<String, Object> global = pickledDict(msg.get("annotations"));
+        Map<String, Object> global = pickledDict(msg.annotations());
         List<Map<String, Object>> layerAnnotations = new ArrayList<>();
         for (SlicedGraph.Layer layer : g.layers()) {
             if (!layer.opaqueAnnotations().isEmpty()) {
@@ -55,7 +56,8 @@ final class PickledGraph {
         }
         // The client's per-key order, keyed as the tasks are, travels with each task.
         Map<Object, Long> order = null;
-        if (msg.get("internal_priority") instanceof Map<?, ?> p) {
+        Map<?, ?> p = msg.internalPriority();
+        if (p != null) {
             order = new HashMap<>(p.size() * 4 / 3 + 1);
             for (Map.Entry<?, ?> e : p.entrySet()) {
                 if (e.getValue() instanceof Number n) {
@@ -77,14 +79,11 @@ final class PickledGraph {
             release(tasks);
             throw e;
         }
-        List<Object> keys = new ArrayList<>();
-        List<Object> wanted = Wire.list(msg.get("keys"));
-        if (wanted != null) {
-            for (Object k : wanted) {
-                keys.add(PickleValues.canonicalKey(k));
-            }
+        List<Object> keys = new ArrayList<>(msg.keys().size());
+        for (Object k : msg.keys()) {
+            keys.add(PickleValues.canonicalKey(k));
         }
-        return new GraphUpdate(client, tasks, keys, order != null, now, HlgGraph.fifoTimeout(msg.get("fifo_timeout")),
+        return new GraphUpdate(client, tasks, keys, order != null, now, HlgGraph.fifoTimeout(msg.fifoTimeout()),
                 stimulusId);
     }
 

@@ -1,0 +1,267 @@
+package org.cloudviper.scheduler.server;
+
+import org.cloudviper.protocol.SubObject;
+import org.cloudviper.protocol.message.Generation;
+import org.cloudviper.protocol.message.Rpc;
+import org.cloudviper.protocol.message.SchedulerRequest;
+import org.cloudviper.protocol.message.SchedulerToClient;
+import org.cloudviper.protocol.netty.RpcClient;
+import org.cloudviper.scheduler.state.SchedulerState;
+import org.cloudviper.scheduler.state.WorkerRegistration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The scheduler's request/reply operations (distributed Scheduler.handlers): registration of
+ * clients and workers (which turns the connection into their stream), heartbeats, the queries a
+ * client makes, published datasets, and the data and retirement operations, which
+ * {@link DataRelay} and {@link Retirements} carry out.
+ */
+final class RequestHandlers {
+    private static final Logger log = LoggerFactory.getLogger(RequestHandlers.class);
+
+    /** What the handlers need of the server around them. */
+    interface Server {
+        String address();
+
+        String id();
+
+        double started();
+
+        /** Forgets a worker the state has removed and closes its stream, first telling it to close unless null. */
+        void dropWorker(String address, String closeReason);
+
+        /** The number of workers changed (for readers on other threads). */
+        void workersChanged();
+
+        Map<String, Object> latency(boolean reset);
+    }
+
+    private final Server server;
+    private final SchedulerState state;
+    private final Peers peers;
+    private final DataRelay relay;
+    private final Retirements retirements;
+
+    RequestHandlers(Server server, SchedulerState state, Peers peers, DataRelay relay, Retirements retirements) {
+        this.server = server;
+        this.state = state;
+        this.peers = peers;
+        this.relay = relay;
+        this.retirements = retirements;
+    }
+
+    /**
+     * Handles one request of {@code peer}; {@code reply} answers it (or not, as the request asked).
+     * Register-client and register-worker answer on what is then the peer's stream.
+     */
+    void handle(Peer peer, SchedulerRequest request, Consumer<Object> reply) {
+        if (request instanceof SchedulerRequest.Identity) {
+            reply.accept(identity());
+        } else if (request instanceof SchedulerRequest.RegisterClient r) {
+            registerClient(peer, r);
+        } else if (request instanceof SchedulerRequest.RegisterWorker r) {
+            registerWorker(peer, r);
+        } else if (request instanceof SchedulerRequest.HeartbeatWorker h) {
+            reply.accept(heartbeat(h));
+        } else if (request instanceof SchedulerRequest.Gather g) {
+            relay.gather(g.keys(), reply);
+        } else if (request instanceof SchedulerRequest.Scatter s) {
+            relay.scatter(s, stimulus("scatter"), reply);
+        } else if (request instanceof SchedulerRequest.Cancel c) {
+            state.onCancel(c.client(), c.keys(), c.force(), stimulus("cancel-key"));
+            reply.accept(null);
+        } else if (request instanceof SchedulerRequest.Retry r) {
+            reply.accept(state.onRetry(r.client(), r.keys(), stimulus("stimulus-retry")));
+        } else if (request instanceof SchedulerRequest.WhoHas w) {
+            reply.accept(state.whoHas(w.keys()));
+        } else if (request instanceof SchedulerRequest.HasWhat h) {
+            reply.accept(state.hasWhat(h.workers()));
+        } else if (request instanceof SchedulerRequest.Ncores n) {
+            reply.accept(state.ncores(n.workers(), n.runningOnly()));
+        } else if (request instanceof SchedulerRequest.PublishPut p) {
+            reply.accept(publishPut(p));
+        } else if (request instanceof SchedulerRequest.PublishGet p) {
+            SchedulerState.Dataset d = state.dataset(p.name());
+            reply.accept(d == null ? null : dataset(d));
+        } else if (request instanceof SchedulerRequest.PublishList) {
+            reply.accept(state.datasetNames());
+        } else if (request instanceof SchedulerRequest.PublishDelete p) {
+            state.onPublishDelete(p.name(), stimulus("publish-delete"));
+            reply.accept(null);
+        } else if (request instanceof SchedulerRequest.PublishWaitFlush) {
+            // The stream and this connection are read by the same loop; whatever the client wrote on
+            // its stream before asking is handled by the time the reply is read.
+            reply.accept(null);
+        } else if (request instanceof SchedulerRequest.RegisterNanny) {
+            // Nannies ask for plugins to install; cloudviper has none.
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("status", "OK");
+            r.put("nanny-plugins", Map.of());
+            reply.accept(r);
+        } else if (request instanceof SchedulerRequest.RetireWorkers r) {
+            retirements.retire(r, r.stimulusId() != null ? r.stimulusId() : stimulus("retire-workers"), reply);
+        } else if (request instanceof SchedulerRequest.WorkersToClose w) {
+            reply.accept(state.workersToClose(w.n()));
+        } else if (request instanceof SchedulerRequest.Unregister u) {
+            state.onRemoveWorker(u.address(), u.stimulusId() == null ? stimulus("unregister") : u.stimulusId());
+            reply.accept("OK");
+            server.dropWorker(u.address(), null);
+        } else if (request instanceof SchedulerRequest.Versions) {
+            reply.accept(versions());
+        } else if (request instanceof SchedulerRequest.CloudviperLatency l) {
+            reply.accept(server.latency(l.reset()));
+        } else if (request instanceof SchedulerRequest.Close) {
+            reply.accept("OK");
+            peer.channel.close();
+        } else {
+            String op = request instanceof SchedulerRequest.Unknown u ? u.op() : request.getClass().getSimpleName();
+            log.warn("Unknown operation {} from {}; replying nil", op, peer.channel.remoteAddress());
+            reply.accept(null);
+        }
+    }
+
+    private Map<String, Object> identity() {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("type", "Scheduler");
+        r.put("id", server.id());
+        r.put("address", server.address());
+        r.put("services", Map.of());
+        r.put("started", server.started());
+        r.put("workers", new LinkedHashMap<>(peers.workerInfo()));
+        return r;
+    }
+
+    /** Node.versions: this host; no Python packages (a client compares only what both sides list). */
+    private static Map<String, Object> versions() {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("host", Map.of("python", "cloudviper (Java " + Runtime.version() + ")"));
+        r.put("packages", Map.of());
+        return r;
+    }
+
+    private void registerClient(Peer peer, SchedulerRequest.RegisterClient r) {
+        peer.role = Peer.Role.CLIENT;
+        peer.id = r.client();
+        peer.generation = Generation.ofVersions(r.versions());
+        Peer old = peers.addClient(peer);
+        if (old != null && old != peer) {
+            old.channel.close();
+        }
+        state.onAddClient(r.client());
+        log.info("Receive client connection: {}", r.client());
+        // The client asserts that its first batch holds exactly this one message.
+        peer.send(List.of(new SchedulerToClient.StreamStart("", "").encode(peer.generation)));
+    }
+
+    private void registerWorker(Peer peer, SchedulerRequest.RegisterWorker r) {
+        Generation generation = r.generation();
+        String name = r.name() == null ? r.address() : String.valueOf(r.name());
+        String error = state.onAddWorker(new WorkerRegistration(r.address(), name, r.nthreads(), r.memoryLimit(),
+                r.resources(), generation == Generation.DASK_2024 ? 2024 : 2022, now()));
+        if (error != null) {
+            peer.send(SchedulerRequest.RegisterWorker.Reply.error(now(), error).encode(generation));
+            log.warn("Refused worker {}: {}", r.address(), error);
+            return;
+        }
+        peer.role = Peer.Role.WORKER;
+        peer.id = r.address();
+        peer.generation = generation;
+        Map<String, Object> info = new LinkedHashMap<>();
+        info.put("type", "Worker");
+        info.put("id", r.address());
+        info.put("host", RpcClient.parseAddress(r.address()).getHostString());
+        info.put("resources", r.resources());
+        info.put("local_directory", r.localDirectory());
+        info.put("name", r.name());
+        info.put("nthreads", (long) r.nthreads());
+        info.put("memory_limit", r.memoryLimit());
+        info.put("last_seen", now());
+        info.put("services", r.services());
+        info.put("metrics", plain(r.metrics()));
+        info.put("status", "running");
+        info.put("nanny", r.nanny());
+        peers.addWorker(peer, info);
+        server.workersChanged();
+        peer.send(SchedulerRequest.RegisterWorker.Reply.ok(now(), heartbeatInterval()).encode(generation));
+        log.info("Register worker {} ({} threads, distributed {})", r.address(), r.nthreads(),
+                generation.referenceVersion());
+    }
+
+    private Map<String, Object> heartbeat(SchedulerRequest.HeartbeatWorker h) {
+        if (!state.onHeartbeat(h.address(), now())) {
+            return new SchedulerRequest.HeartbeatWorker.Reply("missing", 0, 0).encode(Generation.DASK_2022);
+        }
+        Map<String, Object> info = peers.info(h.address());
+        if (info != null) {
+            info.put("last_seen", now());
+            if (!h.metrics().isEmpty()) {
+                info.put("metrics", plain(h.metrics()));
+            }
+        }
+        return new SchedulerRequest.HeartbeatWorker.Reply("OK", now(), heartbeatInterval()).encode(Generation.DASK_2022);
+    }
+
+    /** distributed.scheduler.heartbeat_interval: more workers, rarer heartbeats. */
+    private double heartbeatInterval() {
+        int n = peers.workerCount();
+        if (n <= 10) {
+            return 0.5;
+        } else if (n < 50) {
+            return 1;
+        } else if (n < 200) {
+            return 2;
+        }
+        return n / 200.0 + 1;
+    }
+
+    private Map<String, Object> publishPut(SchedulerRequest.PublishPut p) {
+        SubObject data = p.data() instanceof SubObject s ? s : null;
+        if (!state.onPublishPut(p.name(), p.keys(), data, p.override(), stimulus("publish"))) {
+            return Rpc.Error.of("KeyError: 'Dataset " + p.name() + " already exists'").encode(Generation.DASK_2022);
+        }
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("status", "OK");
+        r.put("name", p.name());
+        return r;
+    }
+
+    private static Map<String, Object> dataset(SchedulerState.Dataset d) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("data", d.data());
+        r.put("keys", d.keys());
+        return r;
+    }
+
+    /** A copy of a decoded value without sub-objects (safe to keep after the message is released). */
+    static Object plain(Object v) {
+        if (v instanceof Map<?, ?> m) {
+            Map<Object, Object> r = new LinkedHashMap<>();
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                r.put(e.getKey(), plain(e.getValue()));
+            }
+            return r;
+        }
+        if (v instanceof List<?> l) {
+            List<Object> r = new java.util.ArrayList<>(l.size());
+            for (Object o : l) {
+                r.add(plain(o));
+            }
+            return r;
+        }
+        return v instanceof SubObject ? null : v;
+    }
+
+    static double now() {
+        return SchedulerServer.now();
+    }
+
+    static String stimulus(String what) {
+        return what + "-" + now();
+    }
+}

@@ -1,0 +1,136 @@
+package org.cloudviper.scheduler.server;
+
+import org.cloudviper.protocol.message.ClientToScheduler;
+import org.cloudviper.protocol.message.SchedulerToClient;
+import org.cloudviper.protocol.message.SchedulerToWorker;
+import org.cloudviper.protocol.message.WorkerToScheduler;
+import org.cloudviper.protocol.pickle.PickleException;
+import org.cloudviper.scheduler.state.GraphUpdate;
+import org.cloudviper.scheduler.state.SchedulerState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What arrives on the workers' and clients' streams (distributed Scheduler.stream_handlers), as
+ * events of the state machine; a client's graph is read into a {@link GraphUpdate} first (2022's
+ * packed layers by {@link HlgGraph}, 2024's pickle by {@link PickledGraph}).
+ */
+final class StreamHandlers {
+    private static final Logger log = LoggerFactory.getLogger(StreamHandlers.class);
+
+    private final SchedulerState state;
+    private final Peers peers;
+    private final StreamBatcher batcher;
+    private final PickledGraph pickledGraphs = new PickledGraph();
+
+    StreamHandlers(SchedulerState state, Peers peers, StreamBatcher batcher) {
+        this.state = state;
+        this.peers = peers;
+        this.batcher = batcher;
+    }
+
+    void fromWorker(Peer peer, WorkerToScheduler m) {
+        String worker = peer.id;
+        if (m instanceof WorkerToScheduler.TaskFinished t) {
+            state.onTaskFinished(worker, t.key(), t.nbytes(), t.type(), t.computeSeconds(), t.stimulusId());
+        } else if (m instanceof WorkerToScheduler.TaskErred e) {
+            state.onTaskErred(worker, e.key(), e.exception(), e.traceback(), e.stimulusId());
+        } else if (m instanceof WorkerToScheduler.ReleaseWorkerData d) {
+            state.onReleaseWorkerData(worker, d.key(), d.stimulusId());
+        } else if (m instanceof WorkerToScheduler.AddKeys a) {
+            state.onAddKeys(worker, a.keys(), a.stimulusId());
+        } else if (m instanceof WorkerToScheduler.LongRunning l) {
+            state.onLongRunning(worker, l.key(), l.stimulusId());
+        } else if (m instanceof WorkerToScheduler.Reschedule r) {
+            state.onReschedule(worker, r.key(), r.stimulusId());
+        } else if (m instanceof WorkerToScheduler.WorkerStatusChange s) {
+            state.onWorkerStatusChange(worker, s.status(), s.stimulusId());
+            Map<String, Object> info = peers.info(worker);
+            if (info != null) {
+                info.put("status", s.status());
+            }
+        } else if (m instanceof WorkerToScheduler.RequestRefreshWhoHas q) {
+            batcher.queue(peer, new SchedulerToWorker.RefreshWhoHas(state.whoHas(q.keys()),
+                    RequestHandlers.stimulus("refresh-who-has")).encode(peer.generation));
+        } else if (m instanceof WorkerToScheduler.Unknown u && !"log-event".equals(u.op())) {
+            log.warn("Unknown worker stream operation {} from {}", u.op(), worker);
+        }
+        // keep-alive, steal-response (cloudviper does not steal yet) and log-event need nothing
+    }
+
+    void fromClient(Peer peer, ClientToScheduler m) {
+        if (m instanceof ClientToScheduler.UpdateGraphHlg u) {
+            String client = clientOf(peer, u.client());
+            GraphUpdate g;
+            try {
+                g = HlgGraph.read(u, client, RequestHandlers.now(), RequestHandlers.stimulus("update-graph"));
+            } catch (HlgGraph.UnsupportedLayer e) {
+                refuseGraph(peer, client, u.keys(), e.getMessage());
+                return;
+            }
+            state.onUpdateGraph(g);
+        } else if (m instanceof ClientToScheduler.UpdateGraph u) {
+            updateGraph(peer, u);
+        } else if (m instanceof ClientToScheduler.ClientDesiresKeys d) {
+            state.onClientDesiresKeys(clientOf(peer, d.client()), d.keys(), RequestHandlers.stimulus("client-desires-keys"));
+        } else if (m instanceof ClientToScheduler.ClientReleasesKeys r) {
+            state.onClientReleasesKeys(clientOf(peer, r.client()), r.keys(),
+                    RequestHandlers.stimulus("client-releases-keys"));
+        } else if (m instanceof ClientToScheduler.CancelKeys c) {
+            state.onCancel(clientOf(peer, c.client()), c.keys(), c.force(), RequestHandlers.stimulus("cancel-keys"));
+        } else if (m instanceof ClientToScheduler.ReportKey r) {
+            state.onReportKey(clientOf(peer, r.client()), r.key());
+        } else if (m instanceof ClientToScheduler.CloseClient c) {
+            String client = clientOf(peer, c.client());
+            state.onRemoveClient(client, RequestHandlers.stimulus("remove-client"));
+            peers.removeClient(client);
+        } else if (m instanceof ClientToScheduler.Unknown u) {
+            log.warn("Unknown client stream operation {} from {}", u.op(), peer.id);
+        }
+        // heartbeat-client, topic subscriptions (cloudviper publishes no events yet) and the
+        // flush marker of publish_wait_flush need nothing
+    }
+
+    /** Dask adds {@code client=<the stream's client>} unless the message names one. */
+    private static String clientOf(Peer peer, String named) {
+        return named != null ? named : peer.id;
+    }
+
+    private void updateGraph(Peer peer, ClientToScheduler.UpdateGraph u) {
+        String client = clientOf(peer, u.client());
+        if (!u.hasGraph()) {
+            // 2022 sends this with no tasks when futures are unpickled (get_dataset).
+            if (!u.legacyTasks().isEmpty()) {
+                refuseGraph(peer, client, u.keys(), "legacy update-graph with tasks is not supported;"
+                        + " use a client that sends update-graph-hlg");
+            } else {
+                state.onClientDesiresKeys(client, u.keys(), RequestHandlers.stimulus("update-graph"));
+            }
+            return;
+        }
+        GraphUpdate g;
+        try {
+            g = pickledGraphs.read(u, client, RequestHandlers.now(), RequestHandlers.stimulus("update-graph"));
+        } catch (PickleException e) {
+            // Unsupported layers and hostile or malformed pickles: this client's keys err, nothing else.
+            refuseGraph(peer, client, u.keys(), e.getMessage());
+            return;
+        }
+        try {
+            state.onUpdateGraph(g);
+        } finally {
+            PickledGraph.release(g);
+        }
+    }
+
+    /** Every requested key errs with {@code why}: the client sees an exception, never a hang. */
+    private void refuseGraph(Peer peer, String client, List<Object> keys, String why) {
+        log.warn("Refused graph from {}: {}", client, why);
+        for (Object key : keys) {
+            batcher.queue(peer, new SchedulerToClient.TaskErred(key, why, null).encode(peer.generation));
+        }
+    }
+}
