@@ -207,6 +207,25 @@ public final class MessageCodec {
     }
 
     /**
+     * Retains every sub-object in a tree once: for code that uses a decoded value after its message
+     * is released (an asynchronous call that encodes it later); it releases the tree when done.
+     */
+    public static void retain(Object tree) {
+        if (tree instanceof SubObject s) {
+            s.retain();
+        } else if (tree instanceof Map<?, ?> m) {
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                retain(e.getKey());
+                retain(e.getValue());
+            }
+        } else if (tree instanceof List<?> l) {
+            for (Object o : l) {
+                retain(o);
+            }
+        }
+    }
+
+    /**
      * Decodes {@code frames}, releases them, hands the tree to {@code use}, then releases the tree's
      * sub-objects: the one ownership path for a received message. Sub-objects only come from frames
      * after frame 0, so a one-frame message (every small stream batch) is not walked again.

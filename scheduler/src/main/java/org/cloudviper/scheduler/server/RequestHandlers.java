@@ -47,13 +47,18 @@ final class RequestHandlers {
     private final Peers peers;
     private final DataRelay relay;
     private final Retirements retirements;
+    private final WorkerCalls workerCalls;
+    private final FlushMarkers flushMarkers;
 
-    RequestHandlers(Server server, SchedulerState state, Peers peers, DataRelay relay, Retirements retirements) {
+    RequestHandlers(Server server, SchedulerState state, Peers peers, DataRelay relay, Retirements retirements,
+                    WorkerCalls workerCalls, FlushMarkers flushMarkers) {
         this.server = server;
         this.state = state;
         this.peers = peers;
         this.relay = relay;
         this.retirements = retirements;
+        this.workerCalls = workerCalls;
+        this.flushMarkers = flushMarkers;
     }
 
     /**
@@ -94,10 +99,10 @@ final class RequestHandlers {
         } else if (request instanceof SchedulerRequest.PublishDelete p) {
             state.onPublishDelete(p.name(), stimulus("publish-delete"));
             reply.accept(null);
-        } else if (request instanceof SchedulerRequest.PublishWaitFlush) {
-            // The stream and this connection are read by the same loop; whatever the client wrote on
-            // its stream before asking is handled by the time the reply is read.
-            reply.accept(null);
+        } else if (request instanceof SchedulerRequest.PublishWaitFlush w) {
+            flushMarkers.await(w.uid(), () -> reply.accept(null));
+        } else if (request instanceof SchedulerRequest.Broadcast b) {
+            workerCalls.broadcast(b, reply);
         } else if (request instanceof SchedulerRequest.RegisterNanny) {
             // Nannies ask for plugins to install; cloudviper has none.
             Map<String, Object> r = new LinkedHashMap<>();

@@ -77,8 +77,10 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
         this.rpc = new RpcClient(loop, config.limits());
         this.retirements = new Retirements(state, peers, loop, this);
         DataRelay relay = new DataRelay(state, peers, rpc, loop);
-        this.dispatcher = new Dispatcher(new RequestHandlers(this, state, peers, relay, retirements),
-                new StreamHandlers(state, peers, batcher), batcher, this);
+        FlushMarkers flushMarkers = new FlushMarkers();
+        this.dispatcher = new Dispatcher(new RequestHandlers(this, state, peers, relay, retirements,
+                new WorkerCalls(state, peers, rpc), flushMarkers),
+                new StreamHandlers(state, peers, batcher, flushMarkers), batcher, this);
     }
 
     public static SchedulerServer start(SchedulerConfig config) throws InterruptedException {

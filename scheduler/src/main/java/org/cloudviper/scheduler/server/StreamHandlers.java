@@ -24,12 +24,14 @@ final class StreamHandlers {
     private final SchedulerState state;
     private final Peers peers;
     private final StreamBatcher batcher;
+    private final FlushMarkers flushMarkers;
     private final PickledGraph pickledGraphs = new PickledGraph();
 
-    StreamHandlers(SchedulerState state, Peers peers, StreamBatcher batcher) {
+    StreamHandlers(SchedulerState state, Peers peers, StreamBatcher batcher, FlushMarkers flushMarkers) {
         this.state = state;
         this.peers = peers;
         this.batcher = batcher;
+        this.flushMarkers = flushMarkers;
     }
 
     void fromWorker(Peer peer, WorkerToScheduler m) {
@@ -87,11 +89,12 @@ final class StreamHandlers {
             String client = clientOf(peer, c.client());
             state.onRemoveClient(client, RequestHandlers.stimulus("remove-client"));
             peers.removeClient(client);
+        } else if (m instanceof ClientToScheduler.PublishFlushBatchedSend f) {
+            flushMarkers.received(f.uid());
         } else if (m instanceof ClientToScheduler.Unknown u) {
             log.warn("Unknown client stream operation {} from {}", u.op(), peer.id);
         }
-        // heartbeat-client, topic subscriptions (cloudviper publishes no events yet) and the
-        // flush marker of publish_wait_flush need nothing
+        // heartbeat-client and topic subscriptions (cloudviper publishes no events yet) need nothing
     }
 
     /** Dask adds {@code client=<the stream's client>} unless the message names one. */

@@ -1,0 +1,43 @@
+package org.cloudviper.scheduler.server;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class FlushMarkersTest {
+    private final FlushMarkers markers = new FlushMarkers();
+    private final List<String> answered = new ArrayList<>();
+
+    @Test
+    void aWaitBeforeItsMarkerIsAnsweredWhenTheMarkerArrives() {
+        markers.await("u1", () -> answered.add("u1"));
+        assertEquals(List.of(), answered, "the stream has not delivered the marker yet");
+        markers.received("other");
+        assertEquals(List.of(), answered);
+        markers.received("u1");
+        assertEquals(List.of("u1"), answered);
+    }
+
+    @Test
+    void aWaitAfterItsMarkerIsAnsweredAtOnceAndOnlyOnce() {
+        markers.received("u2");
+        markers.await("u2", () -> answered.add("u2"));
+        assertEquals(List.of("u2"), answered);
+        markers.await("u2", () -> answered.add("again"));
+        assertEquals(List.of("u2"), answered, "a marker is claimed by one wait");
+    }
+
+    @Test
+    void unclaimedMarkersAreBounded() {
+        for (int i = 0; i < 10_001; i++) {
+            markers.received("m" + i);
+        }
+        markers.await("m0", () -> answered.add("m0"));
+        assertEquals(List.of(), answered, "the oldest unclaimed marker was dropped");
+        markers.await("m10000", () -> answered.add("m10000"));
+        assertEquals(List.of("m10000"), answered);
+    }
+}
