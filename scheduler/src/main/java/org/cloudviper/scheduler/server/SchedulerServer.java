@@ -34,8 +34,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -177,7 +175,7 @@ public final class SchedulerServer {
                 f.put("services", Map.of());
                 f.put("started", started);
                 f.put("workers", Map.of());
-                Files.writeString(config.schedulerFile(), Json.write(f), StandardCharsets.UTF_8);
+                SchedulerFile.write(config.schedulerFile(), f);
             } catch (java.io.IOException e) {
                 close();
                 throw new IllegalStateException("cannot write scheduler file " + config.schedulerFile(), e);
