@@ -1,37 +1,82 @@
 package org.cloudviper.scheduler;
 
 import org.cloudviper.protocol.FrameLimits;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code java -jar cloudviper-scheduler.jar [--host H] [--port P] [--scheduler-file F] ...}: starts a
- * scheduler like {@code dask scheduler} does and runs until killed.
+ * scheduler like {@code dask scheduler} does and runs until killed. A bad option or value ends it with
+ * a one-line error, the usage and exit code 2.
  */
-public final class SchedulerMain {
-    private SchedulerMain() {
-    }
+@Command(name = "cloudviper-scheduler", customSynopsis = "java -jar cloudviper-scheduler.jar [OPTIONS]",
+        description = "Starts a Dask scheduler, like 'dask scheduler', and runs until stopped.",
+        mixinStandardHelpOptions = true, versionProvider = SchedulerMain.JarVersion.class, sortOptions = false,
+        usageHelpWidth = 100)
+public final class SchedulerMain implements Callable<Integer> {
+    // The defaults below are SchedulerConfig.defaults() in the units of the command line (a test holds
+    // them equal); given as text so that --help shows them as they are typed.
 
-    private static final String USAGE = """
-            usage: java -jar cloudviper-scheduler.jar [options]
-              --host HOST                 interface to bind (default 127.0.0.1)
-              --port PORT                 TCP port, 0 for any free port (default 8786)
-              --scheduler-file FILE       write the address as JSON for 'dask worker --scheduler-file'
-              --worker-ttl SECONDS        remove workers silent for longer (default 300)
-              --worker-saturation X       tasks per worker thread before queuing; inf disables (default 1.1)
-              --worker-pipeline-ms MS     queue short tasks on a worker until each thread holds about MS
-                                          of compute, at most 64 per thread, refilled when half has run;
-                                          0 = Dask's cap only (default 5)
-              --allowed-failures N        worker deaths a task survives before KilledWorker (default 3)
-              --max-frames N              frames per message (default 1000000)
-              --max-frame-size BYTES      bytes per frame (default 2147483647)
-              --max-message-size BYTES    bytes per message (default 17179869184)
-              --dashboard-address ADDR    accepted for compatibility; cloudviper has no dashboard
-            """;
+    @Option(names = "--host", paramLabel = "HOST", defaultValue = "127.0.0.1",
+            description = "interface to bind (default: ${DEFAULT-VALUE})")
+    private String host;
 
-    public static void main(String[] args) throws Exception {
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "8786",
+            description = "TCP port, 0 for any free port (default: ${DEFAULT-VALUE})")
+    private int port;
+
+    @Option(names = "--scheduler-file", paramLabel = "FILE",
+            description = "write the address as JSON for 'dask worker --scheduler-file'")
+    private Path schedulerFile;
+
+    @Option(names = "--worker-ttl", paramLabel = "SECONDS", defaultValue = "300",
+            description = "remove workers silent for longer (default: ${DEFAULT-VALUE})")
+    private double workerTtlSeconds;
+
+    @Option(names = "--worker-saturation", paramLabel = "X", defaultValue = "1.1", converter = Saturation.class,
+            description = "tasks per worker thread before queuing; inf disables queuing (default: ${DEFAULT-VALUE})")
+    private double workerSaturation;
+
+    @Option(names = "--worker-pipeline-ms", paramLabel = "MS", defaultValue = "5",
+            description = {"queue short tasks on a worker until each thread holds about MS of compute, at most 64"
+                    + " per thread, refilled when half has run; 0 = Dask's cap only (default: ${DEFAULT-VALUE})"})
+    private double workerPipelineMs;
+
+    @Option(names = "--allowed-failures", paramLabel = "N", defaultValue = "3",
+            description = "worker deaths a task survives before KilledWorker (default: ${DEFAULT-VALUE})")
+    private int allowedFailures;
+
+    @Option(names = "--max-frames", paramLabel = "N", defaultValue = "1000000",
+            description = "frames per message (default: ${DEFAULT-VALUE})")
+    private long maxFrames;
+
+    @Option(names = "--max-frame-size", paramLabel = "BYTES", defaultValue = "2147483647",
+            description = "bytes per frame (default: ${DEFAULT-VALUE})")
+    private long maxFrameSize;
+
+    @Option(names = "--max-message-size", paramLabel = "BYTES", defaultValue = "17179869184",
+            description = "bytes per message (default: ${DEFAULT-VALUE})")
+    private long maxMessageSize;
+
+    @ArgGroup(exclusive = false, validate = false,
+            heading = "Accepted for compatibility with 'dask scheduler', and ignored:%n")
+    private DaskOnly daskOnly;
+
+    @Spec
+    private CommandSpec spec;
+
+    public static void main(String[] args) {
         System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
         System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd HH:mm:ss,SSS");
         // With java.nio opened (the jar's Add-Opens), Netty allocates direct buffers without the JDK's
@@ -40,20 +85,48 @@ public final class SchedulerMain {
         if (System.getProperty("io.netty.tryReflectionSetAccessible") == null) {
             System.setProperty("io.netty.tryReflectionSetAccessible", "true");
         }
-        SchedulerConfig c;
+        int code = commandLine(new SchedulerMain()).execute(args);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    /** The command line: {@code execute(args)} runs the scheduler, or answers --help, --version or a mistake. */
+    static CommandLine commandLine(SchedulerMain command) {
+        return new CommandLine(command)
+                .setOverwrittenOptionsAllowed(true) // the last one counts
+                .setParameterExceptionHandler(SchedulerMain::badUsage);
+    }
+
+    /** One line saying what is wrong, then the usage, and exit code 2 (as click gives dask scheduler). */
+    static int badUsage(ParameterException e, String[] args) {
+        CommandLine cl = e.getCommandLine();
+        PrintWriter err = cl.getErr();
+        err.println("error: " + e.getMessage());
+        cl.usage(err);
+        return cl.getCommandSpec().exitCodeOnInvalidInput();
+    }
+
+    /** The configuration the options give. */
+    SchedulerConfig config() {
         try {
-            c = parse(args);
+            return SchedulerConfig.defaults()
+                    .withHost(host)
+                    .withPort(port)
+                    .withSchedulerFile(schedulerFile)
+                    .withWorkerTtl(Duration.ofMillis((long) (workerTtlSeconds * 1000)))
+                    .withWorkerSaturation(workerSaturation)
+                    .withWorkerPipeline(Duration.ofNanos((long) (workerPipelineMs * 1e6)))
+                    .withAllowedFailures(allowedFailures)
+                    .withLimits(new FrameLimits(maxFrames, maxFrameSize, maxMessageSize));
         } catch (IllegalArgumentException e) {
-            System.err.println("error: " + e.getMessage());
-            System.err.print(USAGE);
-            System.exit(2);
-            return;
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
-        if (c == null) {
-            System.out.print(USAGE);
-            return;
-        }
-        Scheduler s = Scheduler.start(c);
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        Scheduler s = Scheduler.start(config());
         System.err.println("Scheduler at: " + s.address());
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -61,50 +134,32 @@ public final class SchedulerMain {
             done.countDown();
         }, "cloudviper-shutdown"));
         done.await();
+        return 0;
     }
 
-    static SchedulerConfig parse(String[] args) {
-        SchedulerConfig c = SchedulerConfig.defaults();
-        FrameLimits l = c.limits();
-        long maxFrames = l.maxFrames(), maxFrame = l.maxFrameSize(), maxMessage = l.maxMessageSize();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            String v = null;
-            if (a.startsWith("--") && a.contains("=")) {
-                v = a.substring(a.indexOf('=') + 1);
-                a = a.substring(0, a.indexOf('='));
-            }
-            if (a.equals("-h") || a.equals("--help")) {
-                return null;
-            }
-            if (v == null) {
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException(a + " needs a value");
-                }
-                v = args[++i];
-            }
-            try {
-                switch (a) {
-                    case "--host" -> c = c.withHost(v);
-                    case "--port" -> c = c.withPort(Integer.parseInt(v));
-                    case "--scheduler-file" -> c = c.withSchedulerFile(Path.of(v));
-                    case "--worker-ttl" -> c = c.withWorkerTtl(Duration.ofMillis((long) (Double.parseDouble(v) * 1000)));
-                    case "--worker-saturation" -> c = c.withWorkerSaturation(
-                            v.equals("inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(v));
-                    case "--worker-pipeline-ms" -> c = c.withWorkerPipeline(
-                            Duration.ofNanos((long) (Double.parseDouble(v) * 1e6)));
-                    case "--allowed-failures" -> c = c.withAllowedFailures(Integer.parseInt(v));
-                    case "--max-frames" -> maxFrames = Long.parseLong(v);
-                    case "--max-frame-size" -> maxFrame = Long.parseLong(v);
-                    case "--max-message-size" -> maxMessage = Long.parseLong(v);
-                    case "--dashboard-address" -> {
-                    }
-                    default -> throw new IllegalArgumentException("unknown option " + a);
-                }
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(a + ": not a number: " + v);
-            }
+    /** Options of {@code dask scheduler} that mean nothing here; taken so its command lines work unchanged. */
+    static final class DaskOnly {
+        @Option(names = "--dashboard-address", paramLabel = "ADDR", description = "cloudviper has no dashboard")
+        private String dashboardAddress;
+
+        @Option(names = "--dashboard", negatable = true, description = "cloudviper has no dashboard")
+        private boolean dashboard;
+    }
+
+    /** A number, or {@code inf} for no limit, as Dask's worker-saturation setting accepts. */
+    static final class Saturation implements CommandLine.ITypeConverter<Double> {
+        @Override
+        public Double convert(String v) {
+            return v.equals("inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(v);
         }
-        return c.withLimits(new FrameLimits(maxFrames, maxFrame, maxMessage));
+    }
+
+    /** The version in the jar's manifest (maven-jar-plugin writes it); none when run from class files. */
+    static final class JarVersion implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = SchedulerMain.class.getPackage().getImplementationVersion();
+            return new String[]{"cloudviper-scheduler " + (v != null ? v : "(not packaged)")};
+        }
     }
 }

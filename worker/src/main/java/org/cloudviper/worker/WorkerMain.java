@@ -1,50 +1,99 @@
 package org.cloudviper.worker;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.cloudviper.protocol.FrameLimits;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * {@code java -jar cloudviper-worker.jar tcp://HOST:PORT [options]}: starts a worker like
- * {@code dask worker} does and runs until the scheduler goes away or the process is stopped.
+ * {@code dask worker} does and runs until the scheduler goes away or the process is stopped. A bad
+ * option or value ends it with a one-line error, the usage and exit code 2.
  */
-public final class WorkerMain {
-    private WorkerMain() {
-    }
-
-    private static final String USAGE = """
-            usage: java -jar cloudviper-worker.jar [SCHEDULER] [options]
-              SCHEDULER                   tcp://HOST:PORT of the scheduler
-              --scheduler-file FILE       read the scheduler's address from FILE (as written by
-                                          'dask scheduler --scheduler-file'); waits for it to appear
-              --nthreads N                compute threads (default: number of cores)
-              --memory-limit LIMIT        bytes ("4GB", "4GiB", "4e9"), a fraction of system memory
-                                          ("0.5"), "auto" (default) or 0 for no limit. Results above
-                                          0.6 of it spill to the local directory (oldest first); above
-                                          0.8 still in memory the worker pauses, as dask worker does
-              --name NAME                 the worker's name (default: its address)
-              --resources "A=1 B=2"       abstract resources; java=NTHREADS is always advertised
-              --local-directory DIR       scratch directory reported to the scheduler; spilled values
-                                          go to a folder of it that is removed on close
-              --host HOST                 interface to listen on (default 127.0.0.1)
-              --listen-port PORT          port to listen on, 0 for any (default 0; alias --worker-port)
-              --max-frame-size BYTES      bytes per frame accepted from peers (default 2147483647)
-              --dashboard-address, --nanny/--no-nanny, --dashboard/--no-dashboard
-                                          accepted for compatibility with 'dask worker'; ignored
-            """;
-
+@Command(name = "cloudviper-worker", customSynopsis = "java -jar cloudviper-worker.jar [SCHEDULER] [OPTIONS]",
+        description = "Starts a Dask worker that runs tasks implemented in Java, like 'dask worker', and runs"
+                + " until the scheduler goes away or the process is stopped.",
+        mixinStandardHelpOptions = true, versionProvider = WorkerMain.JarVersion.class, sortOptions = false,
+        usageHelpWidth = 100)
+public final class WorkerMain implements Callable<Integer> {
     /** How long SIGTERM waits for the worker's data to move to its peers before it closes anyway. */
-    static final java.time.Duration GRACEFUL_CLOSE = java.time.Duration.ofSeconds(60);
+    static final Duration GRACEFUL_CLOSE = Duration.ofSeconds(60);
 
-    public static void main(String[] args) throws Exception {
+    @Parameters(arity = "0..1", paramLabel = "SCHEDULER", description = "tcp://HOST:PORT of the scheduler")
+    private String scheduler;
+
+    @Option(names = "--scheduler-file", paramLabel = "FILE",
+            description = "read the scheduler's address from FILE (as written by 'dask scheduler"
+                    + " --scheduler-file'); waits for it to appear")
+    private Path schedulerFile;
+
+    @Option(names = "--nthreads", paramLabel = "N", description = "compute threads (default: number of cores)")
+    private Integer nthreads;
+
+    @Option(names = "--memory-limit", paramLabel = "LIMIT", defaultValue = "auto",
+            description = "bytes (\"4GB\", \"4GiB\", \"4e9\"), a fraction of system memory (\"0.5\"), \"auto\""
+                    + " (default) or 0 for no limit. Results above 0.6 of it spill to the local directory"
+                    + " (oldest first); above 0.8 still in memory the worker pauses, as dask worker does")
+    private String memoryLimit;
+
+    @Option(names = "--name", paramLabel = "NAME", description = "the worker's name (default: its address)")
+    private String name;
+
+    @Option(names = "--resources", paramLabel = "\"A=1 B=2\"",
+            description = "abstract resources; java=NTHREADS is always advertised")
+    private String resources;
+
+    @Option(names = "--local-directory", paramLabel = "DIR",
+            description = "scratch directory reported to the scheduler; spilled values go to a folder of it"
+                    + " that is removed on close")
+    private Path localDirectory;
+
+    @Option(names = "--host", paramLabel = "HOST", defaultValue = "127.0.0.1",
+            description = "interface to listen on (default: ${DEFAULT-VALUE})")
+    private String host;
+
+    @Option(names = {"--listen-port", "--worker-port"}, paramLabel = "PORT", defaultValue = "0",
+            description = "port to listen on, 0 for any (default: ${DEFAULT-VALUE})")
+    private int port;
+
+    @Option(names = "--max-frame-size", paramLabel = "BYTES", defaultValue = "2147483647",
+            description = "bytes per frame accepted from peers (default: ${DEFAULT-VALUE})")
+    private long maxFrameSize;
+
+    @Option(names = {"--nworkers", "--nprocs"}, paramLabel = "N", defaultValue = "1",
+            description = "workers in this process: only 1 (start one JVM per worker)")
+    private int nworkers;
+
+    @ArgGroup(exclusive = false, validate = false,
+            heading = "Accepted for compatibility with 'dask worker', and ignored:%n")
+    private DaskOnly daskOnly;
+
+    @Spec
+    private CommandSpec spec;
+
+    private final AtomicBoolean signalled = new AtomicBoolean();
+
+    public static void main(String[] args) {
         System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
         System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd HH:mm:ss,SSS");
         // With java.nio opened (the jar's Add-Opens), Netty allocates direct buffers without the JDK's
@@ -53,126 +102,101 @@ public final class WorkerMain {
         if (System.getProperty("io.netty.tryReflectionSetAccessible") == null) {
             System.setProperty("io.netty.tryReflectionSetAccessible", "true");
         }
-        WorkerConfig c;
-        try {
-            c = parse(args, WorkerConfig.systemMemory());
-        } catch (IllegalArgumentException e) {
-            System.err.println("error: " + e.getMessage());
-            System.err.print(USAGE);
-            System.exit(2);
-            return;
+        WorkerMain command = new WorkerMain();
+        int code = commandLine(command).execute(args);
+        if (code != 0 || !command.signalled.get()) {
+            System.exit(code); // e.g. the scheduler went away or closed us: leave like dask worker does
         }
-        if (c == null) {
-            System.out.print(USAGE);
-            return;
-        }
+    }
+
+    /** The command line: {@code execute(args)} runs the worker, or answers --help, --version or a mistake. */
+    static CommandLine commandLine(WorkerMain command) {
+        return new CommandLine(command)
+                .setOverwrittenOptionsAllowed(true) // the last one counts, as in dask worker
+                .setParameterExceptionHandler(WorkerMain::badUsage);
+    }
+
+    /** One line saying what is wrong, then the usage, and exit code 2 (as click gives dask worker). */
+    static int badUsage(ParameterException e, String[] args) {
+        CommandLine cl = e.getCommandLine();
+        PrintWriter err = cl.getErr();
+        err.println("error: " + e.getMessage());
+        cl.usage(err);
+        return cl.getCommandSpec().exitCodeOnInvalidInput();
+    }
+
+    @Override
+    public Integer call() throws InterruptedException, IOException {
+        WorkerConfig c = config(WorkerConfig.systemMemory());
         Worker w;
         try {
             w = Worker.start(c);
         } catch (IOException e) {
             System.err.println("error: " + e.getMessage());
-            System.exit(1);
-            return;
+            return 1;
         }
-        java.util.concurrent.atomic.AtomicBoolean signalled = new java.util.concurrent.atomic.AtomicBoolean();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             signalled.set(true);
             w.closeGracefully(GRACEFUL_CLOSE); // e.g. a pod being scaled down: hand the data over first
         }, "cloudviper-shutdown"));
         String reason = w.closed().join();
         System.err.println("Worker closed: " + reason);
-        if (!signalled.get()) {
-            System.exit(0); // the scheduler went away or closed us: leave like dask worker does
+        return 0;
+    }
+
+    /**
+     * The configuration the options give, with a memory limit relative to {@code systemMemory}; reads
+     * the scheduler file, waiting for it, if one is named.
+     */
+    WorkerConfig config(long systemMemory) throws IOException, InterruptedException {
+        try {
+            if (nworkers != 1) {
+                throw new IllegalArgumentException("--nworkers " + nworkers + ": start one JVM per worker");
+            }
+            if (scheduler != null && schedulerFile != null) {
+                throw new IllegalArgumentException("give either a scheduler address or --scheduler-file, not both");
+            }
+            String address = schedulerFile != null ? readSchedulerFile(schedulerFile) : scheduler;
+            if (address == null) {
+                throw new IllegalArgumentException("no scheduler address (tcp://HOST:PORT or --scheduler-file FILE)");
+            }
+            if (!address.contains("://")) {
+                address = "tcp://" + address;
+            } else if (!address.startsWith("tcp://")) {
+                throw new IllegalArgumentException("only tcp:// schedulers are supported: " + address);
+            }
+            WorkerConfig c = WorkerConfig.defaults(address)
+                    .withHost(host)
+                    .withPort(port)
+                    .withName(name)
+                    .withLocalDirectory(localDirectory);
+            if (nthreads != null) {
+                c = c.withNthreads(nthreads);
+            }
+            if (resources != null) {
+                c = c.withResources(parseResources(resources));
+            }
+            c = c.withLimits(new FrameLimits(c.limits().maxFrames(), maxFrameSize, c.limits().maxMessageSize()));
+            return c.withMemoryLimit(parseMemoryLimit(memoryLimit, c.nthreads(), systemMemory));
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
     }
 
-    /** The configuration for {@code args}, or null for --help. */
-    static WorkerConfig parse(String[] args, long systemMemory) throws IOException, InterruptedException {
-        String scheduler = null;
-        Path schedulerFile = null;
-        WorkerConfig c = WorkerConfig.defaults("tcp://127.0.0.1:8786").withMemoryLimit(systemMemory);
-        String memoryLimit = "auto";
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("-h") || a.equals("--help")) {
-                return null;
-            }
-            if (!a.startsWith("--")) {
-                if (scheduler != null) {
-                    throw new IllegalArgumentException("more than one scheduler address: " + scheduler + ", " + a);
-                }
-                scheduler = a;
-                continue;
-            }
-            switch (a) {
-                case "--nanny", "--no-nanny", "--dashboard", "--no-dashboard" -> {
-                    continue;
-                }
-                default -> {
-                }
-            }
-            String v = null;
-            if (a.contains("=")) {
-                v = a.substring(a.indexOf('=') + 1);
-                a = a.substring(0, a.indexOf('='));
-            } else {
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException(a + " needs a value");
-                }
-                v = args[++i];
-            }
-            try {
-                switch (a) {
-                    case "--scheduler-file" -> schedulerFile = Path.of(v);
-                    case "--nthreads" -> c = c.withNthreads(Integer.parseInt(v));
-                    case "--memory-limit" -> memoryLimit = v;
-                    case "--name" -> c = c.withName(v);
-                    case "--resources" -> c = c.withResources(parseResources(v));
-                    case "--local-directory" -> c = c.withLocalDirectory(Path.of(v));
-                    case "--host" -> c = c.withHost(v);
-                    case "--listen-port", "--worker-port" -> c = c.withPort(Integer.parseInt(v));
-                    case "--max-frame-size" -> c = c.withLimits(new FrameLimits(c.limits().maxFrames(),
-                            Long.parseLong(v), c.limits().maxMessageSize()));
-                    case "--dashboard-address", "--nanny-port", "--death-timeout" -> {
-                    }
-                    case "--nworkers", "--nprocs" -> {
-                        if (!v.equals("1")) {
-                            throw new IllegalArgumentException(a + " " + v + ": start one JVM per worker");
-                        }
-                    }
-                    default -> throw new IllegalArgumentException("unknown option " + a);
-                }
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(a + ": not a number: " + v);
-            }
-        }
-        if (scheduler != null && schedulerFile != null) {
-            throw new IllegalArgumentException("give either a scheduler address or --scheduler-file, not both");
-        }
-        if (schedulerFile != null) {
-            scheduler = readSchedulerFile(schedulerFile);
-        }
-        if (scheduler == null) {
-            throw new IllegalArgumentException("no scheduler address (tcp://HOST:PORT or --scheduler-file FILE)");
-        }
-        if (!scheduler.contains("://")) {
-            scheduler = "tcp://" + scheduler;
-        } else if (!scheduler.startsWith("tcp://")) {
-            throw new IllegalArgumentException("only tcp:// schedulers are supported: " + scheduler);
-        }
-        return c.withScheduler(scheduler).withMemoryLimit(parseMemoryLimit(memoryLimit, c.nthreads(), systemMemory));
-    }
-
-    private static final Pattern ADDRESS = Pattern.compile("\"address\"\\s*:\\s*\"([^\"]+)\"");
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The "address" field of a scheduler file; waits up to 60 s for the file, as dask worker does. */
     static String readSchedulerFile(Path file) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (true) {
             if (Files.exists(file)) {
-                Matcher m = ADDRESS.matcher(Files.readString(file, StandardCharsets.UTF_8));
-                if (m.find()) {
-                    return m.group(1);
+                try {
+                    String address = JSON.readTree(file.toFile()).path("address").textValue();
+                    if (address != null) {
+                        return address;
+                    }
+                } catch (JsonProcessingException e) {
+                    // still being written: read it again below
                 }
             }
             if (System.nanoTime() > deadline) {
@@ -190,10 +214,14 @@ public final class WorkerMain {
                 continue;
             }
             int eq = part.indexOf('=');
-            if (eq <= 0) {
+            try {
+                if (eq <= 0) {
+                    throw new NumberFormatException();
+                }
+                r.put(part.substring(0, eq), Double.parseDouble(part.substring(eq + 1)));
+            } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("--resources: expected NAME=AMOUNT, got " + part);
             }
-            r.put(part.substring(0, eq), Double.parseDouble(part.substring(eq + 1)));
         }
         return r;
     }
@@ -244,5 +272,33 @@ public final class WorkerMain {
             return systemMemory;
         }
         return r;
+    }
+
+    /** Options of {@code dask worker} that mean nothing here; taken so its command lines work unchanged. */
+    static final class DaskOnly {
+        @Option(names = "--dashboard-address", paramLabel = "ADDR", description = "cloudviper has no dashboard")
+        private String dashboardAddress;
+
+        @Option(names = "--dashboard", negatable = true, description = "cloudviper has no dashboard")
+        private boolean dashboard;
+
+        @Option(names = "--nanny", negatable = true, description = "cloudviper runs no nanny process")
+        private boolean nanny;
+
+        @Option(names = "--nanny-port", paramLabel = "PORT", description = "cloudviper runs no nanny process")
+        private String nannyPort;
+
+        @Option(names = "--death-timeout", paramLabel = "SECONDS",
+                description = "the worker leaves as soon as the scheduler goes away")
+        private String deathTimeout;
+    }
+
+    /** The version in the jar's manifest (maven-jar-plugin writes it); none when run from class files. */
+    static final class JarVersion implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = WorkerMain.class.getPackage().getImplementationVersion();
+            return new String[]{"cloudviper-worker " + (v != null ? v : "(not packaged)")};
+        }
     }
 }

@@ -26,8 +26,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -135,7 +133,7 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
             f.put("services", Map.of());
             f.put("started", started);
             f.put("workers", Map.of());
-            Files.writeString(config.schedulerFile(), Json.write(f), StandardCharsets.UTF_8);
+            SchedulerFile.write(config.schedulerFile(), f);
         } catch (java.io.IOException e) {
             close();
             throw new IllegalStateException("cannot write scheduler file " + config.schedulerFile(), e);
