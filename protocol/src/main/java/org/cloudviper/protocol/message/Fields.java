@@ -143,6 +143,28 @@ public final class Fields {
         return r;
     }
 
+    /**
+     * A copy of a decoded value without its sub-objects (each becomes null), safe to keep after the
+     * message is released: what a peer reports about itself (metrics, versions) kept for display.
+     */
+    public static Object plain(Object v) {
+        if (v instanceof Map<?, ?> m) {
+            Map<Object, Object> r = new java.util.LinkedHashMap<>();
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                r.put(e.getKey(), plain(e.getValue()));
+            }
+            return r;
+        }
+        if (v instanceof List<?> l) {
+            List<Object> r = new ArrayList<>(l.size());
+            for (Object o : l) {
+                r.add(plain(o));
+            }
+            return r;
+        }
+        return v instanceof org.cloudviper.protocol.SubObject ? null : v;
+    }
+
     /** A field without which {@code op} cannot be handled. */
     public static Object require(Map<?, ?> m, String k, String op) {
         Object v = m.get(k);

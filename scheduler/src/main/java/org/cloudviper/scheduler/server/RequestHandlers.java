@@ -1,6 +1,7 @@
 package org.cloudviper.scheduler.server;
 
 import org.cloudviper.protocol.SubObject;
+import org.cloudviper.protocol.message.Fields;
 import org.cloudviper.protocol.message.Generation;
 import org.cloudviper.protocol.message.Rpc;
 import org.cloudviper.protocol.message.SchedulerRequest;
@@ -188,7 +189,7 @@ final class RequestHandlers {
         info.put("memory_limit", r.memoryLimit());
         info.put("last_seen", now());
         info.put("services", r.services());
-        info.put("metrics", plain(r.metrics()));
+        info.put("metrics", Fields.plain(r.metrics()));
         info.put("status", "running");
         info.put("nanny", r.nanny());
         peers.addWorker(peer, info);
@@ -206,7 +207,7 @@ final class RequestHandlers {
         if (info != null) {
             info.put("last_seen", now());
             if (!h.metrics().isEmpty()) {
-                info.put("metrics", plain(h.metrics()));
+                info.put("metrics", Fields.plain(h.metrics()));
             }
         }
         return new SchedulerRequest.HeartbeatWorker.Reply("OK", now(), heartbeatInterval()).encode(Generation.DASK_2022);
@@ -241,25 +242,6 @@ final class RequestHandlers {
         r.put("data", d.data());
         r.put("keys", d.keys());
         return r;
-    }
-
-    /** A copy of a decoded value without sub-objects (safe to keep after the message is released). */
-    static Object plain(Object v) {
-        if (v instanceof Map<?, ?> m) {
-            Map<Object, Object> r = new LinkedHashMap<>();
-            for (Map.Entry<?, ?> e : m.entrySet()) {
-                r.put(e.getKey(), plain(e.getValue()));
-            }
-            return r;
-        }
-        if (v instanceof List<?> l) {
-            List<Object> r = new java.util.ArrayList<>(l.size());
-            for (Object o : l) {
-                r.add(plain(o));
-            }
-            return r;
-        }
-        return v instanceof SubObject ? null : v;
     }
 
     static double now() {

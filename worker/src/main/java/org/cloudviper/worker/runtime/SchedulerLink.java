@@ -5,6 +5,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import org.cloudviper.protocol.MessageCodec;
 import org.cloudviper.protocol.ProtocolException;
 import org.cloudviper.protocol.SubObject;
+import org.cloudviper.protocol.message.Fields;
 import org.cloudviper.protocol.message.Generation;
 import org.cloudviper.protocol.message.SchedulerRequest;
 import org.cloudviper.protocol.message.SchedulerToWorker;
@@ -107,7 +108,7 @@ final class SchedulerLink {
             }
             generation = Generation.ofVersions(reply);
             if (reply instanceof Map<?, ?> m && m.get("packages") instanceof Map<?, ?> p) {
-                schedulerPackages = (Map<?, ?>) plain(p);
+                schedulerPackages = (Map<?, ?>) Fields.plain(p);
             }
             MessageCodec.release(reply);
             BatchedStream.open(loop, config.limits(), config.scheduler(), registration().encode(generation),
@@ -363,22 +364,4 @@ final class SchedulerLink {
         return TaskRunner.now();
     }
 
-    /** A copy of a decoded value without sub-objects (safe to keep after the message is released). */
-    static Object plain(Object v) {
-        if (v instanceof Map<?, ?> m) {
-            Map<Object, Object> r = new LinkedHashMap<>();
-            for (Map.Entry<?, ?> e : m.entrySet()) {
-                r.put(e.getKey(), plain(e.getValue()));
-            }
-            return r;
-        }
-        if (v instanceof List<?> l) {
-            List<Object> r = new ArrayList<>(l.size());
-            for (Object o : l) {
-                r.add(plain(o));
-            }
-            return r;
-        }
-        return v instanceof SubObject ? null : v;
-    }
 }
