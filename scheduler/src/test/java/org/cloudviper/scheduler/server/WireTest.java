@@ -5,10 +5,9 @@ import org.cloudviper.protocol.FrameLimits;
 import org.cloudviper.protocol.Frames;
 import org.cloudviper.protocol.MessageCodec;
 import org.cloudviper.protocol.netty.FrameDecoder;
+import org.cloudviper.testkit.Captures;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -17,13 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class WireTest {
-    /** Captured byte for byte from distributed 2022.12.1 (see that folder's README). */
-    private static final Path CAPTURES = Path.of("..", "protocol", "src", "test", "resources", "captures",
-            "dask-2022.12.1");
-
     @Test
     void computeSecondsOfARealTaskFinished() throws Exception {
-        byte[] wire = Files.readAllBytes(CAPTURES.resolve("worker-to-scheduler.task-finished.bin"));
+        byte[] wire = Captures.raw(Captures.DASK_2022, "worker-to-scheduler.task-finished.bin");
         Frames frames = FrameDecoder.tryRead(Unpooled.wrappedBuffer(wire), FrameLimits.DEFAULT);
         Object decoded = MessageCodec.decode(frames);
         frames.release();
