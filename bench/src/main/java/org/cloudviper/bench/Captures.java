@@ -6,28 +6,17 @@ import org.cloudviper.protocol.Frames;
 import org.cloudviper.protocol.SubObject;
 import org.cloudviper.protocol.netty.FrameDecoder;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.Collection;
 import java.util.Map;
 
-/** Wire captures bundled with the benchmarks (see resources/captures/dask-2022.12.1/README.md). */
+/** Wire captures of the test kit (see its resources/captures/dask-2022.12.1/README.md), as the benchmarks use them. */
 final class Captures {
     private Captures() {
     }
 
     /** The whole framed message, prelude included, exactly as it crossed the socket. */
     static byte[] raw(String name) {
-        String path = "/captures/dask-2022.12.1/" + name;
-        try (InputStream in = Captures.class.getResourceAsStream(path)) {
-            if (in == null) {
-                throw new IllegalStateException("missing resource " + path);
-            }
-            return in.readAllBytes();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return org.cloudviper.testkit.Captures.raw(org.cloudviper.testkit.Captures.DASK_2022, name);
     }
 
     /** The message's frames, split by the production decoder; the caller owns them. */

@@ -1,6 +1,6 @@
 package org.cloudviper.bench;
 
-import org.cloudviper.worker.JavaClient;
+import org.cloudviper.embedded.JavaClient;
 import org.cloudviper.scheduler.Scheduler;
 import org.cloudviper.scheduler.SchedulerConfig;
 import org.cloudviper.worker.Worker;

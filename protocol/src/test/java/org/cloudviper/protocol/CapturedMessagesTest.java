@@ -4,18 +4,11 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.cloudviper.protocol.netty.FrameDecoder;
 import org.cloudviper.protocol.netty.FrameEncoder;
+import org.cloudviper.testkit.Captures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -40,75 +33,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * survive FrameDecoder, MessageCodec.decode, MessageCodec.encode and FrameEncoder byte for byte:
  * the scheduler relays what it does not understand, and Python peers compare nothing but bytes.
  */
-public class CapturedMessagesTest {
-    public static final String DIR = "captures/dask-2022.12.1";
-
-    /** Captures of distributed 2024.12.1 (the README next to them says how they were made). */
-    public static final String DIR_2024 = "captures/dask-2024.12.1";
-
-    static Path dir() {
-        return dir(DIR);
+class CapturedMessagesTest {
+    static Stream<String> captures() {
+        return Captures.names(Captures.DASK_2022).stream();
     }
 
-    static Path dir(String name) {
-        try {
-            return Path.of(CapturedMessagesTest.class.getClassLoader().getResource(name).toURI());
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+    static byte[] raw(String name) {
+        return Captures.raw(Captures.DASK_2022, name);
     }
 
-    public static Stream<String> captures() throws IOException {
-        return captures(DIR);
-    }
-
-    public static Stream<String> captures(String dir) throws IOException {
-        try (Stream<Path> s = Files.list(dir(dir))) {
-            return s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".bin")).sorted().toList().stream();
-        }
-    }
-
-    public static byte[] raw(String name) {
-        return raw(DIR, name);
-    }
-
-    public static byte[] raw(String dir, String name) {
-        try {
-            return Files.readAllBytes(dir(dir).resolve(name));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    public static List<byte[]> frameBytes(String name) {
-        return frameBytes(DIR, name);
-    }
-
-    /**
-     * The frames of a capture, split by hand from the prelude (independent of FrameDecoder). 2022
-     * peers count every byte after L; 2024 peers may count only a leading run of small frames.
-     */
-    public static List<byte[]> frameBytes(String dir, String name) {
-        ByteBuffer b = ByteBuffer.wrap(raw(dir, name)).order(ByteOrder.LITTLE_ENDIAN);
-        long total = b.getLong();
-        if (dir.equals(DIR)) {
-            assertEquals(b.capacity() - 8, total, name + ": 2022 peers count every byte after L");
-        } else {
-            assertTrue(total <= b.capacity() - 8, name + ": L beyond the message");
-        }
-        int n = (int) b.getLong();
-        int[] lens = new int[n];
-        for (int i = 0; i < n; i++) {
-            lens[i] = (int) b.getLong();
-        }
-        List<byte[]> out = new ArrayList<>();
-        for (int len : lens) {
-            byte[] f = new byte[len];
-            b.get(f);
-            out.add(f);
-        }
-        assertFalse(b.hasRemaining(), name + ": bytes after the last frame");
-        return out;
+    /** The frames of a capture, split by hand from the prelude (independent of FrameDecoder). */
+    static List<byte[]> frameBytes(String name) {
+        return Captures.frames(Captures.DASK_2022, name);
     }
 
     static byte[] frame0(String name) {
@@ -116,7 +52,7 @@ public class CapturedMessagesTest {
     }
 
     @Test
-    void aRepresentativeSelectionIsThere() throws IOException {
+    void aRepresentativeSelectionIsThere() {
         List<String> names = captures().toList();
         assertTrue(names.size() >= 25, names.toString());
         long total = 0;
@@ -158,7 +94,7 @@ public class CapturedMessagesTest {
 
     /** All captures of one peer's direction back to back, as one TCP stream, in random fragments. */
     @Test
-    void aWholeStreamOfCaptures() throws IOException {
+    void aWholeStreamOfCaptures() {
         List<String> names = captures().filter(n -> n.startsWith("client-to-scheduler.")).toList();
         List<byte[]> raws = names.stream().map(CapturedMessagesTest::raw).toList();
         byte[] stream = concat(raws.toArray(new byte[0][]));

@@ -31,7 +31,9 @@ public sealed interface WorkerRequest extends DaskMessage {
 
     /**
      * Send these keys' data. {@code maxConnections} (2022 only): a number overrides the worker's
-     * limit on concurrent transfers, {@code false} lifts it (the scheduler's gather), nil keeps it.
+     * limit on concurrent transfers, {@code false} lifts it (the scheduler's gather), null keeps it
+     * and is not sent, so that a peer whose generation is not known for sure (a Java worker under
+     * cloudviper's scheduler fetching from a Python worker) sends what every generation reads.
      * The requester answers a successful reply with "OK" once it has the data.
      */
     record GetData(List<Object> keys, String who, Object maxConnections) implements WorkerRequest {
@@ -43,7 +45,7 @@ public sealed interface WorkerRequest extends DaskMessage {
         @Override
         public Map<String, Object> encode(Generation g) {
             Rpc.Builder b = Rpc.request("get_data").with("keys", keys).with("who", who);
-            if (g.getDataTakesMaxConnections()) {
+            if (g.getDataTakesMaxConnections() && maxConnections != null) {
                 b.with("max_connections", maxConnections);
             }
             return b.done();

@@ -1,13 +1,12 @@
 package org.cloudviper.protocol.message;
 
-import org.cloudviper.protocol.CapturedMessagesTest;
 import org.cloudviper.protocol.Frames;
 import org.cloudviper.protocol.MessageCodec;
 import org.cloudviper.protocol.TestWire;
+import org.cloudviper.testkit.Captures;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,28 +24,28 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
  */
 class CapturedRecordsTest {
 
-    static Stream<String> captures2022() throws IOException {
-        return CapturedMessagesTest.captures().filter(n -> !n.startsWith("handshake"));
+    static Stream<String> captures2022() {
+        return Captures.names(Captures.DASK_2022).stream().filter(n -> !n.startsWith("handshake"));
     }
 
-    static Stream<String> captures2024() throws IOException {
-        return CapturedMessagesTest.captures(CapturedMessagesTest.DIR_2024).filter(n -> !n.startsWith("handshake"));
+    static Stream<String> captures2024() {
+        return Captures.names(Captures.DASK_2024).stream().filter(n -> !n.startsWith("handshake"));
     }
 
     @ParameterizedTest
     @MethodSource("captures2022")
     void reencodesByteForByte2022(String name) {
-        roundTrip(CapturedMessagesTest.DIR, name, Generation.DASK_2022);
+        roundTrip(Captures.DASK_2022, name, Generation.DASK_2022);
     }
 
     @ParameterizedTest
     @MethodSource("captures2024")
     void reencodesByteForByte2024(String name) {
-        roundTrip(CapturedMessagesTest.DIR_2024, name, Generation.DASK_2024);
+        roundTrip(Captures.DASK_2024, name, Generation.DASK_2024);
     }
 
     static void roundTrip(String dir, String name, Generation g) {
-        List<byte[]> original = CapturedMessagesTest.frameBytes(dir, name);
+        List<byte[]> original = Captures.frames(dir, name);
         Frames frames = TestWire.frames(original.toArray(new byte[0][]));
         Object tree;
         try {
@@ -113,9 +112,9 @@ class CapturedRecordsTest {
     /** The compute interval of a real task-finished: what the scheduler's pipelining reads. */
     @org.junit.jupiter.api.Test
     void computeSecondsOfRealTaskFinishedMessages() {
-        for (String dir : List.of(CapturedMessagesTest.DIR, CapturedMessagesTest.DIR_2024)) {
-            Generation g = dir.equals(CapturedMessagesTest.DIR) ? Generation.DASK_2022 : Generation.DASK_2024;
-            Frames frames = TestWire.frames(CapturedMessagesTest.frameBytes(dir, "worker-to-scheduler.task-finished.bin")
+        for (String dir : List.of(Captures.DASK_2022, Captures.DASK_2024)) {
+            Generation g = dir.equals(Captures.DASK_2022) ? Generation.DASK_2022 : Generation.DASK_2024;
+            Frames frames = TestWire.frames(Captures.frames(dir, "worker-to-scheduler.task-finished.bin")
                     .toArray(new byte[0][]));
             Object tree = MessageCodec.decode(frames);
             frames.release();

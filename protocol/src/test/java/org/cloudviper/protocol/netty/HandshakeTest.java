@@ -9,10 +9,10 @@ import org.cloudviper.protocol.Frames;
 import org.cloudviper.protocol.MessageCodec;
 import org.cloudviper.protocol.ProtocolException;
 import org.cloudviper.protocol.TrackingAllocator;
+import org.cloudviper.testkit.Captures;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -37,11 +37,8 @@ class HandshakeTest {
     private static final byte[] OURS = message(hex(
             "83 ab 636f6d7072657373696f6e c0 a6 707974686f6e 93 03 0b 02 af 7069636b6c652d70726f746f636f6c 05"));
 
-    private static byte[] capture(String name) throws IOException {
-        try (InputStream in = HandshakeTest.class.getClassLoader()
-                .getResourceAsStream("captures/dask-2022.12.1/" + name)) {
-            return in.readAllBytes();
-        }
+    private static byte[] capture(String name) {
+        return Captures.raw(Captures.DASK_2022, name);
     }
 
     /** Records what passes the handshake: messages and user events. */

@@ -1,9 +1,10 @@
 package org.cloudviper.protocol.pickle;
 
+import org.cloudviper.testkit.Json;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -67,15 +68,13 @@ final class Corpus {
         return cases(root());
     }
 
-    @SuppressWarnings("unchecked")
     static List<Case> cases(Path root) {
         List<Case> out = new ArrayList<>();
         try (Stream<Path> dirs = Files.list(root)) {
             for (Path d : dirs.sorted().toList()) {
                 Path meta = d.resolve("meta.json");
                 if (Files.isRegularFile(meta)) {
-                    Map<String, Object> m = (Map<String, Object>) Json.parse(Files.readString(meta, StandardCharsets.UTF_8));
-                    out.add(new Case(d.getFileName().toString(), d, m));
+                    out.add(new Case(d.getFileName().toString(), d, Json.readObject(meta)));
                 }
             }
         } catch (IOException e) {

@@ -1,5 +1,9 @@
 package org.cloudviper.protocol.pickle;
 
+import org.cloudviper.testkit.DaskGeneration;
+import org.cloudviper.testkit.PythonPeers;
+import org.cloudviper.testkit.TrixieRoot;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -12,17 +16,17 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The Debian trixie root with Dask 2024.12.1 ({@code scripts/dask-trixie.sh}), used to check slices
- * with the real unpickler. Scripts run as {@code chroot ROOT /usr/bin/python3 SCRIPT DIR} on a
- * work directory under {@code ROOT/tmp}, removed afterwards.
+ * A work directory in the Debian trixie root with Dask 2024.12.1 ({@link TrixieRoot}), used to
+ * check slices with the real unpickler. Scripts run as {@code chroot ROOT /usr/bin/python3 SCRIPT
+ * DIR} on a work directory under {@code ROOT/tmp}, removed afterwards.
  *
- * <p>Tests using it are skipped (JUnit assumption) with {@code -Dinterop.skip=true}, when the root
- * is not built, or when this JVM cannot chroot (not root). A built root whose /proc is not mounted
- * is mounted with {@code scripts/dask-trixie.sh ensure} (which then only mounts).
+ * <p>Tests using it are skipped (JUnit assumption) with {@code -Dinterop.skip=true} or
+ * {@code -Dinterop.dask=2022}; an unusable root (not built, no chroot, /proc not mountable) fails
+ * them: a broken set-up never passes as a skip.
  */
 final class Trixie implements AutoCloseable {
     final Path root;
@@ -36,26 +40,13 @@ final class Trixie implements AutoCloseable {
         Files.createDirectories(work);
     }
 
-    static Trixie open() throws IOException, InterruptedException {
-        assumeTrue(!Boolean.getBoolean("interop.skip"), "-Dinterop.skip=true");
-        assumeTrue(!"2022".equals(System.getProperty("interop.dask")), "-Dinterop.dask=2022 leaves out Dask 2024.12.1");
-        Path repo = Path.of("").toAbsolutePath();
-        if (!Files.isDirectory(repo.resolve("scripts")) && repo.getParent() != null) {
-            repo = repo.getParent(); // surefire runs in the module directory
-        }
-        String configured = System.getProperty("dask.trixie.root", System.getenv("DASK_TRIXIE_ROOT"));
-        Path root = configured != null ? Path.of(configured) : repo.resolve(".cache/dask-trixie");
-        // Not built or not usable fails: a broken set-up never passes as a skip.
-        assertTrue(Files.isRegularFile(root.resolve(".cloudviper-ready")), "trixie root not built: " + root
-                + " (scripts/dask-trixie.sh ensure; -Dinterop.skip=true skips these tests)");
-        assertTrue("root".equals(System.getProperty("user.name")), "chroot needs root");
-        if (!Files.exists(root.resolve("proc/self"))) {
-            Path script = repo.resolve("scripts/dask-trixie.sh");
-            assertTrue(Files.isRegularFile(script), "no scripts/dask-trixie.sh to mount /proc");
-            run(List.of("bash", script.toString(), "ensure"), 120);
-        }
-        assertTrue(Files.exists(root.resolve("proc/self")), "/proc is not mounted in " + root);
-        return new Trixie(root);
+    static Trixie open() throws IOException {
+        assumeTrue(!PythonPeers.skipRequested(), "-D" + PythonPeers.SKIP_PROPERTY + "=true");
+        assumeTrue(DaskGeneration.selected().contains(DaskGeneration.DASK_2024),
+                "-D" + DaskGeneration.PROPERTY + " leaves out Dask 2024.12.1");
+        String reason = TrixieRoot.unavailableReason();
+        assertNull(reason, () -> reason + " (-D" + PythonPeers.SKIP_PROPERTY + "=true skips these tests)");
+        return new Trixie(TrixieRoot.root());
     }
 
     /** Copies a resource of {@code /pickles} into the work directory; returns its path inside. */
@@ -69,7 +60,7 @@ final class Trixie implements AutoCloseable {
     }
 
     Result python(List<String> args, long timeoutSeconds) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("chroot", root.toString(), "/usr/bin/python3"));
+        List<String> cmd = new ArrayList<>(TrixieRoot.python());
         cmd.addAll(args);
         return run(cmd, timeoutSeconds);
     }

@@ -1,5 +1,10 @@
 package org.cloudviper.scheduler.interop;
 
+import org.cloudviper.testkit.DaskInterop;
+import org.cloudviper.testkit.InteropTest;
+import org.cloudviper.testkit.Peer;
+import org.cloudviper.testkit.PythonPeers;
+import org.cloudviper.testkit.ScriptResult;
 import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
@@ -43,7 +48,7 @@ class CliInteropTest {
             String json = Files.readString(file, StandardCharsets.UTF_8);
             assertTrue(json.contains("\"address\": \"" + address + "\""), "scheduler file: " + json);
 
-            PythonPeers.Peer worker = peers.startWorker("--scheduler-file=" + peers.inPython(file), 1, false);
+            Peer worker = peers.startWorker("--scheduler-file=" + peers.inPython(file), 1, false);
             worker.awaitText("Registered to", Duration.ofSeconds(60));
             ScriptResult r = peers.runClient("cli_scheduler_file.py", peers.inPython(file));
             Map<String, Object> v = r.json();

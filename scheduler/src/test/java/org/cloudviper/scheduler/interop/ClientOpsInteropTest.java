@@ -3,6 +3,10 @@ package org.cloudviper.scheduler.interop;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.LongStream;
+import org.cloudviper.testkit.DaskInterop;
+import org.cloudviper.testkit.InteropTest;
+import org.cloudviper.testkit.PythonPeers;
+import org.cloudviper.testkit.ScriptResult;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,8 +23,8 @@ class ClientOpsInteropTest {
      */
     @InteropTest
     void scatterCancelPublish(PythonPeers peers) throws Exception {
-        InteropScheduler scheduler = peers.startScheduler();
-        peers.startWorkers(scheduler, 1, 2, false);
+        InteropScheduler scheduler = InteropScheduler.start(peers);
+        scheduler.startWorkers(peers, 1, 2, false);
 
         ScriptResult r = peers.runClient("client_ops.py", scheduler.address(),
                 peers.inPython(peers.scratchDir("scratch")));

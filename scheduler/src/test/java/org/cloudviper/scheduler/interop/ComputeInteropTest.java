@@ -3,6 +3,10 @@ package org.cloudviper.scheduler.interop;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.LongStream;
+import org.cloudviper.testkit.DaskInterop;
+import org.cloudviper.testkit.InteropTest;
+import org.cloudviper.testkit.PythonPeers;
+import org.cloudviper.testkit.ScriptResult;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -15,8 +19,8 @@ class ComputeInteropTest {
     /** Test 1: {@code submit(inc, 1)} and a 1,000-task {@code map} + {@code gather}. */
     @InteropTest
     void submitAndMap(PythonPeers peers) throws Exception {
-        InteropScheduler scheduler = peers.startScheduler();
-        peers.startWorkers(scheduler, 1, 1, false);
+        InteropScheduler scheduler = InteropScheduler.start(peers);
+        scheduler.startWorkers(peers, 1, 1, false);
 
         ScriptResult r = peers.runClient("submit_map.py", scheduler.address());
 
@@ -32,8 +36,8 @@ class ComputeInteropTest {
      */
     @InteropTest
     void graphShapes(PythonPeers peers) throws Exception {
-        InteropScheduler scheduler = peers.startScheduler();
-        peers.startWorkers(scheduler, 1, 1, false);
+        InteropScheduler scheduler = InteropScheduler.start(peers);
+        scheduler.startWorkers(peers, 1, 1, false);
 
         ScriptResult r = peers.runClient("graph_shapes.py", scheduler.address());
 
@@ -47,8 +51,8 @@ class ComputeInteropTest {
     /** Test 2: a layered {@code dask.delayed} graph of 1,000 tasks with shared dependencies. */
     @InteropTest
     void delayedGraphMatchesLocalCompute(PythonPeers peers) throws Exception {
-        InteropScheduler scheduler = peers.startScheduler();
-        peers.startWorkers(scheduler, 1, 1, false);
+        InteropScheduler scheduler = InteropScheduler.start(peers);
+        scheduler.startWorkers(peers, 1, 1, false);
 
         ScriptResult r = peers.runClient("delayed_graph.py", scheduler.address());
 
@@ -64,8 +68,8 @@ class ComputeInteropTest {
      */
     @InteropTest
     void arrayAndBag(PythonPeers peers) throws Exception {
-        InteropScheduler scheduler = peers.startScheduler();
-        peers.startWorkers(scheduler, 1, 1, true);
+        InteropScheduler scheduler = InteropScheduler.start(peers);
+        scheduler.startWorkers(peers, 1, 1, true);
 
         ScriptResult r = peers.runClient("array_bag.py", scheduler.address());
 

@@ -1,6 +1,10 @@
 package org.cloudviper.scheduler.interop;
 
 import java.util.Map;
+import org.cloudviper.testkit.DaskInterop;
+import org.cloudviper.testkit.InteropTest;
+import org.cloudviper.testkit.PythonPeers;
+import org.cloudviper.testkit.ScriptResult;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -12,8 +16,8 @@ class ErrorsInteropTest {
 
     @InteropTest
     void exceptionTracebackAndRetries(PythonPeers peers) throws Exception {
-        InteropScheduler scheduler = peers.startScheduler();
-        peers.startWorkers(scheduler, 1, 1, false);
+        InteropScheduler scheduler = InteropScheduler.start(peers);
+        scheduler.startWorkers(peers, 1, 1, false);
 
         ScriptResult r = peers.runClient("errors_retries.py", scheduler.address(),
                 peers.inPython(peers.scratchDir("counter")));

@@ -2,6 +2,11 @@ package org.cloudviper.scheduler.interop;
 
 import org.cloudviper.protocol.FrameLimits;
 import org.cloudviper.scheduler.SchedulerConfig;
+import org.cloudviper.testkit.DaskInterop;
+import org.cloudviper.testkit.InteropTest;
+import org.cloudviper.testkit.Peer;
+import org.cloudviper.testkit.PythonPeers;
+import org.cloudviper.testkit.ScriptResult;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -44,11 +49,11 @@ class GarbageInteropTest {
 
     @InteropTest
     void garbageClosesOnlyItsOwnConnection(PythonPeers peers) throws Exception {
-        InteropScheduler scheduler = peers.startScheduler(SchedulerConfig.defaults().withHost("127.0.0.1").withPort(0)
+        InteropScheduler scheduler = InteropScheduler.start(peers, SchedulerConfig.defaults().withHost("127.0.0.1").withPort(0)
                 .withLimits(new FrameLimits(1_000_000, FRAME_LIMIT, 1L << 30)));
-        peers.startWorkers(scheduler, 1, 1, false);
+        scheduler.startWorkers(peers, 1, 1, false);
         Path go = peers.scratchDir("signals").resolve("go-after-garbage");
-        PythonPeers.Peer client = peers.startClient("garbage_neighbour.py", scheduler.address(), peers.inPython(go));
+        Peer client = peers.startClient("garbage_neighbour.py", scheduler.address(), peers.inPython(go));
         client.awaitMarker("connected", Duration.ofSeconds(60));
 
         List<Probe> probes = new ArrayList<>();

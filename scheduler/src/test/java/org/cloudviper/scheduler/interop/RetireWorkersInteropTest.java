@@ -2,6 +2,11 @@ package org.cloudviper.scheduler.interop;
 
 import java.util.List;
 import java.util.Map;
+import org.cloudviper.testkit.DaskInterop;
+import org.cloudviper.testkit.InteropTest;
+import org.cloudviper.testkit.Peer;
+import org.cloudviper.testkit.PythonPeers;
+import org.cloudviper.testkit.ScriptResult;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,8 +23,8 @@ class RetireWorkersInteropTest {
 
     @InteropTest
     void retiredWorkersHandTheirDataOver(PythonPeers peers) throws Exception {
-        InteropScheduler scheduler = peers.startScheduler();
-        List<PythonPeers.Peer> workers = peers.startWorkers(scheduler, 2, 1, false);
+        InteropScheduler scheduler = InteropScheduler.start(peers);
+        List<Peer> workers = scheduler.startWorkers(peers, 2, 1, false);
 
         ScriptResult r = peers.startClient("retire_workers.py", scheduler.address())
                 .awaitResult(PythonPeers.CLIENT_TIMEOUT);
@@ -37,13 +42,13 @@ class RetireWorkersInteropTest {
                 () -> assertEquals(Map.of(), r.partMap("last_worker"), "the last worker is not retired"),
                 () -> assertEquals(true, r.part("still_unchanged")),
                 () -> assertEquals(42L, r.partLong("still_computes")));
-        PythonPeers.Peer retired = workers.stream().filter(w -> w.stderrText().contains(a)).findFirst().orElseThrow();
+        Peer retired = workers.stream().filter(w -> w.stderrText().contains(a)).findFirst().orElseThrow();
         long deadline = System.nanoTime() + 20_000_000_000L;
         while (retired.isAlive() && System.nanoTime() < deadline) {
             Thread.sleep(100); // close_workers: the worker process ends once told to close
         }
         assertFalse(retired.isAlive(), "the retired worker " + a + " was closed");
-        assertEquals(1, workers.stream().filter(PythonPeers.Peer::isAlive).count(), "the other one runs");
+        assertEquals(1, workers.stream().filter(Peer::isAlive).count(), "the other one runs");
         if (scheduler.isCloudviper()) {
             assertEquals(1, scheduler.workerCount().orElseThrow(), "cloudviper's own worker count");
         }
@@ -55,11 +60,11 @@ class RetireWorkersInteropTest {
      */
     @InteropTest
     void theFacadeRetiresTheCheapestWorker(PythonPeers peers) throws Exception {
-        InteropScheduler scheduler = peers.startScheduler();
+        InteropScheduler scheduler = InteropScheduler.start(peers);
         org.junit.jupiter.api.Assumptions.assumeTrue(scheduler instanceof InteropScheduler.Cloudviper,
                 "the Java facade exists only for cloudviper's scheduler");
         org.cloudviper.scheduler.Scheduler facade = ((InteropScheduler.Cloudviper) scheduler).scheduler();
-        List<PythonPeers.Peer> workers = peers.startWorkers(scheduler, 2, 1, false);
+        List<Peer> workers = scheduler.startWorkers(peers, 2, 1, false);
 
         ScriptResult r = peers.startClient("retire_facade.py", scheduler.address())
                 .awaitResult(PythonPeers.CLIENT_TIMEOUT);
@@ -72,7 +77,7 @@ class RetireWorkersInteropTest {
         assertEquals(java.util.Set.of(idle), facade.retireWorkers(List.of(idle), true)
                 .get(30, java.util.concurrent.TimeUnit.SECONDS));
         assertEquals(1, facade.workerCount());
-        PythonPeers.Peer closed = workers.stream().filter(w -> w.stderrText().contains(idle)).findFirst().orElseThrow();
+        Peer closed = workers.stream().filter(w -> w.stderrText().contains(idle)).findFirst().orElseThrow();
         long deadline = System.nanoTime() + 20_000_000_000L;
         while (closed.isAlive() && System.nanoTime() < deadline) {
             Thread.sleep(100);

@@ -4,6 +4,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.cloudviper.testkit.DaskInterop;
+import org.cloudviper.testkit.InteropTest;
+import org.cloudviper.testkit.Peer;
+import org.cloudviper.testkit.PythonPeers;
+import org.cloudviper.testkit.ScriptResult;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,13 +27,13 @@ class WorkerLossInteropTest {
      */
     @InteropTest
     void graphSurvivesKilledWorker(PythonPeers peers) throws Exception {
-        InteropScheduler scheduler = peers.startScheduler();
-        List<PythonPeers.Peer> workers = peers.startWorkers(scheduler, 2, 1, false);
+        InteropScheduler scheduler = InteropScheduler.start(peers);
+        List<Peer> workers = scheduler.startWorkers(peers, 2, 1, false);
         Path go = peers.scratchDir("signals").resolve("go-after-kill");
 
-        PythonPeers.Peer client = peers.startClient("worker_loss.py", scheduler.address(), peers.inPython(go));
+        Peer client = peers.startClient("worker_loss.py", scheduler.address(), peers.inPython(go));
         client.awaitMarker("running", Duration.ofSeconds(60));
-        PythonPeers.Peer victim = workers.get(1);
+        Peer victim = workers.get(1);
         victim.kill();
         Files.createFile(go);
         ScriptResult r = client.awaitResult(PythonPeers.CLIENT_TIMEOUT);

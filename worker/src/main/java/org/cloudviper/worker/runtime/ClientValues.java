@@ -7,7 +7,7 @@ import org.cloudviper.protocol.pickle.PickleValue;
 import java.util.List;
 
 /**
- * What the Java client ({@code org.cloudviper.worker.JavaClient}) needs from the worker's data
+ * What the Java client ({@code org.cloudviper.embedded.JavaClient}) needs from the worker's data
  * formats: the Java value of a gathered result and the text of a task's exception. Public only for
  * that facade.
  */

@@ -1,77 +1,79 @@
 package org.cloudviper.worker.interop;
 
+import org.cloudviper.testkit.DaskInterop;
+import org.cloudviper.testkit.InteropTest;
+import org.cloudviper.testkit.PythonPeers;
+import org.cloudviper.testkit.ScriptResult;
 import org.cloudviper.worker.tasks.ArrowTable;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Map;
 
-import static org.cloudviper.worker.interop.JavaWorkerInteropTest.part;
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * pyarrow Tables and RecordBatches between the Java worker and real Dask 2022.12.1 peers with pyarrow
- * (the venv of scripts/setup-peers.sh): the Python side compares every table it gets with the one
- * pyarrow makes from the same values, and the Java side ends with no Arrow memory allocated.
+ * (the venv of scripts/setup-peers.sh; the 2024.12.1 root has no pyarrow, so those runs are
+ * skipped): the Python side compares every table it gets with the one pyarrow makes from the same
+ * values, and the Java side ends with no Arrow memory allocated.
  */
-@JavaWorkerInterop
-@PyarrowPeers
-class ArrowInteropTest {
+@DaskInterop(pyarrow = true)
+public class ArrowInteropTest extends JavaWorkerInterop {
 
     @AfterEach
-    void noArrowMemoryLeft() {
+    public void noArrowMemoryLeft() {
         assertEquals(0, ArrowTable.allocatedBytes(), "Arrow memory still allocated after the test");
     }
 
-    @Test
-    void pythonClientGetsTablesFromJavaTasks(DaskPeers peers) throws Exception {
-        String scheduler = peers.startPythonScheduler();
-        String java = peers.startJavaWorker(scheduler, 2).address();
+    @InteropTest
+    public void pythonClientGetsTablesFromJavaTasks(PythonPeers peers) throws Exception {
+        String scheduler = startScheduler(peers);
+        String java = startJavaWorker(peers, scheduler, 2).address();
 
-        Map<String, Object> r = peers.runScript("arrow_client.py", scheduler, java);
+        ScriptResult r = peers.runClient("arrow_client.py", scheduler, java);
 
         assertAll(
                 () -> {
-                    Map<?, ?> v = (Map<?, ?>) part(r, "range");
+                    Map<?, ?> v = r.partMap("range");
                     assertEquals("pyarrow.lib.Table", v.get("type"), v.toString());
                     assertEquals(true, v.get("equal"), v.toString());
                     assertEquals(1000L, v.get("rows"));
                 },
-                () -> assertEquals(true, ((Map<?, ?>) part(r, "range_empty")).get("equal"), r.toString()),
+                () -> assertEquals(true, r.partMap("range_empty").get("equal"), r.toString()),
                 () -> {
-                    Map<?, ?> v = (Map<?, ?>) part(r, "scatter_table");
+                    Map<?, ?> v = r.partMap("scatter_table");
                     assertEquals("pyarrow.lib.Table", v.get("type"), v.toString());
                     assertEquals(true, v.get("equal"), v.toString());
                 },
                 () -> {
-                    Map<?, ?> v = (Map<?, ?>) part(r, "scatter_batch");
+                    Map<?, ?> v = r.partMap("scatter_batch");
                     assertEquals("pyarrow.lib.RecordBatch", v.get("type"), v.toString());
                     assertEquals(true, v.get("equal"), v.toString());
                 },
-                () -> assertPandasRefused((Map<?, ?>) part(r, "pandas")),
+                () -> assertPandasRefused(r.partMap("pandas")),
                 // Inside the task's own pickle (not scattered): refused with advice, never run.
-                () -> assertPandasRefused((Map<?, ?>) part(r, "pandas_embedded")),
+                () -> assertPandasRefused(r.partMap("pandas_embedded")),
                 () -> {
-                    Map<?, ?> e = (Map<?, ?>) part(r, "table_embedded");
+                    Map<?, ?> e = r.partMap("table_embedded");
                     assertEquals("RuntimeError", e.get("type"), e.toString());
                     assertTrue(((String) e.get("text")).contains("scatter it (client.scatter)"), e.toString());
                 });
     }
 
-    @Test
-    void mixedClusterPassesTablesPythonJavaPython(DaskPeers peers) throws Exception {
-        String scheduler = peers.startCloudviperScheduler();
-        String python = peers.startPythonWorker(scheduler, "python=1").address();
-        String java = peers.startJavaWorker(scheduler, 2).address();
+    @InteropTest
+    public void mixedClusterPassesTablesPythonJavaPython(PythonPeers peers) throws Exception {
+        String scheduler = startScheduler(peers);
+        String python = startPythonWorker(peers, scheduler).workerAddress();
+        String java = startJavaWorker(peers, scheduler, 2).address();
 
-        Map<String, Object> r = peers.runScript("arrow_mixed.py", scheduler);
+        ScriptResult r = peers.runClient("arrow_mixed.py", scheduler);
 
         assertAll(
                 () -> {
-                    Map<?, ?> v = (Map<?, ?>) part(r, "py_java_py");
+                    Map<?, ?> v = r.partMap("py_java_py");
                     assertEquals(true, v.get("consumed_x_exact"), v.toString());
                     assertEquals(true, v.get("consumed_id_exact"), v.toString());
                     assertEquals(true, v.get("consumed_tag_exact"), v.toString());
@@ -83,7 +85,7 @@ class ArrowInteropTest {
                     assertTrue(((List<?>) v.get("made_on")).contains(python), v.toString());
                     assertTrue(((List<?>) v.get("used_on")).contains(python), v.toString());
                 },
-                () -> assertPandasRefused((Map<?, ?>) part(r, "pandas")));
+                () -> assertPandasRefused(r.partMap("pandas")));
     }
 
     private static void assertPandasRefused(Map<?, ?> e) {

@@ -1,17 +1,17 @@
 package org.cloudviper.worker.interop;
 
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.cloudviper.testkit.DaskInterop;
+import org.cloudviper.testkit.InteropTest;
+import org.cloudviper.testkit.PythonPeers;
+import org.cloudviper.testkit.ScriptResult;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import static org.cloudviper.worker.interop.JavaWorkerInteropTest.part;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -21,14 +21,13 @@ import static org.junit.jupiter.api.Assertions.fail;
  * scaled down) closes it gracefully: its results, which only Java workers can compute, are all on
  * the Python worker afterwards, exact. Same script as {@link GracefulCloseInteropTest}.
  */
-@JavaWorkerInterop
-class SigtermInteropTest {
+@DaskInterop
+public class SigtermInteropTest extends JavaWorkerInterop {
 
-    @ParameterizedTest
-    @EnumSource(DaskPeers.SchedulerKind.class)
-    void sigtermHandsDataOver(DaskPeers.SchedulerKind kind, DaskPeers peers) throws Exception {
-        String scheduler = peers.startScheduler(kind);
-        peers.startPythonWorker(scheduler, "python=1");
+    @InteropTest
+    public void sigtermHandsDataOver(PythonPeers peers) throws Exception {
+        String scheduler = startScheduler(peers);
+        startPythonWorker(peers, scheduler);
         Path log = peers.logDir().resolve("java-cli.log");
         Path space = Files.createDirectories(peers.logDir().resolve("java-cli-space"));
         // The test JVM's class path holds the worker's classes and dependencies (surefire sets it).
@@ -39,15 +38,15 @@ class SigtermInteropTest {
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             String java = awaitRegistered(p, log);
-            Map<String, Object> made = peers.runScript("graceful_close.py", scheduler, "make", java);
-            assertEquals(List.of(java), part(made, "held_by"), "only the Java worker holds them");
+            ScriptResult made = peers.runClient("graceful_close.py", scheduler, "make", java);
+            assertEquals(List.of(java), made.part("held_by"), "only the Java worker holds them");
 
             p.destroy(); // SIGTERM
             assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the worker did not exit after SIGTERM");
             String text = Files.readString(log);
             assertTrue(text.contains("Stopped worker at " + java + ": worker-close-gracefully"), text);
 
-            GracefulCloseInteropTest.assertHandedOver(peers.runScript("graceful_close.py", scheduler, "check", java));
+            GracefulCloseInteropTest.assertHandedOver(peers.runClient("graceful_close.py", scheduler, "check", java));
         } finally {
             p.destroyForcibly();
             p.waitFor(10, TimeUnit.SECONDS);

@@ -1,10 +1,12 @@
 package org.cloudviper.worker.interop;
 
+import org.cloudviper.testkit.DaskInterop;
+import org.cloudviper.testkit.InteropTest;
+import org.cloudviper.testkit.PythonPeers;
+import org.cloudviper.testkit.ScriptResult;
 import org.cloudviper.worker.Worker;
 import org.cloudviper.worker.testing.LeakCheck;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
-import static org.cloudviper.worker.interop.JavaWorkerInteropTest.part;
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -26,53 +27,22 @@ import static org.junit.jupiter.api.Assertions.fail;
  * back exactly, to the client and to a task that depends on a spilled one; nothing is lost. A worker
  * that cannot write to disk keeps its values, pauses above 0.8 of the limit (worker-status-change
  * "paused" as Dask workers send it) and runs again once results are released. Under a stock
- * scheduler of both generations and under cloudviper's.
+ * scheduler of both generations (and cloudviper's, in the embedded module).
  */
-@JavaWorkerInterop
+@DaskInterop
 @ExtendWith(LeakCheck.class)
-class SpillInteropTest {
+public class SpillInteropTest extends JavaWorkerInterop {
     private static final long LIMIT = 64L << 20;
 
-    @ParameterizedTest
-    @EnumSource(DaskPeers.SchedulerKind.class)
-    void spills(DaskPeers.SchedulerKind kind, DaskPeers peers) throws Exception {
-        spill(peers, peers.startScheduler(kind));
-    }
-
-    @ParameterizedTest
-    @EnumSource(DaskPeers.SchedulerKind.class)
-    void pausesWhenItCannotSpillAndResumesWhenResultsAreReleased(DaskPeers.SchedulerKind kind, DaskPeers peers)
-            throws Exception {
-        String scheduler = peers.startScheduler(kind);
-        Path space = Files.createDirectories(peers.logDir().resolve("java-worker-unwritable-" + kind));
-        String java = peers.startJavaWorker(scheduler, 1, LIMIT, space).address();
-        // Spill writes fail from now on: the worker's spill folder becomes a plain file.
-        Path spillDir = spillFolder(space);
-        Files.delete(spillDir);
-        Files.writeString(spillDir, "not a folder: spilling fails");
-
-        Map<String, Object> r = peers.runScript("pause.py", scheduler, java);
-
-        assertAll(
-                () -> {
-                    Map<?, ?> p = (Map<?, ?>) part(r, "paused");
-                    long done = ((Number) p.get("done")).longValue();
-                    // 7 results (56 MB) are above 0.8 * 64 MiB; one task may have started just before
-                    assertTrue(done >= 7 && done <= 8, "results when paused: " + p);
-                    assertEquals(done, ((Number) p.get("done_2s_later")).longValue(), "a paused worker starts nothing");
-                },
-                () -> assertEquals(List.of(), part(r, "wrong_while_paused")),
-                () -> assertEquals("running", part(r, "resumed")),
-                () -> assertEquals(Map.of("count", 6L, "wrong", List.of()), part(r, "gathered")));
-    }
-
-    private static void spill(DaskPeers peers, String scheduler) throws Exception {
+    @InteropTest
+    public void spills(PythonPeers peers) throws Exception {
+        String scheduler = startScheduler(peers);
         Path space = Files.createDirectories(peers.logDir().resolve("java-worker-spill"));
-        Worker worker = peers.startJavaWorker(scheduler, 1, LIMIT, space);
+        Worker worker = startJavaWorker(peers, scheduler, 1, LIMIT, space);
         String java = worker.address();
         Path spillDir = spillFolder(space);
 
-        Map<String, Object> r = peers.runScript("spill.py", scheduler, java);
+        ScriptResult r = peers.runClient("spill.py", scheduler, java);
 
         // The client is gone: its results are freed, and so are their files.
         long deadline = System.nanoTime() + 20_000_000_000L;
@@ -86,7 +56,7 @@ class SpillInteropTest {
         long n = 1_000_000;
         assertAll(
                 () -> {
-                    Map<?, ?> s = (Map<?, ?>) part(r, "spilled");
+                    Map<?, ?> s = r.partMap("spilled");
                     long disk = ((Number) s.get("disk")).longValue();
                     long memory = ((Number) s.get("memory")).longValue();
                     long managed = ((Number) s.get("managed")).longValue();
@@ -95,8 +65,33 @@ class SpillInteropTest {
                     assertTrue(managed - memory <= (long) (0.6 * LIMIT), "in memory: " + s);
                     assertTrue(memory >= 160_000_000L - (long) (0.6 * LIMIT) - 8_000_000L, "spilled: " + s);
                 },
-                () -> assertEquals((double) n * (n - 1) / 2, part(r, "dependent")),
-                () -> assertEquals(Map.of("count", 20L, "wrong", List.of()), part(r, "gathered")));
+                () -> assertEquals((double) n * (n - 1) / 2, r.part("dependent")),
+                () -> assertEquals(Map.of("count", 20L, "wrong", List.of()), r.part("gathered")));
+    }
+
+    @InteropTest
+    public void pausesWhenItCannotSpillAndResumesWhenResultsAreReleased(PythonPeers peers) throws Exception {
+        String scheduler = startScheduler(peers);
+        Path space = Files.createDirectories(peers.logDir().resolve("java-worker-unwritable"));
+        String java = startJavaWorker(peers, scheduler, 1, LIMIT, space).address();
+        // Spill writes fail from now on: the worker's spill folder becomes a plain file.
+        Path spillDir = spillFolder(space);
+        Files.delete(spillDir);
+        Files.writeString(spillDir, "not a folder: spilling fails");
+
+        ScriptResult r = peers.runClient("pause.py", scheduler, java);
+
+        assertAll(
+                () -> {
+                    Map<?, ?> p = r.partMap("paused");
+                    long done = ((Number) p.get("done")).longValue();
+                    // 7 results (56 MB) are above 0.8 * 64 MiB; one task may have started just before
+                    assertTrue(done >= 7 && done <= 8, "results when paused: " + p);
+                    assertEquals(done, ((Number) p.get("done_2s_later")).longValue(), "a paused worker starts nothing");
+                },
+                () -> assertEquals(List.of(), r.part("wrong_while_paused")),
+                () -> assertEquals("running", r.part("resumed")),
+                () -> assertEquals(Map.of("count", 6L, "wrong", List.of()), r.part("gathered")));
     }
 
     /** The worker's own spill folder inside its local directory. */

@@ -8,17 +8,14 @@ import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.ArrowStreamReader;
 import org.cloudviper.protocol.MessageCodec;
 import org.cloudviper.protocol.SubObject;
+import org.cloudviper.testkit.Json;
 import org.cloudviper.worker.tasks.ArrowTable;
 import org.cloudviper.worker.tasks.JavaTask;
 import org.cloudviper.worker.tasks.TaskRegistry;
-import org.cloudviper.worker.testing.MiniJson;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -40,11 +37,7 @@ class ArrowSerdeTest {
     private static final TaskRegistry TASKS = TaskRegistry.withBuiltins();
 
     private static Map<?, ?> load() {
-        try (InputStream in = ArrowSerdeTest.class.getResourceAsStream("/vectors/arrow_vectors.json")) {
-            return (Map<?, ?>) MiniJson.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Json.readResource("/vectors/arrow_vectors.json");
     }
 
     @AfterEach

@@ -1,11 +1,8 @@
 package org.cloudviper.worker.runtime;
 
-import org.cloudviper.worker.testing.MiniJson;
+import org.cloudviper.testkit.Json;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -74,7 +71,7 @@ class TaskSpecsTest {
         assertTrue(x.getMessage().startsWith("cannot read the task specification"), x.getMessage());
     }
 
-    /** DepRef as {"dep": key}, bytes as "bytes:HEX", the rest as MiniJson would parse it. */
+    /** DepRef as {"dep": key}, bytes as "bytes:HEX", the rest as Json reads it. */
     private static Object comparable(Object v) {
         if (v instanceof TaskSpecs.DepRef r) {
             return Map.of("dep", comparable(r.key()));
@@ -95,11 +92,9 @@ class TaskSpecsTest {
         return v;
     }
 
-    private static Map<?, ?> load() throws IOException {
-        try (InputStream in = TaskSpecsTest.class.getResourceAsStream("/vectors/task_spec_2024.json")) {
-            Map<?, ?> all = (Map<?, ?>) MiniJson.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-            assertEquals("2024.12.1", all.get("distributed"));
-            return (Map<?, ?>) all.get("vectors");
-        }
+    private static Map<?, ?> load() {
+        Map<?, ?> all = Json.readResource("/vectors/task_spec_2024.json");
+        assertEquals("2024.12.1", all.get("distributed"));
+        return (Map<?, ?>) all.get("vectors");
     }
 }

@@ -3,12 +3,8 @@ package org.cloudviper.worker.runtime;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import org.cloudviper.protocol.SubObject;
-import org.cloudviper.worker.testing.MiniJson;
+import org.cloudviper.testkit.Json;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -24,13 +20,8 @@ final class Vectors {
     private Vectors() {
     }
 
-    @SuppressWarnings("unchecked")
     private static Map<String, Object> load() {
-        try (InputStream in = Vectors.class.getResourceAsStream("/vectors/serde_vectors.json")) {
-            return (Map<String, Object>) MiniJson.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Json.readResource("/vectors/serde_vectors.json");
     }
 
     /** The Serialized sub-object of vector {@code name}; the caller releases it. */
