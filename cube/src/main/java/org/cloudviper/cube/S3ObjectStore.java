@@ -116,6 +116,24 @@ final class S3ObjectStore implements ObjectStore {
         return options;
     }
 
+    /**
+     * {@code notFound} as it was, or, when the bucket itself is missing, an error saying so (a GET
+     * through the native client reports a 404 without S3's error code).
+     */
+    DatasetException bucketMissing(DatasetException notFound) {
+        try {
+            client.headBucket(r -> r.bucket(bucket)).join();
+            return notFound;
+        } catch (RuntimeException e) {
+            DatasetException head = S3Errors.of("s3://" + bucket, "cannot check the bucket", e);
+            if (head.kind() == DatasetException.Kind.NOT_FOUND) {
+                return new DatasetException(DatasetException.Kind.NOT_FOUND, notFound.object(),
+                        "no such bucket " + bucket, notFound);
+            }
+            return notFound;
+        }
+    }
+
     @Override
     public InputStream read(String key) throws DatasetException {
         return S3ReadStream.open(this, key);

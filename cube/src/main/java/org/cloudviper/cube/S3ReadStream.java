@@ -45,6 +45,9 @@ final class S3ReadStream extends InputStream {
                 return new S3ReadStream(store, key, get(store, key, 0, null, uri));
             } catch (DatasetException e) {
                 failures++;
+                if (e.kind() == DatasetException.Kind.NOT_FOUND) {
+                    throw store.bucketMissing(e);
+                }
                 if (!S3Errors.retryable(e) || failures >= store.options().maxAttempts()) {
                     throw e;
                 }
