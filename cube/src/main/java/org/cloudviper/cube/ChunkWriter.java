@@ -1,7 +1,6 @@
 package org.cloudviper.cube;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteOrder;
 import java.nio.channels.Channels;
 import java.util.List;
@@ -16,6 +15,7 @@ import org.apache.arrow.vector.Float8Vector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.complex.FixedSizeListVector;
 import org.apache.arrow.vector.ipc.ArrowStreamWriter;
+import org.apache.arrow.vector.compression.NoCompressionCodec;
 import org.apache.arrow.vector.ipc.message.IpcOption;
 
 /**
@@ -28,10 +28,11 @@ public final class ChunkWriter implements AutoCloseable {
     private final ChunkSchema.Metadata meta;
     private final BufferAllocator allocator;
     private final VectorSchemaRoot root;
-    private final OutputStream out;
+    private final UploadStream out;
     private final ArrowStreamWriter writer;
     private final Runnable onClose;
     private long rows;
+    private boolean failed;
     private boolean closed;
 
     ChunkWriter(ObjectStore store, String key, ChunkSchema.Metadata meta, Compression compression,
@@ -41,14 +42,18 @@ public final class ChunkWriter implements AutoCloseable {
         this.onClose = onClose;
         this.allocator = parent.newChildAllocator("chunk writer " + object, 0, parent.getLimit());
         VectorSchemaRoot r = null;
-        OutputStream o = null;
+        UploadStream o = null;
         try {
             r = VectorSchemaRoot.create(ChunkSchema.of(meta), allocator);
             o = store.write(key);
             this.writer = new ArrowStreamWriter(r, null, Channels.newChannel(o), IpcOption.DEFAULT,
-                    CommonsCompressionFactory.INSTANCE, compression.codec);
+                    compression == Compression.NONE ? NoCompressionCodec.Factory.INSTANCE
+                            : CommonsCompressionFactory.INSTANCE, compression.codec);
             writer.start();
         } catch (IOException | RuntimeException e) {
+            if (o != null) {
+                o.abort();
+            }
             if (r != null) {
                 r.close();
             }
@@ -95,7 +100,8 @@ public final class ChunkWriter implements AutoCloseable {
         root.setRowCount(rows);
         try {
             writer.writeBatch();
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            failed = true;
             throw failure("cannot write a batch", e);
         }
         this.rows += rows;
@@ -145,18 +151,25 @@ public final class ChunkWriter implements AutoCloseable {
         return rows;
     }
 
-    /** Ends the stream (the end-of-stream marker) and completes the object. */
+    /**
+     * Ends the stream (the end-of-stream marker) and completes the object; after a failed
+     * {@link #write}, drops the object instead ({@link #abort()}).
+     */
     @Override
     public void close() throws DatasetException {
         if (closed) {
             return;
         }
+        if (failed) {
+            abort();
+            return;
+        }
         closed = true;
         try {
             writer.end();
-            writer.close();
             out.close();
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            out.abort();
             throw failure("cannot complete the object", e);
         } finally {
             root.close();
@@ -165,7 +178,18 @@ public final class ChunkWriter implements AutoCloseable {
         onClose.run();
     }
 
-    private DatasetException failure(String doing, IOException e) {
+    /** Drops the chunk: no object is created, and the dataset will not list it. */
+    public void abort() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        out.abort();
+        root.close();
+        allocator.close();
+    }
+
+    private DatasetException failure(String doing, Exception e) {
         return e instanceof DatasetException d ? d
                 : new DatasetException(DatasetException.Kind.IO, object, doing + ": " + e, e);
     }

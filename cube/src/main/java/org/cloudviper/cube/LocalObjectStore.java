@@ -1,6 +1,5 @@
 package org.cloudviper.cube;
 
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -71,36 +70,75 @@ final class LocalObjectStore implements ObjectStore {
     }
 
     @Override
-    public OutputStream write(String key) throws DatasetException {
+    public UploadStream write(String key) throws DatasetException {
         Path target = file(key);
         try {
             Files.createDirectories(target.getParent());
             Path partial = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".partial");
-            return new FilterOutputStream(Files.newOutputStream(partial)) {
-                private boolean closed;
-
-                @Override
-                public void write(byte[] b, int off, int len) throws IOException {
-                    out.write(b, off, len);
-                }
-
-                @Override
-                public void close() throws IOException {
-                    if (closed) {
-                        return;
-                    }
-                    closed = true;
-                    try {
-                        super.close();
-                        Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-                    } catch (IOException e) {
-                        Files.deleteIfExists(partial);
-                        throw failure(target, "cannot write", e);
-                    }
-                }
-            };
+            return new PartialFile(partial, target);
         } catch (IOException e) {
             throw failure(target, "cannot create", e);
+        }
+    }
+
+    /** Written beside the target under a hidden name, moved over it when complete. */
+    private static final class PartialFile extends UploadStream {
+        private final Path partial;
+        private final Path target;
+        private final OutputStream out;
+        private boolean closed;
+
+        PartialFile(Path partial, Path target) throws IOException {
+            this.partial = partial;
+            this.target = target;
+            this.out = Files.newOutputStream(partial);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            try {
+                out.write(b, off, len);
+            } catch (IOException e) {
+                throw failure(target, "cannot write", e);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            try {
+                out.close();
+                Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                Files.deleteIfExists(partial);
+                throw failure(target, "cannot write", e);
+            }
+        }
+
+        @Override
+        public void abort() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            try {
+                out.close();
+            } catch (IOException ignored) {
+                // dropped anyway
+            }
+            try {
+                Files.deleteIfExists(partial);
+            } catch (IOException ignored) {
+                // a hidden .partial file is all that can be left
+            }
         }
     }
 

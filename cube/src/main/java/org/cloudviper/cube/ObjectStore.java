@@ -1,7 +1,6 @@
 package org.cloudviper.cube;
 
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Path;
 
 /**
@@ -47,8 +46,8 @@ public interface ObjectStore extends AutoCloseable {
     /** The object's size in bytes. */
     long size(String key) throws DatasetException;
 
-    /** A stream that becomes the object at {@code close()}; an object of that key is replaced. */
-    OutputStream write(String key) throws DatasetException;
+    /** A stream that becomes the object at {@code close()} (replacing one of that key), or nothing at {@code abort()}. */
+    UploadStream write(String key) throws DatasetException;
 
     /** Writes a whole object. */
     void put(String key, byte[] bytes) throws DatasetException;

@@ -2,7 +2,6 @@ package org.cloudviper.cube;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.util.concurrent.CompletableFuture;
 
 import software.amazon.awssdk.auth.credentials.AnonymousCredentialsProvider;
@@ -161,7 +160,7 @@ final class S3ObjectStore implements ObjectStore {
     }
 
     @Override
-    public OutputStream write(String key) throws DatasetException {
+    public UploadStream write(String key) throws DatasetException {
         return new S3WriteStream(this, key);
     }
 

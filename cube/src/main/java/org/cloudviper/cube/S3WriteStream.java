@@ -1,9 +1,9 @@
 package org.cloudviper.cube;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -15,10 +15,13 @@ import software.amazon.awssdk.services.s3.model.CompletedPart;
  * Bytes written become one S3 object at {@link #close()}. Up to one part they go up in one PUT; past
  * that, as a multipart upload whose parts leave while the caller goes on writing, at most
  * {@link #IN_FLIGHT} parts in flight, so memory stays below {@code (IN_FLIGHT + 1) x part size}
- * whatever the object's size. A failure aborts the upload: no partial object is left behind.
+ * whatever the object's size. A failure, or {@link #abort()}, aborts the upload: no partial object
+ * is left behind.
  */
-final class S3WriteStream extends OutputStream {
+final class S3WriteStream extends UploadStream {
     static final int IN_FLIGHT = 3;
+
+    private enum State { OPEN, DONE, ABORTED }
 
     private final S3ObjectStore store;
     private final String key;
@@ -29,7 +32,7 @@ final class S3WriteStream extends OutputStream {
     private String uploadId;
     private final ArrayDeque<CompletableFuture<CompletedPart>> inFlight = new ArrayDeque<>();
     private final List<CompletedPart> done = new ArrayList<>();
-    private boolean closed;
+    private State state = State.OPEN;
 
     S3WriteStream(S3ObjectStore store, String key) {
         this.store = store;
@@ -46,13 +49,13 @@ final class S3WriteStream extends OutputStream {
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
-        if (closed) {
-            throw new IOException(uri + ": stream closed");
+        if (state != State.OPEN) {
+            throw new IOException(uri + ": upload " + state.name().toLowerCase(java.util.Locale.ROOT));
         }
         while (len > 0) {
             if (filled == buffer.length) {
                 if (buffer.length < partSize) {
-                    buffer = java.util.Arrays.copyOf(buffer, (int) Math.min(partSize, 2L * buffer.length));
+                    buffer = Arrays.copyOf(buffer, (int) Math.min(partSize, 2L * buffer.length));
                 } else {
                     sendPart();
                 }
@@ -75,17 +78,15 @@ final class S3WriteStream extends OutputStream {
                 done.add(S3Errors.join(uri, "cannot upload a part", inFlight.removeFirst()));
             }
             int partNumber = done.size() + inFlight.size() + 1;
-            byte[] part = buffer;
-            int length = filled;
-            CompletableFuture<CompletedPart> f = store.client()
+            byte[] part = filled == buffer.length ? buffer : Arrays.copyOf(buffer, filled);
+            inFlight.addLast(store.client()
                     .uploadPart(r -> r.bucket(store.bucket()).key(store.fullKey(key)).uploadId(uploadId)
-                            .partNumber(partNumber).contentLength((long) length),
-                            AsyncRequestBody.fromBytesUnsafe(length == part.length ? part : java.util.Arrays.copyOf(part, length)))
+                            .partNumber(partNumber).contentLength((long) part.length),
+                            AsyncRequestBody.fromBytesUnsafe(part))
                     .thenApply(resp -> CompletedPart.builder().partNumber(partNumber).eTag(resp.eTag())
                             .checksumCRC32(resp.checksumCRC32()).checksumCRC32C(resp.checksumCRC32C())
                             .checksumCRC64NVME(resp.checksumCRC64NVME()).checksumSHA1(resp.checksumSHA1())
-                            .checksumSHA256(resp.checksumSHA256()).build());
-            inFlight.addLast(f);
+                            .checksumSHA256(resp.checksumSHA256()).build()));
             buffer = new byte[partSize];
             filled = 0;
         } catch (DatasetException e) {
@@ -96,12 +97,12 @@ final class S3WriteStream extends OutputStream {
 
     @Override
     public void close() throws IOException {
-        if (closed) {
+        if (state != State.OPEN) {
             return;
         }
-        closed = true;
         if (uploadId == null) {
-            byte[] bytes = java.util.Arrays.copyOf(buffer, filled);
+            byte[] bytes = Arrays.copyOf(buffer, filled);
+            state = State.DONE;
             buffer = null;
             store.put(key, bytes);
             return;
@@ -117,16 +118,21 @@ final class S3WriteStream extends OutputStream {
             S3Errors.join(uri, "cannot complete the multipart upload", store.client().completeMultipartUpload(
                     r -> r.bucket(store.bucket()).key(store.fullKey(key)).uploadId(uploadId)
                             .multipartUpload(m -> m.parts(done))));
+            state = State.DONE;
+            buffer = null;
         } catch (DatasetException e) {
             abort();
             throw e;
-        } finally {
-            buffer = null;
         }
     }
 
-    private void abort() {
-        closed = true;
+    @Override
+    public void abort() {
+        if (state != State.OPEN) {
+            return;
+        }
+        state = State.ABORTED;
+        buffer = null;
         for (CompletableFuture<CompletedPart> f : inFlight) {
             f.cancel(true);
         }
