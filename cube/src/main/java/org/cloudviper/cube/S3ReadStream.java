@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.concurrent.ThreadLocalRandom;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.async.AsyncResponseTransformer;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
@@ -18,6 +20,8 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
  * progress give up.
  */
 final class S3ReadStream extends InputStream {
+    private static final Logger LOG = LoggerFactory.getLogger(S3ReadStream.class);
+
     private final S3ObjectStore store;
     private final String key;
     private final String uri;
@@ -73,8 +77,10 @@ final class S3ReadStream extends InputStream {
         long base = options.retryBaseDelay().toMillis() << Math.min(failures - 1, 16);
         long delay = Math.min(base, 20_000);
         try {
-            // full jitter: readers that failed together do not come back together
-            Thread.sleep(ThreadLocalRandom.current().nextLong(delay / 2, delay + 1));
+            // jitter: readers that failed together do not come back together
+            long sleep = ThreadLocalRandom.current().nextLong(delay / 2, delay + 1);
+            LOG.warn("{}: attempt {} failed ({}); trying again in {} ms", uri, failures, cause.getMessage(), sleep);
+            Thread.sleep(sleep);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new DatasetException(DatasetException.Kind.IO, uri, "interrupted while retrying after: " + cause, e);
