@@ -26,6 +26,9 @@ public final class StokesIBlock {
     private float[] vis = new float[0];
     private float[] weight = new float[0];
     private long dropped;
+    /** One row of products and flags, scratch of the formation, kept with the block. */
+    private float[] rowVis = new float[0];
+    private byte[] rowFlags = new byte[0];
 
     /** An empty block, to be filled by {@link ChunkReader#stokesI(StokesIBlock)}. */
     public StokesIBlock() {
@@ -105,6 +108,20 @@ public final class StokesIBlock {
             vis = new float[(int) (2 * samples)];
         }
         dropped = 0;
+    }
+
+    float[] rowVis(int floats) {
+        if (rowVis.length < floats) {
+            rowVis = new float[floats];
+        }
+        return rowVis;
+    }
+
+    byte[] rowFlags(int bytes) {
+        if (rowFlags.length < bytes) {
+            rowFlags = new byte[bytes];
+        }
+        return rowFlags;
     }
 
     void addDropped(long n) {

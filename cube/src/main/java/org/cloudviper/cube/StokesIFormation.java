@@ -35,44 +35,56 @@ final class StokesIFormation {
         ByteBuffer flags = view(flagVector.getDataBuffer(), ((long) rows * nchan * npol + 7) / 8);
         float[] ov = out.vis();
         float[] ow = out.weight();
+        // one row at a time through heap scratch: bulk copies out of Arrow's buffers, then plain array
+        // loops the JIT compiles without per-element buffer checks
+        float[] rv = out.rowVis(nchan * npol * 2);
+        byte[] rf = out.rowFlags((nchan * npol + 7) / 8 + 1);
         int a = pair[0];
-        int b = pair[1];
+        int b = a == pair[1] ? -1 : pair[1];
         long dropped = 0;
+        int rowFloats = nchan * npol * 2;
         for (int r = 0; r < rows; r++) {
+            vis.get(r * rowFloats, rv, 0, rowFloats);
+            long firstBit = (long) r * nchan * npol;
+            int firstByte = (int) (firstBit >>> 3);
+            int shift = (int) (firstBit & 7);
+            int bytes = (int) ((firstBit + nchan * npol + 7) / 8) - firstByte;
+            flags.get(firstByte, rf, 0, bytes);
             float wa = wts.get(r * npol + a);
-            float wb = wts.get(r * npol + b);
+            float wb = b < 0 ? 0 : wts.get(r * npol + b);
             boolean weightA = wa > 0 && wa < Float.POSITIVE_INFINITY;
             boolean weightB = wb > 0 && wb < Float.POSITIVE_INFINITY;
+            int o = r * nchan;
             for (int c = 0; c < nchan; c++) {
-                int base = (r * nchan + c) * npol;
-                int ia = 2 * (base + a);
-                int ib = 2 * (base + b);
-                float ar = vis.get(ia);
-                float ai = vis.get(ia + 1);
-                float br = vis.get(ib);
-                float bi = vis.get(ib + 1);
-                boolean okA = weightA && !flag(flags, base + a) && Float.isFinite(ar) && Float.isFinite(ai);
-                boolean okB = weightB && !flag(flags, base + b) && Float.isFinite(br) && Float.isFinite(bi);
-                int s = r * nchan + c;
-                if (a == b) {
-                    okB = false;
+                int base = c * npol;
+                float ar = rv[2 * (base + a)];
+                float ai = rv[2 * (base + a) + 1];
+                boolean okA = weightA && !bit(rf, shift + base + a) && Float.isFinite(ar) && Float.isFinite(ai);
+                float br = 0;
+                float bi = 0;
+                boolean okB = false;
+                if (b >= 0) {
+                    br = rv[2 * (base + b)];
+                    bi = rv[2 * (base + b) + 1];
+                    okB = weightB && !bit(rf, shift + base + b) && Float.isFinite(br) && Float.isFinite(bi);
                 }
+                int k = o + c;
                 if (okA && okB) {
-                    ov[2 * s] = 0.5f * (ar + br);
-                    ov[2 * s + 1] = 0.5f * (ai + bi);
-                    ow[s] = wa + wb;
+                    ov[2 * k] = 0.5f * (ar + br);
+                    ov[2 * k + 1] = 0.5f * (ai + bi);
+                    ow[k] = wa + wb;
                 } else if (okA) {
-                    ov[2 * s] = ar;
-                    ov[2 * s + 1] = ai;
-                    ow[s] = wa;
+                    ov[2 * k] = ar;
+                    ov[2 * k + 1] = ai;
+                    ow[k] = wa;
                 } else if (okB) {
-                    ov[2 * s] = br;
-                    ov[2 * s + 1] = bi;
-                    ow[s] = wb;
+                    ov[2 * k] = br;
+                    ov[2 * k + 1] = bi;
+                    ow[k] = wb;
                 } else {
-                    ov[2 * s] = 0;
-                    ov[2 * s + 1] = 0;
-                    ow[s] = 0;
+                    ov[2 * k] = 0;
+                    ov[2 * k + 1] = 0;
+                    ow[k] = 0;
                     dropped++;
                 }
             }
@@ -80,8 +92,8 @@ final class StokesIFormation {
         out.addDropped(dropped);
     }
 
-    private static boolean flag(ByteBuffer bits, int i) {
-        return (bits.get(i >>> 3) & (1 << (i & 7))) != 0;
+    private static boolean bit(byte[] bits, int i) {
+        return (bits[i >>> 3] & (1 << (i & 7))) != 0;
     }
 
     private static Float4Vector child(VectorSchemaRoot root, String name) {
