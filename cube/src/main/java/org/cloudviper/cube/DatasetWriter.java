@@ -60,11 +60,14 @@ public final class DatasetWriter {
         });
     }
 
-    /** Writes {@code _dataset.json} with the chunks completed so far; returns what it says. */
+    /**
+     * Writes {@code _dataset.json} with the chunks completed so far, in name order (time-major for
+     * the conventional names, whatever order they were completed in); returns what it says.
+     */
     public DatasetInfo finish() throws DatasetException {
         DatasetInfo info;
         synchronized (chunks) {
-            info = header.withChunks(chunks);
+            info = header.withChunks(chunks.stream().sorted().toList());
         }
         store.put(DatasetInfo.FILE_NAME, info.toJson());
         return info;

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Chunks written by pyarrow (src/test/python/write_chunks.py), uploaded to a real S3 server on
@@ -137,22 +138,41 @@ class PyarrowChunksTest {
         }
     }
 
+    static Stream<Arguments> brokenChunks() {
+        return Stream.of(
+                Arguments.of("bad/truncated.arrows", DatasetException.Kind.TRUNCATED, "the object ends inside a message"),
+                Arguments.of("bad/no_eos.arrows", DatasetException.Kind.TRUNCATED, "without the end-of-stream marker"),
+                Arguments.of("bad/vis_list.arrows", DatasetException.Kind.FORMAT,
+                        "column vis is list<float> (expected: fixed_size_list<float>[16]"),
+                Arguments.of("bad/u_float32.arrows", DatasetException.Kind.FORMAT, "column u is float (expected: double)"),
+                Arguments.of("bad/no_metadata.arrows", DatasetException.Kind.FORMAT, "no schema metadata cloudviper.freq_hz"),
+                Arguments.of("bad/file_format.arrows", DatasetException.Kind.FORMAT,
+                        "this is an Arrow IPC file; chunks are IPC streams"),
+                Arguments.of("t009_c0000.arrows", DatasetException.Kind.NOT_FOUND, "no such"));
+    }
+
     @ParameterizedTest(name = "{0}: {1}")
-    @CsvSource({
-        "bad/truncated.arrows,    TRUNCATED, the object ends inside a message",
-        "bad/no_eos.arrows,       TRUNCATED, without the end-of-stream marker",
-        "bad/vis_list.arrows,     FORMAT,    column vis is list<float> (expected: fixed_size_list<float>[16]",
-        "bad/u_float32.arrows,    FORMAT,    column u is float (expected: double)",
-        "bad/no_metadata.arrows,  FORMAT,    no schema metadata cloudviper.freq_hz",
-        "bad/file_format.arrows,  FORMAT,    this is an Arrow IPC file; chunks are IPC streams",
-        "t009_c0000.arrows,       NOT_FOUND, no such object",
-    })
-    void brokenChunksAreNamedAndLeaveNoMemory(String key, DatasetException.Kind kind, String message) throws Exception {
-        try (BufferAllocator root = new RootAllocator(64 << 20);
-                Dataset ds = Dataset.open("s3://" + BUCKET + "/pyarrow", server.options())) {
+    @MethodSource("brokenChunks")
+    void brokenChunksFromS3AreNamedAndLeaveNoMemory(String key, DatasetException.Kind kind, String message)
+            throws Exception {
+        checkBroken("s3://" + BUCKET + "/pyarrow", server.options(), "s3://" + BUCKET + "/pyarrow/" + key, key, kind,
+                message);
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("brokenChunks")
+    void brokenChunksFromAFolderAreNamedAndLeaveNoMemory(String key, DatasetException.Kind kind, String message)
+            throws Exception {
+        checkBroken(written.toString(), StoreOptions.defaults(), written.resolve(key).toString(), key, kind, message);
+    }
+
+    private static void checkBroken(String location, StoreOptions options, String object, String key,
+            DatasetException.Kind kind, String message) throws Exception {
+        try (BufferAllocator root = new RootAllocator(64 << 20); Dataset ds = Dataset.open(location, options)) {
             DatasetException e = assertThrows(DatasetException.class, () -> readAll(ds, key, root));
             assertEquals(kind, e.kind(), e.getMessage());
-            assertTrue(e.getMessage().startsWith("s3://" + BUCKET + "/pyarrow/" + key + ": "), e.getMessage());
+            assertEquals(object, e.object());
+            assertTrue(e.getMessage().startsWith(object + ": "), e.getMessage());
             assertTrue(e.getMessage().contains(message), e.getMessage());
             assertEquals(0, root.getAllocatedMemory(), "Arrow memory held after " + key);
         }
