@@ -97,8 +97,8 @@ public final class StoreOptions {
                 case "region", "region_name" -> b.region(s);
                 case "anon" -> b.anonymous(parseBoolean(e.getKey(), v));
                 case "path_style" -> pathStyle = parseBoolean(e.getKey(), v);
-                case "part_size" -> b.partSizeBytes(((Number) v).longValue());
-                case "max_concurrency" -> b.maxConcurrency(((Number) v).intValue());
+                case "part_size" -> b.partSizeBytes(parseLong(e.getKey(), v));
+                case "max_concurrency" -> b.maxConcurrency((int) parseLong(e.getKey(), v));
                 default -> throw new IllegalArgumentException("storage option " + e.getKey()
                         + ": unknown (expected: endpoint_url, key, secret, token, region, anon, path_style, part_size,"
                         + " max_concurrency)");
@@ -106,6 +106,17 @@ public final class StoreOptions {
         }
         b.pathStyle(pathStyle != null ? pathStyle : b.endpoint != null);
         return b.build();
+    }
+
+    private static long parseLong(String name, Object v) {
+        if (v instanceof Number n) {
+            return n.longValue();
+        }
+        try {
+            return Long.parseLong(String.valueOf(v).trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("storage option " + name + ": " + v + " (expected: an integer)");
+        }
     }
 
     private static boolean parseBoolean(String name, Object v) {

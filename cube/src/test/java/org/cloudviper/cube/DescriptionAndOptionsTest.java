@@ -66,6 +66,7 @@ class DescriptionAndOptionsTest {
         assertFalse(o.toString().contains("=s,") || o.toString().contains(" s]"), o.toString());
         assertFalse(StoreOptions.fromStorageOptions(Map.of("anon", true)).pathStyle());
         assertTrue(StoreOptions.fromStorageOptions(Map.of("anon", "true")).anonymous());
+        assertEquals(16L << 20, StoreOptions.fromStorageOptions(Map.of("part_size", "16777216")).partSizeBytes());
     }
 
     @Test
@@ -75,6 +76,7 @@ class DescriptionAndOptionsTest {
         assertTrue(e.getMessage().startsWith("storage option endpoint: unknown"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> StoreOptions.builder().partSizeBytes(1 << 20).build());
         assertThrows(IllegalArgumentException.class, () -> StoreOptions.fromStorageOptions(Map.of("key", "k")));
+        assertThrows(IllegalArgumentException.class, () -> StoreOptions.fromStorageOptions(Map.of("part_size", "big")));
     }
 
     @Test
