@@ -30,18 +30,29 @@ class PyarrowChunksTest {
     private static S3Server server;
 
     @BeforeAll
-    static void writeAndUpload() throws Exception {
-        PyarrowPython.require();
-        written = Files.createTempDirectory("pyarrow-chunks");
-        PyarrowPython.run("write_chunks.py", written.toString());
+    static void start() throws Exception {
         server = S3Server.inMemory();
         server.createBucket(BUCKET);
-        try (ObjectStore s3 = ObjectStore.open("s3://" + BUCKET + "/pyarrow", server.options());
-                Stream<Path> files = Files.walk(written)) {
-            for (Path f : files.filter(Files::isRegularFile).toList()) {
-                s3.put(written.relativize(f).toString(), Files.readAllBytes(f));
+    }
+
+    /**
+     * The chunks write_chunks.py writes, in a folder and uploaded under {@code pyarrow/}; written once,
+     * for the first test that needs them (the others run without Python).
+     */
+    private static synchronized Path pyarrowChunks() throws Exception {
+        PyarrowPython.require();
+        if (written == null) {
+            Path dir = Files.createTempDirectory("pyarrow-chunks");
+            PyarrowPython.run("write_chunks.py", dir.toString());
+            try (ObjectStore s3 = ObjectStore.open("s3://" + BUCKET + "/pyarrow", server.options());
+                    Stream<Path> files = Files.walk(dir)) {
+                for (Path f : files.filter(Files::isRegularFile).toList()) {
+                    s3.put(dir.relativize(f).toString(), Files.readAllBytes(f));
+                }
             }
+            written = dir;
         }
+        return written;
     }
 
     @AfterAll
@@ -53,12 +64,13 @@ class PyarrowChunksTest {
 
     @Test
     void javaReadsPyarrowChunksFromS3() throws Exception {
+        pyarrowChunks();
         readsEverything("s3://" + BUCKET + "/pyarrow", server.options());
     }
 
     @Test
     void javaReadsPyarrowChunksFromAFolder() throws Exception {
-        readsEverything(written.toString(), StoreOptions.defaults());
+        readsEverything(pyarrowChunks().toString(), StoreOptions.defaults());
     }
 
     private static void readsEverything(String location, StoreOptions options) throws Exception {
@@ -155,6 +167,7 @@ class PyarrowChunksTest {
     @MethodSource("brokenChunks")
     void brokenChunksFromS3AreNamedAndLeaveNoMemory(String key, DatasetException.Kind kind, String message)
             throws Exception {
+        pyarrowChunks();
         checkBroken("s3://" + BUCKET + "/pyarrow", server.options(), "s3://" + BUCKET + "/pyarrow/" + key, key, kind,
                 message);
     }
@@ -163,7 +176,8 @@ class PyarrowChunksTest {
     @MethodSource("brokenChunks")
     void brokenChunksFromAFolderAreNamedAndLeaveNoMemory(String key, DatasetException.Kind kind, String message)
             throws Exception {
-        checkBroken(written.toString(), StoreOptions.defaults(), written.resolve(key).toString(), key, kind, message);
+        Path folder = pyarrowChunks();
+        checkBroken(folder.toString(), StoreOptions.defaults(), folder.resolve(key).toString(), key, kind, message);
     }
 
     private static void checkBroken(String location, StoreOptions options, String object, String key,
