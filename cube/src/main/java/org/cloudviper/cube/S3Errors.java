@@ -42,8 +42,9 @@ final class S3Errors {
             if (status == 403 || status == 401) {
                 return new DatasetException(DatasetException.Kind.ACCESS_DENIED, uri, "access denied (" + what + ")", c);
             }
-            return new DatasetException(DatasetException.Kind.IO, uri, doing + ": " + what + ": "
-                    + s.awsErrorDetails().errorMessage(), c);
+            String detail = s.awsErrorDetails() == null ? s.getMessage() : s.awsErrorDetails().errorMessage();
+            return new DatasetException(DatasetException.Kind.IO, uri, doing + ": " + what
+                    + (detail == null ? "" : ": " + detail), c);
         }
         return new DatasetException(DatasetException.Kind.IO, uri, doing + ": " + c, c);
     }
