@@ -98,10 +98,13 @@ public final class ChunkReader implements AutoCloseable {
             ByteBuffer b = ByteBuffer.wrap(first).order(ByteOrder.LITTLE_ENDIAN);
             // the continuation marker and the length, or (before Arrow 0.15) the length alone
             long length = first.length < 4 ? 0 : b.getInt(0) == -1 ? (first.length < 8 ? 0 : b.getInt(4)) : b.getInt(0);
-            if (first.length < 8 || length <= 0 || length > MAX_SCHEMA_BYTES) {
-                throw new DatasetException(first.length < 8 ? DatasetException.Kind.TRUNCATED : DatasetException.Kind.FORMAT,
-                        object, "not an Arrow IPC stream: it starts with " + HexFormat.of().formatHex(first)
-                                + " (expected: ffffffff and the schema message's length)");
+            if (first.length < 8) {
+                throw new DatasetException(DatasetException.Kind.TRUNCATED, object, "the object ends after "
+                        + first.length + " bytes, before its schema");
+            }
+            if (length <= 0 || length > MAX_SCHEMA_BYTES) {
+                throw new DatasetException(DatasetException.Kind.FORMAT, object, "not an Arrow IPC stream: it starts with "
+                        + HexFormat.of().formatHex(first) + " (expected: ffffffff and the schema message's length)");
             }
             return in;
         } catch (IOException e) {

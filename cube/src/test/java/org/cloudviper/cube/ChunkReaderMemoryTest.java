@@ -52,6 +52,26 @@ class ChunkReaderMemoryTest {
     }
 
     @Test
+    void emptyAndForeignObjectsAreNamed() throws Exception {
+        try (BufferAllocator root = new RootAllocator(); ObjectStore store = ObjectStore.open(dir.toString(),
+                StoreOptions.defaults())) {
+            store.put("empty.arrows", new byte[0]);
+            store.put("text.arrows", "u,v,w\n1,2,3\n".getBytes());
+            DatasetException empty = assertThrows(DatasetException.class,
+                    () -> ChunkReader.open(store, "empty.arrows", null, root));
+            assertEquals(DatasetException.Kind.TRUNCATED, empty.kind());
+            assertEquals(store.uri("empty.arrows") + ": the object ends after 0 bytes, before its schema",
+                    empty.getMessage());
+            DatasetException text = assertThrows(DatasetException.class,
+                    () -> ChunkReader.open(store, "text.arrows", null, root));
+            assertEquals(DatasetException.Kind.FORMAT, text.kind());
+            assertTrue(text.getMessage().contains("not an Arrow IPC stream: it starts with 752c762c770a312c"),
+                    text.getMessage());
+            assertEquals(0, root.getAllocatedMemory());
+        }
+    }
+
+    @Test
     void closingEarlyReleasesTheBatchAndStopsTheStream() throws Exception {
         SyntheticDataset synth = SyntheticDataset.builder().track(20, 60, 0).channels(8, 100e9, 1e7)
                 .chunking(20, 8, 1000).build();
