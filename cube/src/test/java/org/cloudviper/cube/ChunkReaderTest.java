@@ -13,8 +13,8 @@ import org.cloudviper.cube.synth.SyntheticDataset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A reader's memory is its allocator's: bounded by the caller's limit, all of it released on every path. */
-class ChunkReaderMemoryTest {
+/** A reader's memory is its allocator's (bounded by the caller's limit, all released on every path); objects that are no chunk. */
+class ChunkReaderTest {
     @TempDir
     Path dir;
 
