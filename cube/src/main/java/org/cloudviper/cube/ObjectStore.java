@@ -9,7 +9,7 @@ import java.nio.file.Path;
  * {@code cube.fits}). Every failure is a {@link DatasetException} naming the object.
  *
  * <p>Reads stream: {@link #read} returns as soon as the first bytes are there and never holds a
- * whole object (S3: ranged GETs in parallel, at most {@link StoreOptions#readWindowBytes()} ahead of
+ * whole object (S3: ranged GETs in parallel, about {@link StoreOptions#readWindowBytes()} ahead of
  * the reader; an interrupted transfer resumes where it stopped, with backoff). Writes stream too:
  * {@link #write} uploads parts while the caller writes (S3 multipart upload for objects larger than
  * one part), and the object appears whole at {@code close()}, or not at all.

@@ -13,7 +13,7 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 /**
  * One object's bytes as they arrive from S3. The native client fetches the object in parallel ranged
- * GETs and hands the bytes over in order, holding at most the read window ahead of this stream. A
+ * GETs and hands the bytes over in order, holding about the read window (and the parts in flight) ahead of this stream. A
  * transfer that breaks off (a reset connection, a stream ending short of the object's length) resumes
  * from the byte where it stopped, pinned to the same object version by its ETag, after a backoff that
  * doubles with each failure in a row; {@link StoreOptions#maxAttempts()} failures in a row without

@@ -15,8 +15,8 @@ import java.util.Objects;
  * (environment, system properties, profile files, container and instance roles). Region: the one
  * given, otherwise the SDK's default chain, otherwise {@code us-east-1} (any region signs for an
  * S3-compatible server that ignores it). Reads fetch objects in parts of {@link #partSizeBytes()}
- * with up to {@link #maxConcurrency()} ranged GETs at once, and the native client holds at most
- * {@link #readWindowBytes()} of an object ahead of its reader; writes upload parts of the same size.
+ * with up to {@link #maxConcurrency()} ranged GETs at once, and the native client holds about
+ * {@link #readWindowBytes()} of an object (plus the parts in flight) ahead of its reader; writes upload parts of the same size.
  */
 public final class StoreOptions {
     private static final long MIB = 1024 * 1024;
@@ -173,7 +173,10 @@ public final class StoreOptions {
         return maxConcurrency;
     }
 
-    /** Bytes of one object the native client may hold ahead of the reader: the read's memory bound. */
+    /**
+     * Bytes of one object the native client may buffer ahead of the reader (its flow-control window;
+     * the parts in flight come on top): what bounds a read's memory.
+     */
     public long readWindowBytes() {
         return readWindowBytes;
     }

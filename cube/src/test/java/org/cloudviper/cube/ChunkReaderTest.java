@@ -13,7 +13,10 @@ import org.cloudviper.cube.synth.SyntheticDataset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A reader's memory is its allocator's (bounded by the caller's limit, all released on every path); objects that are no chunk. */
+/**
+ * A reader's memory is its allocator's, bounded by the caller's limit and all released on every
+ * path; objects that are no chunk at all.
+ */
 class ChunkReaderTest {
     @TempDir
     Path dir;
