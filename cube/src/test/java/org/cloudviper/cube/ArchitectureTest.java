@@ -1,0 +1,35 @@
+package org.cloudviper.cube;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+import org.cloudviper.testkit.Walls;
+
+/**
+ * The cube module's walls (see {@link Walls}): it knows no other cloudviper module yet (the imaging
+ * core and the worker's task API will be the ones it may use), its packages form no cycle, and the
+ * format and store (the root package) know nothing of the generator and the outputs built on them.
+ */
+@AnalyzeClasses(packages = "org.cloudviper.cube", importOptions = ImportOption.DoNotIncludeTests.class)
+class ArchitectureTest {
+
+    @ArchTest
+    static final ArchRule knowsNoOtherModule = Walls.dependsOnNone("org.cloudviper.cube", "org.cloudviper.protocol",
+            "org.cloudviper.scheduler", "org.cloudviper.worker", "org.cloudviper.embedded",
+            "org.cloudviper.imaging");
+
+    @ArchTest
+    static final ArchRule noPackageCycles = Walls.packagesFreeOfCycles("org.cloudviper.cube");
+
+    @ArchTest
+    static final ArchRule formatKnowsNotItsUsers = noClasses().that().resideInAPackage("org.cloudviper.cube")
+            .should().dependOnClassesThat().resideInAnyPackage("org.cloudviper.cube.synth..", "org.cloudviper.cube.output..");
+
+    @ArchTest
+    static final ArchRule onlyOutputsDraw = noClasses().that().resideOutsideOfPackage("org.cloudviper.cube.output..")
+            .should().dependOnClassesThat().resideInAnyPackage("java.awt..", "javax.imageio..")
+            .as("only the outputs draw pictures");
+}
