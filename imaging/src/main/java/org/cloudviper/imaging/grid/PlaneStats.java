@@ -1,0 +1,83 @@
+package org.cloudviper.imaging.grid;
+
+/**
+ * What has been gridded into one plane: the sum of the imaging weights (the image's normalisation),
+ * the visibilities gridded and dropped, and the band of rows written (the FFT skips the others).
+ * Partial planes are summed with {@link #add}.
+ */
+public final class PlaneStats {
+    private double sumWeights;
+    private long gridded;
+    private long dropped;
+    private int rowMin = Integer.MAX_VALUE;
+    private int rowMax = -1;
+
+    public double sumWeights() {
+        return sumWeights;
+    }
+
+    public long gridded() {
+        return gridded;
+    }
+
+    /** Visibilities with a non-zero weight whose kernel footprint left the grid. */
+    public long dropped() {
+        return dropped;
+    }
+
+    /** The first row written, or Integer.MAX_VALUE if none. */
+    public int rowMin() {
+        return rowMin;
+    }
+
+    /** The last row written, or -1 if none. */
+    public int rowMax() {
+        return rowMax;
+    }
+
+    public boolean isEmpty() {
+        return rowMax < 0;
+    }
+
+    void record(double weight, int firstRow, int lastRow) {
+        sumWeights += weight;
+        gridded++;
+        if (firstRow < rowMin) {
+            rowMin = firstRow;
+        }
+        if (lastRow > rowMax) {
+            rowMax = lastRow;
+        }
+    }
+
+    void drop() {
+        dropped++;
+    }
+
+    /** Adds another plane's statistics (its plane added to this one's). */
+    public void add(PlaneStats other) {
+        sumWeights += other.sumWeights;
+        gridded += other.gridded;
+        dropped += other.dropped;
+        rowMin = Math.min(rowMin, other.rowMin);
+        rowMax = Math.max(rowMax, other.rowMax);
+    }
+
+    /** Restores the state of an empty plane. */
+    public void clear() {
+        sumWeights = 0;
+        gridded = 0;
+        dropped = 0;
+        rowMin = Integer.MAX_VALUE;
+        rowMax = -1;
+    }
+
+    /** Sets all fields, for a plane whose statistics travelled with it (e.g. between workers). */
+    public void set(double sumWeights, long gridded, long dropped, int rowMin, int rowMax) {
+        this.sumWeights = sumWeights;
+        this.gridded = gridded;
+        this.dropped = dropped;
+        this.rowMin = rowMin;
+        this.rowMax = rowMax;
+    }
+}
