@@ -2,6 +2,7 @@ package org.cloudviper.imaging;
 
 import java.util.Arrays;
 import org.cloudviper.imaging.grid.PlaneStats;
+import org.cloudviper.imaging.kernel.KernelPlan;
 
 /**
  * The uv grids of a channel block: one plane of gridSize x gridSize complex cells per channel
@@ -19,14 +20,16 @@ public final class ChannelGrids {
     private final double[][] doubles;
     private final PlaneStats[] stats;
 
-    ChannelGrids(Precision precision, int gridSize, int nchan) {
+    ChannelGrids(Precision precision, KernelPlan kernel, int nchan) {
         if (nchan < 1) {
             throw new IllegalArgumentException("nchan: " + nchan + " (expected: >= 1)");
         }
+        int gridSize = kernel.gridSize();
         long cells = 2L * gridSize * gridSize;
-        if (cells > Integer.MAX_VALUE - 16) {
+        if (cells > Integer.MAX_VALUE - 64) {
             throw new IllegalArgumentException("gridSize: " + gridSize + " (expected: <= 32767)");
         }
+        cells = kernel.planeLength();
         this.precision = precision;
         this.gridSize = gridSize;
         this.floats = precision == Precision.FLOAT32 ? new float[nchan][(int) cells] : null;
@@ -58,7 +61,11 @@ public final class ChannelGrids {
         return stats[c];
     }
 
-    /** Channel c's plane (FLOAT32), shared, not copied: to send a partial grid between tasks. */
+    /**
+     * Channel c's plane (FLOAT32), shared, not copied: to send a partial grid between tasks. Cell
+     * (row, col) is at [2 (row gridSize + col)], re then im; rows stats(c).rowMin()..rowMax() hold
+     * all that is non-zero, and a small margin follows the last row.
+     */
     public float[] floatPlane(int c) {
         if (floats == null) {
             throw new IllegalStateException("grids are " + precision);

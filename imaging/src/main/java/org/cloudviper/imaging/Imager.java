@@ -9,8 +9,12 @@ import org.cloudviper.imaging.fft.DoubleGridTransform;
 import org.cloudviper.imaging.fft.FloatGridTransform;
 import org.cloudviper.imaging.grid.DoubleGridder;
 import org.cloudviper.imaging.grid.FloatGridder;
+import org.cloudviper.imaging.grid.Gridders;
+import org.cloudviper.imaging.grid.SampleBuffer;
 import org.cloudviper.imaging.kernel.KernelChooser;
 import org.cloudviper.imaging.kernel.KernelPlan;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The imaging core's facade: dirty images and PSFs per channel from blocks of visibilities, and the
@@ -28,19 +32,37 @@ import org.cloudviper.imaging.kernel.KernelPlan;
  * {@link WeightDensity#accumulate}, {@link WeightDensity#add}, then {@link #weights}.
  */
 public final class Imager {
+    private static final Logger LOG = LoggerFactory.getLogger(Imager.class);
+    private static final java.util.concurrent.atomic.AtomicBoolean TOLD = new java.util.concurrent.atomic.AtomicBoolean();
+
     private final ImageSpec spec;
     private final KernelPlan kernel;
+    private final boolean simd;
     private final ConcurrentLinkedDeque<FloatGridTransform> floatTransforms = new ConcurrentLinkedDeque<>();
     private final ConcurrentLinkedDeque<DoubleGridTransform> doubleTransforms = new ConcurrentLinkedDeque<>();
+    private final ConcurrentLinkedDeque<SampleBuffer> sampleBuffers = new ConcurrentLinkedDeque<>();
 
-    private Imager(ImageSpec spec) {
+    private Imager(ImageSpec spec, boolean simd) {
         this.spec = spec;
+        this.simd = simd;
         this.kernel = KernelChooser.choose(spec.npix(), spec.epsilon(), spec.sigma(), spec.visPerImage());
+        if (TOLD.compareAndSet(false, true)) {
+            LOG.info("imaging: {}", Gridders.describe());
+        }
+        LOG.debug("imaging {}: {}", spec, kernel);
     }
 
-    /** Chooses the kernel and grid for the spec (a few milliseconds to a few hundred). */
+    /**
+     * Chooses the kernel and grid for the spec (50-400 ms: share the Imager between the tasks of an
+     * image). Grids with SIMD when the JVM has {@code --add-modules jdk.incubator.vector}.
+     */
     public static Imager create(ImageSpec spec) {
-        return new Imager(spec);
+        return new Imager(spec, true);
+    }
+
+    /** {@link #create(ImageSpec)}, with {@code simd = false} forcing the plain-Java gridders (tests, benchmarks). */
+    static Imager create(ImageSpec spec, boolean simd) {
+        return new Imager(spec, simd);
     }
 
     public ImageSpec spec() {
@@ -54,7 +76,7 @@ public final class Imager {
 
     /** Fresh zeroed grids for nchan channels (allocation touches every page: reuse them). */
     public ChannelGrids newGrids(int nchan) {
-        return new ChannelGrids(spec.precision(), kernel.gridSize(), nchan);
+        return new ChannelGrids(spec.precision(), kernel, nchan);
     }
 
     /** A fresh, empty weight density for nchan channels. */
@@ -81,20 +103,57 @@ public final class Imager {
      */
     public void grid(VisBlock block, float[] imagingWeights, ChannelGrids dirty, ChannelGrids psf) {
         checkGrids(block, imagingWeights, dirty, psf);
-        for (int c = 0; c < block.nchan(); c++) {
-            gridChannel(block, imagingWeights, dirty, psf, c);
-        }
+        gridChannels(block, imagingWeights, dirty, psf, 0, block.nchan());
     }
 
-    /** {@link #grid(VisBlock, float[], ChannelGrids, ChannelGrids)} with the channels spread over executor tasks. */
-    public void grid(VisBlock block, float[] imagingWeights, ChannelGrids dirty, ChannelGrids psf, Executor executor) {
+    /**
+     * {@link #grid(VisBlock, float[], ChannelGrids, ChannelGrids)} with the channels spread over
+     * {@code parallelism} tasks on the executor (each channel's planes written by one task only).
+     */
+    public void grid(VisBlock block, float[] imagingWeights, ChannelGrids dirty, ChannelGrids psf, Executor executor,
+            int parallelism) {
         checkGrids(block, imagingWeights, dirty, psf);
-        List<CompletableFuture<Void>> tasks = new ArrayList<>();
-        for (int c = 0; c < block.nchan(); c++) {
-            int chan = c;
-            tasks.add(CompletableFuture.runAsync(() -> gridChannel(block, imagingWeights, dirty, psf, chan), executor));
+        int nchan = block.nchan();
+        int tasks = Math.max(1, Math.min(parallelism, nchan));
+        List<CompletableFuture<Void>> running = new ArrayList<>();
+        for (int t = 0; t < tasks; t++) {
+            int from = t * nchan / tasks;
+            int to = (t + 1) * nchan / tasks;
+            running.add(CompletableFuture.runAsync(
+                    () -> gridChannels(block, imagingWeights, dirty, psf, from, to), executor));
         }
-        CompletableFuture.allOf(tasks.toArray(new CompletableFuture[0])).join();
+        CompletableFuture.allOf(running.toArray(new CompletableFuture[0])).join();
+    }
+
+    private void gridChannels(VisBlock b, float[] wts, ChannelGrids dirty, ChannelGrids psf, int cFrom, int cTo) {
+        SampleBuffer samples = sampleBuffers.poll();
+        if (samples == null) {
+            samples = new SampleBuffer();
+        }
+        try {
+            samples.sort(kernel, uvScale(b.freqHz()[(cFrom + cTo) / 2]), b.u(), b.v(), b.nrow());
+            samples.load(dirty == null ? null : b.vis(), wts, b.nchan(), cFrom, cTo, 0, b.nrow());
+            int n = b.nrow();
+            if (spec.precision() == Precision.FLOAT32) {
+                FloatGridder g = Gridders.floats(kernel, simd);
+                for (int c = cFrom; c < cTo; c++) {
+                    g.grid(uvScale(b.freqHz()[c]), samples.u(), samples.v(), n, samples.vis(), samples.weight(),
+                            samples.offset(c - cFrom),
+                            dirty == null ? null : dirty.floatPlane(c), dirty == null ? null : dirty.stats(c),
+                            psf == null ? null : psf.floatPlane(c), psf == null ? null : psf.stats(c));
+                }
+            } else {
+                DoubleGridder g = Gridders.doubles(kernel, simd);
+                for (int c = cFrom; c < cTo; c++) {
+                    g.grid(uvScale(b.freqHz()[c]), samples.u(), samples.v(), n, samples.vis(), samples.weight(),
+                            samples.offset(c - cFrom),
+                            dirty == null ? null : dirty.doublePlane(c), dirty == null ? null : dirty.stats(c),
+                            psf == null ? null : psf.doublePlane(c), psf == null ? null : psf.stats(c));
+                }
+            }
+        } finally {
+            sampleBuffers.push(samples);
+        }
     }
 
     private void checkGrids(VisBlock block, float[] imagingWeights, ChannelGrids dirty, ChannelGrids psf) {
@@ -114,19 +173,6 @@ public final class Imager {
                 throw new IllegalArgumentException("grids " + g.nchan() + " x " + g.gridSize() + "^2 " + g.precision()
                         + " (expected: " + block.nchan() + " x " + kernel.gridSize() + "^2 " + spec.precision() + ")");
             }
-        }
-    }
-
-    private void gridChannel(VisBlock b, float[] wts, ChannelGrids dirty, ChannelGrids psf, int c) {
-        double scale = uvScale(b.freqHz()[c]);
-        if (spec.precision() == Precision.FLOAT32) {
-            new FloatGridder(kernel).grid(scale, b.u(), b.v(), b.nrow(), b.vis(), wts, b.nchan(), c,
-                    dirty == null ? null : dirty.floatPlane(c), dirty == null ? null : dirty.stats(c),
-                    psf == null ? null : psf.floatPlane(c), psf == null ? null : psf.stats(c));
-        } else {
-            new DoubleGridder(kernel).grid(scale, b.u(), b.v(), b.nrow(), b.vis(), wts, b.nchan(), c,
-                    dirty == null ? null : dirty.doublePlane(c), dirty == null ? null : dirty.stats(c),
-                    psf == null ? null : psf.doublePlane(c), psf == null ? null : psf.stats(c));
         }
     }
 
@@ -175,7 +221,7 @@ public final class Imager {
         }
     }
 
-    /** Every channel's image, the channels spread over executor tasks; [chan][npix * npix]. */
+    /** Every channel's image, one executor task per channel; [chan][npix * npix]. */
     public float[][] images(ChannelGrids grids, Executor executor) {
         float[][] out = new float[grids.nchan()][spec.npix() * spec.npix()];
         List<CompletableFuture<Void>> tasks = new ArrayList<>();
@@ -197,7 +243,7 @@ public final class Imager {
     /** The Fourier plane of a model image (npix x npix, [m][l]), for {@link #degrid}. */
     public ModelGrid modelGrid(float[] image) {
         checkImage(image.length);
-        int cells = 2 * kernel.gridSize() * kernel.gridSize();
+        int cells = kernel.planeLength();
         if (spec.precision() == Precision.FLOAT32) {
             float[] f = new float[cells];
             FloatGridTransform t = floatTransform();
@@ -221,7 +267,7 @@ public final class Imager {
         if (spec.precision() != Precision.FLOAT64) {
             throw new IllegalArgumentException("double models need FLOAT64 precision");
         }
-        double[] f = new double[2 * kernel.gridSize() * kernel.gridSize()];
+        double[] f = new double[kernel.planeLength()];
         DoubleGridTransform t = doubleTransform();
         try {
             t.toModelGrid(image, f);
@@ -240,11 +286,11 @@ public final class Imager {
         for (int c = 0; c < block.nchan(); c++) {
             double scale = uvScale(block.freqHz()[c]);
             if (models[c].floats() != null) {
-                new FloatGridder(kernel).degrid(scale, block.u(), block.v(), block.nrow(), models[c].floats(), visOut,
+                Gridders.floats(kernel, simd).degrid(scale, block.u(), block.v(), block.nrow(), models[c].floats(), visOut,
                         block.nchan(), c);
             } else {
                 double[] tmp = new double[visOut.length];
-                new DoubleGridder(kernel).degrid(scale, block.u(), block.v(), block.nrow(), models[c].doubles(), tmp,
+                Gridders.doubles(kernel, simd).degrid(scale, block.u(), block.v(), block.nrow(), models[c].doubles(), tmp,
                         block.nchan(), c);
                 for (int r = 0; r < block.nrow(); r++) {
                     int i = 2 * (r * block.nchan() + c);
@@ -262,7 +308,7 @@ public final class Imager {
             if (models[c].doubles() == null) {
                 throw new IllegalArgumentException("double visibilities need FLOAT64 models");
             }
-            new DoubleGridder(kernel).degrid(uvScale(block.freqHz()[c]), block.u(), block.v(), block.nrow(),
+            Gridders.doubles(kernel, simd).degrid(uvScale(block.freqHz()[c]), block.u(), block.v(), block.nrow(),
                     models[c].doubles(), visOut, block.nchan(), c);
         }
     }

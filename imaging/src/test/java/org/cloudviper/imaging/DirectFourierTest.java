@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.stream.Stream;
+import org.cloudviper.imaging.grid.Gridders;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -18,6 +20,10 @@ class DirectFourierTest {
     static final double CELL = 0.2 / 3600 * Math.PI / 180;
 
     static Stream<Arguments> accuracies() {
+        return Stream.of(true, false).flatMap(simd -> precisions().map(a -> Arguments.of(a.get()[0], a.get()[1], simd)));
+    }
+
+    static Stream<Arguments> precisions() {
         return Stream.of(
                 Arguments.of(Precision.FLOAT32, 1e-2),
                 Arguments.of(Precision.FLOAT32, 1e-3),
@@ -31,11 +37,16 @@ class DirectFourierTest {
                 Arguments.of(Precision.FLOAT64, 1e-12));
     }
 
-    @ParameterizedTest(name = "{0} epsilon {1}")
+    @Test
+    void theSimdGriddersAreTestedToo() {
+        assertTrue(Gridders.simdAvailable(), Gridders.describe());
+    }
+
+    @ParameterizedTest(name = "{0} epsilon {1} simd {2}")
     @MethodSource("accuracies")
-    void dirtyAndPsfMatchTheDirectSum(Precision precision, double epsilon) {
+    void dirtyAndPsfMatchTheDirectSum(Precision precision, double epsilon, boolean simd) {
         VisBlock block = Direct.randomBlock(42, 3000, 2, CELL);
-        Imager imager = Imager.create(ImageSpec.of(NPIX, CELL, epsilon, precision));
+        Imager imager = Imager.create(ImageSpec.of(NPIX, CELL, epsilon, precision), simd);
         ChannelGrids dirty = imager.newGrids(2);
         ChannelGrids psf = imager.newGrids(2);
         imager.grid(block, block.weight(), dirty, psf);
@@ -70,11 +81,11 @@ class DirectFourierTest {
         }
     }
 
-    @ParameterizedTest(name = "{0} epsilon {1}")
+    @ParameterizedTest(name = "{0} epsilon {1} simd {2}")
     @MethodSource("accuracies")
-    void degriddingMatchesTheDirectPrediction(Precision precision, double epsilon) {
+    void degriddingMatchesTheDirectPrediction(Precision precision, double epsilon, boolean simd) {
         VisBlock block = Direct.randomBlock(7, 500, 2, CELL);
-        Imager imager = Imager.create(ImageSpec.of(NPIX, CELL, epsilon, precision));
+        Imager imager = Imager.create(ImageSpec.of(NPIX, CELL, epsilon, precision), simd);
         java.util.Random rnd = new java.util.Random(3);
         double[][] models = new double[2][NPIX * NPIX];
         ModelGrid[] grids = new ModelGrid[2];

@@ -1,133 +1,29 @@
 package org.cloudviper.imaging.grid;
 
-import org.cloudviper.imaging.kernel.KernelPlan;
-
 /**
  * Gridding and degridding in double precision on a grid of interleaved (re, im) doubles, row-major,
- * {@code gridSize} rows of {@code gridSize} cells. Visibilities arrive as a block of rows x channels
- * laid out [row][chan][re, im], weights as [row][chan]; one call handles one channel of the block.
- * An instance holds only scratch of a few dozen floats: one per thread, not thread-safe.
+ * {@code gridSize} rows of {@code gridSize} cells, the grid's centre cell (N/2, N/2) at u = v = 0.
+ * Visibilities arrive as a block of rows x channels laid out [row][chan][re, im], weights as
+ * [row][chan]; one call handles one channel of the block. An instance holds a few dozen values of
+ * scratch: one per thread, not thread-safe. Made by {@link Gridders}.
  */
-public final class DoubleGridder {
-    private final KernelPlan kp;
-    private final int n;
-    private final int w;
-    private final int wp;
-    private final Footprint at;
-    private final double[] kx;
-    private final double[] ky;
-    private final double[] lanes;
-    private final double[] lanesPsf;
-
-    public DoubleGridder(KernelPlan kp) {
-        this.kp = kp;
-        this.n = kp.gridSize();
-        this.w = kp.support();
-        this.wp = kp.paddedSupport();
-        this.at = new Footprint(kp);
-        this.kx = new double[wp];
-        this.ky = new double[wp];
-        this.lanes = new double[2 * wp];
-        this.lanesPsf = new double[2 * wp];
-    }
-
+public interface DoubleGridder {
     /**
-     * Adds channel {@code chan} of rows [0, nrow) to {@code dirty} (weight x visibility) and/or
-     * {@code psf} (weight x 1); either may be null. Rows with weight 0 are skipped.
+     * Adds samples [0, count) of one channel to {@code dirty} (weight x visibility) and/or {@code psf}
+     * (weight x 1); either may be null. Sample k lies at (u[k], v[k]) metres and has the visibility
+     * (vis[2 (offset + k)], vis[2 (offset + k) + 1]) and the weight weight[offset + k]: one channel's
+     * samples, contiguous (see {@link SampleBuffer}). Weight 0 skips a sample; samples whose footprint
+     * leaves the grid are counted as dropped.
      *
      * @param uvScale grid cells per metre of baseline at this channel: gridSize * cell * freq / c
      */
-    public void grid(double uvScale, double[] u, double[] v, int nrow, float[] vis, float[] weight, int nchan,
-            int chan, double[] dirty, PlaneStats dirtyStats, double[] psf, PlaneStats psfStats) {
-        double centre = n / 2;
-        for (int r = 0; r < nrow; r++) {
-            int wi = r * nchan + chan;
-            float wt = weight[wi];
-            if (wt == 0) {
-                continue;
-            }
-            if (!at.place(u[r] * uvScale + centre, v[r] * uvScale + centre)) {
-                if (dirtyStats != null) {
-                    dirtyStats.drop();
-                }
-                if (psfStats != null) {
-                    psfStats.drop();
-                }
-                continue;
-            }
-            kp.weights(at.fu, kx);
-            kp.weights(at.fv, ky);
-            if (dirty != null) {
-                double ar = (double) vis[2 * wi] * wt;
-                double ai = (double) vis[2 * wi + 1] * wt;
-                for (int k = 0; k < wp; k++) {
-                    lanes[2 * k] = ar * kx[k];
-                    lanes[2 * k + 1] = ai * kx[k];
-                }
-                addFootprint(dirty, lanes);
-                dirtyStats.record(wt, at.v0, at.v0 + w - 1);
-            }
-            if (psf != null) {
-                for (int k = 0; k < wp; k++) {
-                    lanesPsf[2 * k] = wt * kx[k];
-                    lanesPsf[2 * k + 1] = 0;
-                }
-                addFootprint(psf, lanesPsf);
-                psfStats.record(wt, at.v0, at.v0 + w - 1);
-            }
-        }
-    }
-
-    private void addFootprint(double[] g, double[] row) {
-        int len = 2 * wp;
-        int base = 2 * (at.v0 * n + at.u0);
-        for (int j = 0; j < w; j++) {
-            double wy = ky[j];
-            for (int t = 0; t < len; t++) {
-                g[base + t] += wy * row[t];
-            }
-            base += 2 * n;
-        }
-    }
+    void grid(double uvScale, double[] u, double[] v, int count, float[] vis, float[] weight, int offset,
+            double[] dirty, PlaneStats dirtyStats, double[] psf, PlaneStats psfStats);
 
     /**
-     * Predicts channel {@code chan} of rows [0, nrow) from the Fourier-plane model {@code model} (see
-     * ModelGrid), writing [row][chan][re, im] of {@code visOut}; rows whose footprint leaves the grid
-     * get 0.
+     * Predicts channel {@code chan} of rows [0, nrow) from a model grid (the Fourier plane of a model
+     * image, see FloatGridTransform#toModelGrid), writing [row][chan][re, im] of {@code visOut}; rows
+     * whose footprint leaves the grid get 0.
      */
-    public void degrid(double uvScale, double[] u, double[] v, int nrow, double[] model, double[] visOut, int nchan,
-            int chan) {
-        double centre = n / 2;
-        int len = 2 * wp;
-        for (int r = 0; r < nrow; r++) {
-            int vi = 2 * (r * nchan + chan);
-            if (!at.place(u[r] * uvScale + centre, v[r] * uvScale + centre)) {
-                visOut[vi] = 0;
-                visOut[vi + 1] = 0;
-                continue;
-            }
-            kp.weights(at.fu, kx);
-            kp.weights(at.fv, ky);
-            for (int k = 0; k < wp; k++) {
-                lanes[2 * k] = 0;
-                lanes[2 * k + 1] = 0;
-            }
-            int base = 2 * (at.v0 * n + at.u0);
-            for (int j = 0; j < w; j++) {
-                double wy = ky[j];
-                for (int t = 0; t < len; t++) {
-                    lanes[t] += wy * model[base + t];
-                }
-                base += 2 * n;
-            }
-            double re = 0;
-            double im = 0;
-            for (int k = 0; k < w; k++) {
-                re += kx[k] * lanes[2 * k];
-                im += kx[k] * lanes[2 * k + 1];
-            }
-            visOut[vi] = re;
-            visOut[vi + 1] = im;
-        }
-    }
+    void degrid(double uvScale, double[] u, double[] v, int nrow, double[] model, double[] visOut, int nchan, int chan);
 }

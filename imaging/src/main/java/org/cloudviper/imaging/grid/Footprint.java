@@ -19,13 +19,14 @@ final class Footprint {
     Footprint(KernelPlan kp) {
         this.n = kp.gridSize();
         this.halfSupport = kp.support() / 2.0;
-        // the padded lanes are written too (with zeros), so they must stay inside the row
-        this.lastStart = n - kp.paddedSupport();
+        // the padded lanes are written too, with zeros: past the row's end they spill into the next
+        // row or into the plane's margin (KernelPlan.planeLength)
+        this.lastStart = n - kp.support();
     }
 
     /**
-     * Places the visibility at grid position (pu, pv) cells; false if its footprint (padded) leaves
-     * the grid, which happens only within W/2 cells of the largest spatial frequency the image samples.
+     * Places the visibility at grid position (pu, pv) cells; false if its footprint leaves the grid,
+     * which happens only within W/2 cells of the largest spatial frequency the image samples.
      */
     boolean place(double pu, double pv) {
         double su = Math.ceil(pu - halfSupport);

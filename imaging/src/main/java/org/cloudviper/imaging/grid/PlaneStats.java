@@ -41,6 +41,11 @@ public final class PlaneStats {
 
     void record(double weight, int firstRow, int lastRow) {
         sumWeights += weight;
+        record(firstRow, lastRow);
+    }
+
+    /** One visibility gridded on rows firstRow..lastRow; its weight added later with {@link #addWeights}. */
+    void record(int firstRow, int lastRow) {
         gridded++;
         if (firstRow < rowMin) {
             rowMin = firstRow;
@@ -48,6 +53,10 @@ public final class PlaneStats {
         if (lastRow > rowMax) {
             rowMax = lastRow;
         }
+    }
+
+    void addWeights(double sum) {
+        sumWeights += sum;
     }
 
     void drop() {

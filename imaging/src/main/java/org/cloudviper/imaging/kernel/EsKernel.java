@@ -53,7 +53,8 @@ public final class EsKernel {
 
     private double normalized(double t) {
         double s = 1 - t * t;
-        return s <= 0 ? 0 : Math.exp(beta * (Math.sqrt(s) - 1));
+        // closed support: the table's last node sits on the edge and must see the limit from inside
+        return s < 0 ? 0 : Math.exp(beta * (Math.sqrt(s) - 1));
     }
 
     /**

@@ -24,6 +24,9 @@ public final class KernelPlan {
     /** [segment][degree 0..3][lane]: the cubic's coefficients in the segment's local offset a in [0, 1) */
     private final double[] tableD;
     private final float[] tableF;
+    /** The same with every lane twice, [segment][degree][2 * paddedSupport]: a lane per re and im. */
+    private final double[] pairedD;
+    private final float[] pairedF;
     private final double[] correction;
 
     KernelPlan(int npix, int gridSize, EsKernel kernel, double epsilon, double estimatedError) {
@@ -33,7 +36,8 @@ public final class KernelPlan {
         this.kernel = kernel;
         this.estimatedError = estimatedError;
         int w = kernel.support();
-        this.paddedSupport = (w + 3) & ~3;
+        // whole vectors of 8 complex (16 floats, one AVX-512 register) per footprint row
+        this.paddedSupport = (w + 7) & ~7;
         // the image error caused by a kernel error of d in every lane is about W d / phihat: the budget
         // keeps it well under epsilon at the image's edge, where phihat is smallest
         double smallest = kernel.fourier(0.5 * npix / gridSize);
@@ -49,6 +53,17 @@ public final class KernelPlan {
         this.tableF = new float[table.length];
         for (int i = 0; i < table.length; i++) {
             tableF[i] = (float) table[i];
+        }
+        this.pairedD = new double[2 * table.length];
+        this.pairedF = new float[2 * table.length];
+        for (int i = 0; i < table.length; i++) {
+            int row = i / paddedSupport;
+            int lane = i % paddedSupport;
+            int j = 2 * row * paddedSupport + 2 * lane;
+            pairedD[j] = table[i];
+            pairedD[j + 1] = table[i];
+            pairedF[j] = tableF[i];
+            pairedF[j + 1] = tableF[i];
         }
         this.correction = new double[npix];
         for (int i = 0; i < npix; i++) {
@@ -66,6 +81,14 @@ public final class KernelPlan {
         return gridSize;
     }
 
+    /**
+     * Floats (or doubles) in a grid plane: 2 gridSize^2 interleaved complex cells, then a margin of
+     * paddedSupport cells that the padded lanes of the last row's footprints may touch (zeros only).
+     */
+    public int planeLength() {
+        return 2 * gridSize * gridSize + 2 * paddedSupport;
+    }
+
     /** Grid oversampling factor, gridSize / npix. */
     public double sigma() {
         return sigma;
@@ -76,7 +99,7 @@ public final class KernelPlan {
         return kernel.support();
     }
 
-    /** W rounded up to a multiple of 4: the stride of the tables and of the per-visibility kernel. */
+    /** W rounded up to a multiple of 8: the stride of the tables and the width every footprint row is written. */
     public int paddedSupport() {
         return paddedSupport;
     }
@@ -184,6 +207,29 @@ public final class KernelPlan {
         for (int k = 0; k < p; k++) {
             out[k] = t[b + k] + a * (t[b + p + k] + a * (t[b + 2 * p + k] + a * t[b + 3 * p + k]));
         }
+    }
+
+    /**
+     * The table in single precision, [segment][degree 0..3][paddedSupport], coefficients of the cubic in
+     * the segment's local offset a: lane k = t[0] + a (t[1] + a (t[2] + a t[3])). Shared: read only.
+     */
+    public float[] floatTable() {
+        return tableF;
+    }
+
+    /** {@link #floatTable()} with each lane twice, [segment][degree][2 * paddedSupport]. Shared: read only. */
+    public float[] pairedFloatTable() {
+        return pairedF;
+    }
+
+    /** The table in double precision (see {@link #floatTable()}). Shared: read only. */
+    public double[] doubleTable() {
+        return tableD;
+    }
+
+    /** {@link #doubleTable()} with each lane twice. Shared: read only. */
+    public double[] pairedDoubleTable() {
+        return pairedD;
     }
 
     @Override
