@@ -69,6 +69,20 @@ class DirectFourierTest {
         }
     }
 
+    /** Grid sizes of every kind JTransforms treats apart: powers of two (256), mixed radix (160, 180, 192). */
+    @ParameterizedTest(name = "sigma {0}")
+    @org.junit.jupiter.params.provider.ValueSource(doubles = {1.25, 1.4, 1.5, 2.0})
+    void everyGridSizeGivesTheDirectSum(double sigma) {
+        VisBlock block = Direct.randomBlock(5, 1000, 1, CELL);
+        Imager imager = Imager.create(ImageSpec.of(NPIX, CELL, 1e-7, Precision.FLOAT64).withSigma(sigma));
+        ChannelGrids dirty = imager.newGrids(1);
+        imager.grid(block, block.weight(), dirty, null);
+        double[] img = new double[NPIX * NPIX];
+        imager.image(dirty, 0, img);
+        double err = Direct.peakNormalisedError(img, Direct.dirty(block, block.weight(), 0, NPIX, CELL, false));
+        assertTrue(err < 1e-7, imager.kernel() + ": " + err);
+    }
+
     private static void image(Imager imager, ChannelGrids grids, int c, double[] out) {
         if (grids.precision() == Precision.FLOAT64) {
             imager.image(grids, c, out);

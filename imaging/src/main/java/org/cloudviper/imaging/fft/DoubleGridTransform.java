@@ -21,8 +21,18 @@ public final class DoubleGridTransform {
     private final int npix;
     private final double[] correction;
     private final DoubleFFT_1D fft;
+    /** Image columns per block of the second pass: 16 pixels, two cache lines of the image. */
+    private static final int BLOCK = 16;
+    /**
+     * What realInverse's output is multiplied by: JTransforms 3.1 halves it for power-of-two lengths
+     * (Ooura's convention) and not for the others, so the factor is measured once on a constant.
+     */
+    private final double realInverseScale;
     private final double[] row;
     private final double[] column;
+    private final double[][] columns;
+    private final double[] cx;
+    private final double[] cy;
     private double[] half;
 
     /**
@@ -36,6 +46,12 @@ public final class DoubleGridTransform {
         this.fft = new DoubleFFT_1D(n);
         this.row = new double[2 * n];
         this.column = new double[n];
+        column[0] = 1;
+        fft.realInverse(column, false);
+        this.realInverseScale = 1 / column[0];
+        this.columns = new double[BLOCK][n];
+        this.cx = new double[npix];
+        this.cy = new double[npix];
     }
 
     /**
@@ -72,26 +88,41 @@ public final class DoubleGridTransform {
             System.arraycopy(row, 2 * (n - h), half, dst, 2 * h);
             System.arraycopy(row, 0, half, dst + 2 * h, 2 * h);
         }
+        // the columns go through the second pass BLOCK at a time, so that each cache line of the
+        // half-transformed rows and of the image is read or written whole
         int h = npix / 2;
         for (int xi = 0; xi < npix; xi++) {
-            java.util.Arrays.fill(column, 0, 2 * lo, 0.0);
+            cx[xi] = correction[xi] * scale * realInverseScale * ((xi - h) % 2 == 0 ? 1 : -1);
+            cy[xi] = correction[xi] * ((xi - h) % 2 == 0 ? 1 : -1);
+        }
+        for (int xb = 0; xb < npix; xb += BLOCK) {
+            int nb = Math.min(BLOCK, npix - xb);
+            for (int q = 0; q < nb; q++) {
+                java.util.Arrays.fill(columns[q], 0, 2 * lo, 0.0);
+            }
             for (int r = lo; r <= n / 2; r++) {
-                int src = (r - lo) * width + 2 * xi;
-                if (r == 0) {
-                    column[0] = half[src];
-                } else if (r == n / 2) {
-                    column[1] = half[src];
-                } else {
-                    column[2 * r] = half[src];
-                    column[2 * r + 1] = half[src + 1];
+                int src = (r - lo) * width + 2 * xb;
+                int re = r == 0 ? 0 : r == n / 2 ? 1 : 2 * r;
+                for (int q = 0; q < nb; q++) {
+                    columns[q][re] = half[src + 2 * q];
+                }
+                if (r != 0 && r != n / 2) {
+                    for (int q = 0; q < nb; q++) {
+                        columns[q][re + 1] = half[src + 2 * q + 1];
+                    }
                 }
             }
-            fft.realInverse(column, false);
-            double cx = correction[xi] * scale * ((xi - h) % 2 == 0 ? 1 : -1);
+            for (int q = 0; q < nb; q++) {
+                fft.realInverse(columns[q], false);
+            }
             for (int yi = 0; yi < npix; yi++) {
                 int y = yi - h;
-                double sign = (y & 1) == 0 ? 1 : -1;
-                out[yi * npix + xi] = (column[y < 0 ? y + n : y] * cx * sign * correction[yi]);
+                int idx = y < 0 ? y + n : y;
+                double fy = cy[yi];
+                int dst = yi * npix + xb;
+                for (int q = 0; q < nb; q++) {
+                    out[dst + q] = (columns[q][idx] * cx[xb + q] * fy);
+                }
             }
         }
     }

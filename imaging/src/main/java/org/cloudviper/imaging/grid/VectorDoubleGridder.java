@@ -9,13 +9,15 @@ import org.cloudviper.imaging.kernel.KernelPlan;
 /**
  * The double gridder on the JDK's Vector API (incubating in 17; {@link Gridders} uses it only when
  * the JVM was started with {@code --add-modules jdk.incubator.vector}). A footprint row of
- * paddedSupport complex cells is whole vectors (two AVX-512 registers for W <= 8): each row costs a
+ * paddedSupport complex cells is whole vectors (two AVX-512 registers for W <= 8, see gridTwo): each row costs a
  * load, a fused multiply-add and a store per vector. The kernel along u is evaluated with its lanes
  * paired (re, im) from {@link KernelPlan#pairedDoubleTable()}, so it multiplies the interleaved grid
  * directly.
  */
 final class VectorDoubleGridder implements DoubleGridder {
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
+    /** Species must be constants for the JIT to compile vector code: the 8-lane kernel row. */
+    private static final VectorSpecies<Double> ROW = DoubleVector.SPECIES_512;
     private static final VectorMask<Double> ODD;
 
     static {
@@ -27,6 +29,9 @@ final class VectorDoubleGridder implements DoubleGridder {
     }
 
     private final KernelPlan kp;
+    /** Whether a kernel row (paddedSupport = 8 doubles) is one 512-bit vector on this machine. */
+    private final boolean rowVector;
+    private final double[] table;
     private final int n;
     private final int w;
     private final int len;
@@ -47,6 +52,8 @@ final class VectorDoubleGridder implements DoubleGridder {
         }
         this.ov = kp.tableOversampling();
         this.paired = kp.pairedDoubleTable();
+        this.table = kp.doubleTable();
+        this.rowVector = kp.paddedSupport() == 8 && S.vectorBitSize() >= 512;
         this.at = new Footprint(kp);
         this.ky = new double[kp.paddedSupport()];
         this.kxx = new double[len];
@@ -72,7 +79,18 @@ final class VectorDoubleGridder implements DoubleGridder {
     @Override
     public void grid(double uvScale, double[] u, double[] v, int count, float[] vis, float[] weight, int offset,
             double[] dirty, PlaneStats dirtyStats, double[] psf, PlaneStats psfStats) {
+        if (len == 2 * S.length()) {
+            gridTwo(uvScale, u, v, count, vis, weight, offset, dirty, dirtyStats, psf, psfStats);
+            return;
+        }
+        if (len != S.length()) {
+            gridWide(uvScale, u, v, count, vis, weight, offset, dirty, dirtyStats, psf, psfStats);
+            return;
+        }
+        // a footprint row is one vector: the kernel lanes stay in a register for the whole footprint
         double centre = n / 2;
+        int rowStride = 2 * n;
+        double sumWeights = 0;
         for (int r = 0; r < count; r++) {
             int wi = offset + r;
             float wt = weight[wi];
@@ -80,28 +98,176 @@ final class VectorDoubleGridder implements DoubleGridder {
                 continue;
             }
             if (!at.place(u[r] * uvScale + centre, v[r] * uvScale + centre)) {
-                if (dirtyStats != null) {
-                    dirtyStats.drop();
+                drop(dirtyStats, psfStats);
+                continue;
+            }
+            DoubleVector kx = pairedKernel0(at.fu);
+            kernelV(at.fv);
+            int base = 2 * (at.v0 * n + at.u0);
+            if (dirty != null) {
+                DoubleVector lanes0 = kx.mul(DoubleVector.broadcast(S, (double) vis[2 * wi] * wt).blend((double) vis[2 * wi + 1] * wt, ODD));
+                int b = base;
+                for (int j = 0; j < w; j++, b += rowStride) {
+                    lanes0.fma(DoubleVector.broadcast(S, ky[j]), DoubleVector.fromArray(S, dirty, b)).intoArray(dirty, b);
                 }
-                if (psfStats != null) {
-                    psfStats.drop();
+            }
+            if (psf != null) {
+                DoubleVector lanes0 = kx.mul(DoubleVector.broadcast(S, (double) wt).blend(0.0, ODD));
+                int b = base;
+                for (int j = 0; j < w; j++, b += rowStride) {
+                    lanes0.fma(DoubleVector.broadcast(S, ky[j]), DoubleVector.fromArray(S, psf, b)).intoArray(psf, b);
                 }
+            }
+            sumWeights += wt;
+            record(dirtyStats, psfStats, at.v0, at.v0 + w - 1);
+        }
+        addWeights(dirtyStats, psfStats, sumWeights);
+    }
+
+    /** A footprint row is two vectors (W <= 8 on AVX-512): both kernel halves stay in registers. */
+    private void gridTwo(double uvScale, double[] u, double[] v, int count, float[] vis, float[] weight, int offset,
+            double[] dirty, PlaneStats dirtyStats, double[] psf, PlaneStats psfStats) {
+        double centre = n / 2;
+        int rowStride = 2 * n;
+        int half = S.length();
+        double sumWeights = 0;
+        for (int r = 0; r < count; r++) {
+            int wi = offset + r;
+            float wt = weight[wi];
+            if (wt == 0) {
+                continue;
+            }
+            if (!at.place(u[r] * uvScale + centre, v[r] * uvScale + centre)) {
+                drop(dirtyStats, psfStats);
+                continue;
+            }
+            double s = at.fu * ov;
+            int seg = (int) s;
+            DoubleVector a = DoubleVector.broadcast(S, s - seg);
+            int t = seg * 4 * len;
+            DoubleVector kx0 = DoubleVector.fromArray(S, paired, t + 3 * len)
+                    .fma(a, DoubleVector.fromArray(S, paired, t + 2 * len))
+                    .fma(a, DoubleVector.fromArray(S, paired, t + len))
+                    .fma(a, DoubleVector.fromArray(S, paired, t));
+            DoubleVector kx1 = DoubleVector.fromArray(S, paired, t + 3 * len + half)
+                    .fma(a, DoubleVector.fromArray(S, paired, t + 2 * len + half))
+                    .fma(a, DoubleVector.fromArray(S, paired, t + len + half))
+                    .fma(a, DoubleVector.fromArray(S, paired, t + half));
+            kernelV(at.fv);
+            int base = 2 * (at.v0 * n + at.u0);
+            if (dirty != null) {
+                DoubleVector alt = DoubleVector.broadcast(S, (double) vis[2 * wi] * wt)
+                        .blend((double) vis[2 * wi + 1] * wt, ODD);
+                addTwo(dirty, base, rowStride, kx0.mul(alt), kx1.mul(alt));
+            }
+            if (psf != null) {
+                DoubleVector alt = DoubleVector.broadcast(S, (double) wt).blend(0.0, ODD);
+                addTwo(psf, base, rowStride, kx0.mul(alt), kx1.mul(alt));
+            }
+            sumWeights += wt;
+            record(dirtyStats, psfStats, at.v0, at.v0 + w - 1);
+        }
+        addWeights(dirtyStats, psfStats, sumWeights);
+    }
+
+    private void addTwo(double[] g, int b, int rowStride, DoubleVector l0, DoubleVector l1) {
+        int half = S.length();
+        for (int j = 0; j < w; j++, b += rowStride) {
+            DoubleVector wy = DoubleVector.broadcast(S, ky[j]);
+            l0.fma(wy, DoubleVector.fromArray(S, g, b)).intoArray(g, b);
+            l1.fma(wy, DoubleVector.fromArray(S, g, b + half)).intoArray(g, b + half);
+        }
+    }
+
+    private static void drop(PlaneStats a, PlaneStats b) {
+        if (a != null) {
+            a.drop();
+        }
+        if (b != null) {
+            b.drop();
+        }
+    }
+
+    private static void record(PlaneStats a, PlaneStats b, int firstRow, int lastRow) {
+        if (a != null) {
+            a.record(firstRow, lastRow);
+        }
+        if (b != null) {
+            b.record(firstRow, lastRow);
+        }
+    }
+
+    private static void addWeights(PlaneStats a, PlaneStats b, double sum) {
+        if (a != null) {
+            a.addWeights(sum);
+        }
+        if (b != null) {
+            b.addWeights(sum);
+        }
+    }
+
+    /** ky = the kernel along v at fractional offset f (one vector when the machine has one that wide). */
+    private void kernelV(double f) {
+        if (!rowVector) {
+            kp.weights(f, ky);
+            return;
+        }
+        int p = 8;
+        double s = f * ov;
+        int seg = (int) s;
+        DoubleVector a = DoubleVector.broadcast(ROW, s - seg);
+        int b = seg * 4 * p;
+        DoubleVector c3 = DoubleVector.fromArray(ROW, table, b + 3 * p);
+        DoubleVector c2 = DoubleVector.fromArray(ROW, table, b + 2 * p);
+        DoubleVector c1 = DoubleVector.fromArray(ROW, table, b + p);
+        DoubleVector c0 = DoubleVector.fromArray(ROW, table, b);
+        c3.fma(a, c2).fma(a, c1).fma(a, c0).intoArray(ky, 0);
+    }
+
+    /** The paired kernel along u (see pairedKernel) when it is one vector. */
+    private DoubleVector pairedKernel0(double f) {
+        double s = f * ov;
+        int seg = (int) s;
+        DoubleVector a = DoubleVector.broadcast(S, s - seg);
+        int b = seg * 4 * len;
+        DoubleVector c3 = DoubleVector.fromArray(S, paired, b + 3 * len);
+        DoubleVector c2 = DoubleVector.fromArray(S, paired, b + 2 * len);
+        DoubleVector c1 = DoubleVector.fromArray(S, paired, b + len);
+        DoubleVector c0 = DoubleVector.fromArray(S, paired, b);
+        return c3.fma(a, c2).fma(a, c1).fma(a, c0);
+    }
+
+    /** Footprint rows of several vectors (W > 8 on AVX-512, W > 4 on AVX2). */
+    private void gridWide(double uvScale, double[] u, double[] v, int count, float[] vis, float[] weight,
+            int offset, double[] dirty, PlaneStats dirtyStats, double[] psf,
+            PlaneStats psfStats) {
+        double centre = n / 2;
+        double sumWeights = 0;
+        for (int r = 0; r < count; r++) {
+            int wi = offset + r;
+            float wt = weight[wi];
+            if (wt == 0) {
+                continue;
+            }
+            if (!at.place(u[r] * uvScale + centre, v[r] * uvScale + centre)) {
+                drop(dirtyStats, psfStats);
                 continue;
             }
             pairedKernel(at.fu);
-            kp.weights(at.fv, ky);
+            kernelV(at.fv);
             int base = 2 * (at.v0 * n + at.u0);
             if (dirty != null) {
                 DoubleVector alt = DoubleVector.broadcast(S, (double) vis[2 * wi] * wt).blend((double) vis[2 * wi + 1] * wt, ODD);
                 addFootprint(dirty, base, alt);
-                dirtyStats.record(wt, at.v0, at.v0 + w - 1);
             }
             if (psf != null) {
-                DoubleVector alt = DoubleVector.broadcast(S, wt).blend(0.0, ODD);
+                DoubleVector alt = DoubleVector.broadcast(S, (double) wt).blend(0.0, ODD);
                 addFootprint(psf, base, alt);
-                psfStats.record(wt, at.v0, at.v0 + w - 1);
             }
+            sumWeights += wt;
+            record(dirtyStats, psfStats, at.v0, at.v0 + w - 1);
         }
+        addWeights(dirtyStats, psfStats, sumWeights);
     }
 
     private void addFootprint(double[] g, int base, DoubleVector alt) {
@@ -130,7 +296,7 @@ final class VectorDoubleGridder implements DoubleGridder {
                 continue;
             }
             pairedKernel(at.fu);
-            kp.weights(at.fv, ky);
+            kernelV(at.fv);
             double re = 0;
             double im = 0;
             for (int q = 0; q < len; q += S.length()) {

@@ -79,6 +79,10 @@ final class VectorFloatGridder implements FloatGridder {
     @Override
     public void grid(double uvScale, double[] u, double[] v, int count, float[] vis, float[] weight, int offset,
             float[] dirty, PlaneStats dirtyStats, float[] psf, PlaneStats psfStats) {
+        if (len == 2 * S.length()) {
+            gridTwo(uvScale, u, v, count, vis, weight, offset, dirty, dirtyStats, psf, psfStats);
+            return;
+        }
         if (len != S.length()) {
             gridWide(uvScale, u, v, count, vis, weight, offset, dirty, dirtyStats, psf, psfStats);
             return;
@@ -118,6 +122,60 @@ final class VectorFloatGridder implements FloatGridder {
             record(dirtyStats, psfStats, at.v0, at.v0 + w - 1);
         }
         addWeights(dirtyStats, psfStats, sumWeights);
+    }
+
+    /** A footprint row is two vectors (9 <= W <= 16 on AVX-512): both kernel halves stay in registers. */
+    private void gridTwo(double uvScale, double[] u, double[] v, int count, float[] vis, float[] weight, int offset,
+            float[] dirty, PlaneStats dirtyStats, float[] psf, PlaneStats psfStats) {
+        double centre = n / 2;
+        int rowStride = 2 * n;
+        int half = S.length();
+        double sumWeights = 0;
+        for (int r = 0; r < count; r++) {
+            int wi = offset + r;
+            float wt = weight[wi];
+            if (wt == 0) {
+                continue;
+            }
+            if (!at.place(u[r] * uvScale + centre, v[r] * uvScale + centre)) {
+                drop(dirtyStats, psfStats);
+                continue;
+            }
+            double s = at.fu * ov;
+            int seg = (int) s;
+            FloatVector a = FloatVector.broadcast(S, (float) (s - seg));
+            int t = seg * 4 * len;
+            FloatVector kx0 = FloatVector.fromArray(S, paired, t + 3 * len)
+                    .fma(a, FloatVector.fromArray(S, paired, t + 2 * len))
+                    .fma(a, FloatVector.fromArray(S, paired, t + len))
+                    .fma(a, FloatVector.fromArray(S, paired, t));
+            FloatVector kx1 = FloatVector.fromArray(S, paired, t + 3 * len + half)
+                    .fma(a, FloatVector.fromArray(S, paired, t + 2 * len + half))
+                    .fma(a, FloatVector.fromArray(S, paired, t + len + half))
+                    .fma(a, FloatVector.fromArray(S, paired, t + half));
+            kernelV(at.fv);
+            int base = 2 * (at.v0 * n + at.u0);
+            if (dirty != null) {
+                FloatVector alt = FloatVector.broadcast(S, vis[2 * wi] * wt).blend(vis[2 * wi + 1] * wt, ODD);
+                addTwo(dirty, base, rowStride, kx0.mul(alt), kx1.mul(alt));
+            }
+            if (psf != null) {
+                FloatVector alt = FloatVector.broadcast(S, wt).blend(0f, ODD);
+                addTwo(psf, base, rowStride, kx0.mul(alt), kx1.mul(alt));
+            }
+            sumWeights += wt;
+            record(dirtyStats, psfStats, at.v0, at.v0 + w - 1);
+        }
+        addWeights(dirtyStats, psfStats, sumWeights);
+    }
+
+    private void addTwo(float[] g, int b, int rowStride, FloatVector l0, FloatVector l1) {
+        int half = S.length();
+        for (int j = 0; j < w; j++, b += rowStride) {
+            FloatVector wy = FloatVector.broadcast(S, ky[j]);
+            l0.fma(wy, FloatVector.fromArray(S, g, b)).intoArray(g, b);
+            l1.fma(wy, FloatVector.fromArray(S, g, b + half)).intoArray(g, b + half);
+        }
     }
 
     private static void drop(PlaneStats a, PlaneStats b) {
@@ -178,7 +236,7 @@ final class VectorFloatGridder implements FloatGridder {
         return c3.fma(a, c2).fma(a, c1).fma(a, c0);
     }
 
-    /** Footprint rows of several vectors (W > 8 on AVX-512, W > 4 on AVX2). */
+    /** Footprint rows of more than two vectors (W > 8 on AVX2). */
     private void gridWide(double uvScale, double[] u, double[] v, int count, float[] vis, float[] weight,
             int offset, float[] dirty, PlaneStats dirtyStats, float[] psf,
             PlaneStats psfStats) {

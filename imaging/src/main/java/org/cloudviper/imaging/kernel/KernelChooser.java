@@ -11,9 +11,9 @@ public final class KernelChooser {
     /** Oversampling factors tried when none is imposed. */
     private static final double[] SIGMAS = {1.2, 1.25, 1.3, 1.4, 1.5, 1.6, 1.75, 2.0, 2.25, 2.5};
     /** Nanoseconds per visibility per grid lane (one complex multiply-add), measured on one core. */
-    static final double NS_PER_LANE = 0.20;
+    static final double NS_PER_LANE = 0.5;
     /** Nanoseconds per element per log2 of a 1-D FFT length, measured on one core. */
-    static final double NS_PER_FFT_POINT_LOG = 0.35;
+    static final double NS_PER_FFT_POINT_LOG = 0.6;
     /** The share of the error budget spent on aliasing; the kernel table gets the rest. */
     private static final double ALIASING_SHARE = 1.0;
 
@@ -70,7 +70,7 @@ public final class KernelChooser {
 
     /** Estimated nanoseconds to grid nvis visibilities and transform one grid (see GridTransform). */
     static double cost(int npix, int n, int w, double nvis) {
-        int padded = (w + 3) & ~3;
+        int padded = (w + 7) & ~7;
         double grid = nvis * w * padded * NS_PER_LANE;
         double log = Math.log(n) / Math.log(2);
         // half the rows through complex FFTs, npix columns through real ones (half a complex each)
