@@ -16,8 +16,6 @@ import org.cloudviper.imaging.kernel.KernelPlan;
  */
 final class VectorDoubleGridder implements DoubleGridder {
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
-    /** Species must be constants for the JIT to compile vector code: the 8-lane kernel row. */
-    private static final VectorSpecies<Double> ROW = DoubleVector.SPECIES_512;
     private static final VectorMask<Double> ODD;
 
     static {
@@ -53,7 +51,7 @@ final class VectorDoubleGridder implements DoubleGridder {
         this.ov = kp.tableOversampling();
         this.paired = kp.pairedDoubleTable();
         this.table = kp.doubleTable();
-        this.rowVector = kp.paddedSupport() == 8 && S.vectorBitSize() >= 512;
+        this.rowVector = kp.paddedSupport() == 8 && S.length() == 8;
         this.at = new Footprint(kp);
         this.ky = new double[kp.paddedSupport()];
         this.kxx = new double[len];
@@ -215,12 +213,12 @@ final class VectorDoubleGridder implements DoubleGridder {
         int p = 8;
         double s = f * ov;
         int seg = (int) s;
-        DoubleVector a = DoubleVector.broadcast(ROW, s - seg);
+        DoubleVector a = DoubleVector.broadcast(S, s - seg);
         int b = seg * 4 * p;
-        DoubleVector c3 = DoubleVector.fromArray(ROW, table, b + 3 * p);
-        DoubleVector c2 = DoubleVector.fromArray(ROW, table, b + 2 * p);
-        DoubleVector c1 = DoubleVector.fromArray(ROW, table, b + p);
-        DoubleVector c0 = DoubleVector.fromArray(ROW, table, b);
+        DoubleVector c3 = DoubleVector.fromArray(S, table, b + 3 * p);
+        DoubleVector c2 = DoubleVector.fromArray(S, table, b + 2 * p);
+        DoubleVector c1 = DoubleVector.fromArray(S, table, b + p);
+        DoubleVector c0 = DoubleVector.fromArray(S, table, b);
         c3.fma(a, c2).fma(a, c1).fma(a, c0).intoArray(ky, 0);
     }
 

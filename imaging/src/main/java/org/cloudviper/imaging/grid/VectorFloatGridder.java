@@ -16,8 +16,6 @@ import org.cloudviper.imaging.kernel.KernelPlan;
  */
 final class VectorFloatGridder implements FloatGridder {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    /** Species must be constants for the JIT to compile vector code: the 8-lane kernel row. */
-    private static final VectorSpecies<Float> ROW = FloatVector.SPECIES_256;
     private static final VectorMask<Float> ODD;
 
     static {
@@ -29,7 +27,11 @@ final class VectorFloatGridder implements FloatGridder {
     }
 
     private final KernelPlan kp;
-    /** Whether a kernel row (paddedSupport = 8 floats) is one 256-bit vector on this machine. */
+    /**
+     * Whether a kernel row along v is evaluated as one vector: paddedSupport 8 or 16 on AVX-512 (with 8
+     * lanes the upper half of the vector computes garbage that is never read). One species throughout:
+     * mixing 256- and 512-bit vectors in a method defeats the JIT's intrinsics here.
+     */
     private final boolean rowVector;
     private final float[] table;
     private final int n;
@@ -53,9 +55,9 @@ final class VectorFloatGridder implements FloatGridder {
         this.ov = kp.tableOversampling();
         this.paired = kp.pairedFloatTable();
         this.table = kp.floatTable();
-        this.rowVector = kp.paddedSupport() == 8 && S.vectorBitSize() >= 256;
+        this.rowVector = S.length() == 16 && kp.paddedSupport() <= 16;
         this.at = new Footprint(kp);
-        this.ky = new float[kp.paddedSupport()];
+        this.ky = new float[Math.max(kp.paddedSupport(), S.length())];
         this.kxx = new float[len];
         this.lanes = new float[len];
     }
@@ -211,15 +213,15 @@ final class VectorFloatGridder implements FloatGridder {
             kp.weights(f, ky);
             return;
         }
-        int p = 8;
+        int p = kp.paddedSupport();
         double s = f * ov;
         int seg = (int) s;
-        FloatVector a = FloatVector.broadcast(ROW, (float) (s - seg));
+        FloatVector a = FloatVector.broadcast(S, (float) (s - seg));
         int b = seg * 4 * p;
-        FloatVector c3 = FloatVector.fromArray(ROW, table, b + 3 * p);
-        FloatVector c2 = FloatVector.fromArray(ROW, table, b + 2 * p);
-        FloatVector c1 = FloatVector.fromArray(ROW, table, b + p);
-        FloatVector c0 = FloatVector.fromArray(ROW, table, b);
+        FloatVector c3 = FloatVector.fromArray(S, table, b + 3 * p);
+        FloatVector c2 = FloatVector.fromArray(S, table, b + 2 * p);
+        FloatVector c1 = FloatVector.fromArray(S, table, b + p);
+        FloatVector c0 = FloatVector.fromArray(S, table, b);
         c3.fma(a, c2).fma(a, c1).fma(a, c0).intoArray(ky, 0);
     }
 

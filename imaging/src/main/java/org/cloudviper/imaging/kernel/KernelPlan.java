@@ -135,7 +135,8 @@ public final class KernelPlan {
     private double[] build(int ov) {
         int w = kernel.support();
         double half = w / 2.0;
-        double[] t = new double[ov * 4 * paddedSupport];
+        // 16 values of margin: vector code may read a 512-bit row past the last segment's end
+        double[] t = new double[ov * 4 * paddedSupport + 16];
         for (int seg = 0; seg < ov; seg++) {
             for (int k = 0; k < w; k++) {
                 double x0 = (double) seg / ov + k - half;
