@@ -45,7 +45,8 @@ public final class Imager {
     private Imager(ImageSpec spec, boolean simd) {
         this.spec = spec;
         this.simd = simd;
-        this.kernel = KernelChooser.choose(spec.npix(), spec.epsilon(), spec.sigma(), spec.visPerImage());
+        this.kernel = KernelChooser.choose(spec.npix(), spec.epsilon(), spec.sigma(), spec.visPerImage(),
+                spec.precision() == Precision.FLOAT64);
         if (TOLD.compareAndSet(false, true)) {
             LOG.info("imaging: {}", Gridders.describe());
         }
@@ -221,16 +222,20 @@ public final class Imager {
         }
     }
 
-    /** Every channel's image, one executor task per channel; [chan][npix * npix]. */
-    public float[][] images(ChannelGrids grids, Executor executor) {
-        float[][] out = new float[grids.nchan()][spec.npix() * spec.npix()];
+    /**
+     * Every channel's image into {@code out[chan]} (npix * npix each; reuse them: fresh memory costs
+     * its first touch), one executor task per channel.
+     */
+    public void images(ChannelGrids grids, float[][] out, Executor executor) {
+        if (out.length < grids.nchan()) {
+            throw new IllegalArgumentException("out: " + out.length + " images (expected: >= " + grids.nchan() + ")");
+        }
         List<CompletableFuture<Void>> tasks = new ArrayList<>();
         for (int c = 0; c < grids.nchan(); c++) {
             int chan = c;
             tasks.add(CompletableFuture.runAsync(() -> image(grids, chan, out[chan]), executor));
         }
         CompletableFuture.allOf(tasks.toArray(new CompletableFuture[0])).join();
-        return out;
     }
 
     private void checkImage(int length) {

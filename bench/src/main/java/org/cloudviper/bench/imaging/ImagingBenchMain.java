@@ -9,6 +9,7 @@ import org.cloudviper.imaging.ChannelGrids;
 import org.cloudviper.imaging.ImageSpec;
 import org.cloudviper.imaging.Imager;
 import org.cloudviper.imaging.Precision;
+import org.cloudviper.imaging.affinity.ComputePool;
 import org.jtransforms.fft.DoubleFFT_2D;
 import org.jtransforms.fft.FloatFFT_2D;
 import pl.edu.icm.jlargearrays.ConcurrencyUtils;
@@ -23,6 +24,8 @@ import pl.edu.icm.jlargearrays.ConcurrencyUtils;
  * single-threaded, beside numpy's fft2 (bench/scripts/imaging_side_by_side.py);</li>
  * <li>{@code write DIR}: the data as raw arrays for the side-by-side scripts.</li>
  * </ul>
+ * With {@code -Dplacement=PHYSICAL_CORES|ALL_THREADS|UNPINNED} the channels are spread over a
+ * {@link ComputePool}'s threads (the executor overloads of Imager) and CPU time is the process's.
  * Each figure is the median of {@code -Drepeat} (default 5) runs after one warm-up run, in wall time
  * and in the thread's CPU time (the machine is shared: CPU time leaves out the time other processes
  * held the core, not their effect on the caches); grids are allocated once and cleared between runs
@@ -60,6 +63,13 @@ public final class ImagingBenchMain {
             data = data.baselineMajor();
         }
         long samples = (long) data.block.nrow() * data.block.nchan();
+        // -Dplacement=PHYSICAL_CORES|ALL_THREADS|UNPINNED: a ComputePool's threads; unset: the main thread
+        String placement = System.getProperty("placement");
+        ComputePool pool = placement == null ? null
+                : ComputePool.create(ComputePool.Placement.valueOf(placement), Integer.getInteger("threads", 0));
+        if (pool != null) {
+            System.out.printf("pool: %s%n", pool.plan().description());
+        }
         for (int a = 1; a < args.length; a++) {
             double eps = Double.parseDouble(args[a]);
             ImageSpec spec = ImageSpec.of(NPIX, data.cellRad, eps, precision)
@@ -70,6 +80,7 @@ public final class ImagingBenchMain {
             Imager imager = Imager.create(spec);
             ChannelGrids grids = imager.newGrids(data.block.nchan());
             float[] out = new float[NPIX * NPIX];
+            float[][] outs = pool == null ? null : new float[data.block.nchan()][NPIX * NPIX];
             List<Double> gridS = new ArrayList<>();
             List<Double> fftS = new ArrayList<>();
             List<Double> totalS = new ArrayList<>();
@@ -77,20 +88,28 @@ public final class ImagingBenchMain {
             List<Double> fftCpu = new ArrayList<>();
             List<Double> totalCpu = new ArrayList<>();
             for (int r = 0; r <= repeat; r++) {
-                long c0 = CPU.getCurrentThreadCpuTime();
+                long c0 = cpuNanos(pool);
                 long t0 = System.nanoTime();
                 grids.clear();
-                long c1 = CPU.getCurrentThreadCpuTime();
+                long c1 = cpuNanos(pool);
                 long t1 = System.nanoTime();
-                imager.grid(data.block, data.block.weight(), grids, null);
-                long c2 = CPU.getCurrentThreadCpuTime();
+                if (pool == null) {
+                    imager.grid(data.block, data.block.weight(), grids, null);
+                } else {
+                    imager.grid(data.block, data.block.weight(), grids, null, pool, pool.parallelism());
+                }
+                long c2 = cpuNanos(pool);
                 long t2 = System.nanoTime();
                 if (mode.equals("cube")) {
-                    for (int c = 0; c < data.block.nchan(); c++) {
-                        imager.image(grids, c, out);
+                    if (pool == null) {
+                        for (int c = 0; c < data.block.nchan(); c++) {
+                            imager.image(grids, c, out);
+                        }
+                    } else {
+                        imager.images(grids, outs, pool);
                     }
                 }
-                long c3 = CPU.getCurrentThreadCpuTime();
+                long c3 = cpuNanos(pool);
                 long t3 = System.nanoTime();
                 if (r > 0) {
                     gridS.add((t2 - t1) / 1e9);
@@ -103,7 +122,7 @@ public final class ImagingBenchMain {
             }
             System.out.printf("%s eps %.0e %s: %s%n", mode, eps, precision, imager.kernel());
             report("wall", samples, data.block.nchan(), mode, gridS, fftS, totalS);
-            report("CPU ", samples, data.block.nchan(), mode, gridCpu, fftCpu, totalCpu);
+            report(pool == null ? "CPU " : "CPU (process, all threads)", samples, data.block.nchan(), mode, gridCpu, fftCpu, totalCpu);
         }
     }
 
@@ -138,6 +157,13 @@ public final class ImagingBenchMain {
     }
 
     private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
+    private static final com.sun.management.OperatingSystemMXBean OS =
+            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+
+    /** The main thread's CPU time, or with a pool the whole process's (its threads do the work). */
+    private static long cpuNanos(ComputePool pool) {
+        return pool == null ? CPU.getCurrentThreadCpuTime() : OS.getProcessCpuTime();
+    }
 
     private static void report(String what, long samples, int nchan, String mode, List<Double> grid, List<Double> fft,
             List<Double> total) {

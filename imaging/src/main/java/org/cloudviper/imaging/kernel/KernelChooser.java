@@ -10,10 +10,13 @@ package org.cloudviper.imaging.kernel;
 public final class KernelChooser {
     /** Oversampling factors tried when none is imposed. */
     private static final double[] SIGMAS = {1.2, 1.25, 1.3, 1.4, 1.5, 1.6, 1.75, 2.0, 2.25, 2.5};
-    /** Nanoseconds per visibility per grid lane (one complex multiply-add), measured on one core. */
-    static final double NS_PER_LANE = 0.5;
-    /** Nanoseconds per element per log2 of a 1-D FFT length, measured on one core. */
-    static final double NS_PER_FFT_POINT_LOG = 0.6;
+    /** Nanoseconds per sample outside the footprint (sorting, copying, placing, the kernel), one core. */
+    static final double NS_PER_SAMPLE = 12;
+    /** Nanoseconds per footprint row per 512-bit vector (8 complex64 or 4 complex128 cells), one core. */
+    static final double NS_PER_ROW_VECTOR = 1.75;
+    /** Nanoseconds per point per log2 of a 1-D FFT of a power-of-two length, and of other lengths. */
+    static final double NS_PER_FFT_POINT_LOG_POW2 = 0.40;
+    static final double NS_PER_FFT_POINT_LOG_MIXED = 0.58;
     /** The share of the error budget spent on aliasing; the kernel table gets the rest. */
     private static final double ALIASING_SHARE = 1.0;
 
@@ -26,8 +29,9 @@ public final class KernelChooser {
      * @param sigma        grid oversampling to impose, or 0 to choose
      * @param visPerImage  expected visibilities gridded per image (one channel), or 0 if unknown
      *                     (then npix^2 / 4 is assumed)
+     * @param doubles      whether the grid is complex128 (twice the vectors per footprint row)
      */
-    public static KernelPlan choose(int npix, double epsilon, double sigma, long visPerImage) {
+    public static KernelPlan choose(int npix, double epsilon, double sigma, long visPerImage, boolean doubles) {
         if (npix < 8 || (npix & 1) != 0) {
             throw new IllegalArgumentException("npix: " + npix + " (expected: even, >= 8)");
         }
@@ -50,7 +54,7 @@ public final class KernelChooser {
                 EsKernel k = EsKernel.forOversampling(w, actualSigma);
                 double err = 2 * k.aliasingError(actualSigma);
                 if (err <= ALIASING_SHARE * epsilon) {
-                    double cost = cost(npix, n, w, nvis);
+                    double cost = cost(npix, n, w, nvis, doubles);
                     if (cost < bestCost) {
                         best = k;
                         bestGrid = n;
@@ -68,13 +72,19 @@ public final class KernelChooser {
         return new KernelPlan(npix, bestGrid, best, epsilon, bestError);
     }
 
-    /** Estimated nanoseconds to grid nvis visibilities and transform one grid (see GridTransform). */
-    static double cost(int npix, int n, int w, double nvis) {
+    /**
+     * Estimated nanoseconds to grid nvis visibilities and transform one grid (see FloatGridTransform),
+     * as measured by bench/ImagingBenchMain on one core; the grid's 512-bit vectors per footprint row
+     * count the padded support, 8 complex cells per vector in float32 and 4 in float64.
+     */
+    static double cost(int npix, int n, int w, double nvis, boolean doubles) {
         int padded = (w + 7) & ~7;
-        double grid = nvis * w * padded * NS_PER_LANE;
+        int vectors = padded / (doubles ? 4 : 8);
+        double grid = nvis * (NS_PER_SAMPLE + w * vectors * NS_PER_ROW_VECTOR);
         double log = Math.log(n) / Math.log(2);
+        boolean pow2 = (n & (n - 1)) == 0;
         // half the rows through complex FFTs, npix columns through real ones (half a complex each)
-        double fft = (n / 2.0 + npix / 2.0) * n * log * NS_PER_FFT_POINT_LOG;
+        double fft = (n / 2.0 + npix / 2.0) * n * log * (pow2 ? NS_PER_FFT_POINT_LOG_POW2 : NS_PER_FFT_POINT_LOG_MIXED);
         return grid + fft;
     }
 
