@@ -39,11 +39,6 @@ public final class PlaneStats {
         return rowMax < 0;
     }
 
-    void record(double weight, int firstRow, int lastRow) {
-        sumWeights += weight;
-        record(firstRow, lastRow);
-    }
-
     /** One visibility gridded on rows firstRow..lastRow; its weight added later with {@link #addWeights}. */
     void record(int firstRow, int lastRow) {
         gridded++;
@@ -61,6 +56,36 @@ public final class PlaneStats {
 
     void drop() {
         dropped++;
+    }
+
+    /** {@link #drop()} on each of a dirty and a PSF plane's statistics that is not null. */
+    static void drop(PlaneStats a, PlaneStats b) {
+        if (a != null) {
+            a.drop();
+        }
+        if (b != null) {
+            b.drop();
+        }
+    }
+
+    /** {@link #record(int, int)} on each that is not null. */
+    static void record(PlaneStats a, PlaneStats b, int firstRow, int lastRow) {
+        if (a != null) {
+            a.record(firstRow, lastRow);
+        }
+        if (b != null) {
+            b.record(firstRow, lastRow);
+        }
+    }
+
+    /** {@link #addWeights(double)} on each that is not null. */
+    static void addWeights(PlaneStats a, PlaneStats b, double sum) {
+        if (a != null) {
+            a.addWeights(sum);
+        }
+        if (b != null) {
+            b.addWeights(sum);
+        }
     }
 
     /** Adds another plane's statistics (its plane added to this one's). */

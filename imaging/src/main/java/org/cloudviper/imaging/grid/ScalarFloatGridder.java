@@ -30,6 +30,7 @@ final class ScalarFloatGridder implements FloatGridder {
     public void grid(double uvScale, double[] u, double[] v, int count, float[] vis, float[] weight, int offset,
             float[] dirty, PlaneStats dirtyStats, float[] psf, PlaneStats psfStats) {
         double centre = n / 2;
+        double sumWeights = 0;
         for (int r = 0; r < count; r++) {
             int wi = offset + r;
             float wt = weight[wi];
@@ -37,12 +38,7 @@ final class ScalarFloatGridder implements FloatGridder {
                 continue;
             }
             if (!at.place(u[r] * uvScale + centre, v[r] * uvScale + centre)) {
-                if (dirtyStats != null) {
-                    dirtyStats.drop();
-                }
-                if (psfStats != null) {
-                    psfStats.drop();
-                }
+                PlaneStats.drop(dirtyStats, psfStats);
                 continue;
             }
             kp.weights(at.fu, kx);
@@ -55,7 +51,6 @@ final class ScalarFloatGridder implements FloatGridder {
                     lanes[2 * k + 1] = ai * kx[k];
                 }
                 addFootprint(dirty, lanes);
-                dirtyStats.record(wt, at.v0, at.v0 + w - 1);
             }
             if (psf != null) {
                 for (int k = 0; k < wp; k++) {
@@ -63,9 +58,11 @@ final class ScalarFloatGridder implements FloatGridder {
                     lanesPsf[2 * k + 1] = 0;
                 }
                 addFootprint(psf, lanesPsf);
-                psfStats.record(wt, at.v0, at.v0 + w - 1);
             }
+            sumWeights += wt;
+            PlaneStats.record(dirtyStats, psfStats, at.v0, at.v0 + w - 1);
         }
+        PlaneStats.addWeights(dirtyStats, psfStats, sumWeights);
     }
 
     private void addFootprint(float[] g, float[] row) {

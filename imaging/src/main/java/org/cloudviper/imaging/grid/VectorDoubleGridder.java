@@ -73,7 +73,7 @@ final class VectorDoubleGridder implements DoubleGridder {
                 continue;
             }
             if (!at.place(u[r] * uvScale + centre, v[r] * uvScale + centre)) {
-                drop(dirtyStats, psfStats);
+                PlaneStats.drop(dirtyStats, psfStats);
                 continue;
             }
             // vectors are made inside the footprint methods: a vector that may be null would be boxed
@@ -92,9 +92,9 @@ final class VectorDoubleGridder implements DoubleGridder {
                 wide(base, dirty, re, im, psf, wt);
             }
             sumWeights += wt;
-            record(dirtyStats, psfStats, at.v0, at.v0 + w - 1);
+            PlaneStats.record(dirtyStats, psfStats, at.v0, at.v0 + w - 1);
         }
-        addWeights(dirtyStats, psfStats, sumWeights);
+        PlaneStats.addWeights(dirtyStats, psfStats, sumWeights);
     }
 
     /** Lanes [t, t + S.length()) of the paired kernel at local offset a. */
@@ -235,33 +235,6 @@ final class VectorDoubleGridder implements DoubleGridder {
                 .fma(a, DoubleVector.fromArray(S, table, b + p))
                 .fma(a, DoubleVector.fromArray(S, table, b))
                 .intoArray(ky, 0);
-    }
-
-    private static void drop(PlaneStats a, PlaneStats b) {
-        if (a != null) {
-            a.drop();
-        }
-        if (b != null) {
-            b.drop();
-        }
-    }
-
-    private static void record(PlaneStats a, PlaneStats b, int firstRow, int lastRow) {
-        if (a != null) {
-            a.record(firstRow, lastRow);
-        }
-        if (b != null) {
-            b.record(firstRow, lastRow);
-        }
-    }
-
-    private static void addWeights(PlaneStats a, PlaneStats b, double sum) {
-        if (a != null) {
-            a.addWeights(sum);
-        }
-        if (b != null) {
-            b.addWeights(sum);
-        }
     }
 
     @Override
