@@ -41,6 +41,18 @@ public record VisBlock(int nrow, double[] u, double[] v, double[] w, double[] fr
         }
     }
 
+    /**
+     * A block over the first {@code nchan} values of {@code freqHz}, for buffers reused from block to
+     * block that are longer than their content (the frequencies are copied, nothing else).
+     */
+    public static VisBlock of(int nrow, int nchan, double[] u, double[] v, double[] w, double[] freqHz, float[] vis,
+            float[] weight) {
+        if (nchan < 1 || nchan > freqHz.length) {
+            throw new IllegalArgumentException("nchan: " + nchan + " (expected: 1.." + freqHz.length + ")");
+        }
+        return new VisBlock(nrow, u, v, w, java.util.Arrays.copyOf(freqHz, nchan), vis, weight);
+    }
+
     public int nchan() {
         return freqHz.length;
     }

@@ -133,6 +133,9 @@ class WeightingTest {
                 () -> new VisBlock(10, new double[10], new double[10], new double[10], new double[] {1e9}, new float[5],
                         new float[10]));
         assertTrue(e.getMessage().startsWith("vis: 5 values"), e.getMessage());
+        VisBlock longer = VisBlock.of(10, 1, new double[16], new double[16], new double[16], new double[] {1e9, 2e9},
+                new float[40], new float[20]);
+        assertEquals(1, longer.nchan(), "buffers longer than their content");
         e = assertThrows(IllegalArgumentException.class, () -> ImageSpec.of(64, CELL, 1e-6, Precision.FLOAT32));
         assertTrue(e.getMessage().contains("FLOAT32"), e.getMessage());
     }
