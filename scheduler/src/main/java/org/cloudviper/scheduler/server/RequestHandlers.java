@@ -41,6 +41,9 @@ final class RequestHandlers {
         void workersChanged();
 
         Map<String, Object> latency(boolean reset);
+
+        /** Dask's {@code services} of identity(): {"dashboard": port} when the HTTP side runs. */
+        Map<String, Object> services();
     }
 
     private final Server server;
@@ -132,12 +135,12 @@ final class RequestHandlers {
         }
     }
 
-    private Map<String, Object> identity() {
+    Map<String, Object> identity() {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("type", "Scheduler");
         r.put("id", server.id());
         r.put("address", server.address());
-        r.put("services", Map.of());
+        r.put("services", server.services());
         r.put("started", server.started());
         r.put("workers", new LinkedHashMap<>(peers.workerInfo()));
         return r;
