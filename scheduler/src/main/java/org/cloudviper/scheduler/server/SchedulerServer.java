@@ -357,6 +357,11 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
         }
 
         @Override
+        public long transitions() {
+            return state.transitions();
+        }
+
+        @Override
         public Map<String, Object> identity() {
             return requests.identity();
         }

@@ -1,13 +1,17 @@
 package org.cloudviper.scheduler.state;
 
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
 /**
  * Dask's {@code Scheduler.adaptive_target} (distributed/scheduler.py, 2024.12.1): how many workers the
  * current work wants so that it finishes within {@code targetSeconds}. Queued and unrunnable tasks
  * count at the average task duration; tasks processing on a worker at that worker's average. A few long
  * tasks do not ask for more workers than there are tasks; the CPU estimate is divided by the average
  * threads per worker; memory above 60 % of the workers' limits asks for twice the workers. Below the
- * current count, the target is the workers that are not idle (Dask: {@code len(workers) -
- * len(workers_to_close())}), so only idle workers are ever let go.
+ * current count, the target keeps every worker but those {@link #idleToClose} names (Dask:
+ * {@code len(workers) - len(workers_to_close())}), so only idle workers are ever let go.
  *
  * <p>One difference: Dask averages task durations per task prefix; the state keeps a moving average per
  * worker, so a task's expected duration here is its worker's average, and for queued tasks the mean of
@@ -66,13 +70,35 @@ public final class Adaptive {
         if (target >= n) {
             return (int) Math.min(Integer.MAX_VALUE, target);
         }
-        int idle = 0;
+        return n - idleToClose(s).size();
+    }
+
+    /**
+     * Dask's {@code workers_to_close()} without arguments (memory_ratio 2): idle workers, those with the
+     * least data first, as long as the workers left keep at least twice the memory all results take.
+     * Never a worker that runs anything (nor a paused or retiring one).
+     */
+    public static List<String> idleToClose(ClusterSummary s) {
+        long limit = 0;
+        long total = 0;
+        List<ClusterSummary.Worker> idle = new ArrayList<>();
         for (ClusterSummary.Worker w : s.workers()) {
+            limit += w.memoryLimit();
+            total += w.nbytes();
             if (w.idle()) {
-                idle++;
+                idle.add(w);
             }
         }
-        return n - idle;
+        idle.sort(Comparator.comparingLong(ClusterSummary.Worker::nbytes));
+        List<String> r = new ArrayList<>();
+        for (ClusterSummary.Worker w : idle) {
+            limit -= w.memoryLimit();
+            if (limit < 2 * total) {
+                break;
+            }
+            r.add(w.address());
+        }
+        return r;
     }
 
     /** The mean of the workers' average task durations, or {@link #UNKNOWN_TASK_SECONDS}. */

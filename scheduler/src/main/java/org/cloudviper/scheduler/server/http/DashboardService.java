@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.util.concurrent.ScheduledFuture;
 import org.cloudviper.protocol.netty.HttpEndpoint;
 import org.cloudviper.scheduler.state.Adaptive;
 import org.cloudviper.scheduler.state.ClusterSummary;
@@ -16,6 +17,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The scheduler's HTTP side on the dashboard port (Dask's default 8787): {@code /health},
@@ -28,12 +30,13 @@ import java.util.Map;
 public final class DashboardService {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String JSON_TYPE = "application/json";
+    /** Dask checks for idleness every 250 ms (Scheduler.__init__, PeriodicCallback(self.check_idle, 250)). */
+    private static final long IDLE_CHECK_MS = 250;
 
     private final SchedulerView view;
     private final HttpEndpoint endpoint;
-    /** check_idle: the transition count at the last call, and when the scheduler was first seen idle. */
-    private long idleTransitions = -1;
-    private Double idleSince;
+    private final IdleWatch idle = new IdleWatch();
+    private final ScheduledFuture<?> idleTimer;
 
     private DashboardService(SchedulerView view, EventLoopGroup group, String host, int port)
             throws InterruptedException {
@@ -46,7 +49,7 @@ public final class DashboardService {
         routes.put("/api/v1/get_workers", (rq, r) -> json(r, getWorkers(view.summary(false))));
         routes.put("/api/v1/adaptive_target", (rq, r) -> json(r, Map.of("workers",
                 Adaptive.target(view.summary(false), Adaptive.DEFAULT_TARGET_SECONDS))));
-        routes.put("/api/v1/check_idle", (rq, r) -> json(r, mapOf("idle_since", checkIdle(view.summary(false)))));
+        routes.put("/api/v1/check_idle", (rq, r) -> json(r, mapOf("idle_since", idle.idleSince())));
         routes.put("/api/v1/retire_workers", this::retireWorkers);
         routes.put("/json/counts.json", (rq, r) -> json(r, counts(view.summary(false))));
         routes.put("/json/identity.json", (rq, r) -> json(r, view.identity()));
@@ -55,6 +58,9 @@ public final class DashboardService {
         routes.put("/", (rq, r) -> r.send(200, "text/html; charset=utf-8", page));
         routes.put("/status.json", (rq, r) -> json(r, StatusJson.of(view.summary(true))));
         this.endpoint = HttpEndpoint.bind(group, host, port, routes);
+        this.idleTimer = group.next().scheduleAtFixedRate(
+                () -> idle.check(view.transitions(), () -> view.summary(false), System.currentTimeMillis() / 1000.0),
+                0, IDLE_CHECK_MS, TimeUnit.MILLISECONDS);
     }
 
     /** Binds {@code host:port} (0: a free port) on {@code group}, the scheduler's event loop. */
@@ -68,6 +74,7 @@ public final class DashboardService {
     }
 
     public void close() {
+        idleTimer.cancel(false);
         endpoint.close();
     }
 
@@ -83,28 +90,6 @@ public final class DashboardService {
         r.put("num_workers", s.workers().size());
         r.put("workers", workers);
         return r;
-    }
-
-    /**
-     * Dask 2024's Scheduler.check_idle: null while anything moved since the last call or work is
-     * queued or running, else the time the scheduler was first seen idle.
-     */
-    Double checkIdle(ClusterSummary s) {
-        if (s.transitions() != idleTransitions) {
-            idleTransitions = s.transitions();
-            idleSince = null;
-            return null;
-        }
-        boolean busy = s.tasks("queued") > 0 || s.tasks("no-worker") > 0
-                || s.workers().stream().anyMatch(w -> w.processing() > 0);
-        if (busy) {
-            idleSince = null;
-            return null;
-        }
-        if (idleSince == null) {
-            idleSince = System.currentTimeMillis() / 1000.0;
-        }
-        return idleSince;
     }
 
     /** POST {"n": N} (the N cheapest workers) or {"workers": [addresses]}, as Dask's RetireWorkersHandler. */

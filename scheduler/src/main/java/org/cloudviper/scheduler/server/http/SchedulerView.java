@@ -14,6 +14,9 @@ public interface SchedulerView {
     /** See {@link org.cloudviper.scheduler.state.SchedulerState#summary}. */
     ClusterSummary summary(boolean groups);
 
+    /** Task state transitions so far (cheap: no walk over the tasks). */
+    long transitions();
+
     /** Dask's identity(): type, id, address, services, started, workers. */
     Map<String, Object> identity();
 
