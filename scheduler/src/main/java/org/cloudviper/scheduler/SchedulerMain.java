@@ -120,6 +120,26 @@ public final class SchedulerMain implements Callable<Integer> {
         return cl.getCommandSpec().exitCodeOnInvalidInput();
     }
 
+    /** What a launcher needs of the command line: the configuration and the SIGTERM grace. */
+    public record Parsed(SchedulerConfig config, Duration gracefulTimeout) {
+    }
+
+    /**
+     * The command line {@code args} as {@code cloudviper-scheduler} takes them, for a launcher that
+     * starts the scheduler with more around it (the Kubernetes scaler); a mistake throws
+     * {@link ParameterException}.
+     */
+    public static Parsed parse(String... args) {
+        SchedulerMain command = new SchedulerMain();
+        commandLine(command).parseArgs(args);
+        return new Parsed(command.config(), command.gracefulTimeout());
+    }
+
+    /** The usage text, for such a launcher's --help. */
+    public static String usage() {
+        return commandLine(new SchedulerMain()).getUsageMessage();
+    }
+
     /** The configuration the options give. */
     SchedulerConfig config() {
         try {
@@ -156,8 +176,14 @@ public final class SchedulerMain implements Callable<Integer> {
      * under way (a scaler's) finish moving their data first, within {@code timeout}.
      */
     public static void awaitShutdown(Scheduler s, Duration timeout) throws InterruptedException {
+        awaitShutdown(s, timeout, () -> { });
+    }
+
+    /** The same, running {@code first} (e.g. stopping a scaler) before the scheduler closes. */
+    public static void awaitShutdown(Scheduler s, Duration timeout, Runnable first) throws InterruptedException {
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            first.run();
             s.closeGracefully(timeout);
             done.countDown();
         }, "cloudviper-shutdown"));
