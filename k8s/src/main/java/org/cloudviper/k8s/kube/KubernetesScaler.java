@@ -70,6 +70,7 @@ public final class KubernetesScaler implements AutoCloseable {
     private boolean idleRetirementInFlight;
     private final AtomicBoolean nudged = new AtomicBoolean();
     private volatile boolean closed;
+    private volatile boolean started;
 
     private KubernetesScaler(KubernetesClient client, SchedulerControl scheduler, Settings settings) {
         this.client = client;
@@ -81,9 +82,12 @@ public final class KubernetesScaler implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.pods = client.pods().inNamespace(settings.namespace()).withLabels(PodTemplate.selector(settings.cluster()))
-                .inform(new Nudge<>(), 0);
-        this.nodes = client.nodes().inform(new Nudge<>() {
+        this.nodes = client.nodes().inform(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(Node n) {
+                onUpdate(null, n);
+            }
+
             @Override
             public void onUpdate(Node before, Node after) {
                 if (!interrupted(before) && interrupted(after)) {
@@ -91,12 +95,35 @@ public final class KubernetesScaler implements AutoCloseable {
                     nudge();
                 }
             }
+
+            @Override
+            public void onDelete(Node n, boolean deletedFinalStateUnknown) {
+                nudge();
+            }
         }, 0);
+        this.pods = client.pods().inNamespace(settings.namespace()).withLabels(PodTemplate.selector(settings.cluster()))
+                .inform(new ResourceEventHandler<>() {
+                    @Override
+                    public void onAdd(Pod p) {
+                    }
+
+                    @Override
+                    public void onUpdate(Pod before, Pod after) {
+                        if (!view(before).finished() && view(after).finished()) {
+                            nudge(); // a worker exited: replace it
+                        }
+                    }
+
+                    @Override
+                    public void onDelete(Pod p, boolean deletedFinalStateUnknown) {
+                    }
+                }, 0);
     }
 
     /** Starts watching and scaling; stop with {@link #close}. */
     public static KubernetesScaler start(KubernetesClient client, SchedulerControl scheduler, Settings settings) {
         KubernetesScaler s = new KubernetesScaler(client, scheduler, settings);
+        s.started = true;
         long every = Math.max(1, settings.interval().toMillis());
         s.thread.scheduleWithFixedDelay(s::round, 0, every, TimeUnit.MILLISECONDS);
         log.info("Scaling worker pods of {} in {} between {} and {}", settings.cluster(), settings.namespace(),
@@ -104,9 +131,13 @@ public final class KubernetesScaler implements AutoCloseable {
         return s;
     }
 
-    /** Runs a round soon, out of the interval. */
+    /**
+     * Runs a round soon, out of the interval: for what cannot wait (an interrupted node, an exited
+     * worker); everything else waits for the next round, so that a burst of events does not count as
+     * many rounds toward scaling down.
+     */
     public void nudge() {
-        if (!closed && nudged.compareAndSet(false, true)) {
+        if (!closed && started && nudged.compareAndSet(false, true)) {
             thread.execute(() -> {
                 nudged.set(false);
                 round();
@@ -252,23 +283,5 @@ public final class KubernetesScaler implements AutoCloseable {
         }
         pods.close();
         nodes.close();
-    }
-
-    /** Any change of a watched object runs a round soon. */
-    private class Nudge<T> implements ResourceEventHandler<T> {
-        @Override
-        public void onAdd(T obj) {
-            nudge();
-        }
-
-        @Override
-        public void onUpdate(T before, T after) {
-            nudge();
-        }
-
-        @Override
-        public void onDelete(T obj, boolean deletedFinalStateUnknown) {
-            nudge();
-        }
     }
 }
