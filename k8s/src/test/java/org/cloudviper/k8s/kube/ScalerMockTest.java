@@ -81,6 +81,7 @@ class ScalerMockTest {
                     .collect(Collectors.toSet());
             assertEquals(1, doomedPods.size(), c.kubelet.placement().toString());
             String doomed = doomedPods.iterator().next();
+            Set<String> before3 = c.kubelet.running();
 
             try (JavaClient client = JavaClient.connect(c.scheduler.address())) {
                 List<JavaClient.Task> tasks = new ArrayList<>();
@@ -103,17 +104,14 @@ class ScalerMockTest {
                 KubeletSim.PodEvent deletion = c.kubelet.events().stream()
                         .filter(e -> e.pod().equals(doomed) && e.what().equals("deleted")).findFirst().orElseThrow();
                 assertFalse(deletion.workerRegistered(), "retired before its pod was deleted");
-                Set<String> replacements = new java.util.HashSet<>(c.kubelet.running());
-                replacements.removeAll(c.kubelet.placement().keySet().stream()
-                        .filter(p -> !p.equals(doomed)).limit(0).toList());
                 for (String p : c.kubelet.running()) {
                     assertFalse(c.kubelet.placement().get(p).equals(doomedNode), p + " runs on the interrupted node");
                 }
+                Set<String> replacements = new java.util.HashSet<>(c.kubelet.running());
+                replacements.removeAll(before3);
+                assertEquals(1, replacements.size(), "one replacement: " + replacements);
                 io.fabric8.kubernetes.api.model.Pod replacement = c.client.pods().inNamespace(MockCluster.NAMESPACE)
-                        .list().getItems().stream().filter(p -> !c.kubelet.placement().containsKey(p.getMetadata()
-                                .getName()) || p.getSpec().getAffinity().getNodeAffinity()
-                                .getRequiredDuringSchedulingIgnoredDuringExecution().getNodeSelectorTerms().get(0)
-                                .getMatchExpressions().size() == 2).findFirst().orElseThrow();
+                        .withName(replacements.iterator().next()).get();
                 assertEquals(List.of(doomedNode), replacement.getSpec().getAffinity().getNodeAffinity()
                         .getRequiredDuringSchedulingIgnoredDuringExecution().getNodeSelectorTerms().get(0)
                         .getMatchExpressions().get(1).getValues(), "the replacement keeps off the interrupted node");
