@@ -71,6 +71,7 @@ public final class K8sMain {
             } catch (ParameterException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage(), e);
             }
+            KubernetesScaler.Settings settings = scaler ? settings(spec, options) : null; // mistakes before starting
             Scheduler s = Scheduler.start(parsed.config());
             System.err.println("Scheduler at: " + s.address());
             if (!scaler) {
@@ -79,7 +80,7 @@ public final class K8sMain {
             }
             KubernetesClient client = new KubernetesClientBuilder().build();
             KubernetesScaler k = KubernetesScaler.start(client, new InProcessScheduler(s, options.targetDuration()),
-                    settings(spec, options));
+                    settings);
             // SIGTERM: stop scaling first, then let retirements under way finish before the scheduler goes
             SchedulerMain.awaitShutdown(s, parsed.gracefulTimeout(), () -> {
                 k.close();

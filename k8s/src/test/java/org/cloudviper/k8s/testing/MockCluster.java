@@ -58,11 +58,15 @@ public final class MockCluster implements AutoCloseable {
     private KubernetesScaler scaler;
 
     public MockCluster() throws Exception {
+        this(SchedulerConfig.defaults().withHost("127.0.0.1").withPort(0));
+    }
+
+    public MockCluster(SchedulerConfig config) throws Exception {
         server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
                 new KubernetesCrudDispatcher(), false); // CRUD mode: objects are stored, watches see changes
         server.init(InetAddress.getLoopbackAddress(), 0);
         client = server.createClient();
-        scheduler = Scheduler.start(SchedulerConfig.defaults().withHost("127.0.0.1").withPort(0));
+        scheduler = Scheduler.start(config);
         client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata()
                 .withName(NAMESPACE).endMetadata().build()).create();
         kubelet = new KubeletSim(client, NAMESPACE, scheduler.address(), TASKS, this::registered);
@@ -86,7 +90,11 @@ public final class MockCluster implements AutoCloseable {
     }
 
     public MockCluster startScaler(KubernetesScaler.Settings settings, Duration targetDuration) {
-        scaler = KubernetesScaler.start(client, new InProcessScheduler(scheduler, targetDuration), settings);
+        return startScaler(settings, new InProcessScheduler(scheduler, targetDuration));
+    }
+
+    public MockCluster startScaler(KubernetesScaler.Settings settings, org.cloudviper.k8s.control.SchedulerControl control) {
+        scaler = KubernetesScaler.start(client, control, settings);
         return this;
     }
 
