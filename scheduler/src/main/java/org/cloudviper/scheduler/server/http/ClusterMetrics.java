@@ -17,8 +17,7 @@ import java.util.List;
  * (distributed/http/scheduler/prometheus/core.py, 2024.12.1) for what cloudviper knows the same way:
  * {@code dask_scheduler_clients}, {@code dask_scheduler_desired_workers},
  * {@code dask_scheduler_workers{state}} and {@code dask_scheduler_tasks{state}} for every task state
- * but forgotten. Worker states: idle (running, fewer tasks than threads), saturated (running, more tasks
- * than threads), partially_saturated (the other running ones), paused, retiring.
+ * but forgotten; the worker states are {@link WorkerStates}.
  */
 final class ClusterMetrics {
     /** Dask's ALL_TASK_STATES without "forgotten", in Dask's order. */
@@ -30,32 +29,14 @@ final class ClusterMetrics {
     }
 
     static MetricSnapshots snapshots(ClusterSummary s) {
-        int idle = 0;
-        int saturated = 0;
-        int running = 0;
-        int paused = 0;
-        int retiring = 0;
-        for (ClusterSummary.Worker w : s.workers()) {
-            switch (w.status()) {
-                case RUNNING -> {
-                    running++;
-                    if (w.processing() < w.nthreads()) {
-                        idle++;
-                    } else if (w.processing() > w.nthreads()) {
-                        saturated++;
-                    }
-                }
-                case PAUSED -> paused++;
-                case CLOSING_GRACEFULLY -> retiring++;
-            }
-        }
+        WorkerStates ws = WorkerStates.of(s);
         GaugeSnapshot.Builder workers = GaugeSnapshot.builder().name("dask_scheduler_workers")
                 .help("Number of workers known by scheduler");
-        point(workers, "state", "idle", idle);
-        point(workers, "state", "partially_saturated", running - idle - saturated);
-        point(workers, "state", "saturated", saturated);
-        point(workers, "state", "paused", paused);
-        point(workers, "state", "retiring", retiring);
+        point(workers, "state", "idle", ws.idle());
+        point(workers, "state", "partially_saturated", ws.partiallySaturated());
+        point(workers, "state", "saturated", ws.saturated());
+        point(workers, "state", "paused", ws.paused());
+        point(workers, "state", "retiring", ws.retiring());
 
         GaugeSnapshot.Builder tasks = GaugeSnapshot.builder().name("dask_scheduler_tasks")
                 .help("Number of tasks known by scheduler");

@@ -125,28 +125,23 @@ public final class DashboardService {
         long bytes = 0;
         int memory = 0;
         int processing = 0;
-        int idle = 0;
-        int saturated = 0;
         for (ClusterSummary.Worker w : s.workers()) {
             bytes += w.nbytes();
             memory += w.held();
             processing += w.processing();
-            if (w.status() == ClusterSummary.WorkerStatus.RUNNING) {
-                idle += w.processing() < w.nthreads() ? 1 : 0;
-                saturated += w.processing() > w.nthreads() ? 1 : 0;
-            }
         }
+        WorkerStates ws = WorkerStates.of(s);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("bytes", bytes);
         r.put("clients", s.clients());
         r.put("cores", s.threads());
         r.put("erred", s.tasks("erred"));
         r.put("hosts", s.workers().stream().map(w -> host(w.address())).distinct().count());
-        r.put("idle", idle);
+        r.put("idle", ws.idle());
         r.put("memory", memory);
         r.put("processing", processing);
         r.put("released", s.tasks("released"));
-        r.put("saturated", saturated);
+        r.put("saturated", ws.saturated());
         r.put("tasks", s.taskTotal());
         r.put("unrunnable", s.tasks("no-worker"));
         r.put("waiting", s.tasks("waiting"));
