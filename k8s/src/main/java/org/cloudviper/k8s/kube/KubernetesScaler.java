@@ -21,8 +21,10 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -40,6 +42,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class KubernetesScaler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(KubernetesScaler.class);
+    /** How long a created pod counts without the informer showing it (then it is taken as lost). */
+    private static final long UNSEEN_NANOS = TimeUnit.SECONDS.toNanos(60);
 
     /**
      * @param namespace     where the worker pods live
@@ -68,6 +72,13 @@ public final class KubernetesScaler implements AutoCloseable {
     /** Worker names being retired (spot), and whether an idle scale-down is in flight. Scaler thread only. */
     private final Set<String> retiring = new HashSet<>();
     private boolean idleRetirementInFlight;
+    /**
+     * Pods created but not yet in the informer's cache, with their creation round's time: counted as
+     * pending pods meanwhile, or the next round would create them again. Scaler thread only.
+     */
+    private final Map<String, Long> unseen = new LinkedHashMap<>();
+    /** Pods deleted whose deletion the informer has not shown yet: taken as going. Scaler thread only. */
+    private final Map<String, Long> deleted = new LinkedHashMap<>();
     private final AtomicBoolean nudged = new AtomicBoolean();
     private volatile boolean closed;
     private volatile boolean started;
@@ -157,8 +168,18 @@ public final class KubernetesScaler implements AutoCloseable {
                 }
             }
             List<PodView> podViews = new ArrayList<>();
+            Set<String> seen = new HashSet<>();
+            long now = System.nanoTime();
+            deleted.values().removeIf(t -> now - t > UNSEEN_NANOS);
             for (Pod p : pods.getStore().list()) {
-                podViews.add(view(p));
+                PodView v = view(p);
+                podViews.add(deleted.containsKey(v.name())
+                        ? new PodView(v.name(), v.node(), v.finished(), true, v.created()) : v);
+                seen.add(p.getMetadata().getName());
+            }
+            unseen.entrySet().removeIf(e -> seen.contains(e.getKey()) || now - e.getValue() > UNSEEN_NANOS);
+            for (String name : unseen.keySet()) {
+                podViews.add(new PodView(name, null, false, false, Double.MAX_VALUE));
             }
             List<WorkerView> workers = scheduler.workers();
             int target = scheduler.adaptiveTarget();
@@ -212,6 +233,7 @@ public final class KubernetesScaler implements AutoCloseable {
             Pod pod = PodTemplate.build(settings.pod(), settings.cluster(), name, d.avoidNodes());
             try {
                 client.pods().inNamespace(settings.namespace()).resource(pod).create();
+                unseen.put(name, System.nanoTime());
                 log.info("Created worker pod {}", name);
             } catch (KubernetesClientException e) {
                 log.warn("Creating pod {} failed: {}", name, e.getMessage());
@@ -223,6 +245,7 @@ public final class KubernetesScaler implements AutoCloseable {
     private void deletePod(String name) {
         try {
             client.pods().inNamespace(settings.namespace()).withName(name).delete();
+            deleted.put(name, System.nanoTime());
             log.info("Deleted worker pod {}", name);
         } catch (KubernetesClientException e) {
             log.warn("Deleting pod {} failed: {}", name, e.getMessage());

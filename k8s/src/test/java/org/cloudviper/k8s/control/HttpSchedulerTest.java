@@ -11,7 +11,6 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.cloudviper.k8s.testing.MockCluster.await;
@@ -35,7 +34,8 @@ class HttpSchedulerTest {
             assertEquals(List.of(), http.workers());
             assertEquals(0, http.adaptiveTarget());
             c.startScaler(c.settings(2, 2, 1), http);
-            await("two workers", Duration.ofSeconds(30), () -> c.scheduler.workerCount() == 2);
+            await("two workers", Duration.ofSeconds(30),
+                    () -> c.scheduler.workerCount() == 2 && c.kubelet.running().size() == 2);
             assertEquals(2, http.workers().size());
             assertTrue(http.workers().stream().allMatch(w -> w.name().startsWith("cv-worker-")));
 
@@ -46,10 +46,10 @@ class HttpSchedulerTest {
                 }
                 client.persist(tasks);
                 List<Object> before = client.gather(tasks);
-                String onSpot1 = c.kubelet.placement().entrySet().stream().filter(e -> e.getValue().equals("spot-1"))
-                        .map(Map.Entry::getKey).findFirst().orElseThrow();
-                c.kubelet.taint("spot-1", "aws-node-termination-handler/spot-itn", "NoSchedule");
-                await("the worker on spot-1 retired and replaced", Duration.ofSeconds(30),
+                String onSpot1 = c.kubelet.running().iterator().next();
+                String node = c.kubelet.placement().get(onSpot1);
+                c.kubelet.taint(node, "aws-node-termination-handler/spot-itn", "NoSchedule");
+                await("the worker on the tainted node retired and replaced", Duration.ofSeconds(30),
                         () -> !c.registered(onSpot1) && c.scheduler.workerCount() == 2);
                 assertEquals(before, client.gather(tasks), "moved, not recomputed");
                 KubeletSim.PodEvent deleted = c.kubelet.events().stream()

@@ -74,7 +74,8 @@ class ScalerMockTest {
     void aSpotInterruptionRetiresTheNodesWorkersAndReplacesThemElsewhere() throws Exception {
         try (MockCluster c = new MockCluster().withNodes(3)) {
             c.startScaler(c.settings(3, 3, 1), Duration.ofSeconds(5));
-            await("three workers, one per node", Duration.ofSeconds(30), () -> c.scheduler.workerCount() == 3);
+            await("three workers, one per node", Duration.ofSeconds(30),
+                    () -> c.scheduler.workerCount() == 3 && c.kubelet.running().size() == 3);
             String doomedNode = "spot-1";
             Set<String> doomedPods = c.kubelet.placement().entrySet().stream()
                     .filter(e -> e.getValue().equals(doomedNode)).map(java.util.Map.Entry::getKey)
