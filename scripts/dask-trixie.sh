@@ -36,7 +36,7 @@ build() {
   mount -t proc proc "$root_p/proc"; mount --bind /dev "$root_p/dev"; mount --bind /dev/shm "$root_p/dev/shm"
   trap 'umount "$root_p/dev/shm" "$root_p/dev" "$root_p/proc" 2>/dev/null || true' EXIT
   chroot "$root_p" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-    python3-distributed python3-dask python3-numpy python3-pandas python3-lz4 procps
+    python3-distributed python3-dask python3-numpy python3-pandas python3-lz4 python3-prometheus-client procps
   umount "$root_p/dev/shm" "$root_p/dev" "$root_p/proc"; trap - EXIT
   touch "$root_p/.cloudviper-ready"
   mv "$root_p" "$root"

@@ -2,6 +2,8 @@
 # Installs what the real-Dask referees need, idempotently:
 #  - Dask/distributed 2022.12.1 from Debian bookworm (run with /usr/bin/python3)
 #  - the Dask/distributed 2024.12.1 trixie root (scripts/dask-trixie.sh), unless SKIP_TRIXIE=1
+#  - prometheus_client for both (Dask serves /metrics only with it; the HTTP tests compare with it)
+#  - Debian's chromium, which loads the scheduler's status page in the dashboard test
 #  - .cache/py22: a venv over the Debian Python (--system-site-packages: the same Dask 2022.12.1, numpy
 #    and pandas) plus pyarrow, which bookworm lacks; the worker's Arrow interop tests run their Python
 #    peers with it
@@ -12,6 +14,8 @@ need=()
 command -v debootstrap >/dev/null || need+=(debootstrap)
 dpkg -s python3-venv >/dev/null 2>&1 || need+=(python3-venv)
 command -v mvn >/dev/null || need+=(maven)
+dpkg -s python3-prometheus-client >/dev/null 2>&1 || need+=(python3-prometheus-client)
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"
@@ -28,4 +32,11 @@ print("py22: pyarrow", pyarrow.__version__, "numpy", numpy.__version__, "distrib
 fi
 if [ "${SKIP_TRIXIE:-0}" != 1 ]; then
   "$here/scripts/dask-trixie.sh" ensure
+  trixie="${DASK_TRIXIE_ROOT:-$here/.cache/dask-trixie}"
+  if ! chroot "$trixie" /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null; then
+    chroot "$trixie" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+      python3-prometheus-client \
+      || { chroot "$trixie" apt-get update -q && chroot "$trixie" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -q --no-install-recommends python3-prometheus-client; }
+  fi
 fi

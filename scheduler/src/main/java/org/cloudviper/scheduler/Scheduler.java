@@ -49,6 +49,33 @@ public final class Scheduler implements AutoCloseable {
         return server.retireWorkers(addresses, close);
     }
 
+    /** The HTTP side's port (health, metrics, /api/v1, status page), or -1 without one. */
+    public int dashboardPort() {
+        return server.dashboardPort();
+    }
+
+    /**
+     * A copy of the workers (threads, memory, tasks, status) and task counts, taken on the scheduler's
+     * thread; with {@code groups} also the counts per task prefix. Walks every task.
+     */
+    public org.cloudviper.scheduler.state.ClusterSummary summary(boolean groups) {
+        return server.summary(groups);
+    }
+
+    /**
+     * The workers the current work wants to finish within {@code targetDuration} (Dask's
+     * adaptive_target); below the current count only by the idle workers. See
+     * {@link org.cloudviper.scheduler.state.Adaptive}.
+     */
+    public int adaptiveTarget(java.time.Duration targetDuration) {
+        return org.cloudviper.scheduler.state.Adaptive.target(summary(false), targetDuration.toNanos() / 1e9);
+    }
+
+    /** Waits (at most {@code timeout}) for retirements under way to move their workers' data, then closes. */
+    public void closeGracefully(java.time.Duration timeout) {
+        server.closeGracefully(timeout);
+    }
+
     @Override
     public void close() {
         server.close();

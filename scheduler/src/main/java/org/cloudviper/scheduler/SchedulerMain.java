@@ -69,6 +69,19 @@ public final class SchedulerMain implements Callable<Integer> {
             description = "bytes per message (default: ${DEFAULT-VALUE})")
     private long maxMessageSize;
 
+    @Option(names = "--dashboard-address", paramLabel = "ADDR", defaultValue = ":8787",
+            description = {"HTTP side (health, metrics, /api/v1, status page): HOST:PORT, or :PORT on --host;"
+                    + " a port in use gives way to a free one (default: ${DEFAULT-VALUE})"})
+    private String dashboardAddress;
+
+    @Option(names = "--dashboard", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "serve the HTTP side (default: --dashboard)")
+    private boolean dashboard;
+
+    @Option(names = "--graceful-timeout", paramLabel = "SECONDS", defaultValue = "60",
+            description = "on SIGTERM, wait this long for retirements under way to move their data (default: ${DEFAULT-VALUE})")
+    private double gracefulSeconds;
+
     @ArgGroup(exclusive = false, validate = false,
             heading = "Accepted for compatibility with 'dask scheduler', and ignored:%n")
     private DaskOnly daskOnly;
@@ -107,6 +120,26 @@ public final class SchedulerMain implements Callable<Integer> {
         return cl.getCommandSpec().exitCodeOnInvalidInput();
     }
 
+    /** What a launcher needs of the command line: the configuration and the SIGTERM grace. */
+    public record Parsed(SchedulerConfig config, Duration gracefulTimeout) {
+    }
+
+    /**
+     * The command line {@code args} as {@code cloudviper-scheduler} takes them, for a launcher that
+     * starts the scheduler with more around it (the Kubernetes scaler); a mistake throws
+     * {@link ParameterException}.
+     */
+    public static Parsed parse(String... args) {
+        SchedulerMain command = new SchedulerMain();
+        commandLine(command).parseArgs(args);
+        return new Parsed(command.config(), command.gracefulTimeout());
+    }
+
+    /** The usage text, for such a launcher's --help. */
+    public static String usage() {
+        return commandLine(new SchedulerMain()).getUsageMessage();
+    }
+
     /** The configuration the options give. */
     SchedulerConfig config() {
         try {
@@ -118,7 +151,8 @@ public final class SchedulerMain implements Callable<Integer> {
                     .withWorkerSaturation(workerSaturation)
                     .withWorkerPipeline(Duration.ofNanos((long) (workerPipelineMs * 1e6)))
                     .withAllowedFailures(allowedFailures)
-                    .withLimits(new FrameLimits(maxFrames, maxFrameSize, maxMessageSize));
+                    .withLimits(new FrameLimits(maxFrames, maxFrameSize, maxMessageSize))
+                    .withDashboard(dashboard ? dashboardAddress : null);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
@@ -128,22 +162,38 @@ public final class SchedulerMain implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         Scheduler s = Scheduler.start(config());
         System.err.println("Scheduler at: " + s.address());
+        awaitShutdown(s, gracefulTimeout());
+        return 0;
+    }
+
+    /** The --graceful-timeout. */
+    Duration gracefulTimeout() {
+        return Duration.ofMillis((long) (gracefulSeconds * 1000));
+    }
+
+    /**
+     * Blocks until the JVM shuts down (SIGTERM, SIGINT), then closes {@code s} gracefully: retirements
+     * under way (a scaler's) finish moving their data first, within {@code timeout}.
+     */
+    public static void awaitShutdown(Scheduler s, Duration timeout) throws InterruptedException {
+        awaitShutdown(s, timeout, () -> { });
+    }
+
+    /** The same, running {@code first} (e.g. stopping a scaler) before the scheduler closes. */
+    public static void awaitShutdown(Scheduler s, Duration timeout, Runnable first) throws InterruptedException {
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            s.close();
+            first.run();
+            s.closeGracefully(timeout);
             done.countDown();
         }, "cloudviper-shutdown"));
         done.await();
-        return 0;
     }
 
     /** Options of {@code dask scheduler} that mean nothing here; taken so its command lines work unchanged. */
     static final class DaskOnly {
-        @Option(names = "--dashboard-address", paramLabel = "ADDR", description = "cloudviper has no dashboard")
-        private String dashboardAddress;
-
-        @Option(names = "--dashboard", negatable = true, description = "cloudviper has no dashboard")
-        private boolean dashboard;
+        @Option(names = "--dashboard-prefix", paramLabel = "PREFIX", description = "the routes have no prefix")
+        private String dashboardPrefix;
     }
 
     /** A number, or {@code inf} for no limit, as Dask's worker-saturation setting accepts. */

@@ -39,7 +39,19 @@ class SchedulerMainTest {
 
     @Test
     void noOptionsGiveTheConfigDefaults() {
-        assertEquals(SchedulerConfig.defaults(), parse());
+        // but the HTTP side, which the command line serves on Dask's port and the library leaves off
+        assertEquals(SchedulerConfig.defaults().withDashboard(":8787"), parse());
+    }
+
+    @Test
+    void dashboardOptions() {
+        assertEquals("127.0.0.1:0", parse("--dashboard-address", "127.0.0.1:0").dashboard());
+        assertNull(parse("--no-dashboard").dashboard());
+        assertEquals(":9000", parse("--no-dashboard", "--dashboard", "--dashboard-address=:9000").dashboard());
+        assertThrows(ParameterException.class, () -> parse("--dashboard-address", "host:port"));
+        assertEquals(new SchedulerConfig.DashboardAddress("10.0.0.1", 8787), SchedulerConfig.DashboardAddress.parse(":8787", "10.0.0.1"));
+        assertEquals(new SchedulerConfig.DashboardAddress("::1", 0), SchedulerConfig.DashboardAddress.parse("[::1]:0", "127.0.0.1"));
+        assertEquals(new SchedulerConfig.DashboardAddress("127.0.0.1", 8788), SchedulerConfig.DashboardAddress.parse("8788", "127.0.0.1"));
     }
 
     @Test
@@ -47,7 +59,7 @@ class SchedulerMainTest {
         SchedulerConfig c = parse("--host", "0.0.0.0", "--port=0", "--scheduler-file", "/tmp/s.json",
                 "--worker-ttl", "0.5", "--worker-saturation", "inf", "--worker-pipeline-ms", "2.5",
                 "--allowed-failures", "7", "--max-frames", "10", "--max-frame-size", "1000",
-                "--max-message-size", "5000", "--dashboard-address", ":0", "--no-dashboard");
+                "--max-message-size", "5000", "--dashboard-address", ":0", "--no-dashboard", "--dashboard-prefix", "x");
         assertEquals("0.0.0.0", c.host());
         assertEquals(0, c.port());
         assertEquals(Path.of("/tmp/s.json"), c.schedulerFile());
@@ -79,7 +91,7 @@ class SchedulerMainTest {
         assertTrue(r.out().startsWith("Usage: java -jar cloudviper-scheduler.jar [OPTIONS]"), r.out());
         for (String option : List.of("--host", "--port", "--scheduler-file", "--worker-ttl", "--worker-saturation",
                 "--worker-pipeline-ms", "--allowed-failures", "--max-frames", "--max-frame-size",
-                "--max-message-size", "--dashboard-address", "--[no-]dashboard", "--help", "--version")) {
+                "--max-message-size", "--dashboard-address", "--[no-]dashboard", "--graceful-timeout", "--help", "--version")) {
             assertTrue(r.out().contains(option), option + " in\n" + r.out());
         }
         assertTrue(r.out().contains("(default: 8786)"), r.out());

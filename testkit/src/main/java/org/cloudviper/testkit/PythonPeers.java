@@ -165,9 +165,17 @@ public final class PythonPeers implements AutoCloseable {
 
     /** A stock {@code dask scheduler} on 127.0.0.1, port 0, with Dask's defaults; returns once it listens. */
     public PythonScheduler startScheduler() throws IOException, InterruptedException {
+        return startScheduler(Map.of());
+    }
+
+    /**
+     * The same with Dask configuration in {@code env} ({@code DASK_...} variables), such as the HTTP
+     * routes to serve; the dashboard's port is in {@code scheduler_info()["services"]}.
+     */
+    public PythonScheduler startScheduler(Map<String, String> env) throws IOException, InterruptedException {
         ensureOpen();
         Peer process = start("scheduler", python("-m", "distributed.cli.dask_scheduler",
-                "--host", "127.0.0.1", "--port", "0", "--dashboard-address", "127.0.0.1:0"), Map.of());
+                "--host", "127.0.0.1", "--port", "0", "--dashboard-address", "127.0.0.1:0"), env);
         Matcher m = process.awaitPattern(SCHEDULER_AT, READY_TIMEOUT);
         return new PythonScheduler(process, m.group(1));
     }

@@ -62,6 +62,11 @@ public final class Worker implements AutoCloseable {
         return server.name();
     }
 
+    /** The port of {@code /health} and {@code /metrics}, or -1 without them ({@link WorkerConfig#httpPort}). */
+    public int httpPort() {
+        return server.httpPort();
+    }
+
     /** Completes with a reason once the worker has stopped (closed, or the scheduler went away). */
     public CompletableFuture<String> closed() {
         return server.closed();

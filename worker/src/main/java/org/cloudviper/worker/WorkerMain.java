@@ -84,6 +84,15 @@ public final class WorkerMain implements Callable<Integer> {
             description = "workers in this process: only 1 (start one JVM per worker)")
     private int nworkers;
 
+    @Option(names = "--dashboard-address", paramLabel = "ADDR", defaultValue = ":0",
+            description = {"/health and /metrics (pod probes, Prometheus) on [HOST]:PORT, HOST being --host;"
+                    + " :0 for any free port (default: ${DEFAULT-VALUE})"})
+    private String dashboardAddress;
+
+    @Option(names = "--dashboard", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "serve /health and /metrics (default: --dashboard)")
+    private boolean dashboard;
+
     @ArgGroup(exclusive = false, validate = false,
             heading = "Accepted for compatibility with 'dask worker', and ignored:%n")
     private DaskOnly daskOnly;
@@ -177,9 +186,24 @@ public final class WorkerMain implements Callable<Integer> {
                 c = c.withResources(parseResources(resources));
             }
             c = c.withLimits(new FrameLimits(c.limits().maxFrames(), maxFrameSize, c.limits().maxMessageSize()));
+            c = c.withHttpPort(dashboard ? dashboardPort(dashboardAddress) : -1);
             return c.withMemoryLimit(parseMemoryLimit(memoryLimit, c.nthreads(), systemMemory));
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+    }
+
+    /** The port of {@code [HOST]:PORT} or {@code PORT}, as dask worker's --dashboard-address. */
+    static int dashboardPort(String address) {
+        String port = address.substring(address.lastIndexOf(':') + 1).trim();
+        try {
+            int p = Integer.parseInt(port);
+            if (p < 0 || p > 65535) {
+                throw new NumberFormatException();
+            }
+            return p;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--dashboard-address: " + address + " (expected: [HOST]:PORT)");
         }
     }
 
@@ -276,12 +300,6 @@ public final class WorkerMain implements Callable<Integer> {
 
     /** Options of {@code dask worker} that mean nothing here; taken so its command lines work unchanged. */
     static final class DaskOnly {
-        @Option(names = "--dashboard-address", paramLabel = "ADDR", description = "cloudviper has no dashboard")
-        private String dashboardAddress;
-
-        @Option(names = "--dashboard", negatable = true, description = "cloudviper has no dashboard")
-        private boolean dashboard;
-
         @Option(names = "--nanny", negatable = true, description = "cloudviper runs no nanny process")
         private boolean nanny;
 

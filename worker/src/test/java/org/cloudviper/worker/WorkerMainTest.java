@@ -54,6 +54,17 @@ class WorkerMainTest {
         assertEquals(Path.of("/tmp/cv"), c.localDirectory());
         assertEquals("127.0.0.1", c.host());
         assertEquals(0, c.port());
+        assertEquals(0, c.httpPort());
+    }
+
+    @Test
+    void httpSideForProbes() throws Exception {
+        assertEquals(0, parse(new String[]{"tcp://a:1"}, GB).httpPort(), "like dask worker: on, any free port");
+        assertEquals(8788, parse(new String[]{"tcp://a:1", "--dashboard-address", "0.0.0.0:8788"}, GB).httpPort());
+        assertEquals(8788, parse(new String[]{"tcp://a:1", "--dashboard-address", "8788"}, GB).httpPort());
+        assertEquals(-1, parse(new String[]{"tcp://a:1", "--no-dashboard"}, GB).httpPort());
+        assertThrows(ParameterException.class,
+                () -> parse(new String[]{"tcp://a:1", "--dashboard-address", ":http"}, GB));
     }
 
     @Test
@@ -104,7 +115,7 @@ class WorkerMainTest {
 
     @Test
     void theOptionsDaskWorkerHasAndCloudviperIgnores() throws Exception {
-        WorkerConfig c = parse(new String[]{"tcp://a:1", "--nanny", "--no-dashboard", "--dashboard-address=:8787",
+        WorkerConfig c = parse(new String[]{"tcp://a:1", "--nanny",
                 "--nanny-port", "0", "--death-timeout", "60", "--nworkers", "1", "--worker-port", "4000",
                 "--nthreads", "1", "--nthreads", "2"}, GB);
         assertEquals(4000, c.port());

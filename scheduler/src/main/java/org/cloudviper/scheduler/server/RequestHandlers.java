@@ -41,6 +41,9 @@ final class RequestHandlers {
         void workersChanged();
 
         Map<String, Object> latency(boolean reset);
+
+        /** Dask's {@code services} of identity(): {"dashboard": port} when the HTTP side runs. */
+        Map<String, Object> services();
     }
 
     private final Server server;
@@ -132,12 +135,12 @@ final class RequestHandlers {
         }
     }
 
-    private Map<String, Object> identity() {
+    Map<String, Object> identity() {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("type", "Scheduler");
         r.put("id", server.id());
         r.put("address", server.address());
-        r.put("services", Map.of());
+        r.put("services", server.services());
         r.put("started", server.started());
         r.put("workers", new LinkedHashMap<>(peers.workerInfo()));
         return r;
@@ -168,16 +171,6 @@ final class RequestHandlers {
     private void registerWorker(Peer peer, SchedulerRequest.RegisterWorker r) {
         Generation generation = r.generation();
         String name = r.name() == null ? r.address() : String.valueOf(r.name());
-        String error = state.onAddWorker(new WorkerRegistration(r.address(), name, r.nthreads(), r.memoryLimit(),
-                r.resources(), generation == Generation.DASK_2024 ? 2024 : 2022, now()));
-        if (error != null) {
-            peer.send(SchedulerRequest.RegisterWorker.Reply.error(now(), error).encode(generation));
-            log.warn("Refused worker {}: {}", r.address(), error);
-            return;
-        }
-        peer.role = Peer.Role.WORKER;
-        peer.id = r.address();
-        peer.generation = generation;
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("type", "Worker");
         info.put("id", r.address());
@@ -192,7 +185,28 @@ final class RequestHandlers {
         info.put("metrics", Fields.plain(r.metrics()));
         info.put("status", "running");
         info.put("nanny", r.nanny());
+        // The stream is known before the state hears of the worker: adding it fills its free slots from
+        // the queue at once, and those compute-tasks must find the stream (they leave at the end of this
+        // turn, after the reply below), not be dropped as if for an unknown worker.
+        Peer replaced = peers.worker(r.address());
+        Map<String, Object> replacedInfo = peers.info(r.address());
+        peer.role = Peer.Role.WORKER;
+        peer.id = r.address();
+        peer.generation = generation;
         peers.addWorker(peer, info);
+        String error = state.onAddWorker(new WorkerRegistration(r.address(), name, r.nthreads(), r.memoryLimit(),
+                r.resources(), generation == Generation.DASK_2024 ? 2024 : 2022, now()));
+        if (error != null) {
+            peers.removeWorker(r.address());
+            if (replaced != null) {
+                peers.addWorker(replaced, replacedInfo);
+            }
+            peer.role = Peer.Role.RPC;
+            peer.id = null;
+            peer.send(SchedulerRequest.RegisterWorker.Reply.error(now(), error).encode(generation));
+            log.warn("Refused worker {}: {}", r.address(), error);
+            return;
+        }
         server.workersChanged();
         peer.send(SchedulerRequest.RegisterWorker.Reply.ok(now(), heartbeatInterval()).encode(generation));
         log.info("Register worker {} ({} threads, distributed {})", r.address(), r.nthreads(),

@@ -97,6 +97,11 @@ final class Retirements {
         poll();
     }
 
+    /** Retirements still waiting for data to move. */
+    int pendingCount() {
+        return pending.size();
+    }
+
     private Map<String, Object> infoOf(String address, Map<String, Object> dflt) {
         Map<String, Object> info = peers.info(address);
         return info == null ? dflt : info;

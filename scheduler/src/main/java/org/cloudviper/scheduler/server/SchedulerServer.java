@@ -18,6 +18,9 @@ import org.cloudviper.protocol.netty.RecyclingReadAllocator;
 import org.cloudviper.protocol.netty.RpcClient;
 import org.cloudviper.protocol.netty.Transports;
 import org.cloudviper.scheduler.SchedulerConfig;
+import org.cloudviper.scheduler.server.http.DashboardService;
+import org.cloudviper.scheduler.server.http.SchedulerView;
+import org.cloudviper.scheduler.state.ClusterSummary;
 import org.cloudviper.scheduler.state.Outbox;
 import org.cloudviper.scheduler.state.SchedulerState;
 import org.cloudviper.scheduler.state.ToClient;
@@ -34,6 +37,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -57,6 +61,8 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
     private final LatencyRecorder latencyBeforeWrites = new LatencyRecorder(1 << 17);
     private final Retirements retirements;
     private final Dispatcher dispatcher;
+    private final RequestHandlers requests;
+    private DashboardService dashboard;
     private final String id = "Scheduler-" + UUID.randomUUID();
     private final double started = now();
     private Channel serverChannel;
@@ -76,9 +82,9 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
         this.retirements = new Retirements(state, peers, loop, this);
         DataRelay relay = new DataRelay(state, peers, rpc, loop);
         FlushMarkers flushMarkers = new FlushMarkers();
-        this.dispatcher = new Dispatcher(new RequestHandlers(this, state, peers, relay, retirements,
-                new WorkerCalls(state, peers, rpc), flushMarkers),
-                new StreamHandlers(state, peers, batcher, flushMarkers), batcher, this);
+        this.requests = new RequestHandlers(this, state, peers, relay, retirements,
+                new WorkerCalls(state, peers, rpc), flushMarkers);
+        this.dispatcher = new Dispatcher(requests, new StreamHandlers(state, peers, batcher, flushMarkers), batcher, this);
     }
 
     public static SchedulerServer start(SchedulerConfig config) throws InterruptedException {
@@ -117,11 +123,68 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
                 drop(a, "worker-ttl");
             }
         }, every, every, TimeUnit.MILLISECONDS);
+        if (config.dashboard() != null) {
+            startDashboard();
+        }
         if (config.schedulerFile() != null) {
             writeSchedulerFile();
         }
         log.info("Scheduler at: {}", address);
         log.info("Sockets on Netty's {} transport", Transports.name());
+    }
+
+    /** Binds the HTTP side; a port in use gives way to a free one with a warning, as Dask does. */
+    private void startDashboard() throws InterruptedException {
+        SchedulerConfig.DashboardAddress at = config.dashboardAddress();
+        SchedulerView view = new View();
+        try {
+            dashboard = DashboardService.start(view, group, at.host(), at.port());
+        } catch (InterruptedException e) {
+            close();
+            throw e;
+        } catch (Exception e) { // Netty rethrows the bind's IOException unchecked
+            if (at.port() == 0) {
+                close();
+                throw new IllegalStateException("cannot bind the dashboard on " + config.dashboard(), e);
+            }
+            dashboard = DashboardService.start(view, group, at.host(), 0);
+            log.warn("Port {} is already in use; hosting the HTTP server on port {} instead", at.port(), dashboard.port());
+        }
+        log.info("  dashboard at:  http://{}:{}/status", at.host().contains(":") ? "[" + at.host() + "]" : at.host(),
+                dashboard.port());
+    }
+
+    /** Dask's {@code services}: {"dashboard": port} when the HTTP side runs. */
+    @Override
+    public Map<String, Object> services() {
+        return dashboard == null ? Map.of() : Map.of("dashboard", (long) dashboard.port());
+    }
+
+    /** The dashboard's port, or -1 without one. */
+    public int dashboardPort() {
+        return dashboard == null ? -1 : dashboard.port();
+    }
+
+    /** {@link SchedulerState#summary}, taken on the loop. */
+    public ClusterSummary summary(boolean groups) {
+        return onLoop(() -> state.summary(groups));
+    }
+
+    /**
+     * Closes once no retirement is under way (their data moved), waiting at most {@code timeout}: what
+     * SIGTERM does, so that workers a scaler is retiring hand their data over before the scheduler goes.
+     */
+    public void closeGracefully(java.time.Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (onLoop(retirements::pendingCount) > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        close();
     }
 
     private void writeSchedulerFile() {
@@ -130,7 +193,7 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
             f.put("type", "Scheduler");
             f.put("id", id);
             f.put("address", address);
-            f.put("services", Map.of());
+            f.put("services", services());
             f.put("started", started);
             f.put("workers", Map.of());
             SchedulerFile.write(config.schedulerFile(), f);
@@ -211,6 +274,9 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (dashboard != null) {
+            dashboard.close();
+        }
         if (serverChannel != null) {
             serverChannel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }
@@ -281,6 +347,35 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
             latencyBeforeWrites.reset();
         }
         return r;
+    }
+
+    /** The HTTP side's window on the state; called on the loop. */
+    private final class View implements SchedulerView {
+        @Override
+        public ClusterSummary summary(boolean groups) {
+            return state.summary(groups);
+        }
+
+        @Override
+        public long transitions() {
+            return state.transitions();
+        }
+
+        @Override
+        public Map<String, Object> identity() {
+            return requests.identity();
+        }
+
+        @Override
+        public List<String> workersToClose(int n) {
+            return state.workersToClose(n);
+        }
+
+        @Override
+        public void retireWorkers(List<String> addresses, Consumer<Object> reply) {
+            retirements.retire(new SchedulerRequest.RetireWorkers(addresses, null, null, false, true, null),
+                    RequestHandlers.stimulus("retire-workers-http"), reply);
+        }
     }
 
     /** The state machine's messages, queued on their peers' streams in each peer's generation. */

@@ -1029,6 +1029,14 @@ public final class SchedulerState {
         return transitions;
     }
 
+    /**
+     * A copy of the workers and the task counts for readers off the state's thread (dashboard, metrics,
+     * scaler); with {@code groups} also the counts per task prefix. Walks every task: O(tasks).
+     */
+    public ClusterSummary summary(boolean groups) {
+        return Summaries.of(workers.values(), tasks.values(), clients.size(), transitions, groups);
+    }
+
     /** Tasks in each state (for logs and tests). */
     public Map<String, Integer> statusCounts() {
         Map<String, Integer> r = new java.util.TreeMap<>();

@@ -78,6 +78,7 @@ public final class WorkerServer implements SchedulerLink.Worker, PeerService.Wor
     private String address;
     private WorkerState state;
     private boolean closing;
+    private WorkerHttp http;
     private long incomingTransfersTotal;
 
     private WorkerServer(WorkerConfig config, TaskRegistry registry, Executor executor) throws IOException {
@@ -141,7 +142,14 @@ public final class WorkerServer implements SchedulerLink.Worker, PeerService.Wor
         state = new WorkerState(address, config.nthreads(), config.effectiveResources(),
                 WorkerState.Limits.defaults(config.memoryLimit()), v -> ((StoredValue) v).release())
                 .memoryLimit(config.memoryLimit());
+        if (config.httpPort() >= 0) {
+            http = WorkerHttp.start(group, config.host(), config.httpPort(), config.nthreads(),
+                    () -> metrics(link.generation()));
+        }
         log.info("      Start worker at: {}", address);
+        if (http != null) {
+            log.info("      dashboard at: {}:{}", contactHost(config.host()), http.port());
+        }
         log.info("      Sockets on Netty's {} transport", Transports.name());
     }
 
@@ -160,6 +168,11 @@ public final class WorkerServer implements SchedulerLink.Worker, PeerService.Wor
         } catch (java.net.UnknownHostException e) {
             return "127.0.0.1";
         }
+    }
+
+    /** The HTTP side's port ({@code /health}, {@code /metrics}), or -1 without one. */
+    public int httpPort() {
+        return http == null ? -1 : http.port();
     }
 
     @Override
@@ -502,6 +515,9 @@ public final class WorkerServer implements SchedulerLink.Worker, PeerService.Wor
             // already shut down
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (http != null) {
+            http.close();
         }
         if (listener != null) {
             listener.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
