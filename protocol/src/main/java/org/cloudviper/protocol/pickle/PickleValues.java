@@ -108,16 +108,12 @@ public final class PickleValues {
             case ParsedPickle.K_BOOL:
                 return p.a[v] != 0;
             case ParsedPickle.K_INT:
-                return p.longValue(v);
             case ParsedPickle.K_BIGINT:
-                return p.bigs[p.c[v]];
             case ParsedPickle.K_FLOAT:
-                return Double.longBitsToDouble(p.longValue(v));
             case ParsedPickle.K_STR:
-                return p.strValue(v);
             case ParsedPickle.K_BYTES:
             case ParsedPickle.K_BYTEARRAY:
-                return java.util.Arrays.copyOfRange(p.data, p.a[v], p.a[v] + p.b[v]);
+                return scalar(p, v);
             case ParsedPickle.K_TUPLE:
             case ParsedPickle.K_LIST: {
                 List<Object> out = new ArrayList<>(p.childCount(v));
@@ -150,6 +146,18 @@ public final class PickleValues {
         }
     }
 
+    /** The Java form of an int, float, str, bytes or bytearray (value {@code v}, resolved). */
+    private static Object scalar(ParsedPickle p, int v) {
+        return switch (p.kind(v)) {
+            case ParsedPickle.K_INT -> p.longValue(v);
+            case ParsedPickle.K_BIGINT -> p.bigs[p.c[v]];
+            case ParsedPickle.K_FLOAT -> Double.longBitsToDouble(p.longValue(v));
+            case ParsedPickle.K_STR -> p.strValue(v);
+            case ParsedPickle.K_BYTES, ParsedPickle.K_BYTEARRAY -> Arrays.copyOfRange(p.data, p.a[v], p.a[v] + p.b[v]);
+            default -> throw new IllegalStateException("not a scalar: kind " + p.kind(v));
+        };
+    }
+
     private static NotPlainException notPlain(ParsedPickle p, int v) {
         PickleValue value = p.value(v);
         return new NotPlainException("not a plain value: " + value.describe() + " at offset " + p.start[v], value);
@@ -170,15 +178,11 @@ public final class PickleValues {
         int v = p.resolve(id);
         switch (p.kind(v)) {
             case ParsedPickle.K_STR:
-                return p.strValue(v);
             case ParsedPickle.K_INT:
-                return p.longValue(v);
             case ParsedPickle.K_BIGINT:
-                return p.bigs[p.c[v]];
             case ParsedPickle.K_FLOAT:
-                return Double.longBitsToDouble(p.longValue(v));
             case ParsedPickle.K_BYTES:
-                return java.util.Arrays.copyOfRange(p.data, p.a[v], p.a[v] + p.b[v]);
+                return scalar(p, v);
             case ParsedPickle.K_TUPLE: {
                 int n = p.childCount(v);
                 Object[] out = new Object[n];
