@@ -28,6 +28,11 @@ final class PlainData {
         return of(READER.read(pickle).root());
     }
 
+    /** The symbolic value of a pickle that comes with {@code buffers} out-of-band buffers. */
+    static PickleValue parse(byte[] pickle, int buffers) {
+        return READER.read(pickle, buffers).root();
+    }
+
     /** The Java value of {@code v}. */
     static Object of(PickleValue v) {
         try {

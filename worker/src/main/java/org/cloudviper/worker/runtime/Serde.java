@@ -5,7 +5,6 @@ import io.netty.buffer.Unpooled;
 import org.cloudviper.protocol.MessageCodec;
 import org.cloudviper.protocol.SubObject;
 import org.cloudviper.protocol.pickle.PickleException;
-import org.cloudviper.protocol.pickle.PickleReader;
 import org.cloudviper.protocol.pickle.PickleValue;
 import org.cloudviper.protocol.pickle.PickleValues;
 import org.cloudviper.protocol.pickle.Pickles;
@@ -577,7 +576,7 @@ final class Serde {
         }
         PickleValue root;
         try {
-            root = PICKLES.read(b, buffers).root();
+            root = PlainData.parse(b, buffers);
         } catch (PickleException e) {
             throw new DataException(buffers > 0 ? outOfBand(buffers)
                     : "pickled value cannot be read by a Java task: " + e.getMessage());
@@ -594,8 +593,6 @@ final class Serde {
             throw new DataException("pickled value cannot be read by a Java task: " + e.getMessage());
         }
     }
-
-    private static final PickleReader PICKLES = new PickleReader();
 
     private static String outOfBand(int buffers) {
         return "pickled value with " + buffers + " out-of-band buffers is not supported";

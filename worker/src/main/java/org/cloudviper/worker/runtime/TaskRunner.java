@@ -2,7 +2,6 @@ package org.cloudviper.worker.runtime;
 
 import org.cloudviper.protocol.SubObject;
 import org.cloudviper.protocol.pickle.PickleException;
-import org.cloudviper.protocol.pickle.PickleReader;
 import org.cloudviper.protocol.pickle.PickleValue;
 import org.cloudviper.protocol.pickle.PickleValues;
 import org.cloudviper.worker.state.Event;
@@ -295,7 +294,7 @@ final class TaskRunner {
      * data; a function inside the arguments (a nested task) is refused.
      */
     private static Call parseLegacyTask(byte[] pickle) throws Refused {
-        PickleValue task = TASKS.read(pickle).root().resolve();
+        PickleValue task = PlainData.parse(pickle, 0).resolve();
         if (!(task instanceof PickleValue.Tuple t) || t.size() == 0
                 || !(t.get(0).resolve() instanceof PickleValue.Global f)) {
             return new Call(null, null, null, PlainData.of(task), true, true, null);
@@ -315,8 +314,6 @@ final class TaskRunner {
         }
         return new Call(PlainData.qualifiedName(f), args, Map.of(), null, false, true, null);
     }
-
-    private static final PickleReader TASKS = new PickleReader();
 
     @SuppressWarnings("unchecked")
     private static List<Object> asArgs(Object v) throws Refused {

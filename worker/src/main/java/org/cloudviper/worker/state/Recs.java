@@ -15,7 +15,6 @@ import java.util.function.Consumer;
  */
 final class Recs {
     private static final int SMALL = 8;
-    private static final Object[] NONE = new Object[0];
 
     private final Consumer<Object> dispose;
     // Up to SMALL recommendations in two parallel arrays, allocated on the first put: most events
@@ -117,6 +116,15 @@ final class Recs {
         return big != null ? big.isEmpty() : size == 0;
     }
 
+    int size() {
+        return big != null ? big.size() : size;
+    }
+
+    /** The oldest recommendation (not taken out); see {@link #firstTask}. */
+    Rec firstRec() {
+        return big != null ? big.values().iterator().next() : recs[0];
+    }
+
     /** The oldest recommendation's task; with {@link #pollFirstRec} it takes the entry out. */
     TaskState firstTask() {
         return big != null ? big.keySet().iterator().next() : tasks[0];
@@ -134,12 +142,9 @@ final class Recs {
         return r;
     }
 
-    /** Key and target state of each entry, alternating, for the story (a shared empty array if none). */
+    /** Key and target state of each entry, alternating, for the story. */
     Object[] snapshot() {
         if (big != null) {
-            if (big.isEmpty()) {
-                return NONE;
-            }
             Object[] out = new Object[2 * big.size()];
             int i = 0;
             for (Map.Entry<TaskState, Rec> e : big.entrySet()) {
@@ -147,9 +152,6 @@ final class Recs {
                 out[i++] = e.getValue().to();
             }
             return out;
-        }
-        if (size == 0) {
-            return NONE;
         }
         Object[] out = new Object[2 * size];
         for (int i = 0; i < size; i++) {

@@ -36,30 +36,43 @@ final class StoryLog {
         List<Object> tuple();
     }
 
-    private record Transition(Object key, TaskStatus from, TaskStatus to, TaskStatus after, Object[] recs,
-                              String sid, double time) implements Entry {
+    /** Recommendations made on the way: none, one (inline: most transitions make at most one), or several. */
+    private record Transition(Object key, TaskStatus from, TaskStatus to, TaskStatus after, Object recKey,
+                              TaskStatus recTo, Object[] recs, String sid, double time) implements Entry {
         @Override
         public List<Object> tuple() {
             Map<Object, Object> r = new LinkedHashMap<>();
-            for (int i = 0; i < recs.length; i += 2) {
+            if (recTo != null) {
+                r.put(recKey, recTo.toString());
+            }
+            for (int i = 0; recs != null && i < recs.length; i += 2) {
                 r.put(recs[i], recs[i + 1].toString());
             }
             return Arrays.asList(key, from.toString(), to.toString(), after.toString(), r, sid, time);
         }
     }
 
-    private record Note(Object[] fields, String sid, double time) implements Entry {
+    /** Two or three fields ({@code third} is {@link #ABSENT} for two), then sid and time. */
+    private record Note(Object first, Object second, Object third, String sid, double time) implements Entry {
         @Override
         public List<Object> tuple() {
-            List<Object> t = new ArrayList<>(fields.length + 2);
-            for (Object f : fields) {
-                t.add(f instanceof TaskStatus s ? s.toString() : f);
+            List<Object> t = new ArrayList<>(5);
+            t.add(plain(first));
+            t.add(plain(second));
+            if (third != ABSENT) {
+                t.add(plain(third));
             }
             t.add(sid);
             t.add(time);
             return t;
         }
+
+        private static Object plain(Object f) {
+            return f instanceof TaskStatus s ? s.toString() : f;
+        }
     }
+
+    private static final Object ABSENT = new Object();
 
     /** Stamps entries added from now on with {@code seconds} (since the epoch). */
     void at(double seconds) {
@@ -68,12 +81,20 @@ final class StoryLog {
 
     /** {@code key} went {@code from -> to} and ended in {@code after}, recommending {@code recs} on the way. */
     void transition(Object key, TaskStatus from, TaskStatus to, TaskStatus after, Recs recs, String sid) {
-        add(new Transition(key, from, to, after, recs.snapshot(), sid, now));
+        int n = recs.size();
+        add(n == 0 ? new Transition(key, from, to, after, null, null, null, sid, now)
+                : n == 1 ? new Transition(key, from, to, after, recs.firstTask().key, recs.firstRec().to(), null, sid, now)
+                : new Transition(key, from, to, after, null, null, recs.snapshot(), sid, now));
     }
 
-    /** An entry of {@code fields} (task states among them written as Dask names), then sid and time. */
-    void note(String sid, Object... fields) {
-        add(new Note(fields, sid, now));
+    /** An entry {@code (first, second, sid, time)}; a task state is written as its Dask name. */
+    void note(String sid, Object first, Object second) {
+        add(new Note(first, second, ABSENT, sid, now));
+    }
+
+    /** An entry {@code (first, second, third, sid, time)}. */
+    void note(String sid, Object first, Object second, Object third) {
+        add(new Note(first, second, third, sid, now));
     }
 
     private void add(Entry e) {
