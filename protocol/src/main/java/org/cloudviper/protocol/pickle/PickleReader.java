@@ -90,20 +90,20 @@ public final class PickleReader {
         final List<BigInteger> bigs = new ArrayList<>();
         final Map<Integer, int[]> sideEffects = new HashMap<>();
         /** Children (tuple items; list, set and dict items as they arrive, compacted at STOP). */
-        int[] kids = new int[256];
+        int[] kids;
         int nkids;
         /** Per list/dict/set: its chunks of kids (a = first chunk, b = item count, c = last chunk). */
-        int[] chunkOff = new int[64];
-        int[] chunkLen = new int[64];
-        int[] chunkNext = new int[64];
+        int[] chunkOff;
+        int[] chunkLen;
+        int[] chunkNext;
         int nchunks = 1; // chunk 0 = none
 
-        int[] stack = new int[64];
+        int[] stack;
         /** Where each stack entry's bytes start (a shared Ref's own start is its first GET). */
-        int[] stackStart = new int[64];
+        int[] stackStart;
         int sp;
-        int[] markSp = new int[16];
-        int[] markOff = new int[16];
+        int[] markSp;
+        int[] markOff;
         int mp;
 
         int[] memo;
@@ -124,8 +124,10 @@ public final class PickleReader {
             this.buffersGiven = buffersGiven;
             this.limits = limits;
             // Real graph pickles hold about one value per 5 bytes, one memo opcode per 3 and one
-            // memo entry per 5; start there (capped) instead of growing from nothing.
-            int values = Math.min(Math.min(length / 4, limits.maxValues()), 1 << 22) + 64;
+            // memo entry per 5; start there (capped) instead of growing from nothing. A small pickle
+            // (a task's arguments, read once per task by a worker) starts smaller still: these arrays
+            // are allocated per read, and at graph sizes would cost several times its parse.
+            int values = Math.min(Math.min(length / 4, limits.maxValues()), 1 << 22) + Math.min(64, 4 + length / 16);
             kind = new byte[values];
             vStart = new int[values];
             vEnd = new int[values];
@@ -134,11 +136,21 @@ public final class PickleReader {
             vb = new int[values];
             vc = new int[values];
             completedBy = new int[values];
-            int memos = Math.min(Math.min(length / 4, limits.maxMemo()), 1 << 22) + 16;
+            int memos = Math.min(Math.min(length / 4, limits.maxMemo()), 1 << 22) + Math.min(16, 2 + length / 16);
             memo = new int[memos];
             memoPos = new int[memos];
             refs = new int[memos];
-            points = new int[2 * (int) (Math.min(Math.min(length / 3, 2L * limits.maxValues()), 1 << 22) + 16)];
+            points = new int[2 * (int) (Math.min(Math.min(length / 3, 2L * limits.maxValues()), 1 << 22)
+                    + Math.min(16, 2 + length / 16))];
+            kids = new int[Math.min(256, 4 + length / 4)];
+            int containers = Math.min(64, 2 + length / 32);
+            chunkOff = new int[containers];
+            chunkLen = new int[containers];
+            chunkNext = new int[containers];
+            stack = new int[Math.min(64, 4 + length / 8)];
+            stackStart = new int[stack.length];
+            markSp = new int[Math.min(16, 2 + length / 64)];
+            markOff = new int[markSp.length];
         }
 
         ParsedPickle run() {

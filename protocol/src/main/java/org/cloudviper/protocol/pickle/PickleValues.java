@@ -26,6 +26,23 @@ public final class PickleValues {
     private PickleValues() {
     }
 
+    /**
+     * A value that is not plain data where plain data was required: {@link #value()} is the first
+     * such part met (a global, a call, an object, a buffer; a set where sets are refused).
+     */
+    public static final class NotPlainException extends PickleException {
+        private final transient PickleValue value;
+
+        public NotPlainException(String message, PickleValue value) {
+            super(message);
+            this.value = value;
+        }
+
+        public PickleValue value() {
+            return value;
+        }
+    }
+
     /** True if {@code v} (memo references resolved) is plain data all the way down. */
     public static boolean isPlain(PickleValue v) {
         try {
@@ -36,12 +53,47 @@ public final class PickleValues {
         }
     }
 
-    /** The Java form of a plain value; a {@link PickleException} names the first non-plain part. */
+    /**
+     * The Java form of a plain value; a {@link NotPlainException} names the first non-plain part, a
+     * {@link PickleException} a limit exceeded.
+     */
     public static Object toJava(PickleValue v) {
-        return toJava(v.p, v.id, 0, new int[]{0});
+        return toJava(v.p, v.id, 0, new int[]{0}, true);
     }
 
-    private static Object toJava(ParsedPickle p, int id, int depth, int[] budget) {
+    /**
+     * As {@link #toJava}, with every set and frozenset refused like a non-plain value: for consumers
+     * whose values have no set form (arguments of Java tasks, which return what they get).
+     */
+    public static Object toJavaWithoutSets(PickleValue v) {
+        return toJava(v.p, v.id, 0, new int[]{0}, false);
+    }
+
+    /**
+     * The module-level name that makes {@code v}, for messages that say what a pickle would
+     * construct: a global itself, the callee of a REDUCE, the class of a NEWOBJ, for a BUILD that of
+     * its object (memo references followed); null for plain values and buffers.
+     */
+    public static PickleValue.Global madeBy(PickleValue v) {
+        for (int i = 0; i <= WALK_DEPTH && v != null; i++) {
+            if (v instanceof PickleValue.Global g) {
+                return g;
+            } else if (v instanceof PickleValue.Reduce r) {
+                v = r.callee();
+            } else if (v instanceof PickleValue.NewObj o) {
+                v = o.cls();
+            } else if (v instanceof PickleValue.Build b) {
+                v = b.obj();
+            } else if (v instanceof PickleValue.Ref r) {
+                v = r.target();
+            } else {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    private static Object toJava(ParsedPickle p, int id, int depth, int[] budget, boolean sets) {
         if (depth > WALK_DEPTH) {
             throw PickleException.limitExceeded("plain value nesting", depth, WALK_DEPTH);
         }
@@ -56,42 +108,59 @@ public final class PickleValues {
             case ParsedPickle.K_BOOL:
                 return p.a[v] != 0;
             case ParsedPickle.K_INT:
-                return p.longValue(v);
             case ParsedPickle.K_BIGINT:
-                return p.bigs[p.c[v]];
             case ParsedPickle.K_FLOAT:
-                return Double.longBitsToDouble(p.longValue(v));
             case ParsedPickle.K_STR:
-                return p.strValue(v);
             case ParsedPickle.K_BYTES:
             case ParsedPickle.K_BYTEARRAY:
-                return java.util.Arrays.copyOfRange(p.data, p.a[v], p.a[v] + p.b[v]);
+                return scalar(p, v);
             case ParsedPickle.K_TUPLE:
             case ParsedPickle.K_LIST: {
                 List<Object> out = new ArrayList<>(p.childCount(v));
                 for (int i = 0; i < p.childCount(v); i++) {
-                    out.add(toJava(p, p.child(v, i), depth + 1, budget));
+                    out.add(toJava(p, p.child(v, i), depth + 1, budget, sets));
                 }
                 return Collections.unmodifiableList(out);
             }
             case ParsedPickle.K_SET:
             case ParsedPickle.K_FROZENSET: {
+                if (!sets) {
+                    throw notPlain(p, v);
+                }
                 Set<Object> out = new LinkedHashSet<>();
                 for (int i = 0; i < p.childCount(v); i++) {
-                    out.add(toJava(p, p.child(v, i), depth + 1, budget));
+                    out.add(toJava(p, p.child(v, i), depth + 1, budget, sets));
                 }
                 return Collections.unmodifiableSet(out);
             }
             case ParsedPickle.K_DICT: {
                 Map<Object, Object> out = new LinkedHashMap<>();
                 for (int i = 0; i + 1 < p.childCount(v); i += 2) {
-                    out.put(toJava(p, p.child(v, i), depth + 1, budget), toJava(p, p.child(v, i + 1), depth + 1, budget));
+                    out.put(toJava(p, p.child(v, i), depth + 1, budget, sets),
+                            toJava(p, p.child(v, i + 1), depth + 1, budget, sets));
                 }
                 return Collections.unmodifiableMap(out);
             }
             default:
-                throw new PickleException("not a plain value: " + p.value(v).describe() + " at offset " + p.start[v]);
+                throw notPlain(p, v);
         }
+    }
+
+    /** The Java form of an int, float, str, bytes or bytearray (value {@code v}, resolved). */
+    private static Object scalar(ParsedPickle p, int v) {
+        return switch (p.kind(v)) {
+            case ParsedPickle.K_INT -> p.longValue(v);
+            case ParsedPickle.K_BIGINT -> p.bigs[p.c[v]];
+            case ParsedPickle.K_FLOAT -> Double.longBitsToDouble(p.longValue(v));
+            case ParsedPickle.K_STR -> p.strValue(v);
+            case ParsedPickle.K_BYTES, ParsedPickle.K_BYTEARRAY -> Arrays.copyOfRange(p.data, p.a[v], p.a[v] + p.b[v]);
+            default -> throw new IllegalStateException("not a scalar: kind " + p.kind(v));
+        };
+    }
+
+    private static NotPlainException notPlain(ParsedPickle p, int v) {
+        PickleValue value = p.value(v);
+        return new NotPlainException("not a plain value: " + value.describe() + " at offset " + p.start[v], value);
     }
 
     /**
@@ -109,15 +178,11 @@ public final class PickleValues {
         int v = p.resolve(id);
         switch (p.kind(v)) {
             case ParsedPickle.K_STR:
-                return p.strValue(v);
             case ParsedPickle.K_INT:
-                return p.longValue(v);
             case ParsedPickle.K_BIGINT:
-                return p.bigs[p.c[v]];
             case ParsedPickle.K_FLOAT:
-                return Double.longBitsToDouble(p.longValue(v));
             case ParsedPickle.K_BYTES:
-                return java.util.Arrays.copyOfRange(p.data, p.a[v], p.a[v] + p.b[v]);
+                return scalar(p, v);
             case ParsedPickle.K_TUPLE: {
                 int n = p.childCount(v);
                 Object[] out = new Object[n];

@@ -4,6 +4,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import org.cloudviper.protocol.MessageCodec;
 import org.cloudviper.protocol.SubObject;
+import org.cloudviper.protocol.pickle.PickleException;
+import org.cloudviper.protocol.pickle.PickleValue;
+import org.cloudviper.protocol.pickle.PickleValues;
 import org.cloudviper.protocol.pickle.Pickles;
 import org.cloudviper.worker.tasks.ArrowTable;
 import org.cloudviper.worker.tasks.NdArray;
@@ -307,14 +310,7 @@ final class Serde {
             throw new DataException("sub-header is not a map");
         }
         if (s.kind() == SubObject.Kind.PICKLED) {
-            Object pickle = header.get("pickled-obj");
-            if (pickle instanceof byte[] b && isPandas(b)) {
-                throw new DataException(PANDAS_HINT);
-            }
-            if (!s.frames().isEmpty()) {
-                throw new DataException("pickled value with out-of-band buffers is not supported");
-            }
-            return readPickle(pickle);
+            return readPickle(header.get("pickled-obj"), s.frames().size());
         }
         List<byte[]> frames = new ArrayList<>();
         List<Object> compression = asList(header.get("compression"));
@@ -407,14 +403,10 @@ final class Serde {
                 throw new DataException("malformed msgpack value: " + e.getMessage());
             }
         } else if ("pickle".equals(serializer)) {
-            if (!frames.isEmpty() && isPandas(frames.get(0))) {
-                throw new DataException(PANDAS_HINT);
+            if (frames.isEmpty()) {
+                throw new DataException("pickled value without pickle bytes");
             }
-            if (frames.size() != 1) {
-                throw new DataException("pickled value with " + (frames.size() - 1)
-                        + " out-of-band buffers is not supported");
-            }
-            return readPickle(frames.get(0));
+            return readPickle(frames.get(0), frames.size() - 1);
         } else if ("dask".equals(serializer)) {
             return deserializeDask(header, frames);
         } else if ("error".equals(serializer)) {
@@ -452,13 +444,13 @@ final class Serde {
 
     private static Object deserializeDask(Map<?, ?> header, List<byte[]> frames) throws DataException {
         Object ts = header.get("type-serialized");
-        PickleReader.Global type;
+        String name;
         try {
-            type = ts instanceof byte[] b ? PickleReader.readGlobal(b) : null;
-        } catch (PickleReader.PickleException e) {
+            name = ts instanceof byte[] b ? PlainData.qualifiedName(PlainData.readGlobal(b))
+                    : String.valueOf(header.get("type"));
+        } catch (PickleException e) {
             throw new DataException("unreadable type-serialized: " + e.getMessage());
         }
-        String name = type != null ? type.qualifiedName() : String.valueOf(header.get("type"));
         switch (name) {
             case "numpy.ndarray":
                 return readArray(header.get("sub-header") instanceof Map<?, ?> sh ? sh : Map.of(), frames);
@@ -486,37 +478,6 @@ final class Serde {
         } catch (IllegalArgumentException e) {
             throw new DataException("pyarrow." + kind.pythonName() + " cannot be read: " + e.getMessage());
         }
-    }
-
-    /**
-     * Whether a pickle starts by naming a pandas class (how pickle protocol 5 writes a DataFrame or
-     * Series: PROTO, FRAME, then module and name and STACK_GLOBAL, or GLOBAL in older protocols).
-     */
-    static boolean isPandas(byte[] p) {
-        int i = 0;
-        String first = null;
-        while (i < p.length && i < 64 && first == null) {
-            int op = p[i] & 0xff;
-            switch (op) {
-                case 0x80 -> i += 2; // PROTO
-                case 0x95 -> i += 9; // FRAME
-                case 0x94 -> i += 1; // MEMOIZE
-                case 0x8c -> { // SHORT_BINUNICODE: the module name comes first
-                    int n = i + 1 < p.length ? p[i + 1] & 0xff : 0;
-                    first = new String(p, Math.min(i + 2, p.length), Math.max(0, Math.min(n, p.length - i - 2)),
-                            StandardCharsets.UTF_8);
-                }
-                case 'c' -> { // GLOBAL "module\nname\n"
-                    int end = i + 1;
-                    while (end < p.length && p[end] != '\n') {
-                        end++;
-                    }
-                    first = new String(p, i + 1, end - i - 1, StandardCharsets.UTF_8);
-                }
-                default -> i = p.length;
-            }
-        }
-        return first != null && (first.equals("pandas") || first.startsWith("pandas."));
     }
 
     private static NdArray readArray(Map<?, ?> sub, List<byte[]> frames) throws DataException {
@@ -605,15 +566,36 @@ final class Serde {
         return true;
     }
 
-    private static Object readPickle(Object pickle) throws DataException {
+    /**
+     * A value pickled with {@code buffers} out-of-band buffers (which a Java task cannot take): plain
+     * data, or a refusal naming what it is (pandas objects with advice).
+     */
+    private static Object readPickle(Object pickle, int buffers) throws DataException {
         if (!(pickle instanceof byte[] b)) {
             throw new DataException("pickled value without pickle bytes");
         }
+        PickleValue root;
         try {
-            return PickleReader.read(b, false);
-        } catch (PickleReader.PickleException e) {
+            root = PlainData.parse(b, buffers);
+        } catch (PickleException e) {
+            throw new DataException(buffers > 0 ? outOfBand(buffers)
+                    : "pickled value cannot be read by a Java task: " + e.getMessage());
+        }
+        if (PlainData.isPandas(PickleValues.madeBy(root.resolve()))) {
+            throw new DataException(PANDAS_HINT);
+        }
+        if (buffers > 0) {
+            throw new DataException(outOfBand(buffers));
+        }
+        try {
+            return PlainData.of(root);
+        } catch (PickleException e) {
             throw new DataException("pickled value cannot be read by a Java task: " + e.getMessage());
         }
+    }
+
+    private static String outOfBand(int buffers) {
+        return "pickled value with " + buffers + " out-of-band buffers is not supported";
     }
 
     private static byte[] join(List<byte[]> frames) {

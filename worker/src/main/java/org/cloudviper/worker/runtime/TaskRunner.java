@@ -1,6 +1,9 @@
 package org.cloudviper.worker.runtime;
 
 import org.cloudviper.protocol.SubObject;
+import org.cloudviper.protocol.pickle.PickleException;
+import org.cloudviper.protocol.pickle.PickleValue;
+import org.cloudviper.protocol.pickle.PickleValues;
 import org.cloudviper.worker.state.Event;
 import org.cloudviper.worker.tasks.JavaTask;
 import org.cloudviper.worker.tasks.TaskRegistry;
@@ -19,8 +22,6 @@ import java.util.Map;
  * fail ends as an {@link Event.ExecuteFailure} whose text the client will see; nothing escapes.
  */
 final class TaskRunner {
-    private static final String APPLY = "dask.utils.apply";
-
     private final TaskRegistry registry;
     private final long inlineBelowNanos;
 
@@ -177,17 +178,18 @@ final class TaskRunner {
                 return new Call(c.function(), c.args(), c.kwargs(), null, false, false, null);
             }
             if (spec.task() != null) {
-                return parseLegacyTask(PickleReader.read(spec.task(), true));
+                return parseLegacyTask(spec.task());
             }
             if (spec.function() == null) {
                 throw new Refused("cloudviper Java worker got a task without a function");
             }
             Function f = readFunction(spec.function());
-            List<Object> args = spec.args() == null ? List.of() : asArgs(PickleReader.read(spec.args(), false));
-            Map<String, Object> kwargs = spec.kwargs() == null ? Map.of()
-                    : asKwargs(PickleReader.read(spec.kwargs(), false));
-            return new Call(f.global().qualifiedName(), args, kwargs, null, false, true, f.runTime());
-        } catch (PickleReader.PickleException e) {
+            List<Object> args = spec.args() == null ? List.of() : asArgs(PlainData.read(spec.args()));
+            Map<String, Object> kwargs = spec.kwargs() == null ? Map.of() : asKwargs(PlainData.read(spec.kwargs()));
+            return new Call(f.name(), args, kwargs, null, false, true, f.runTime());
+        } catch (PickleValues.NotPlainException e) {
+            throw new Refused("cloudviper Java worker " + e.getMessage());
+        } catch (PickleException e) {
             throw new Refused("cloudviper Java worker cannot read the task's arguments: " + e.getMessage());
         } catch (TaskSpecs.SpecException e) {
             throw new Refused("cloudviper Java worker " + e.getMessage());
@@ -223,8 +225,8 @@ final class TaskRunner {
     /** Runs of a function on the compute pool before it may run inline. */
     private static final int INLINE_AFTER_RUNS = 16;
 
-    /** A function reference read from its pickle, and how long its runs take. */
-    private record Function(PickleReader.Global global, RunTime runTime) {
+    /** A function reference read from its pickle (module.qualname), and how long its runs take. */
+    private record Function(String name, RunTime runTime) {
     }
 
     private RunTime runTimeOf(byte[] functionPickle) {
@@ -275,10 +277,10 @@ final class TaskRunner {
         return f;
     }
 
-    private static PickleReader.Global readFunctionUncached(byte[] pickle) throws Refused {
+    private static String readFunctionUncached(byte[] pickle) throws Refused {
         try {
-            return PickleReader.readGlobal(pickle);
-        } catch (PickleReader.PickleException e) {
+            return PlainData.qualifiedName(PlainData.readGlobal(pickle));
+        } catch (PickleException e) {
             if (e.getMessage().contains("cloudpickle")) {
                 throw new Refused("cloudviper Java worker cannot run a Python function pickled by value (defined in"
                         + " __main__, a lambda or a closure): not a registered Java task");
@@ -287,40 +289,30 @@ final class TaskRunner {
         }
     }
 
-    /** A 2022 legacy task: {@code (func, *args)} or {@code (apply, func, args[, kwargs])}, or plain data. */
-    private static Call parseLegacyTask(Object task) throws Refused {
-        if (!(task instanceof List<?> t) || t.isEmpty() || !(t.get(0) instanceof PickleReader.Global f)) {
-            checkNoGlobals(task);
-            return new Call(null, null, null, task, true, true, null);
+    /**
+     * A 2022 legacy task: {@code (func, *args)} or {@code (apply, func, args[, kwargs])}, or plain
+     * data; a function inside the arguments (a nested task) is refused.
+     */
+    private static Call parseLegacyTask(byte[] pickle) throws Refused {
+        PickleValue task = PlainData.parse(pickle, 0).resolve();
+        if (!(task instanceof PickleValue.Tuple t) || t.size() == 0
+                || !(t.get(0).resolve() instanceof PickleValue.Global f)) {
+            return new Call(null, null, null, PlainData.of(task), true, true, null);
         }
-        List<Object> rest = new ArrayList<>(t.subList(1, t.size()));
-        if (f.qualifiedName().equals(APPLY)) {
-            if (rest.isEmpty() || !(rest.get(0) instanceof PickleReader.Global g)) {
+        List<PickleValue> rest = t.items().subList(1, t.size());
+        if (f.is("dask.utils", "apply")) {
+            if (rest.isEmpty() || !(rest.get(0).resolve() instanceof PickleValue.Global g)) {
                 throw new Refused("cloudviper Java worker cannot run apply() of a function pickled by value");
             }
-            List<Object> args = rest.size() > 1 ? asArgs(rest.get(1)) : List.of();
-            Map<String, Object> kwargs = rest.size() > 2 ? asKwargs(rest.get(2)) : Map.of();
-            checkNoGlobals(args);
-            checkNoGlobals(kwargs);
-            return new Call(g.qualifiedName(), args, kwargs, null, false, true, null);
+            List<Object> args = rest.size() > 1 ? asArgs(PlainData.of(rest.get(1))) : List.of();
+            Map<String, Object> kwargs = rest.size() > 2 ? asKwargs(PlainData.of(rest.get(2))) : Map.of();
+            return new Call(PlainData.qualifiedName(g), args, kwargs, null, false, true, null);
         }
-        checkNoGlobals(rest);
-        return new Call(f.qualifiedName(), rest, Map.of(), null, false, true, null);
-    }
-
-    private static void checkNoGlobals(Object v) throws Refused {
-        if (v instanceof PickleReader.Global g) {
-            throw new Refused("cloudviper Java worker cannot run nested tasks or function arguments ("
-                    + g.qualifiedName() + ")");
-        } else if (v instanceof List<?> l) {
-            for (Object o : l) {
-                checkNoGlobals(o);
-            }
-        } else if (v instanceof Map<?, ?> m) {
-            for (Object o : m.values()) {
-                checkNoGlobals(o);
-            }
+        List<Object> args = new ArrayList<>(rest.size());
+        for (PickleValue a : rest) {
+            args.add(PlainData.of(a));
         }
+        return new Call(PlainData.qualifiedName(f), args, Map.of(), null, false, true, null);
     }
 
     @SuppressWarnings("unchecked")
@@ -328,21 +320,30 @@ final class TaskRunner {
         if (v instanceof List<?> l) {
             return (List<Object>) l;
         }
-        throw new Refused("task arguments are not a tuple: " + PickleReader.describe(v));
+        throw new Refused("task arguments are not a tuple: " + describe(v));
     }
 
     private static Map<String, Object> asKwargs(Object v) throws Refused {
         if (!(v instanceof Map<?, ?> m)) {
-            throw new Refused("task keyword arguments are not a dict: " + PickleReader.describe(v));
+            throw new Refused("task keyword arguments are not a dict: " + describe(v));
         }
         Map<String, Object> r = new LinkedHashMap<>();
         for (Map.Entry<?, ?> e : m.entrySet()) {
             if (!(e.getKey() instanceof String k)) {
-                throw new Refused("keyword argument name is not a str: " + PickleReader.describe(e.getKey()));
+                throw new Refused("keyword argument name is not a str: " + describe(e.getKey()));
             }
             r.put(k, e.getValue());
         }
         return r;
+    }
+
+    /** A plain value, shortened, for messages. */
+    private static String describe(Object v) {
+        if (v == null) {
+            return "None";
+        }
+        String s = v instanceof byte[] b ? "bytes[" + b.length + "]" : String.valueOf(v);
+        return s.length() > 80 ? s.substring(0, 80) + "..." : s;
     }
 
     /**

@@ -77,7 +77,7 @@ final class TaskSpecs {
         } else if (kw != null && !(kw instanceof PickleValue.None)) {
             throw new SpecException("cannot read task keyword arguments that are not a dict: " + kw.describe());
         }
-        return new TaskCall(g.module() + "." + g.name(), args, kwargs);
+        return new TaskCall(PlainData.qualifiedName(g), args, kwargs);
     }
 
     /** The slot dict of a {@code dask._task_spec.Task} object, or null if {@code v} is none. */
@@ -207,15 +207,11 @@ final class TaskSpecs {
 
     private static Object plain(PickleValue v) throws SpecException {
         try {
-            Object o = PickleValues.toJava(v);
-            if (o instanceof java.util.Set<?>) {
-                throw new SpecException("cannot pass a set argument; only ints, floats, str, bytes, None, bools, tuples, lists"
-                        + " and dicts are supported");
-            }
-            return o;
+            return PlainData.of(v);
+        } catch (PickleValues.NotPlainException e) {
+            throw new SpecException(e.getMessage());
         } catch (PickleException e) {
-            throw new SpecException("cannot pass a task argument (" + e.getMessage() + "); only ints, floats, str,"
-                    + " bytes, None, bools, tuples, lists and dicts are supported");
+            throw new SpecException("cannot pass a task argument (" + e.getMessage() + "); " + PlainData.SUPPORTED);
         }
     }
 

@@ -82,12 +82,12 @@ class WorkerStateTest {
                 1.0, 1.00001, 7, "done-0"));
         List<Object> started = out.stream().filter(i -> i instanceof Instruction.Execute)
                 .map(i -> ((Instruction.Execute) i).key()).toList();
-        assertEquals(2 * WorkerState.MAX_PREFETCH_PER_THREAD - 1, started.size(), "prefetched: " + started);
-        assertEquals(2 * WorkerState.MAX_PREFETCH_PER_THREAD, s.executingCount());
+        assertEquals(2 * ExecutionSlots.MAX_PREFETCH_PER_THREAD - 1, started.size(), "prefetched: " + started);
+        assertEquals(2 * ExecutionSlots.MAX_PREFETCH_PER_THREAD, s.executingCount());
         // A 1 s task raises the mean past the threshold: nothing new starts until the pool drains.
         out = s.handle(new Event.ExecuteSuccess("t1", value("v1"), 8, new byte[]{1}, "int", 1.0, 2.0, 7, "done-1"));
         assertTrue(out.stream().noneMatch(i -> i instanceof Instruction.Execute), "instructions: " + out);
-        assertEquals(2 * WorkerState.MAX_PREFETCH_PER_THREAD - 1, s.executingCount());
+        assertEquals(2 * ExecutionSlots.MAX_PREFETCH_PER_THREAD - 1, s.executingCount());
     }
 
     @Test
@@ -389,7 +389,42 @@ class WorkerStateTest {
         assertEquals(0, c.get("other"));
         assertEquals(List.of("executing", "long-running", "memory", "ready", "constrained", "waiting", "fetch",
                 "missing", "flight", "other"), new ArrayList<>(c.keySet()));
-        assertFalse(s.story("a").isEmpty());
+        assertFalse(s.story(List.of("a")).isEmpty());
+    }
+
+    /**
+     * distributed's WorkerState.story, as get_story returns it: tuples ending in stimulus id and time.
+     * The entries for x are, but for the times, what distributed 2022.12.1's and 2024.12.1's
+     * WorkerState log for the same three events.
+     */
+    @Test
+    void storyHasDasksShapeAndSelectsByKeyOrStimulus() {
+        WorkerState s = state();
+        s.handle(100.5, compute("x", "s1"));
+        s.handle(101.0, success("x", "s2"));
+        s.handle(102.0, new Event.FreeKeys(List.of("x"), "s3"));
+        assertEquals(List.of(
+                List.of("x", "compute-task", "released", "s1", 100.5),
+                List.of("x", "released", "waiting", "waiting", Map.of("x", "ready"), "s1", 100.5),
+                List.of("x", "waiting", "ready", "ready", Map.of("x", "executing"), "s1", 100.5),
+                List.of("x", "ready", "executing", "executing", Map.of(), "s1", 100.5),
+                List.of("x", "put-in-memory", "s2", 101.0),
+                List.of("x", "executing", "memory", "memory", Map.of(), "s2", 101.0),
+                List.of("free-keys", List.of("x"), "s3", 102.0),
+                List.of("x", "memory", "released", "released", Map.of("x", "forgotten"), "s3", 102.0),
+                List.of("x", "released", "forgotten", "forgotten", Map.of(), "s3", 102.0)),
+                s.story(List.of("x")));
+        assertEquals(List.of(List.of("x", "put-in-memory", "s2", 101.0),
+                        List.of("x", "executing", "memory", "memory", Map.of(), "s2", 101.0)),
+                s.story(List.of("s2")));
+        assertEquals(List.of(), s.story(List.of("y", "s4")));
+
+        // A tuple key is mentioned by itself and, as in distributed._stories.worker_story, by its parts.
+        s.handle(103.0, new Event.UpdateData(Map.of(List.of("t", 1L), value("t")), Map.of(), false, "s5"));
+        List<Object> scatter = List.of(List.of("t", 1L), "receive-from-scatter", "s5", 103.0);
+        assertTrue(s.story(List.of(List.of("t", 1L))).contains(scatter), s.story(List.of(List.of("t", 1L))).toString());
+        assertTrue(s.story(List.of("t")).contains(scatter));
+        s.releaseAll();
     }
 
     @Test
