@@ -2,6 +2,8 @@ package org.cloudviper.protocol.pickle;
 
 import org.junit.jupiter.api.Test;
 
+import org.cloudviper.testkit.Json;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
