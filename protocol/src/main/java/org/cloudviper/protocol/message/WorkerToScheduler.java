@@ -11,6 +11,8 @@ import java.util.Map;
  * {@code op} and {@code stimulus_id}, which is the order encoded here).
  */
 public sealed interface WorkerToScheduler extends DaskMessage {
+    /** The stimulus that caused this message (null for keep-alive). */
+    String stimulusId();
 
     static WorkerToScheduler decode(Map<?, ?> m, Generation g) {
         String op = Fields.requireStr(m, "op", "worker stream message");
@@ -170,6 +172,11 @@ public sealed interface WorkerToScheduler extends DaskMessage {
         INSTANCE;
 
         @Override
+        public String stimulusId() {
+            return null;
+        }
+
+        @Override
         public Map<String, Object> encode(Generation g) {
             return Map.of("op", "keep-alive");
         }
@@ -177,6 +184,11 @@ public sealed interface WorkerToScheduler extends DaskMessage {
 
     /** An op this family does not model (log-event, metrics of newer releases, ...). */
     record Unknown(String op, Map<?, ?> fields) implements WorkerToScheduler {
+        @Override
+        public String stimulusId() {
+            return Fields.str(fields, "stimulus_id");
+        }
+
         @Override
         public Map<String, Object> encode(Generation g) {
             return Fields.copy(fields);

@@ -128,6 +128,8 @@ final class PeerService {
             reply = new ArrayList<>(worker.state().dataKeys());
         } else if (request instanceof WorkerRequest.Versions) {
             reply = worker.link().versions();
+        } else if (request instanceof WorkerRequest.GetStory g) {
+            reply = worker.state().story(g.keysOrStimuli());
         } else if (request instanceof WorkerRequest.Ping) {
             reply = "pong";
         } else if (request instanceof WorkerRequest.FreeKeys f) {

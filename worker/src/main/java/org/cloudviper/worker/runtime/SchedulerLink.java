@@ -252,9 +252,9 @@ final class SchedulerLink {
     // The stream
 
     /** Queues what the state machine has for the scheduler. */
-    void send(Instruction.ToScheduler m) {
+    void send(Instruction.Send m) {
         List<SubObject> created = new ArrayList<>(0);
-        WorkerToScheduler message = SchedulerMessages.toMessage(m, created);
+        WorkerToScheduler message = SchedulerMessages.writable(m.message(), created);
         send(message, created.isEmpty() ? null : () -> created.forEach(SubObject::release));
     }
 

@@ -3,18 +3,14 @@ package org.cloudviper.worker.runtime;
 import org.cloudviper.protocol.SubObject;
 import org.cloudviper.protocol.message.Fields;
 import org.cloudviper.protocol.message.SchedulerToWorker;
-import org.cloudviper.protocol.message.StartStop;
 import org.cloudviper.protocol.message.WorkerToScheduler;
 import org.cloudviper.worker.state.Event;
-import org.cloudviper.worker.state.Instruction;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Between the worker's state machine and the scheduler's stream: the event each scheduler message
- * is to the state (distributed Worker.stream_handlers), and the message each of the state's
- * {@link Instruction.ToScheduler} becomes.
+ * is to the state (distributed Worker.stream_handlers), and the state's messages made writable.
  */
 final class SchedulerMessages {
     private SchedulerMessages() {
@@ -52,46 +48,17 @@ final class SchedulerMessages {
     }
 
     /**
-     * The stream message of {@code m}. Sub-objects it creates (a Java exception serialized for
-     * Python) are added to {@code created}; the caller releases them once the message is written.
+     * {@code m} as it can be written: a task-erred whose exception is a Java failure
+     * ({@link TaskError}) gets it as a Python exception the client can raise, added to
+     * {@code created} for the caller to release once the message is written.
      */
-    static WorkerToScheduler toMessage(Instruction.ToScheduler m, List<SubObject> created) {
-        if (m instanceof Instruction.TaskFinished t) {
-            return new WorkerToScheduler.TaskFinished(t.key(), t.nbytes(), t.type(), t.typename(), null, t.thread(),
-                    startstops(t.startstops()), t.runId(), t.stimulusId());
-        } else if (m instanceof Instruction.TaskErred e) {
-            return new WorkerToScheduler.TaskErred(e.key(), exception(e.exception(), created),
-                    e.traceback() instanceof SubObject s ? s : null, e.exceptionText(), e.tracebackText(), e.thread(),
-                    startstops(e.startstops()), e.runId(), e.stimulusId());
-        } else if (m instanceof Instruction.ReleaseWorkerData d) {
-            return new WorkerToScheduler.ReleaseWorkerData(d.key(), d.stimulusId());
-        } else if (m instanceof Instruction.AddKeys a) {
-            return new WorkerToScheduler.AddKeys(a.keys(), a.stimulusId());
-        } else if (m instanceof Instruction.StealResponse s) {
-            return new WorkerToScheduler.StealResponse(s.key(), s.state(), s.stimulusId());
-        } else if (m instanceof Instruction.RequestRefreshWhoHas q) {
-            return new WorkerToScheduler.RequestRefreshWhoHas(q.keys(), q.stimulusId());
-        } else if (m instanceof Instruction.WorkerStatus w) {
-            return new WorkerToScheduler.WorkerStatusChange(w.status(), w.stimulusId());
-        }
-        throw new IllegalArgumentException("no message for " + m);
-    }
-
-    /** A Java failure ({@link TaskError}) travels as a Python exception the client can raise. */
-    private static Object exception(Object e, List<SubObject> created) {
-        if (e instanceof TaskError t) {
+    static WorkerToScheduler writable(WorkerToScheduler m, List<SubObject> created) {
+        if (m instanceof WorkerToScheduler.TaskErred e && e.exception() instanceof TaskError t) {
             SubObject s = Serde.pythonException(t.text());
             created.add(s);
-            return s;
+            return new WorkerToScheduler.TaskErred(e.key(), s, e.traceback() instanceof SubObject tb ? tb : null,
+                    e.exceptionText(), e.tracebackText(), e.thread(), e.startstops(), e.runId(), e.stimulusId());
         }
-        return e == null ? null : String.valueOf(e);
-    }
-
-    private static List<StartStop> startstops(List<Instruction.StartStop> l) {
-        List<StartStop> r = new ArrayList<>(l.size());
-        for (Instruction.StartStop s : l) {
-            r.add(new StartStop(s.action(), s.start(), s.stop()));
-        }
-        return r;
+        return m;
     }
 }

@@ -254,7 +254,7 @@ public final class WorkerServer implements SchedulerLink.Worker, PeerService.Wor
         }
         List<Instruction> instructions;
         try {
-            instructions = state.handle(events);
+            instructions = state.handle(now(), events);
         } catch (RuntimeException e) {
             log.error("Worker state machine failed; closing the worker", e);
             closeAsync("worker-state-error");
@@ -262,7 +262,7 @@ public final class WorkerServer implements SchedulerLink.Worker, PeerService.Wor
         }
         List<Event> ranInline = null;
         for (Instruction i : instructions) {
-            if (i instanceof Instruction.ToScheduler m) {
+            if (i instanceof Instruction.Send m) {
                 link.send(m);
             } else if (i instanceof Instruction.Execute x) {
                 Event done = execute(x);

@@ -1,12 +1,13 @@
 package org.cloudviper.worker.state;
 
+import org.cloudviper.protocol.message.WorkerToScheduler;
+
 import java.util.List;
 import java.util.Map;
 
 /**
  * What {@link WorkerState} asks its runtime to do: run a task, fetch keys from a peer, retry later,
- * or send a message to the scheduler ({@link ToScheduler}; fields as in
- * distributed/worker_state_machine.py {@code *Msg.to_dict}). The runtime reports the outcome of
+ * or send a message to the scheduler ({@link Send}). The runtime reports the outcome of
  * {@link Execute} and {@link GatherDep} back as events.
  */
 public sealed interface Instruction {
@@ -44,42 +45,15 @@ public sealed interface Instruction {
     record RetryBusyWorkerLater(String worker, String stimulusId) implements Instruction {
     }
 
-    /** One entry of a task's {@code startstops}. */
-    record StartStop(String action, double start, double stop) {
-    }
-
-    /** Messages for the scheduler's stream. */
-    sealed interface ToScheduler extends Instruction {
-    }
-
-    /** task-finished. {@code runId} is -1 when the scheduler did not send one (2022). */
-    record TaskFinished(Object key, long nbytes, byte[] type, String typename, Long thread,
-                        List<StartStop> startstops, long runId, String stimulusId) implements ToScheduler {
-    }
-
-    /** task-erred. */
-    record TaskErred(Object key, Object exception, Object traceback, String exceptionText, String tracebackText,
-                     Long thread, List<StartStop> startstops, long runId, String stimulusId)
-            implements ToScheduler {
-    }
-
-    /** release-worker-data: this worker no longer holds {@code key}. */
-    record ReleaseWorkerData(Object key, String stimulusId) implements ToScheduler {
-    }
-
-    /** add-keys: this worker now holds replicas of {@code keys}. */
-    record AddKeys(List<Object> keys, String stimulusId) implements ToScheduler {
-    }
-
-    /** steal-response: the state {@code key} was in when the steal request came (null if unknown). */
-    record StealResponse(Object key, String state, String stimulusId) implements ToScheduler {
-    }
-
-    /** request-refresh-who-has: where are these keys now? */
-    record RequestRefreshWhoHas(List<Object> keys, String stimulusId) implements ToScheduler {
-    }
-
-    /** worker-status-change: this worker's status, echoed after the scheduler changed it. */
-    record WorkerStatus(String status, String stimulusId) implements ToScheduler {
+    /**
+     * A message for the scheduler's stream, as the protocol defines it (distributed
+     * worker_state_machine.py {@code SendMessageToScheduler}). A task-erred's exception may be a
+     * Java failure the runtime has yet to serialize for Python.
+     */
+    record Send(WorkerToScheduler message) implements Instruction {
+        @Override
+        public String stimulusId() {
+            return message.stimulusId();
+        }
     }
 }

@@ -1,5 +1,7 @@
 package org.cloudviper.worker.state;
 
+import org.cloudviper.protocol.message.StartStop;
+
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
@@ -41,7 +43,7 @@ final class TaskState {
     byte[] type;
     String typename;
     Long thread;
-    final List<Instruction.StartStop> startstops = new ArrayList<>();
+    final List<StartStop> startstops = new ArrayList<>();
 
     Object exception;
     Object traceback;

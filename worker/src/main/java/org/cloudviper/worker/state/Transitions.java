@@ -1,5 +1,7 @@
 package org.cloudviper.worker.state;
 
+import org.cloudviper.protocol.message.WorkerToScheduler;
+
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -322,7 +324,7 @@ final class Transitions {
     private void toMemory(TaskState ts, Object value, boolean addKeys, Recs recs, List<Instruction> out,
                           String sid) {
         putKeyInMemory(ts, value, recs, sid);
-        out.add(addKeys ? new Instruction.AddKeys(List.of(ts.key), sid) : taskFinished(ts, sid));
+        out.add(addKeys ? new Instruction.Send(new WorkerToScheduler.AddKeys(List.of(ts.key), sid)) : taskFinished(ts, sid));
     }
 
     /** Stores {@code value} as {@code ts}'s (unless it is stored already) and readies its waiting dependents. */
@@ -351,7 +353,7 @@ final class Transitions {
     private void memoryToReleased(TaskState ts, Recs recs, List<Instruction> out, String sid) {
         genericReleased(ts, recs);
         if (!freedByScheduler.contains(ts)) {
-            out.add(new Instruction.ReleaseWorkerData(ts.key, sid));
+            out.add(new Instruction.Send(new WorkerToScheduler.ReleaseWorkerData(ts.key, sid)));
         }
     }
 
@@ -448,14 +450,14 @@ final class Transitions {
     // ---------------------------------------------------------------------------------------------
     // Messages
 
-    static Instruction.TaskFinished taskFinished(TaskState ts, String sid) {
-        return new Instruction.TaskFinished(ts.key, ts.nbytesOrDefault(), ts.type, ts.typename, ts.thread,
-                List.copyOf(ts.startstops), ts.runId, sid);
+    static Instruction.Send taskFinished(TaskState ts, String sid) {
+        return new Instruction.Send(new WorkerToScheduler.TaskFinished(ts.key, ts.nbytesOrDefault(), ts.type,
+                ts.typename, null, ts.thread, List.copyOf(ts.startstops), ts.runId, sid));
     }
 
-    static Instruction.TaskErred taskErred(TaskState ts, String sid) {
-        return new Instruction.TaskErred(ts.key, ts.exception, ts.traceback, ts.exceptionText, ts.tracebackText,
-                ts.thread, List.copyOf(ts.startstops), ts.runId, sid);
+    static Instruction.Send taskErred(TaskState ts, String sid) {
+        return new Instruction.Send(new WorkerToScheduler.TaskErred(ts.key, ts.exception, ts.traceback,
+                ts.exceptionText, ts.tracebackText, ts.thread, List.copyOf(ts.startstops), ts.runId, sid));
     }
 
     static boolean isReady(TaskStatus s) {

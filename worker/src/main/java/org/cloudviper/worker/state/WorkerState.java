@@ -1,5 +1,9 @@
 package org.cloudviper.worker.state;
 
+import org.cloudviper.protocol.message.StartStop;
+
+import org.cloudviper.protocol.message.WorkerToScheduler;
+
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -182,7 +186,7 @@ public final class WorkerState {
             }
         } else if (ev instanceof Event.StealRequest e) {
             TaskState ts = tasks.get(e.key());
-            out.add(new Instruction.StealResponse(e.key(), ts == null ? null : ts.state.daskName(), sid));
+            out.add(new Instruction.Send(new WorkerToScheduler.StealResponse(e.key(), ts == null ? null : ts.state.daskName(), sid)));
             if (ts != null && (Transitions.isReady(ts.state) || ts.state == TaskStatus.WAITING)) {
                 recs.put(ts, Rec.of(TaskStatus.RELEASED));
             }
@@ -228,7 +232,7 @@ public final class WorkerState {
             }
             out.add(new Instruction.RetryBusyWorkerLater(e.worker(), sid));
             if (!refresh.isEmpty()) {
-                out.add(new Instruction.RequestRefreshWhoHas(refresh, sid));
+                out.add(new Instruction.Send(new WorkerToScheduler.RequestRefreshWhoHas(refresh, sid)));
             }
         } else if (ev instanceof Event.GatherDepNetworkFailure e) {
             for (TaskState ts : transfers.gatherDone(e.worker())) {
@@ -253,7 +257,7 @@ public final class WorkerState {
         } else if (ev instanceof Event.FindMissing) {
             List<Object> keys = transfers.missingKeys();
             if (!keys.isEmpty()) {
-                out.add(new Instruction.RequestRefreshWhoHas(keys, sid));
+                out.add(new Instruction.Send(new WorkerToScheduler.RequestRefreshWhoHas(keys, sid)));
             }
         } else {
             throw new IllegalArgumentException("unknown event " + ev);
@@ -319,7 +323,7 @@ public final class WorkerState {
         }
         if (!rejected.isEmpty()) {
             story.note(e.stimulusId(), "remove-replica-rejected", rejected);
-            out.add(new Instruction.AddKeys(rejected, e.stimulusId()));
+            out.add(new Instruction.Send(new WorkerToScheduler.AddKeys(rejected, e.stimulusId())));
         }
     }
 
@@ -327,7 +331,7 @@ public final class WorkerState {
         memory.statusSetByScheduler();
         String prev = status;
         status = e.status();
-        out.add(new Instruction.WorkerStatus(status, e.stimulusId()));
+        out.add(new Instruction.Send(new WorkerToScheduler.WorkerStatusChange(status, e.stimulusId())));
         if ("running".equals(status) && !"running".equals(prev)) {
             slots.running(true);
             slots.fill(recs);
@@ -353,7 +357,7 @@ public final class WorkerState {
             story.note(e.stimulusId(), d.getKey(), "receive-from-scatter");
         }
         if (e.report()) {
-            out.add(new Instruction.AddKeys(new ArrayList<>(e.data().keySet()), e.stimulusId()));
+            out.add(new Instruction.Send(new WorkerToScheduler.AddKeys(new ArrayList<>(e.data().keySet()), e.stimulusId())));
         }
     }
 
@@ -385,7 +389,7 @@ public final class WorkerState {
         ts.done = true;
         slots.finished(ts);
         slots.fill(recs);
-        ts.startstops.add(new Instruction.StartStop("compute", start, stop));
+        ts.startstops.add(new StartStop("compute", start, stop));
         ts.thread = thread;
     }
 
@@ -395,12 +399,12 @@ public final class WorkerState {
             case PAUSE -> {
                 status = "paused";
                 slots.running(false);
-                out.add(new Instruction.WorkerStatus(status, sid));
+                out.add(new Instruction.Send(new WorkerToScheduler.WorkerStatusChange(status, sid)));
             }
             case RESUME -> {
                 status = "running";
                 slots.running(true);
-                out.add(new Instruction.WorkerStatus(status, sid));
+                out.add(new Instruction.Send(new WorkerToScheduler.WorkerStatusChange(status, sid)));
                 slots.fill(recs);
             }
             case NONE -> {

@@ -6,9 +6,9 @@ import org.cloudviper.protocol.MessageCodec;
 import org.cloudviper.protocol.SubObject;
 import org.cloudviper.protocol.message.Generation;
 import org.cloudviper.protocol.message.SchedulerToWorker;
+import org.cloudviper.protocol.message.StartStop;
 import org.cloudviper.protocol.message.WorkerToScheduler;
 import org.cloudviper.worker.state.Event;
-import org.cloudviper.worker.state.Instruction;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -21,11 +21,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 /**
  * The worker's side of the scheduler's messages: the state machine's event for each scheduler
- * message of both generations, and the message each of the state's instructions becomes (the
+ * message of both generations, and the state's messages made writable (the
  * messages' field sets themselves are the protocol module's records, tested there).
  */
 class SchedulerMessagesTest {
@@ -34,18 +34,15 @@ class SchedulerMessagesTest {
     }
 
     @Test
-    void instructionsBecomeMessages() {
+    void aJavaFailureIsWrittenAsAPythonException() {
         List<SubObject> created = new ArrayList<>();
-        Instruction.TaskFinished f = new Instruction.TaskFinished("k", 8, new byte[]{1}, "float", 7L,
-                List.of(new Instruction.StartStop("compute", 1.0, 2.0)), 3, "sid");
-        WorkerToScheduler.TaskFinished tf = assertInstanceOf(WorkerToScheduler.TaskFinished.class,
-                SchedulerMessages.toMessage(f, created));
-        assertEquals(3L, tf.encode(Generation.DASK_2024).get("run_id"));
-        assertEquals(1.0, tf.computeSeconds());
+        WorkerToScheduler.TaskFinished f = new WorkerToScheduler.TaskFinished("k", 8, new byte[]{1}, "float", null,
+                7L, List.of(new StartStop("compute", 1.0, 2.0)), 3, "sid");
+        assertSame(f, SchedulerMessages.writable(f, created), "nothing to serialize");
 
-        Instruction.TaskErred e = new Instruction.TaskErred("k", new TaskError("boom"), null, "RuntimeError('boom')",
-                "", 7L, List.of(), 3, "sid");
-        Map<String, Object> e22 = SchedulerMessages.toMessage(e, created).encode(Generation.DASK_2022);
+        WorkerToScheduler.TaskErred e = new WorkerToScheduler.TaskErred("k", new TaskError("boom"), null,
+                "RuntimeError('boom')", "", 7L, List.of(), 3, "sid");
+        Map<String, Object> e22 = SchedulerMessages.writable(e, created).encode(Generation.DASK_2022);
         assertEquals("error", e22.get("status"));
         assertInstanceOf(SubObject.class, e22.get("exception"), "a Java failure travels as a Python exception");
         assertNull(e22.get("traceback"));
@@ -55,16 +52,9 @@ class SchedulerMessagesTest {
         assertEquals(3, frames.count());
         frames.release();
         created.forEach(SubObject::release);
-
-        assertEquals(new WorkerToScheduler.ReleaseWorkerData("k", "s"),
-                SchedulerMessages.toMessage(new Instruction.ReleaseWorkerData("k", "s"), created));
-        assertEquals(new WorkerToScheduler.AddKeys(List.of("k"), "s"),
-                SchedulerMessages.toMessage(new Instruction.AddKeys(List.of("k"), "s"), created));
-        assertEquals(new WorkerToScheduler.StealResponse("k", null, "s"),
-                SchedulerMessages.toMessage(new Instruction.StealResponse("k", null, "s"), created));
-        assertEquals(new WorkerToScheduler.WorkerStatusChange("running", "s"),
-                SchedulerMessages.toMessage(new Instruction.WorkerStatus("running", "s"), created));
-        assertTrue(created.isEmpty() || created.size() == 1);
+        WorkerToScheduler.TaskErred python = new WorkerToScheduler.TaskErred("k", "already text", null, "t", "", 7L,
+                List.of(), 3, "sid");
+        assertSame(python, SchedulerMessages.writable(python, created));
     }
 
     /** A compute-task as a 2022 scheduler sends it (captured), with a dependency held elsewhere. */

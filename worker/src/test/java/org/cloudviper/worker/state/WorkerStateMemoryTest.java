@@ -1,5 +1,8 @@
 package org.cloudviper.worker.state;
 
+import org.cloudviper.protocol.message.StartStop;
+import org.cloudviper.protocol.message.WorkerToScheduler;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -100,7 +103,7 @@ class WorkerStateMemoryTest {
         WorkerState s = state(0, 0.6, 0.8);
         List<Instruction> out = s.handle(store("a", "A", 1L << 40));
         assertEquals(List.of(), of(out, Instruction.Spill.class));
-        assertEquals(List.of(), of(out, Instruction.WorkerStatus.class));
+        assertEquals(List.of(), WorkerStateTest.sentOf(out, WorkerToScheduler.WorkerStatusChange.class));
         assertEquals("running", s.status());
         s.releaseAll();
     }
@@ -112,7 +115,8 @@ class WorkerStateMemoryTest {
         s.handle(store("a", "A", 500));
         assertEquals("running", s.status());
         List<Instruction> out = s.handle(store("b", "B", 400));
-        assertEquals(List.of(new Instruction.WorkerStatus("paused", "store-b")), of(out, Instruction.WorkerStatus.class));
+        assertEquals(List.of(new WorkerToScheduler.WorkerStatusChange("paused", "store-b")),
+                WorkerStateTest.sentOf(out, WorkerToScheduler.WorkerStatusChange.class));
         assertEquals("paused", s.status());
 
         // A task arriving while paused waits.
@@ -124,7 +128,8 @@ class WorkerStateMemoryTest {
         s.handle(store("c", "C", 0)); // storing alone does not resume while still above
         assertEquals("paused", s.status());
         out = s.handle(new Event.FreeKeys(List.of("b"), "free-b"));
-        assertEquals(List.of(new Instruction.WorkerStatus("running", "free-b")), of(out, Instruction.WorkerStatus.class));
+        assertEquals(List.of(new WorkerToScheduler.WorkerStatusChange("running", "free-b")),
+                WorkerStateTest.sentOf(out, WorkerToScheduler.WorkerStatusChange.class));
         assertEquals(1, of(out, Instruction.Execute.class).size());
         assertEquals(TaskStatus.EXECUTING, s.stateOf("x"));
         s.releaseAll();
@@ -135,7 +140,7 @@ class WorkerStateMemoryTest {
         WorkerState s = state(1000, 0.6, 0.8);
         for (int i = 0; i < 20; i++) {
             List<Instruction> out = handleAndSpill(s, store("k" + i, "V" + i, 250));
-            assertEquals(List.of(), of(out, Instruction.WorkerStatus.class));
+            assertEquals(List.of(), WorkerStateTest.sentOf(out, WorkerToScheduler.WorkerStatusChange.class));
             assertTrue(s.managedBytes() - s.spilledBytes() <= 600);
         }
         assertEquals(5000, s.managedBytes());
@@ -161,7 +166,8 @@ class WorkerStateMemoryTest {
         // more data while spilling is suspended: the pause fraction protects the worker
         out = s.handle(store("d", "D", 250));
         assertEquals(List.of(), of(out, Instruction.Spill.class));
-        assertEquals(List.of(new Instruction.WorkerStatus("paused", "store-d")), of(out, Instruction.WorkerStatus.class));
+        assertEquals(List.of(new WorkerToScheduler.WorkerStatusChange("paused", "store-d")),
+                WorkerStateTest.sentOf(out, WorkerToScheduler.WorkerStatusChange.class));
         // a second failure (already suspended) asks for no second retry timer; a key not spilled is ignored
         assertEquals(List.of(), of(s.handle(new Event.SpillFailed("zz", "x", "late")), Instruction.RetrySpillLater.class));
 
@@ -170,12 +176,13 @@ class WorkerStateMemoryTest {
         out = s.handle(new Event.RetrySpill("retry"));
         assertEquals(List.of(new Instruction.Spill("b", "retry"), new Instruction.Spill("c", "retry")),
                 of(out, Instruction.Spill.class));
-        assertEquals(List.of(), of(out, Instruction.WorkerStatus.class));
+        assertEquals(List.of(), WorkerStateTest.sentOf(out, WorkerToScheduler.WorkerStatusChange.class));
         out = s.handle(new Event.SpillFailed("b", "disk full", "retry"));
         assertEquals("paused", s.status(), "a failed write does not resume");
         assertEquals(1, of(out, Instruction.RetrySpillLater.class).size());
         out = s.handle(new Event.SpillDone("c", "retry"));
-        assertEquals(List.of(new Instruction.WorkerStatus("running", "retry")), of(out, Instruction.WorkerStatus.class));
+        assertEquals(List.of(new WorkerToScheduler.WorkerStatusChange("running", "retry")),
+                WorkerStateTest.sentOf(out, WorkerToScheduler.WorkerStatusChange.class));
         assertEquals(250, s.spilledBytes());
         assertTrue(s.isSpilled("c"));
         s.releaseAll();
@@ -189,7 +196,7 @@ class WorkerStateMemoryTest {
         assertEquals("paused", s.status());
         s.handle(new Event.WorkerStatusChange("closing_gracefully", "retire"));
         List<Instruction> out = s.handle(new Event.FreeKeys(List.of("a"), "free"));
-        assertEquals(List.of(), of(out, Instruction.WorkerStatus.class), "only a pause of its own is lifted");
+        assertEquals(List.of(), WorkerStateTest.sentOf(out, WorkerToScheduler.WorkerStatusChange.class), "only a pause of its own is lifted");
         assertEquals("closing_gracefully", s.status());
     }
 

@@ -1,5 +1,8 @@
 package org.cloudviper.worker.state;
 
+import org.cloudviper.protocol.message.StartStop;
+import org.cloudviper.protocol.message.WorkerToScheduler;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -68,6 +71,27 @@ class WorkerStateTest {
         return assertInstanceOf(type, out.get(0));
     }
 
+    /** The instruction that sends {@code m} to the scheduler. */
+    static Instruction sent(WorkerToScheduler m) {
+        return new Instruction.Send(m);
+    }
+
+    /** The one instruction of {@code out}, a message of {@code type} to the scheduler. */
+    static <T extends WorkerToScheduler> T onlySent(List<Instruction> out, Class<T> type) {
+        return assertInstanceOf(type, only(out, Instruction.Send.class).message());
+    }
+
+    /** The messages of {@code type} to the scheduler among {@code out}, in order. */
+    static <T extends WorkerToScheduler> List<T> sentOf(List<Instruction> out, Class<T> type) {
+        List<T> r = new ArrayList<>();
+        for (Instruction i : out) {
+            if (i instanceof Instruction.Send s && type.isInstance(s.message())) {
+                r.add(type.cast(s.message()));
+            }
+        }
+        return r;
+    }
+
     @Test
     void shortTasksArePrefetchedAndALongOneEndsIt() {
         WorkerState s = state(2, Map.of());
@@ -100,12 +124,12 @@ class WorkerStateTest {
         assertEquals("s1", x.stimulusId());
         assertEquals(TaskStatus.EXECUTING, s.stateOf("x"));
 
-        Instruction.TaskFinished f = only(s.handle(success("x", "s2")), Instruction.TaskFinished.class);
+        WorkerToScheduler.TaskFinished f = onlySent(s.handle(success("x", "s2")), WorkerToScheduler.TaskFinished.class);
         assertEquals("x", f.key());
         assertEquals(8, f.nbytes());
         assertEquals("float", f.typename());
         assertEquals(7L, f.thread());
-        assertEquals(List.of(new Instruction.StartStop("compute", 1.0, 2.0)), f.startstops());
+        assertEquals(List.of(new StartStop("compute", 1.0, 2.0)), f.startstops());
         assertEquals(-1, f.runId());
         assertEquals("s2", f.stimulusId());
         assertTrue(s.hasData("x"));
@@ -132,12 +156,12 @@ class WorkerStateTest {
         Object vx = value("x-data");
         out = s.handle(new Event.GatherDepSuccess(PEER, Map.of("x", vx), Map.of("x", 80L), "s2"));
         assertEquals(2, out.size(), out.toString());
-        assertEquals(new Instruction.AddKeys(List.of("x"), "s2"), out.get(0));
+        assertEquals(sent(new WorkerToScheduler.AddKeys(List.of("x"), "s2")), out.get(0));
         Instruction.Execute x = assertInstanceOf(Instruction.Execute.class, out.get(1));
         assertEquals(Map.of("x", vx), x.dependencies());
         assertEquals(80, s.managedBytes());
 
-        only(s.handle(success("y", "s3")), Instruction.TaskFinished.class);
+        onlySent(s.handle(success("y", "s3")), WorkerToScheduler.TaskFinished.class);
         // The scheduler releases the dependency once y is done, then y.
         assertEquals(List.of(), s.handle(new Event.FreeKeys(List.of("x"), "s4")));
         assertEquals(List.of(), s.handle(new Event.FreeKeys(List.of("y"), "s5")));
@@ -149,7 +173,7 @@ class WorkerStateTest {
     void ownAddressInWhoHasIsIgnored() {
         WorkerState s = state();
         only(s.handle(compute("x", "s1")), Instruction.Execute.class);
-        only(s.handle(success("x", "s2")), Instruction.TaskFinished.class);
+        onlySent(s.handle(success("x", "s2")), WorkerToScheduler.TaskFinished.class);
         Instruction.Execute x = only(s.handle(compute("y", List.of(0L, 1L, 1L), Map.of("x", List.of(ME)), Map.of(),
                 "s3")), Instruction.Execute.class);
         assertEquals(List.of("x"), new ArrayList<>(x.dependencies().keySet()));
@@ -172,7 +196,7 @@ class WorkerStateTest {
         s.handle(compute("y", List.of(0L), Map.of("x", List.of(PEER)), Map.of(), "s1"));
         List<Instruction> out = s.handle(new Event.GatherDepBusy(PEER, "s2"));
         assertEquals(List.of(new Instruction.RetryBusyWorkerLater(PEER, "s2"),
-                new Instruction.RequestRefreshWhoHas(List.of("x"), "s2")), out);
+                sent(new WorkerToScheduler.RequestRefreshWhoHas(List.of("x"), "s2"))), out);
         assertEquals(TaskStatus.FETCH, s.stateOf("x"));
         Instruction.GatherDep g = only(s.handle(new Event.RetryBusyWorker(PEER, "s3")), Instruction.GatherDep.class);
         assertEquals(PEER, g.worker());
@@ -184,7 +208,7 @@ class WorkerStateTest {
         s.handle(compute("y", List.of(0L), Map.of("x", List.of(PEER)), Map.of(), "s1"));
         assertEquals(List.of(), s.handle(new Event.GatherDepNetworkFailure(PEER, "s2")));
         assertEquals(TaskStatus.MISSING, s.stateOf("x"));
-        assertEquals(List.of(new Instruction.RequestRefreshWhoHas(List.of("x"), "s3")),
+        assertEquals(List.of(sent(new WorkerToScheduler.RequestRefreshWhoHas(List.of("x"), "s3"))),
                 s.handle(new Event.FindMissing("s3")));
         Instruction.GatherDep g = only(s.handle(new Event.RefreshWhoHas(Map.of("x", List.of(PEER2)), "s4")),
                 Instruction.GatherDep.class);
@@ -207,15 +231,15 @@ class WorkerStateTest {
         WorkerState s = state();
         s.handle(compute("y", List.of(0L), Map.of("x", List.of(PEER)), Map.of(), "s1"));
         List<Instruction> out = s.handle(new Event.StealRequest("y", "s2"));
-        assertEquals(new Instruction.StealResponse("y", "waiting", "s2"), out.get(0));
+        assertEquals(sent(new WorkerToScheduler.StealResponse("y", "waiting", "s2")), out.get(0));
         assertNull(s.stateOf("y"));
         assertEquals(TaskStatus.CANCELLED, s.stateOf("x")); // in flight: wait for the fetch to end
 
         only(s.handle(compute("z", "s3")), Instruction.Execute.class);
-        assertEquals(List.of(new Instruction.StealResponse("z", "executing", "s4")),
+        assertEquals(List.of(sent(new WorkerToScheduler.StealResponse("z", "executing", "s4"))),
                 s.handle(new Event.StealRequest("z", "s4")));
         assertEquals(TaskStatus.EXECUTING, s.stateOf("z"));
-        assertEquals(List.of(new Instruction.StealResponse("nope", null, "s5")),
+        assertEquals(List.of(sent(new WorkerToScheduler.StealResponse("nope", null, "s5"))),
                 s.handle(new Event.StealRequest("nope", "s5")));
 
         // The cancelled fetch returns: its data is dropped, nobody is told.
@@ -256,7 +280,7 @@ class WorkerStateTest {
         s.handle(new Event.FreeKeys(List.of("x"), "s2"));
         assertEquals(List.of(), s.handle(compute("x", "s3")));
         assertEquals(TaskStatus.EXECUTING, s.stateOf("x"));
-        only(s.handle(success("x", "s4")), Instruction.TaskFinished.class);
+        onlySent(s.handle(success("x", "s4")), WorkerToScheduler.TaskFinished.class);
     }
 
     @Test
@@ -272,7 +296,7 @@ class WorkerStateTest {
         List<Instruction> out = s.handle(success("a", "s4"));
         assertEquals(2, out.size(), out.toString());
         assertEquals("b", assertInstanceOf(Instruction.Execute.class, out.get(0)).key());
-        assertInstanceOf(Instruction.TaskFinished.class, out.get(1));
+        assertInstanceOf(WorkerToScheduler.TaskFinished.class, ((Instruction.Send) out.get(1)).message());
     }
 
     @Test
@@ -295,12 +319,12 @@ class WorkerStateTest {
     @Test
     void pausedWorkerRunsNothingUntilResumed() {
         WorkerState s = state();
-        assertEquals(List.of(new Instruction.WorkerStatus("paused", "s1")),
+        assertEquals(List.of(sent(new WorkerToScheduler.WorkerStatusChange("paused", "s1"))),
                 s.handle(new Event.WorkerStatusChange("paused", "s1")));
         assertEquals(List.of(), s.handle(compute("x", "s2")));
         assertEquals(TaskStatus.READY, s.stateOf("x"));
         List<Instruction> out = s.handle(new Event.WorkerStatusChange("running", "s3"));
-        assertEquals(new Instruction.WorkerStatus("running", "s3"), out.get(0));
+        assertEquals(sent(new WorkerToScheduler.WorkerStatusChange("running", "s3")), out.get(0));
         assertEquals("x", assertInstanceOf(Instruction.Execute.class, out.get(1)).key());
     }
 
@@ -312,15 +336,15 @@ class WorkerStateTest {
     void closingGracefullyWorkerStartsNothingAndKeepsItsData() {
         WorkerState s = state();
         s.handle(compute("x", "s0"));
-        only(s.handle(success("x", "s1")), Instruction.TaskFinished.class);
-        assertEquals(List.of(new Instruction.WorkerStatus("closing_gracefully", "r1")),
+        onlySent(s.handle(success("x", "s1")), WorkerToScheduler.TaskFinished.class);
+        assertEquals(List.of(sent(new WorkerToScheduler.WorkerStatusChange("closing_gracefully", "r1"))),
                 s.handle(new Event.WorkerStatusChange("closing_gracefully", "r1")));
         assertEquals("closing_gracefully", s.status());
         assertEquals(List.of(), s.handle(compute("y", "s2")));
         assertEquals(TaskStatus.READY, s.stateOf("y"));
         assertEquals(TaskStatus.MEMORY, s.stateOf("x"));
         List<Instruction> out = s.handle(new Event.WorkerStatusChange("running", "r2"));
-        assertEquals(new Instruction.WorkerStatus("running", "r2"), out.get(0));
+        assertEquals(sent(new WorkerToScheduler.WorkerStatusChange("running", "r2")), out.get(0));
         assertEquals("y", assertInstanceOf(Instruction.Execute.class, out.get(1)).key());
     }
 
@@ -328,13 +352,13 @@ class WorkerStateTest {
     void failureIsReportedAndRepeatedOnRequest() {
         WorkerState s = state();
         s.handle(compute("x", "s1"));
-        Instruction.TaskErred e = only(s.handle(new Event.ExecuteFailure("x", "boom", null, "RuntimeError('boom')",
-                "tb", 1.0, 2.0, 3, "s2")), Instruction.TaskErred.class);
+        WorkerToScheduler.TaskErred e = onlySent(s.handle(new Event.ExecuteFailure("x", "boom", null, "RuntimeError('boom')",
+                "tb", 1.0, 2.0, 3, "s2")), WorkerToScheduler.TaskErred.class);
         assertEquals("boom", e.exception());
         assertEquals("RuntimeError('boom')", e.exceptionText());
         assertEquals("tb", e.tracebackText());
         assertEquals(TaskStatus.ERROR, s.stateOf("x"));
-        Instruction.TaskErred again = only(s.handle(compute("x", "s3")), Instruction.TaskErred.class);
+        WorkerToScheduler.TaskErred again = onlySent(s.handle(compute("x", "s3")), WorkerToScheduler.TaskErred.class);
         assertEquals("s3", again.stimulusId());
         assertEquals(List.of(), s.handle(new Event.FreeKeys(List.of("x"), "s4")));
         assertNull(s.stateOf("x"));
@@ -344,7 +368,7 @@ class WorkerStateTest {
     void scatteredDataIsHeldServedAndReleased() {
         WorkerState s = state();
         Object v = value("scattered");
-        assertEquals(List.of(new Instruction.AddKeys(List.of("d"), "s1")),
+        assertEquals(List.of(sent(new WorkerToScheduler.AddKeys(List.of("d"), "s1"))),
                 s.handle(new Event.UpdateData(Map.of("d", v), Map.of("d", 5L), true, "s1")));
         assertTrue(s.hasData("d"));
         assertEquals(5L, s.nbytes("d"));
@@ -361,9 +385,9 @@ class WorkerStateTest {
         Instruction.GatherDep g = only(s.handle(new Event.AcquireReplicas(Map.of("r", List.of(PEER)),
                 Map.of("r", 10L), "s1")), Instruction.GatherDep.class);
         assertEquals(List.of("r"), g.keys());
-        assertEquals(List.of(new Instruction.AddKeys(List.of("r"), "s2")),
+        assertEquals(List.of(sent(new WorkerToScheduler.AddKeys(List.of("r"), "s2"))),
                 s.handle(new Event.GatherDepSuccess(PEER, Map.of("r", value("r")), Map.of(), "s2")));
-        assertEquals(List.of(new Instruction.ReleaseWorkerData("r", "s3")),
+        assertEquals(List.of(sent(new WorkerToScheduler.ReleaseWorkerData("r", "s3"))),
                 s.handle(new Event.RemoveReplicas(List.of("r"), "s3")));
         assertNull(s.stateOf("r"));
 
@@ -371,7 +395,7 @@ class WorkerStateTest {
         s.handle(new Event.UpdateData(Map.of("k", value("k")), Map.of(), false, "s4"));
         s.handle(compute("busy", "s5"));
         s.handle(compute("needs-k", List.of(0L), Map.of("k", List.of(ME)), Map.of(), "s6"));
-        assertEquals(List.of(new Instruction.AddKeys(List.of("k"), "s7")),
+        assertEquals(List.of(sent(new WorkerToScheduler.AddKeys(List.of("k"), "s7"))),
                 s.handle(new Event.RemoveReplicas(List.of("k"), "s7")));
         assertTrue(s.hasData("k"));
         assertEquals(List.of(), s.handle(new Event.RemoveReplicas(List.of("unknown"), "s8")));
