@@ -209,15 +209,16 @@ public final class Demo {
             out.printf("throughput        %,.0f visibilities/s (--cores N for a figure per core)%n",
                     r.visibilities() / r.seconds());
         }
-        out.println("brightest sources in the channel-mean dirty image (offsets from the phase centre):");
-        out.println("   x\"       y\"     found Jy/beam   true Jy   true source");
+        out.println("brightest sources in the channel-mean dirty image (offsets from the phase centre, arcsec):");
+        out.println("   found:  x       y     Jy/beam  |  true:  x       y      Jy     source");
         for (Found f : r.found()) {
             Peaks.Peak p = f.peak();
-            String truth = f.truth() == null ? "(none within 3 pixels)"
-                    : f.truth().isPoint() ? "point" : String.format("Gaussian %.1f\" x %.1f\" (integrated flux)",
-                            f.truth().majorFwhmRad() / ARCSEC, f.truth().minorFwhmRad() / ARCSEC);
-            out.printf("%7.2f  %7.2f   %10.4f   %9s   %s%n", p.l() / ARCSEC, p.m() / ARCSEC, p.value(),
-                    Double.isNaN(f.trueFluxJy()) ? "-" : String.format("%.4f", f.trueFluxJy()), truth);
+            String truth = f.truth() == null ? "          -       -         -     (none within 3 pixels)"
+                    : String.format("%8.2f %7.2f %9.4f     %s", f.truth().l() / ARCSEC, f.truth().m() / ARCSEC,
+                            f.trueFluxJy(), f.truth().isPoint() ? "point" : String.format(
+                                    "Gaussian %.1f\" x %.1f\", integrated flux", f.truth().majorFwhmRad() / ARCSEC,
+                                    f.truth().minorFwhmRad() / ARCSEC));
+            out.printf("        %7.2f %7.2f %9.4f  |  %s%n", p.l() / ARCSEC, p.m() / ARCSEC, p.value(), truth);
         }
         out.println("wrote " + r.fits() + ", " + r.png() + " and " + r.fitsInBucket());
     }
