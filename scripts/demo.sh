@@ -6,6 +6,7 @@
 #   scripts/demo.sh --scheduler tcp://HOST:8786 --s3-endpoint https://s3.REGION.amazonaws.com \
 #       --bucket BUCKET --prefix PREFIX [--existing]     a real cluster of Java workers and a real bucket
 # (keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or --access-key/--secret-key); --help lists the rest.
+# JAVA_OPTS adds JVM options, e.g. -Dcloudviper.imaging.placement=unpinned (docs/imaging.md).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -17,6 +18,6 @@ if [ ! -f "$jar" ] || [ -n "$(find job cube imaging embedded worker task-api sch
     mvn -B -q -ntp package -pl job -am -DskipTests
 fi
 # jdk.incubator.vector: the SIMD gridders (3x the plain ones); java.nio: Arrow's memory
-exec java --add-modules jdk.incubator.vector --add-opens=java.base/java.nio=ALL-UNNAMED \
+exec java --add-modules jdk.incubator.vector --add-opens=java.base/java.nio=ALL-UNNAMED ${JAVA_OPTS:-} \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Djava.util.logging.config.file=/dev/null \
     -jar "$jar" "$@"

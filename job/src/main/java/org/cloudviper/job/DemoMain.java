@@ -93,6 +93,10 @@ public final class DemoMain implements Callable<Integer> {
             description = "cores of the cluster, for the per-core figure (default: this machine's, in-process only)")
     private int cores;
 
+    @Option(names = "--repeat", defaultValue = "1",
+            description = "image the cube this many times and report the last (a warm JVM; for benchmarks)")
+    private int repeat;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new DemoMain()).execute(args));
     }
@@ -100,7 +104,7 @@ public final class DemoMain implements Callable<Integer> {
     Demo.Settings settings() {
         return new Demo.Settings(scheduler, workers, threads, s3Endpoint, bucket, prefix, region, accessKey, secretKey,
                 !existing, npix, cellArcsec, weighting, robust, antennas, times, channels, timesPerChunk, chansPerChunk,
-                noiseJy, out, pngChannel, cores);
+                noiseJy, out, pngChannel, cores, repeat);
     }
 
     @Override
