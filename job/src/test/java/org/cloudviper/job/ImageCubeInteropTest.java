@@ -1,12 +1,9 @@
 package org.cloudviper.job;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-import org.cloudviper.cube.ObjectStore;
-import org.cloudviper.cube.StoreOptions;
 import org.cloudviper.embedded.JavaCluster;
 import org.cloudviper.testkit.DaskInterop;
 import org.cloudviper.testkit.InteropTest;
@@ -37,14 +34,7 @@ public class ImageCubeInteropTest {
             s3.createBucket("vis");
             Map<String, Object> so = Map.of("endpoint_url", s3.endpoint().toString(), "key", LocalS3.ACCESS_KEY,
                     "secret", LocalS3.SECRET_KEY, "region", "us-east-1");
-            try (ObjectStore store = ObjectStore.open("s3://vis/sky", StoreOptions.fromStorageOptions(so));
-                 var files = Files.list(data)) {
-                for (Path f : (Iterable<Path>) files::iterator) {
-                    if (f.getFileName().toString().endsWith(".arrows") || f.getFileName().toString().endsWith(".json")) {
-                        store.put(f.getFileName().toString(), Files.readAllBytes(f));
-                    }
-                }
-            }
+            SkyData.upload(data, "s3://vis/sky", so);
             double cellArcsec = SkyData.CELL_RAD * 180 / Math.PI * 3600;
 
             ScriptResult r = peers.runClient("image_cube_client.py", cluster.schedulerAddress(), "s3://vis/sky",

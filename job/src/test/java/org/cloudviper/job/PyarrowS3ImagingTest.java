@@ -1,11 +1,8 @@
 package org.cloudviper.job;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
-import org.cloudviper.cube.ObjectStore;
-import org.cloudviper.cube.StoreOptions;
 import org.cloudviper.cube.tasks.ImageParams;
 import org.cloudviper.embedded.JavaClient;
 import org.cloudviper.embedded.JavaCluster;
@@ -37,12 +34,7 @@ class PyarrowS3ImagingTest {
             s3.createBucket("vis");
             Map<String, Object> so = Map.of("endpoint_url", s3.endpoint().toString(), "key", LocalS3.ACCESS_KEY,
                     "secret", LocalS3.SECRET_KEY, "region", "us-east-1");
-            try (ObjectStore store = ObjectStore.open("s3://vis/sky", StoreOptions.fromStorageOptions(so));
-                 var files = Files.list(dir)) {
-                for (Path f : (Iterable<Path>) files::iterator) {
-                    store.put(f.getFileName().toString(), Files.readAllBytes(f));
-                }
-            }
+            SkyData.upload(dir, "s3://vis/sky", so);
             ImageParams params = new ImageParams(SkyData.NPIX, SkyData.CELL_RAD, 1e-4, Precision.FLOAT32, "natural", 0,
                     true);
 

@@ -43,6 +43,20 @@ final class SkyData {
         }
     }
 
+    /** Uploads the dataset written in {@code dir} (chunks and description) to {@code location}. */
+    static void upload(Path dir, String location, java.util.Map<String, ?> storageOptions) throws Exception {
+        try (org.cloudviper.cube.ObjectStore store = org.cloudviper.cube.ObjectStore.open(location,
+                org.cloudviper.cube.StoreOptions.fromStorageOptions(storageOptions));
+             var files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                String name = f.getFileName().toString();
+                if (name.endsWith(".arrows") || name.endsWith(".json")) {
+                    store.put(name, Files.readAllBytes(f));
+                }
+            }
+        }
+    }
+
     /** {@code expected_dirty.npy} or {@code expected_psf.npy}: [chan][j * NPIX + i]. */
     static double[][] expected(Path dir, String name) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(dir.resolve(name))).order(ByteOrder.LITTLE_ENDIAN);
