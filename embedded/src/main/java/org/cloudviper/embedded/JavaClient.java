@@ -334,8 +334,13 @@ public final class JavaClient implements AutoCloseable {
         }
     }
 
-    /** One update-graph-hlg holding every task reachable from {@code outputs}; futures of the outputs. */
-    private List<CompletableFuture<Void>> submit(List<Task> outputs) {
+    /**
+     * Submits {@code outputs} and their dependencies as one graph (one update-graph-hlg) without
+     * waiting: the future of each output completes once it is in a worker's memory, where it stays
+     * until {@link #release}, or fails with {@link TaskFailedException}. For progress reports: an
+     * output that only feeds others can be released as soon as it completes (its dependents keep it).
+     */
+    public List<CompletableFuture<Void>> submit(List<Task> outputs) {
         Map<String, Object> dsk = new LinkedHashMap<>();
         Map<String, Object> dependencies = new HashMap<>();
         Set<String> seen = new HashSet<>();

@@ -17,6 +17,15 @@ class ArchitectureTest {
     static final ArchRule knowsNoScheduler = Walls.dependsOnNone("org.cloudviper.worker", "org.cloudviper.scheduler",
             "org.cloudviper.embedded");
 
+    /**
+     * The libraries of tasks that the runnable jar ships (cube's imaging tasks, the imaging core) are on
+     * the class path at run time only, found through the task API's {@code TaskProvider} service: no
+     * worker class names them (the compiler cannot see them either; this rule says why).
+     */
+    @ArchTest
+    static final ArchRule namesNoLibraryOfTasks = Walls.dependsOnNone("org.cloudviper.worker", "org.cloudviper.cube",
+            "org.cloudviper.imaging");
+
     @ArchTest
     static final ArchRule noCyclesBelowTheFacade = Walls.subPackagesFreeOfCycles("org.cloudviper.worker");
 

@@ -2,6 +2,7 @@ package org.cloudviper.worker.tasks;
 
 import java.util.Map;
 import java.util.Objects;
+import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -17,10 +18,18 @@ public final class TaskRegistry {
     public TaskRegistry() {
     }
 
-    /** A registry holding the {@link BuiltinTasks}. */
+    /**
+     * A registry holding the {@link BuiltinTasks} and the tasks of every {@link TaskProvider} on the
+     * class path of this class (a provider's name clashing with a built-in one replaces it). A provider
+     * that cannot be loaded fails this call with the reason: a worker that silently lacked its
+     * libraries' tasks would only fail later, task by task.
+     */
     public static TaskRegistry withBuiltins() {
         TaskRegistry r = new TaskRegistry();
         BuiltinTasks.registerAll(r);
+        for (TaskProvider p : ServiceLoader.load(TaskProvider.class, TaskRegistry.class.getClassLoader())) {
+            p.registerTasks(r);
+        }
         return r;
     }
 
