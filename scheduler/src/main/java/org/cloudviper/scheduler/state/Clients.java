@@ -7,8 +7,8 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -76,7 +76,7 @@ final class Clients {
             if (ts.status == TaskState.Status.RELEASED && ts.spec != null) {
                 transitions.recompute(ts);
             } else {
-                transitions.reportOnKey(ts, cs);
+                reportOnKey(ts, cs);
             }
         }
     }
@@ -114,7 +114,7 @@ final class Clients {
                 transitions.scatteredToMemory(ts);
             }
             addWanter(ts, cs);
-            transitions.reportOnKey(ts, cs);
+            reportOnKey(ts, cs);
         }
     }
 
@@ -219,6 +219,15 @@ final class Clients {
         return result;
     }
 
+    /** Sends the current state of {@code ts} to one client (after it asked for the key). */
+    void reportOnKey(TaskState ts, ClientState cs) {
+        if (ts.status == TaskState.Status.MEMORY) {
+            out.toClient(cs.id, new ToClient.KeyInMemory(ts.key, ts.type));
+        } else if (ts.status == TaskState.Status.ERRED) {
+            out.toClient(cs.id, new ToClient.TaskErred(ts.key, ts.exception, ts.traceback));
+        }
+    }
+
     // ------------------------------------------------------------------------------------------
     // Wanters of a task: one ClientState, or a Set of them when more than one wants it
     // ------------------------------------------------------------------------------------------
@@ -279,10 +288,23 @@ final class Clients {
         return datasets.containsKey(name);
     }
 
-    /** Stores the dataset, retaining {@code data}; returns the one it replaces (its data still retained). */
-    SchedulerState.Dataset putDataset(String name, List<Object> keys, SubObject data) {
-        return datasets.put(name, new SchedulerState.Dataset(List.copyOf(keys),
+    /**
+     * Stores the dataset, retaining {@code data}, and lets go of the data of the one it replaces.
+     * Returns the replaced dataset's keys that the new one does not have (the caller releases them
+     * once the new keys are wanted), or null if there was none.
+     */
+    List<Object> putDataset(String name, List<Object> keys, SubObject data) {
+        SchedulerState.Dataset old = datasets.put(name, new SchedulerState.Dataset(List.copyOf(keys),
                 data == null ? null : (SubObject) data.retain()));
+        if (old == null) {
+            return null;
+        }
+        if (old.data() != null) {
+            old.data().release();
+        }
+        List<Object> dropped = new ArrayList<>(old.keys());
+        dropped.removeAll(new HashSet<>(keys));
+        return dropped;
     }
 
     SchedulerState.Dataset dataset(String name) {
@@ -293,8 +315,15 @@ final class Clients {
         return new ArrayList<>(datasets.keySet());
     }
 
-    /** Removes the dataset (its data still retained: release it); null if there is none. */
-    SchedulerState.Dataset removeDataset(String name) {
-        return datasets.remove(name);
+    /** Removes the dataset and lets go of its data; returns its keys, or null if there is none. */
+    List<Object> removeDataset(String name) {
+        SchedulerState.Dataset d = datasets.remove(name);
+        if (d == null) {
+            return null;
+        }
+        if (d.data() != null) {
+            d.data().release();
+        }
+        return d.keys();
     }
 }

@@ -76,7 +76,7 @@ final class Release {
         if (ts.status == ERRED) {
             transitions.erredToReleased(ts);
         } else {
-            transitions.clearError(ts);
+            ts.exceptionBlame = null; // no error to clear: only an erred task holds one
         }
         transitions.transition(ts, FORGOTTEN);
         tasks.remove(ts.key);

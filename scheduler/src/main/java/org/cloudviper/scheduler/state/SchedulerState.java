@@ -5,7 +5,6 @@ import org.cloudviper.protocol.pickle.Pickles;
 
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -135,12 +134,17 @@ public final class SchedulerState {
             if (ts.status == TaskState.Status.RELEASED) {
                 toRun.add(ts);
             } else {
-                transitions.reportOnKey(ts, cs);
+                clients.reportOnKey(ts, cs);
             }
         }
         transitions.recompute(toRun);
-        // Tasks nobody needs (culled) are forgotten at once.
-        transitions.releaseLater(added.created());
+        // Tasks nobody needs (culled) are forgotten at once. A task that is wanted or waited for now
+        // becomes a candidate again when that changes, so only the others need a look.
+        for (TaskState ts : added.created()) {
+            if (!ts.wanted() && ts.waiters == 0) {
+                transitions.releaseLater(ts);
+            }
+        }
         release.settle(u.stimulusId());
     }
 
@@ -171,7 +175,7 @@ public final class SchedulerState {
         if (ts == null) {
             out.toClient(client, new ToClient.CancelledKey(key));
         } else if (cs != null) {
-            transitions.reportOnKey(ts, cs);
+            clients.reportOnKey(ts, cs);
         }
     }
 
@@ -223,16 +227,11 @@ public final class SchedulerState {
         if (clients.hasDataset(name) && !override) {
             return false;
         }
-        Dataset old = clients.putDataset(name, keys, data);
+        List<Object> dropped = clients.putDataset(name, keys, data);
         // Want the new keys before letting go of the old ones: a key in both must not be released (and
         // forgotten, if nobody else wants it) in between. Dask's put only adds the new keys.
         onClientDesiresKeys(Clients.datasetClient(name), keys, stimulusId);
-        if (old != null) {
-            if (old.data() != null) {
-                old.data().release();
-            }
-            List<Object> dropped = new ArrayList<>(old.keys());
-            dropped.removeAll(new HashSet<>(keys));
+        if (dropped != null) {
             onClientReleasesKeys(Clients.datasetClient(name), dropped, stimulusId);
         }
         return true;
@@ -247,14 +246,11 @@ public final class SchedulerState {
     }
 
     public void onPublishDelete(String name, String stimulusId) {
-        Dataset d = clients.removeDataset(name);
-        if (d == null) {
+        List<Object> keys = clients.removeDataset(name);
+        if (keys == null) {
             return;
         }
-        if (d.data() != null) {
-            d.data().release();
-        }
-        onClientReleasesKeys(Clients.datasetClient(name), d.keys(), stimulusId);
+        onClientReleasesKeys(Clients.datasetClient(name), keys, stimulusId);
         clients.remove(Clients.datasetClient(name));
     }
 

@@ -40,6 +40,7 @@ final class TaskState {
 
     WorkerState processingOn;
     boolean longRunning;
+    /** Never modified in place (arrays may be shared, see {@link WorkerState#alone}): replaced on change. */
     WorkerState[] whoHas = NOWHERE;
     long nbytes = -1;
     byte[] type;
@@ -131,6 +132,10 @@ final class TaskState {
     }
 
     void addHolder(WorkerState ws) {
+        if (whoHas.length == 0) {
+            whoHas = ws.alone;
+            return;
+        }
         WorkerState[] w = Arrays.copyOf(whoHas, whoHas.length + 1);
         w[w.length - 1] = ws;
         whoHas = w;
@@ -145,6 +150,10 @@ final class TaskState {
             whoHas = NOWHERE;
             return;
         }
+        if (whoHas.length == 2) {
+            whoHas = whoHas[1 - i].alone;
+            return;
+        }
         WorkerState[] r = new WorkerState[whoHas.length - 1];
         System.arraycopy(whoHas, 0, r, 0, i);
         System.arraycopy(whoHas, i + 1, r, i, whoHas.length - i - 1);
@@ -154,7 +163,7 @@ final class TaskState {
     /** The addresses of the workers that hold a replica (who_has). */
     List<String> holderAddresses() {
         if (whoHas.length == 1) {
-            return List.of(whoHas[0].address);
+            return whoHas[0].addressList;
         }
         List<String> r = new ArrayList<>(whoHas.length);
         for (WorkerState w : whoHas) {
@@ -200,7 +209,10 @@ final class TaskState {
         return "<Task " + key + " " + status + ">";
     }
 
-    /** Dask's task states (distributed/scheduler.py TaskStateState); at most 16 (a move fits a byte). */
+    /**
+     * Dask's task states (distributed/scheduler.py TaskStateState). At most 8: a move is one bit of
+     * a long in {@link Transitions}' table and one byte in {@link TransitionLog}.
+     */
     enum Status {
         RELEASED("released", false), WAITING("waiting", true), QUEUED("queued", true),
         NO_WORKER("no-worker", true), PROCESSING("processing", true), MEMORY("memory", false),

@@ -23,11 +23,13 @@ import static org.cloudviper.scheduler.state.TaskState.Status.WAITING;
 /**
  * The task lifecycle: every status change goes through {@link #transition}, which checks the move
  * against the table of legal moves and records it in the {@link TransitionLog}. The moves that do
- * real work have handlers named for them ({@code waitingToProcessing}, {@code processingToMemory},
- * ...), as Dask's {@code transition_<start>_<finish>} functions. Unlike Dask, a handler applies a
- * move's consequences at once (a dependent whose last input arrived goes to a worker in the same
- * call) instead of returning recommendations; what nobody needs any more is collected and released
- * by {@link Release#settle} at the end of each event.
+ * real work have handlers named for them ({@code processingToMemory}, {@code erredToReleased}; with
+ * several starts, for the finish: {@code toProcessing}, {@code toErred}), as Dask's
+ * {@code transition_<start>_<finish>} functions. Unlike Dask, a handler applies a move's
+ * consequences at once (a dependent whose last input arrived goes to a worker in the same call)
+ * instead of returning recommendations; what nobody needs any more is collected and released by
+ * {@link Release#settle} at the end of each event. Single-threaded; the caller starts each event
+ * with {@link #begin}.
  */
 final class Transitions {
     /**
@@ -63,6 +65,12 @@ final class Transitions {
     /** free-keys gathered during an event, one message per worker at {@link Release#settle}. */
     private final LinkedHashMap<WorkerState, List<Object>> pendingFree = new LinkedHashMap<>();
     /**
+     * The last worker given a key to free, and its list in {@link #pendingFree}: releasing a graph
+     * frees key after key on the same worker, without a map lookup each. Null when not valid.
+     */
+    private WorkerState lastFreeOn;
+    private List<Object> lastFreeKeys;
+    /**
      * Erred tasks -> the worker that reported the error. A Dask worker keeps a key in its error state
      * (and answers a new compute-task for it with the old task-erred) until told free-keys, which
      * Dask's scheduler sends when the task leaves erred ({@code TaskState.erred_on},
@@ -72,9 +80,6 @@ final class Transitions {
 
     /** The current event's stimulus id: stamped on transitions and on the messages they cause. */
     private String stimulusId;
-    /** Seconds since the epoch: the latest time an event brought in (the state has no clock). */
-    private double now;
-    private long count;
     private long nextRunId;
 
     Transitions(Outbox out, TaskTable tasks, Workers workers, Placement placement,
@@ -90,17 +95,20 @@ final class Transitions {
     /** Starts an event: what follows is caused by {@code stimulusId}. */
     void begin(String stimulusId) {
         this.stimulusId = stimulusId;
+        log.begin(stimulusId);
     }
 
-    /** An event brought the time (seconds since the epoch): later transitions are stamped with it. */
+    /**
+     * An event brought the time (seconds since the epoch): later transitions are stamped with it.
+     * The state has no clock of its own.
+     */
     void clock(double now) {
-        if (!Double.isNaN(now)) {
-            this.now = now;
-        }
+        log.clock(now);
     }
 
+    /** Transitions made so far. */
     long count() {
-        return count;
+        return log.recorded();
     }
 
     // ------------------------------------------------------------------------------------------
@@ -129,18 +137,26 @@ final class Transitions {
             throw illegal(ts, finish);
         }
         ts.status = finish;
-        count++;
-        log.record(ts.key, start, finish, stimulusId, now);
+        log.record(ts.key, start, finish);
         if (start.needsInputs != finish.needsInputs) {
-            if (finish.needsInputs) {
-                for (TaskState dep : ts.dependencies) {
-                    dep.waiters++;
-                }
-            } else {
-                for (TaskState dep : ts.dependencies) {
-                    if (--dep.waiters == 0) {
-                        releaseCandidates.add(dep);
-                    }
+            countWaiter(ts, finish.needsInputs);
+        }
+    }
+
+    /**
+     * {@code ts} starts or stops needing its inputs: it counts in their {@code waiters}, and an input
+     * nobody waits for any more may be released. Kept out of {@link #transition} so that the
+     * transition function stays small enough to inline at every call site.
+     */
+    private void countWaiter(TaskState ts, boolean waits) {
+        if (waits) {
+            for (TaskState dep : ts.dependencies) {
+                dep.waiters++;
+            }
+        } else {
+            for (TaskState dep : ts.dependencies) {
+                if (--dep.waiters == 0) {
+                    releaseCandidates.add(dep);
                 }
             }
         }
@@ -260,7 +276,11 @@ final class Transitions {
         recompute(toRun);
     }
 
-    /** A waiting task whose inputs are all in memory: to a worker now, or to the queue. */
+    /**
+     * A waiting task whose inputs are all in memory goes to a worker now (waiting -> processing), or
+     * waits in the queue for a free slot (-> queued) or for a worker that meets its restrictions
+     * (-> no-worker).
+     */
     private void scheduleReady(TaskState ts) {
         if (ts.hasRestrictions()) {
             WorkerState ws = placement.pickRestricted(ts);
@@ -305,8 +325,9 @@ final class Transitions {
 
     /** waiting, queued or no-worker -> processing on {@code ws}: the worker gets compute-task. */
     private void toProcessing(TaskState ts, WorkerState ws) {
-        List<Object> toFree = pendingFree.remove(ws);
+        List<Object> toFree = pendingFree.isEmpty() ? null : pendingFree.remove(ws);
         if (toFree != null) {
+            lastFreeOn = null;
             // A key freed and assigned again within one event: the worker must forget it first.
             out.toWorker(ws.address, new ToWorker.FreeKeys(toFree, stimulusId == null ? "reassign-" + ts.key : stimulusId));
         }
@@ -347,7 +368,7 @@ final class Transitions {
         }
         ts.type = type;
         addReplica(ts, ws, nbytes);
-        becameMemory(ts);
+        toMemory(ts);
     }
 
     /**
@@ -373,17 +394,15 @@ final class Transitions {
                 }
                 erredToReleased(ts);
             }
-            case QUEUED, NO_WORKER -> {
-                placement.unrunnable.remove(ts);
-                transition(ts, RELEASED);
-            }
+            case QUEUED, NO_WORKER -> unassignedToReleased(ts);
             default -> {
             }
         }
-        becameMemory(ts);
+        toMemory(ts);
     }
 
-    private void becameMemory(TaskState ts) {
+    /** The task's result exists: wanting clients hear of it, dependents waiting only for it start. */
+    private void toMemory(TaskState ts) {
         transition(ts, MEMORY);
         ts.suspicious = 0;
         if (ts.whoWants instanceof ClientState only) { // the common case, without a list per task
@@ -416,17 +435,6 @@ final class Transitions {
         if (cancelOnWorker) {
             freeOn(on, ts.key);
         }
-        transition(ts, RELEASED);
-    }
-
-    /** memory -> released because nobody needs the data: every holder is told to drop it. */
-    private void memoryToReleased(TaskState ts) {
-        for (WorkerState ws : ts.whoHas) {
-            ws.hasWhat.remove(ts);
-            ws.nbytes -= Math.max(0, ts.nbytes);
-            freeOn(ws, ts.key);
-        }
-        ts.whoHas = TaskState.NOWHERE;
         transition(ts, RELEASED);
     }
 
@@ -472,7 +480,7 @@ final class Transitions {
     }
 
     /** Drops the task's error, and tells the worker that kept the key in error to forget it. */
-    void clearError(TaskState ts) {
+    private void clearError(TaskState ts) {
         WorkerState on = erredOn.remove(ts);
         if (on != null && workers.isRegistered(on)) {
             freeOn(on, ts.key);
@@ -555,15 +563,23 @@ final class Transitions {
 
     /** Tells {@code ws} (if still registered) to forget {@code key}, in this event's free-keys. */
     void freeOn(WorkerState ws, Object key) {
-        if (ws == null || !workers.contains(ws.address)) {
+        if (ws == null) {
             return;
         }
-        pendingFree.computeIfAbsent(ws, w -> new ArrayList<>()).add(key);
+        if (ws != lastFreeOn) { // lastFreeOn is registered: forgetWorker resets it
+            if (!workers.contains(ws.address)) {
+                return;
+            }
+            lastFreeKeys = pendingFree.computeIfAbsent(ws, w -> new ArrayList<>());
+            lastFreeOn = ws;
+        }
+        lastFreeKeys.add(key);
     }
 
     /** The worker is gone: nothing more is sent to it. */
     void forgetWorker(WorkerState ws) {
         pendingFree.remove(ws);
+        lastFreeOn = null;
     }
 
     /** Sends the free-keys gathered during the event, one message per worker. */
@@ -573,6 +589,7 @@ final class Transitions {
                 out.toWorker(e.getKey().address, new ToWorker.FreeKeys(e.getValue(), stimulusId));
             }
             pendingFree.clear();
+            lastFreeOn = null;
         }
     }
 
@@ -607,15 +624,6 @@ final class Transitions {
             retirement.replicaAdded(ts, ws);
             ws.nbytes += Math.max(0, ts.nbytes);
             ts.addHolder(ws);
-        }
-    }
-
-    /** Sends the current state of {@code ts} to one client (after it asked for the key). */
-    void reportOnKey(TaskState ts, ClientState cs) {
-        if (ts.status == MEMORY) {
-            out.toClient(cs.id, new ToClient.KeyInMemory(ts.key, ts.type));
-        } else if (ts.status == ERRED) {
-            out.toClient(cs.id, new ToClient.TaskErred(ts.key, ts.exception, ts.traceback));
         }
     }
 }

@@ -202,6 +202,31 @@ class TransitionsTest {
         assertEquals(List.of(), state.story(List.of("graph")), "the oldest entries fell off");
     }
 
+    /** Stimulus ids and times are kept per event, in a ring of their own: entries keep theirs as both wrap. */
+    @Test
+    void storyKeepsEachEntrysStimulusAndTimeAcrossWraps() {
+        RecordingOutbox out = new RecordingOutbox();
+        SchedulerState state = new SchedulerState(out, 1.1, 3, 0, 7);
+        state.onAddWorker(new WorkerRegistration(A, "a", 100, 1L << 30, Map.of(), 2022, 0));
+        List<Object> keys = new ArrayList<>();
+        for (int i = 0; i < 20; i++) { // two moves each: released -> waiting -> processing
+            keys.add("k-" + i);
+            state.onUpdateGraph(new GraphUpdate(C1, List.of(task("k-" + i)), List.of("k-" + i), true, 100 + i,
+                    0.1, "g-" + i));
+        }
+        out.drainAll();
+        List<StoryEntry> all = state.story(keys);
+        assertEquals(7, all.size());
+        assertEquals("k-16 waiting -> processing", moves(all).get(0), "the oldest kept entry");
+        for (StoryEntry e : all) {
+            int i = Integer.parseInt(((String) e.key()).substring(2));
+            assertEquals("g-" + i, e.stimulusId(), e.toString());
+            assertEquals(100 + i, e.timestamp(), e.toString());
+        }
+        assertEquals(List.of("k-19 released -> waiting", "k-19 waiting -> processing"),
+                moves(state.story(List.of("g-19"))));
+    }
+
     @Test
     void storyCanBeOff() {
         RecordingOutbox out = new RecordingOutbox();
