@@ -19,12 +19,14 @@ final class Release {
     private final TaskTable tasks;
     private final Transitions transitions;
     private final Retirement retirement;
+    private final FreeKeys freeKeys;
 
-    Release(Outbox out, TaskTable tasks, Transitions transitions, Retirement retirement) {
+    Release(Outbox out, TaskTable tasks, Transitions transitions, Retirement retirement, FreeKeys freeKeys) {
         this.out = out;
         this.tasks = tasks;
         this.transitions = transitions;
         this.retirement = retirement;
+        this.freeKeys = freeKeys;
     }
 
     /** Ends the event {@code stimulusId} (see the class comment). */
@@ -34,7 +36,7 @@ final class Release {
         transitions.fillSlots();
         drainReleases();
         retirement.settle(stimulusId);
-        transitions.flushFrees(stimulusId);
+        freeKeys.flush(stimulusId);
     }
 
     private void drainReleases() {
@@ -62,7 +64,7 @@ final class Release {
         for (WorkerState ws : ts.whoHas) {
             ws.hasWhat.remove(ts);
             ws.nbytes -= Math.max(0, ts.nbytes);
-            transitions.freeOn(ws, ts.key);
+            freeKeys.add(ws, ts.key);
         }
         ts.whoHas = TaskState.NOWHERE;
         transitions.transition(ts, RELEASED);

@@ -1,7 +1,6 @@
 package org.cloudviper.scheduler.state;
 
 import org.cloudviper.protocol.SubObject;
-import org.cloudviper.protocol.pickle.Pickles;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -44,6 +43,7 @@ public final class SchedulerState {
     private final Placement placement;
     private final Retirement retirement;
     private final TransitionLog log;
+    private final FreeKeys freeKeys;
     private final Transitions transitions;
     private final Release release;
     private final Clients clients;
@@ -98,8 +98,9 @@ public final class SchedulerState {
         this.placement = new Placement(workers, workerSaturation, pipelineSeconds);
         this.retirement = new Retirement(out, workers, placement);
         this.log = new TransitionLog(transitionLogLength);
-        this.transitions = new Transitions(out, tasks, workers, placement, retirement, log);
-        this.release = new Release(out, tasks, transitions, retirement);
+        this.freeKeys = new FreeKeys(out, workers);
+        this.transitions = new Transitions(out, tasks, workers, placement, retirement, log, freeKeys);
+        this.release = new Release(out, tasks, transitions, retirement, freeKeys);
         this.clients = new Clients(out, tasks, workers, transitions);
         this.ingest = new GraphIngest(tasks, release, interner);
         this.validator = new StateValidator(tasks, workers, placement, transitions);
@@ -289,32 +290,10 @@ public final class SchedulerState {
             return;
         }
         placement.updateFree(ws); // unlisted: no longer registered
-        transitions.forgetWorker(ws);
+        freeKeys.dropWorker(ws);
         retirement.workerRemoved(ws);
-        List<TaskState> toRecompute = new ArrayList<>();
-        for (TaskState ts : new ArrayList<>(ws.processing)) {
-            if (!safe && !ws.retiring) { // a retiring worker that leaves (closing gracefully) was not lost
-                ts.suspicious++;
-            }
-            if (ts.suspicious > allowedFailures) {
-                byte[] exc = Pickles.call("distributed.scheduler", "KilledWorker",
-                        "Attempted to run task " + ts.key + " on " + ts.suspicious
-                                + " different workers, but all those workers died while running it. The last"
-                                + " worker that attempt to run the task was " + address + ".");
-                transitions.processingToErred(ts, null, exc, null);
-            } else {
-                transitions.processingToReleased(ts, false);
-                toRecompute.add(ts);
-            }
-        }
-        for (TaskState ts : ws.hasWhat) {
-            ts.removeHolder(ws);
-            if (ts.whoHas.length == 0 && ts.status == TaskState.Status.MEMORY) {
-                transitions.dataLost(ts, toRecompute);
-            }
-        }
-        ws.hasWhat.clear();
-        transitions.recomputeNeeded(toRecompute);
+        // A retiring worker that leaves (closing gracefully) was not lost either.
+        transitions.workerLeft(ws, !safe && !ws.retiring, allowedFailures);
         release.settle(stimulusId);
     }
 
@@ -332,12 +311,7 @@ public final class SchedulerState {
     /** Timer: removes workers that have not been heard of for longer than {@code ttlSeconds}. */
     public List<String> onTick(double now, double ttlSeconds) {
         transitions.clock(now);
-        List<String> dead = new ArrayList<>();
-        for (WorkerState ws : workers.all()) {
-            if (now - ws.lastSeen > ttlSeconds) {
-                dead.add(ws.address);
-            }
-        }
+        List<String> dead = workers.silentFor(now, ttlSeconds);
         for (String a : dead) {
             onRemoveWorker(a, "worker-ttl-" + now);
         }
@@ -369,7 +343,7 @@ public final class SchedulerState {
                 || ts.status == TaskState.Status.WAITING || ts.status == TaskState.Status.QUEUED
                 || ts.status == TaskState.Status.NO_WORKER) {
             // A result nobody expects: tell the worker to drop it (Dask does the same).
-            transitions.freeOn(ws, key);
+            freeKeys.add(ws, key);
         } else if (ts.status == TaskState.Status.MEMORY) {
             transitions.addReplica(ts, ws, nbytes);
         } else { // PROCESSING, here or (after a reschedule) elsewhere
@@ -392,7 +366,7 @@ public final class SchedulerState {
                 transitions.processingToReleased(ts, false);
                 // The worker keeps the key in its error state until told to forget it (Dask frees it
                 // on processing -> waiting); this free-keys goes out before any new compute-task.
-                transitions.freeOn(ws, key);
+                freeKeys.add(ws, key);
                 transitions.recompute(ts);
             } else {
                 transitions.processingToErred(ts, ws, exception, traceback);
@@ -432,7 +406,7 @@ public final class SchedulerState {
             if (ts != null && ts.status == TaskState.Status.MEMORY) {
                 transitions.addReplica(ts, ws, ts.nbytes);
             } else {
-                transitions.freeOn(ws, key);
+                freeKeys.add(ws, key);
             }
         }
         release.settle(stimulusId);

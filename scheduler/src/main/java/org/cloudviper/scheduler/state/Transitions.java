@@ -1,6 +1,7 @@
 package org.cloudviper.scheduler.state;
 
 import org.cloudviper.protocol.CompactMap;
+import org.cloudviper.protocol.pickle.Pickles;
 import org.cloudviper.scheduler.state.TaskState.Status;
 
 import java.util.ArrayDeque;
@@ -59,17 +60,10 @@ final class Transitions {
     private final Placement placement;
     private final Retirement retirement;
     private final TransitionLog log;
+    private final FreeKeys freeKeys;
 
     /** Tasks that may no longer be needed, checked (released, forgotten) by {@link Release#settle}. */
     private final ArrayDeque<TaskState> releaseCandidates = new ArrayDeque<>();
-    /** free-keys gathered during an event, one message per worker at {@link Release#settle}. */
-    private final LinkedHashMap<WorkerState, List<Object>> pendingFree = new LinkedHashMap<>();
-    /**
-     * The last worker given a key to free, and its list in {@link #pendingFree}: releasing a graph
-     * frees key after key on the same worker, without a map lookup each. Null when not valid.
-     */
-    private WorkerState lastFreeOn;
-    private List<Object> lastFreeKeys;
     /**
      * Erred tasks -> the worker that reported the error. A Dask worker keeps a key in its error state
      * (and answers a new compute-task for it with the old task-erred) until told free-keys, which
@@ -83,13 +77,14 @@ final class Transitions {
     private long nextRunId;
 
     Transitions(Outbox out, TaskTable tasks, Workers workers, Placement placement,
-                Retirement retirement, TransitionLog log) {
+                Retirement retirement, TransitionLog log, FreeKeys freeKeys) {
         this.out = out;
         this.tasks = tasks;
         this.workers = workers;
         this.placement = placement;
         this.retirement = retirement;
         this.log = log;
+        this.freeKeys = freeKeys;
     }
 
     /** Starts an event: what follows is caused by {@code stimulusId}. */
@@ -325,9 +320,8 @@ final class Transitions {
 
     /** waiting, queued or no-worker -> processing on {@code ws}: the worker gets compute-task. */
     private void toProcessing(TaskState ts, WorkerState ws) {
-        List<Object> toFree = pendingFree.isEmpty() ? null : pendingFree.remove(ws);
+        List<Object> toFree = freeKeys.take(ws);
         if (toFree != null) {
-            lastFreeOn = null;
             // A key freed and assigned again within one event: the worker must forget it first.
             out.toWorker(ws.address, new ToWorker.FreeKeys(toFree, stimulusId == null ? "reassign-" + ts.key : stimulusId));
         }
@@ -544,6 +538,42 @@ final class Transitions {
     }
 
     // ------------------------------------------------------------------------------------------
+    // A worker left
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * {@code ws} is no longer registered: the tasks it ran go back to released and run elsewhere, or
+     * err with KilledWorker once more than {@code allowedFailures} workers died running them
+     * ({@code lost}: this one counts); keys only it held are lost and recomputed if still needed.
+     */
+    void workerLeft(WorkerState ws, boolean lost, int allowedFailures) {
+        List<TaskState> toRecompute = new ArrayList<>();
+        for (TaskState ts : new ArrayList<>(ws.processing)) {
+            if (lost) {
+                ts.suspicious++;
+            }
+            if (ts.suspicious > allowedFailures) {
+                byte[] exc = Pickles.call("distributed.scheduler", "KilledWorker",
+                        "Attempted to run task " + ts.key + " on " + ts.suspicious
+                                + " different workers, but all those workers died while running it. The last"
+                                + " worker that attempt to run the task was " + ws.address + ".");
+                processingToErred(ts, null, exc, null);
+            } else {
+                processingToReleased(ts, false);
+                toRecompute.add(ts);
+            }
+        }
+        for (TaskState ts : ws.hasWhat) {
+            ts.removeHolder(ws);
+            if (ts.whoHas.length == 0 && ts.status == MEMORY) {
+                dataLost(ts, toRecompute);
+            }
+        }
+        ws.hasWhat.clear();
+        recomputeNeeded(toRecompute);
+    }
+
+    // ------------------------------------------------------------------------------------------
     // What settle needs: release candidates, the free-keys batch
     // ------------------------------------------------------------------------------------------
 
@@ -563,34 +593,7 @@ final class Transitions {
 
     /** Tells {@code ws} (if still registered) to forget {@code key}, in this event's free-keys. */
     void freeOn(WorkerState ws, Object key) {
-        if (ws == null) {
-            return;
-        }
-        if (ws != lastFreeOn) { // lastFreeOn is registered: forgetWorker resets it
-            if (!workers.contains(ws.address)) {
-                return;
-            }
-            lastFreeKeys = pendingFree.computeIfAbsent(ws, w -> new ArrayList<>());
-            lastFreeOn = ws;
-        }
-        lastFreeKeys.add(key);
-    }
-
-    /** The worker is gone: nothing more is sent to it. */
-    void forgetWorker(WorkerState ws) {
-        pendingFree.remove(ws);
-        lastFreeOn = null;
-    }
-
-    /** Sends the free-keys gathered during the event, one message per worker. */
-    void flushFrees(String stimulusId) {
-        if (!pendingFree.isEmpty()) {
-            for (Map.Entry<WorkerState, List<Object>> e : pendingFree.entrySet()) {
-                out.toWorker(e.getKey().address, new ToWorker.FreeKeys(e.getValue(), stimulusId));
-            }
-            pendingFree.clear();
-            lastFreeOn = null;
-        }
+        freeKeys.add(ws, key);
     }
 
     // ------------------------------------------------------------------------------------------

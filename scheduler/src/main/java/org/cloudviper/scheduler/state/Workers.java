@@ -68,6 +68,17 @@ final class Workers {
         return new ArrayList<>(byAddress.keySet());
     }
 
+    /** The workers not heard of for longer than {@code ttlSeconds} at {@code now}. */
+    List<String> silentFor(double now, double ttlSeconds) {
+        List<String> r = new ArrayList<>();
+        for (WorkerState ws : byAddress.values()) {
+            if (now - ws.lastSeen > ttlSeconds) {
+                r.add(ws.address);
+            }
+        }
+        return r;
+    }
+
     /** has_what: address -> keys; {@code addresses == null} means all. */
     Map<String, List<Object>> hasWhat(Collection<?> addresses) {
         Map<String, List<Object>> r = new LinkedHashMap<>();
