@@ -1,5 +1,6 @@
 package org.cloudviper.scheduler.state;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -25,7 +26,7 @@ public record StoryEntry(Object key, String start, String finish, Map<Object, St
 
     /** The entry as Dask sends it: {@code [key, start, finish, recommendations, stimulus_id, timestamp]}. */
     public List<Object> toList() {
-        return java.util.Arrays.asList(key, start, finish, recommendations, stimulusId, timestamp);
+        return Arrays.asList(key, start, finish, recommendations, stimulusId, timestamp);
     }
 
     @Override
