@@ -114,6 +114,7 @@ final class StateValidator {
     }
 
     private void validateWorker(WorkerState ws, boolean queuedLeft) {
+        check(ws.registered && workers.get(ws.address) == ws, null, ws.address + " registered but not flagged");
         for (TaskState ts : ws.processing) {
             if (ts.processingOn != ws || tasks.get(ts.key) != ts) {
                 fail(ts, "stale processing on " + ws.address);

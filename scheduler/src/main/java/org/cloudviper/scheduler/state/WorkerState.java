@@ -24,6 +24,8 @@ final class WorkerState {
     final TaskSet hasWhat = new TaskSet();
     long nbytes;
     boolean running = true;
+    /** In {@link Workers} (set there): placement asks per task, so a flag rather than a map lookup. */
+    boolean registered;
     /** Being retired: gets no tasks (status closing_gracefully) while its unique keys are copied away. */
     boolean retiring;
     /** Paused when its retirement began: a retirement called off gives that status back, as Dask does. */

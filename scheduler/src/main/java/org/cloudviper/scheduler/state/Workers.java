@@ -31,11 +31,16 @@ final class Workers {
         WorkerState ws = new WorkerState(r.address(), r.name(), Math.max(1, r.nthreads()), r.memoryLimit(),
                 r.resources() == null ? Map.of() : Map.copyOf(r.resources()), r.daskGeneration(), r.now());
         byAddress.put(ws.address, ws);
+        ws.registered = true;
         return ws;
     }
 
     WorkerState remove(String address) {
-        return byAddress.remove(address);
+        WorkerState ws = byAddress.remove(address);
+        if (ws != null) {
+            ws.registered = false;
+        }
+        return ws;
     }
 
     WorkerState get(String address) {
@@ -44,7 +49,7 @@ final class Workers {
 
     /** Whether {@code ws} is registered (not a worker that left, nor an older one at its address). */
     boolean isRegistered(WorkerState ws) {
-        return byAddress.get(ws.address) == ws;
+        return ws.registered;
     }
 
     boolean contains(String address) {
