@@ -99,7 +99,7 @@ public final class SchedulerState {
         this.retirement = new Retirement(out, workers, placement);
         this.log = new TransitionLog(transitionLogLength);
         this.freeKeys = new FreeKeys(out, workers);
-        this.transitions = new Transitions(out, tasks, workers, placement, retirement, log, freeKeys);
+        this.transitions = new Transitions(out, workers, placement, retirement, log, freeKeys);
         this.release = new Release(out, tasks, transitions, retirement, freeKeys);
         this.clients = new Clients(out, tasks, workers, transitions);
         this.ingest = new GraphIngest(tasks, release, interner);

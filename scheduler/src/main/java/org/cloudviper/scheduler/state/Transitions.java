@@ -55,7 +55,6 @@ final class Transitions {
     private static final int STORY_IN_ERRORS = 20;
 
     private final Outbox out;
-    private final TaskTable tasks;
     private final Workers workers;
     private final Placement placement;
     private final Retirement retirement;
@@ -76,10 +75,9 @@ final class Transitions {
     private String stimulusId;
     private long nextRunId;
 
-    Transitions(Outbox out, TaskTable tasks, Workers workers, Placement placement,
+    Transitions(Outbox out, Workers workers, Placement placement,
                 Retirement retirement, TransitionLog log, FreeKeys freeKeys) {
         this.out = out;
-        this.tasks = tasks;
         this.workers = workers;
         this.placement = placement;
         this.retirement = retirement;
