@@ -211,7 +211,7 @@ final class TaskState {
 
     /**
      * Dask's task states (distributed/scheduler.py TaskStateState). At most 8: a move is one bit of
-     * a long in {@link Transitions}' table and one byte in {@link TransitionLog}.
+     * a long in {@link Transitions}' table, numbered {@code start * 8 + finish}.
      */
     enum Status {
         RELEASED("released", false), WAITING("waiting", true), QUEUED("queued", true),

@@ -30,7 +30,7 @@ final class TransitionLog {
 
     // Entries: entry number s (counting from 0) is at index s % keys.length.
     private Object[] keys;
-    /** {@code start.ordinal() << 4 | finish.ordinal()}. */
+    /** The moves, as {@code start.ordinal() << 3 | finish.ordinal()}. */
     private byte[] moves;
     /** Where the next entry goes. */
     private int next;
@@ -82,7 +82,7 @@ final class TransitionLog {
     }
 
     /** Every transition: two stores (the log's whole cost on the state machine's hot path). */
-    void record(Object key, TaskState.Status start, TaskState.Status finish) {
+    void record(Object key, int move) {
         int i = next;
         if (i == keys.length) {
             i = makeRoom();
@@ -91,7 +91,7 @@ final class TransitionLog {
             }
         }
         keys[i] = key;
-        moves[i] = (byte) (start.ordinal() << 4 | finish.ordinal());
+        moves[i] = (byte) move;
         next = i + 1;
     }
 
@@ -196,8 +196,8 @@ final class TransitionLog {
             int ev = (int) (e % firstEntry.length);
             if (filter.test(keys[i], stimuli[ev])) {
                 int m = moves[i];
-                r.add(new StoryEntry(keys[i], TaskState.Status.of(m >>> 4).daskName,
-                        TaskState.Status.of(m & 15).daskName, Map.of(), stimuli[ev], times[ev]));
+                r.add(new StoryEntry(keys[i], TaskState.Status.of(m >>> 3).daskName,
+                        TaskState.Status.of(m & 7).daskName, Map.of(), stimuli[ev], times[ev]));
             }
         }
         return r;

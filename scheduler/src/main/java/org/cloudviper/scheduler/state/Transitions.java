@@ -51,6 +51,9 @@ final class Transitions {
             | bit(MEMORY, RELEASED) | bit(MEMORY, FORGOTTEN)
             | bit(ERRED, RELEASED);
 
+    /** The legal moves that start or stop a task's need for its inputs (its count in their waiters). */
+    private static final long WAITER_CHANGE = waiterChanges();
+
     /** How many of a key's last transitions an illegal move's exception shows. */
     private static final int STORY_IN_ERRORS = 20;
 
@@ -108,8 +111,25 @@ final class Transitions {
     // The transition function
     // ------------------------------------------------------------------------------------------
 
+    /** A move as a number below 64: {@code start.ordinal() * 8 + finish.ordinal()}. */
+    private static int move(Status start, Status finish) {
+        return start.ordinal() << 3 | finish.ordinal();
+    }
+
     private static long bit(Status start, Status finish) {
-        return 1L << (start.ordinal() << 3 | finish.ordinal());
+        return 1L << move(start, finish);
+    }
+
+    private static long waiterChanges() {
+        long m = 0;
+        for (Status start : Status.values()) {
+            for (Status finish : Status.values()) {
+                if (start.needsInputs != finish.needsInputs) {
+                    m |= bit(start, finish);
+                }
+            }
+        }
+        return m & LEGAL;
     }
 
     static boolean legal(Status start, Status finish) {
@@ -125,13 +145,14 @@ final class Transitions {
      *                               move is not in the table (a bug in a handler)
      */
     void transition(TaskState ts, Status finish) {
-        Status start = ts.status;
-        if ((LEGAL & bit(start, finish)) == 0) {
+        int move = move(ts.status, finish);
+        long bit = 1L << move;
+        if ((LEGAL & bit) == 0) {
             throw illegal(ts, finish);
         }
         ts.status = finish;
-        log.record(ts.key, start, finish);
-        if (start.needsInputs != finish.needsInputs) {
+        log.record(ts.key, move);
+        if ((WAITER_CHANGE & bit) != 0) {
             countWaiter(ts, finish.needsInputs);
         }
     }
