@@ -248,7 +248,7 @@ class SchedulerStateTest {
     void shortTasksArePipelinedToCoverTheRoundTrip() {
         // 1 ms tasks: 5 per thread fill the 5 ms pipeline; 10 us tasks hit the cap of 16 per thread.
         assertEquals(5, peakRunningWithPipeline(0.001));
-        assertEquals(SchedulerState.MAX_PIPELINED_PER_THREAD, peakRunningWithPipeline(0.00001));
+        assertEquals(Placement.MAX_PIPELINED_PER_THREAD, peakRunningWithPipeline(0.00001));
     }
 
     @Test
@@ -257,7 +257,7 @@ class SchedulerStateTest {
         c.computeSeconds = 0.00001; // 10 us: the queue holds MAX_PIPELINED_PER_THREAD per thread
         SimCluster.SimWorker a = c.addWorker("a", 1);
         submitIndependent(1000);
-        int full = SchedulerState.MAX_PIPELINED_PER_THREAD;
+        int full = Placement.MAX_PIPELINED_PER_THREAD;
         int done = 0;
         while (a.running.size() < full) { // the first results teach the scheduler the tasks are short
             c.finishOne(done++);

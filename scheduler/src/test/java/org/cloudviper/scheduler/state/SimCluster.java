@@ -1,6 +1,5 @@
 package org.cloudviper.scheduler.state;
 
-import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -541,20 +540,18 @@ final class SimCluster {
     /** A snapshot of the state's key -> task table. */
     Map<Object, TaskState> tasks() {
         Map<Object, TaskState> r = new HashMap<>();
-        for (TaskState ts : ((TaskTable) field("tasks")).values()) {
+        for (TaskState ts : state.taskTable().values()) {
             r.put(ts.key, ts);
         }
         return r;
     }
 
-    @SuppressWarnings("unchecked")
     Map<String, ClientState> stateClients() {
-        return (Map<String, ClientState>) field("clients");
+        return state.clientsById();
     }
 
-    @SuppressWarnings("unchecked")
     Map<String, WorkerState> stateWorkers() {
-        return (Map<String, WorkerState>) field("workers");
+        return state.workersByAddress();
     }
 
     /**
@@ -580,7 +577,7 @@ final class SimCluster {
     }
 
     TaskState ts(Object key) {
-        return ((TaskTable) field("tasks")).get(key);
+        return state.taskTable().get(key);
     }
 
     /** Keys each client (including published-dataset pseudo-clients) wants. */
@@ -594,16 +591,6 @@ final class SimCluster {
             r.put(cs.id, keys);
         }
         return r;
-    }
-
-    private Object field(String name) {
-        try {
-            Field f = SchedulerState.class.getDeclaredField(name);
-            f.setAccessible(true);
-            return f.get(state);
-        } catch (ReflectiveOperationException e) {
-            throw new AssertionError(e);
-        }
     }
 
     /**
