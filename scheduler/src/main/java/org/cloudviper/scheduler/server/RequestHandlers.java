@@ -202,7 +202,7 @@ final class RequestHandlers {
         peer.generation = generation;
         peers.addWorker(peer, info);
         String error = state.onAddWorker(new WorkerRegistration(r.address(), name, r.nthreads(), r.memoryLimit(),
-                r.resources(), generation == Generation.DASK_2024 ? 2024 : 2022, now()));
+                r.resources(), now()));
         if (error != null) {
             peers.removeWorker(r.address());
             if (replaced != null) {

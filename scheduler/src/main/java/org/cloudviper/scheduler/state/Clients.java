@@ -1,6 +1,7 @@
 package org.cloudviper.scheduler.state;
 
 import org.cloudviper.protocol.SubObject;
+import org.cloudviper.protocol.message.SchedulerToClient;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -145,7 +146,7 @@ final class Clients {
                     }
                 }
                 for (ClientState c : wanters(ts)) {
-                    out.toClient(c.id, new ToClient.CancelledKey(ts.key));
+                    out.toClient(c.id, new SchedulerToClient.CancelledKeys(List.of(ts.key)));
                 }
             }
             List<ClientState> releasing = force ? wanters(ts) : List.of(cs);
@@ -198,7 +199,7 @@ final class Clients {
             transitions.erredToReleased(ts);
             cleared.add(ts);
             for (ClientState c : wanters(ts)) {
-                out.toClient(c.id, new ToClient.TaskRetried(ts.key));
+                out.toClient(c.id, new SchedulerToClient.TaskRetried(ts.key));
             }
             for (int i = 0; i < ts.dependentCount; i++) {
                 down.add(ts.dependents[i]);
@@ -222,9 +223,9 @@ final class Clients {
     /** Sends the current state of {@code ts} to one client (after it asked for the key). */
     void reportOnKey(TaskState ts, ClientState cs) {
         if (ts.status == TaskState.Status.MEMORY) {
-            out.toClient(cs.id, new ToClient.KeyInMemory(ts.key, ts.type));
+            out.toClient(cs.id, new SchedulerToClient.KeyInMemory(ts.key, ts.type));
         } else if (ts.status == TaskState.Status.ERRED) {
-            out.toClient(cs.id, new ToClient.TaskErred(ts.key, ts.exception, ts.traceback));
+            out.toClient(cs.id, new SchedulerToClient.TaskErred(ts.key, ts.exception, ts.traceback));
         }
     }
 

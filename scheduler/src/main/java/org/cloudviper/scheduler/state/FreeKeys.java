@@ -1,5 +1,7 @@
 package org.cloudviper.scheduler.state;
 
+import org.cloudviper.protocol.message.SchedulerToWorker;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -63,7 +65,7 @@ final class FreeKeys {
     void flush(String stimulusId) {
         if (!pending.isEmpty()) {
             for (Map.Entry<WorkerState, List<Object>> e : pending.entrySet()) {
-                out.toWorker(e.getKey().address, new ToWorker.FreeKeys(e.getValue(), stimulusId));
+                out.toWorker(e.getKey().address, new SchedulerToWorker.FreeKeys(e.getValue(), stimulusId));
             }
             pending.clear();
             last = null;

@@ -1,6 +1,8 @@
 package org.cloudviper.scheduler.state;
 
-import java.util.Arrays;
+import org.cloudviper.protocol.message.RunSpec;
+import org.cloudviper.protocol.pickle.PickleValues.BytesKey;
+
 import java.util.HashMap;
 
 /**
@@ -18,7 +20,7 @@ final class Interner {
         if (b == last) {
             return b; // the decoder already merged a map's per-task copies into one array
         }
-        byte[] r = interned.computeIfAbsent(new BytesKey(b), k -> k.bytes);
+        byte[] r = interned.computeIfAbsent(new BytesKey(b), BytesKey::bytes);
         last = r;
         return r;
     }
@@ -34,18 +36,5 @@ final class Interner {
         TaskState.retain(s.kwargs());
         TaskState.retain(s.function());
         return f == s.function() ? s : new RunSpec(f, s.args(), s.kwargs(), s.runSpec());
-    }
-
-    /** byte[] with content equality. */
-    private record BytesKey(byte[] bytes) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof BytesKey k && Arrays.equals(bytes, k.bytes);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(bytes);
-        }
     }
 }

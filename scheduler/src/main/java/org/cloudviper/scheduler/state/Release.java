@@ -1,6 +1,9 @@
 package org.cloudviper.scheduler.state;
 
+import org.cloudviper.protocol.message.SchedulerToClient;
+
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Set;
 
 import static org.cloudviper.scheduler.state.TaskState.Status.ERRED;
@@ -116,7 +119,7 @@ final class Release {
                     transitions.releaseLater(dep);
                 }
             }
-            out.toClient(cs.id, new ToClient.CancelledKey(ts.key));
+            out.toClient(cs.id, new SchedulerToClient.CancelledKeys(List.of(ts.key)));
         }
     }
 }

@@ -1,5 +1,7 @@
 package org.cloudviper.scheduler.state;
 
+import org.cloudviper.protocol.message.SchedulerToWorker;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -52,7 +54,7 @@ final class Retirement {
                 ws.pausedBeforeRetiring = !ws.running;
                 ws.running = false;
                 placement.updateFree(ws);
-                out.toWorker(a, new ToWorker.StatusChange("closing_gracefully", stimulusId));
+                out.toWorker(a, new SchedulerToWorker.WorkerStatusChange("closing_gracefully", stimulusId));
             }
         }
         dirty = !retiring.isEmpty();
@@ -92,7 +94,7 @@ final class Retirement {
                 .contains(ws));
         placement.updateFree(ws);
         dirty = !retiring.isEmpty();
-        out.toWorker(address, new ToWorker.StatusChange(ws.running ? "running" : "paused", stimulusId));
+        out.toWorker(address, new SchedulerToWorker.WorkerStatusChange(ws.running ? "running" : "paused", stimulusId));
         return ws;
     }
 
@@ -200,7 +202,7 @@ final class Retirement {
             }
         }
         for (Map.Entry<WorkerState, Map<Object, List<String>>> e : asks.entrySet()) {
-            out.toWorker(e.getKey().address, new ToWorker.AcquireReplicas(e.getValue(), sizes.get(e.getKey()),
+            out.toWorker(e.getKey().address, new SchedulerToWorker.AcquireReplicas(e.getValue(), sizes.get(e.getKey()),
                     stimulusId));
         }
         if (retiring.isEmpty()) {

@@ -1,6 +1,7 @@
 package org.cloudviper.scheduler.state;
 
 import org.cloudviper.protocol.SubObject;
+import org.cloudviper.protocol.message.SchedulerToClient;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -174,7 +175,7 @@ public final class SchedulerState {
         ClientState cs = clients.get(client);
         TaskState ts = tasks.get(key);
         if (ts == null) {
-            out.toClient(client, new ToClient.CancelledKey(key));
+            out.toClient(client, new SchedulerToClient.CancelledKeys(List.of(key)));
         } else if (cs != null) {
             clients.reportOnKey(ts, cs);
         }

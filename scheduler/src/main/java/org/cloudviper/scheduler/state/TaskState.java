@@ -1,6 +1,7 @@
 package org.cloudviper.scheduler.state;
 
 import org.cloudviper.protocol.SubObject;
+import org.cloudviper.protocol.message.RunSpec;
 
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,6 +1,8 @@
 package org.cloudviper.scheduler.state;
 
 import org.cloudviper.protocol.CompactMap;
+import org.cloudviper.protocol.message.SchedulerToClient;
+import org.cloudviper.protocol.message.SchedulerToWorker;
 import org.cloudviper.protocol.pickle.Pickles;
 import org.cloudviper.scheduler.state.TaskState.Status;
 
@@ -342,7 +344,7 @@ final class Transitions {
         List<Object> toFree = freeKeys.take(ws);
         if (toFree != null) {
             // A key freed and assigned again within one event: the worker must forget it first.
-            out.toWorker(ws.address, new ToWorker.FreeKeys(toFree, stimulusId == null ? "reassign-" + ts.key : stimulusId));
+            out.toWorker(ws.address, new SchedulerToWorker.FreeKeys(toFree, stimulusId == null ? "reassign-" + ts.key : stimulusId));
         }
         transition(ts, PROCESSING);
         ts.processingOn = ws;
@@ -363,9 +365,10 @@ final class Transitions {
             }
         }
         Map<String, Object> resources = ts.resourceRestrictions == null ? Map.of() : new LinkedHashMap<>(ts.resourceRestrictions);
-        out.toWorker(ws.address, new ToWorker.ComputeTask(ts.key, ts.runId,
-                new long[]{ts.negUserPriority, ts.generation, ts.order}, 0.5,
-                stimulusId != null ? stimulusId : "compute-task", whoHas, nbytes, ts.spec, resources, ts.annotations));
+        out.toWorker(ws.address, new SchedulerToWorker.ComputeTask(ts.key, ts.runId,
+                List.of(ts.negUserPriority, ts.generation, ts.order), 0.5,
+                stimulusId != null ? stimulusId : "compute-task", whoHas, nbytes, ts.spec, resources, false,
+                ts.annotations, null));
     }
 
     // ------------------------------------------------------------------------------------------
@@ -419,10 +422,10 @@ final class Transitions {
         transition(ts, MEMORY);
         ts.suspicious = 0;
         if (ts.whoWants instanceof ClientState only) { // the common case, without a list per task
-            out.toClient(only.id, new ToClient.KeyInMemory(ts.key, ts.type));
+            out.toClient(only.id, new SchedulerToClient.KeyInMemory(ts.key, ts.type));
         } else if (ts.whoWants != null) {
             for (ClientState c : Clients.wanters(ts)) {
-                out.toClient(c.id, new ToClient.KeyInMemory(ts.key, ts.type));
+                out.toClient(c.id, new SchedulerToClient.KeyInMemory(ts.key, ts.type));
             }
         }
         for (int i = 0; i < ts.dependentCount; i++) {
@@ -459,7 +462,7 @@ final class Transitions {
     void dataLost(TaskState ts, List<TaskState> again) {
         transition(ts, RELEASED);
         for (ClientState c : Clients.wanters(ts)) {
-            out.toClient(c.id, new ToClient.LostData(ts.key));
+            out.toClient(c.id, new SchedulerToClient.LostData(ts.key));
         }
         for (int i = 0; i < ts.dependentCount; i++) {
             TaskState d = ts.dependents[i];
@@ -531,7 +534,7 @@ final class Transitions {
             transition(ts, ERRED);
             ts.setError(exception, traceback, root);
             for (ClientState c : Clients.wanters(ts)) {
-                out.toClient(c.id, new ToClient.TaskErred(ts.key, exception, traceback));
+                out.toClient(c.id, new SchedulerToClient.TaskErred(ts.key, exception, traceback));
             }
             for (int i = 0; i < ts.dependentCount; i++) {
                 TaskState d = ts.dependents[i];

@@ -17,7 +17,6 @@ final class WorkerState {
     final long memoryLimit;
     final Map<String, Double> resources;
     /** Dask generation of the peer (2022 or 2024), for version-specific message fields. */
-    final int daskGeneration;
 
     final TaskSet processing = new TaskSet();
     int longRunning;
@@ -41,14 +40,13 @@ final class WorkerState {
     double meanComputeSeconds = Double.NaN;
 
     WorkerState(String address, String name, int nthreads, long memoryLimit, Map<String, Double> resources,
-                int daskGeneration, double now) {
+                double now) {
         this.address = address;
         this.addressList = List.of(address);
         this.name = name;
         this.nthreads = nthreads;
         this.memoryLimit = memoryLimit;
         this.resources = resources;
-        this.daskGeneration = daskGeneration;
         this.lastSeen = now;
     }
 

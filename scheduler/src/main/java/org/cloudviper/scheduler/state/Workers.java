@@ -29,7 +29,7 @@ final class Workers {
 
     WorkerState register(WorkerRegistration r) {
         WorkerState ws = new WorkerState(r.address(), r.name(), Math.max(1, r.nthreads()), r.memoryLimit(),
-                r.resources() == null ? Map.of() : Map.copyOf(r.resources()), r.daskGeneration(), r.now());
+                r.resources() == null ? Map.of() : Map.copyOf(r.resources()), r.now());
         byAddress.put(ws.address, ws);
         ws.registered = true;
         return ws;

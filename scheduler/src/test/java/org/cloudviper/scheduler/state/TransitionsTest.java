@@ -1,5 +1,6 @@
 package org.cloudviper.scheduler.state;
 
+import org.cloudviper.protocol.message.SchedulerToWorker;
 import org.cloudviper.scheduler.state.TaskState.Status;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -118,7 +119,7 @@ class TransitionsTest {
         c.addWorker("a", 1);
         c.submit(C1, task("x"));
         double submitted = c.now;
-        ToWorker.ComputeTask ct = c.out.takeCompute(A, "x");
+        SchedulerToWorker.ComputeTask ct = c.out.takeCompute(A, "x");
         c.now = 5000;
         c.heartbeat(A);
         c.taskFinished(A, "x", 8);
@@ -169,7 +170,7 @@ class TransitionsTest {
     void storyKeepsTheLastTransitionsOnly() {
         RecordingOutbox out = new RecordingOutbox();
         SchedulerState state = new SchedulerState(out, 1.1, 3, 0, 2500);
-        state.onAddWorker(new WorkerRegistration(A, "a", 1, 1L << 30, Map.of(), 2022, 0));
+        state.onAddWorker(new WorkerRegistration(A, "a", 1, 1L << 30, Map.of(), 0));
         int n = 1000; // six transitions each (five for the two that find a free slot): ~6,000 moves,
                       // past the log's first size (1,024), through its growth and around it twice
         List<Object> keys = new ArrayList<>();
@@ -182,8 +183,8 @@ class TransitionsTest {
         ArrayDeque<Object> running = new ArrayDeque<>();
         int finished = 0;
         do {
-            for (ToWorker m : out.drainWorker(A)) {
-                running.add(((ToWorker.ComputeTask) m).key());
+            for (SchedulerToWorker m : out.drainWorker(A)) {
+                running.add(((SchedulerToWorker.ComputeTask) m).key());
             }
             Object key = running.poll();
             state.onTaskFinished(A, key, 8, null, "done-" + key);
@@ -207,7 +208,7 @@ class TransitionsTest {
     void storyKeepsEachEntrysStimulusAndTimeAcrossWraps() {
         RecordingOutbox out = new RecordingOutbox();
         SchedulerState state = new SchedulerState(out, 1.1, 3, 0, 7);
-        state.onAddWorker(new WorkerRegistration(A, "a", 100, 1L << 30, Map.of(), 2022, 0));
+        state.onAddWorker(new WorkerRegistration(A, "a", 100, 1L << 30, Map.of(), 0));
         List<Object> keys = new ArrayList<>();
         for (int i = 0; i < 20; i++) { // two moves each: released -> waiting -> processing
             keys.add("k-" + i);
@@ -231,7 +232,7 @@ class TransitionsTest {
     void storyCanBeOff() {
         RecordingOutbox out = new RecordingOutbox();
         SchedulerState state = new SchedulerState(out, 1.1, 3, 0, 0);
-        state.onAddWorker(new WorkerRegistration(A, "a", 1, 1L << 30, Map.of(), 2022, 0));
+        state.onAddWorker(new WorkerRegistration(A, "a", 1, 1L << 30, Map.of(), 0));
         state.onUpdateGraph(new GraphUpdate(C1, List.of(task("x")), List.of("x"), false, 1, 0.1, "graph"));
         out.drainAll();
         assertEquals(2, state.transitions());
