@@ -60,7 +60,6 @@ class ClientOpsInteropTest {
                     assertTrue(moves.contains(List.of("released", "waiting")), "scheduler story: " + moves);
                     assertTrue(moves.contains(List.of("processing", "memory")), "scheduler story: " + moves);
                     assertEquals(true, st.get("workers_told"), "the workers' stories came back through broadcast");
-                    assertEquals(true, st.get("by_stimulus"), "story by stimulus id");
                 });
     }
 }
