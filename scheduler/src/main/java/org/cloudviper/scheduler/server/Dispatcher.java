@@ -14,7 +14,6 @@ import org.cloudviper.protocol.message.SchedulerRequest;
 import org.cloudviper.protocol.message.SchedulerToClient;
 import org.cloudviper.protocol.message.WorkerToScheduler;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.List;
@@ -29,7 +28,7 @@ import java.util.function.Consumer;
  */
 @ChannelHandler.Sharable
 final class Dispatcher extends ChannelInboundHandlerAdapter {
-    private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+    private static final Logger log = SchedulerLogs.logger(Dispatcher.class);
 
     /** What a closed stream means to the server. */
     interface Closures {
@@ -110,8 +109,18 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
         if (m.get("op") == null && m.containsKey("status")) {
             return; // a 2024 nanny confirms register_nanny's reply with {"status": "ok"}
         }
-        SchedulerRequest request = SchedulerRequest.decode(m, peer.generation);
         boolean wantsReply = Rpc.wantsReply(m);
+        SchedulerRequest request;
+        try {
+            request = SchedulerRequest.decode(m, peer.generation);
+        } catch (ProtocolException e) {
+            // A request that lacks a field its handler needs is answered, as Dask answers a handler's
+            // TypeError; the connection stays (only a broken frame or stream closes it).
+            if (wantsReply) {
+                Peer.send(peer.channel, AdminCalls.error("TypeError", "bad request: " + e.getMessage()));
+            }
+            return;
+        }
         boolean closeAfter = Rpc.closesAfter(m);
         Channel ch = peer.channel;
         Consumer<Object> reply = value -> {

@@ -25,7 +25,6 @@ import org.cloudviper.scheduler.state.ClusterSummary;
 import org.cloudviper.scheduler.state.Outbox;
 import org.cloudviper.scheduler.state.SchedulerState;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
@@ -46,7 +45,7 @@ import java.util.function.Supplier;
  * event loop thread, so the state needs no locks and a message's effects leave in the same loop turn.
  */
 public final class SchedulerServer implements RequestHandlers.Server, Retirements.WorkerStreams, Dispatcher.Closures {
-    private static final Logger log = LoggerFactory.getLogger(SchedulerServer.class);
+    private static final Logger log = SchedulerLogs.logger(SchedulerServer.class);
 
     private final SchedulerConfig config;
     private final EventLoopGroup group;
@@ -81,9 +80,14 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
         this.retirements = new Retirements(state, peers, loop, this);
         DataRelay relay = new DataRelay(state, peers, rpc, loop);
         FlushMarkers flushMarkers = new FlushMarkers();
-        this.requests = new RequestHandlers(this, state, peers, relay, retirements,
-                new WorkerCalls(state, peers, rpc), flushMarkers);
-        this.dispatcher = new Dispatcher(requests, new StreamHandlers(state, peers, batcher, flushMarkers), batcher, this);
+        WorkerCalls workerCalls = new WorkerCalls(state, peers, rpc);
+        TaskStream taskStream = new TaskStream();
+        AdminCalls admin = new AdminCalls(state, peers, workerCalls,
+                new Restarts(state, peers, rpc, loop, batcher, this), new DataPlacement(state, peers, rpc), taskStream,
+                () -> address);
+        this.requests = new RequestHandlers(this, state, peers, relay, retirements, workerCalls, flushMarkers, admin);
+        this.dispatcher = new Dispatcher(requests, new StreamHandlers(state, peers, batcher, flushMarkers, taskStream),
+                batcher, this);
     }
 
     public static SchedulerServer start(SchedulerConfig config) throws InterruptedException {

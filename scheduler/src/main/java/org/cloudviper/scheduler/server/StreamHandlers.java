@@ -8,7 +8,6 @@ import org.cloudviper.protocol.pickle.PickleException;
 import org.cloudviper.scheduler.state.GraphUpdate;
 import org.cloudviper.scheduler.state.SchedulerState;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.Map;
@@ -19,15 +18,18 @@ import java.util.Map;
  * packed layers by {@link HlgGraph}, 2024's pickle by {@link PickledGraph}).
  */
 final class StreamHandlers {
-    private static final Logger log = LoggerFactory.getLogger(StreamHandlers.class);
+    private static final Logger log = SchedulerLogs.logger(StreamHandlers.class);
 
     private final SchedulerState state;
     private final Peers peers;
     private final StreamBatcher batcher;
     private final FlushMarkers flushMarkers;
     private final PickledGraph pickledGraphs = new PickledGraph();
+    private final TaskStream taskStream;
 
-    StreamHandlers(SchedulerState state, Peers peers, StreamBatcher batcher, FlushMarkers flushMarkers) {
+    StreamHandlers(SchedulerState state, Peers peers, StreamBatcher batcher, FlushMarkers flushMarkers,
+                   TaskStream taskStream) {
+        this.taskStream = taskStream;
         this.state = state;
         this.peers = peers;
         this.batcher = batcher;
@@ -37,8 +39,10 @@ final class StreamHandlers {
     void fromWorker(Peer peer, WorkerToScheduler m) {
         String worker = peer.id;
         if (m instanceof WorkerToScheduler.TaskFinished t) {
+            taskStream.finished(worker, t);
             state.onTaskFinished(worker, t.key(), t.nbytes(), t.type(), t.computeSeconds(), t.stimulusId());
         } else if (m instanceof WorkerToScheduler.TaskErred e) {
+            taskStream.erred(worker, e);
             state.onTaskErred(worker, e.key(), e.exception(), e.traceback(), e.stimulusId());
         } else if (m instanceof WorkerToScheduler.ReleaseWorkerData d) {
             state.onReleaseWorkerData(worker, d.key(), d.stimulusId());
