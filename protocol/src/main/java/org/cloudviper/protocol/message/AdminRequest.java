@@ -51,6 +51,18 @@ public sealed interface AdminRequest extends DaskMessage {
                     Fields.str(m, "code"), Fields.str(m, "mode"));
             case "log_event" -> new LogEvent(m.get("topic"), m.get("msg"));
             case "events" -> new Events(m.get("topic"));
+            case "echo" -> new Echo(m.get("data"));
+            case "check_idle" -> CheckIdle.INSTANCE;
+            case "get_metadata" -> new GetMetadata(Fields.listOrEmpty(m.get("keys")), m.containsKey("default"),
+                    m.get("default"));
+            case "set_metadata" -> new SetMetadata(Fields.listOrEmpty(m.get("keys")), m.get("value"));
+            case "get_task_status" -> new GetTaskStatus(Fields.listOrEmpty(m.get("keys")));
+            case "nbytes" -> new Nbytes(Fields.list(m.get("keys")), !Boolean.FALSE.equals(m.get("summary")));
+            case "proxy" -> new Proxy(Fields.map(m, "msg"), Fields.str(m, "worker"));
+            case "add_keys" -> new AddKeys(Fields.str(m, "worker"), Fields.listOrEmpty(m.get("keys")),
+                    Fields.str(m, "stimulus_id"));
+            case "update_data" -> new UpdateData(Fields.whoHas(m.get("who_has")), Fields.nbytes(m.get("nbytes"), 0),
+                    Fields.str(m, "client"));
             default -> null;
         };
     }
@@ -231,6 +243,87 @@ public sealed interface AdminRequest extends DaskMessage {
         @Override
         public Map<String, Object> encode(Generation g) {
             return Rpc.request("events").with("topic", topic).done();
+        }
+    }
+
+    /** Server.echo: {@code data} back. */
+    record Echo(Object data) implements AdminRequest {
+        @Override
+        public Map<String, Object> encode(Generation g) {
+            return Rpc.request("echo").with("data", data).done();
+        }
+    }
+
+    /** Scheduler.get_metadata: the value at the path {@code keys}, or {@code dflt} when given and absent. */
+    record GetMetadata(List<Object> keys, boolean hasDefault, Object dflt) implements AdminRequest {
+        @Override
+        public Map<String, Object> encode(Generation g) {
+            Rpc.Builder b = Rpc.request("get_metadata").with("keys", keys);
+            if (hasDefault) {
+                b.with("default", dflt);
+            }
+            return b.done();
+        }
+    }
+
+    /** Scheduler.set_metadata: {@code value} at the path {@code keys} (a msgpack value). */
+    record SetMetadata(List<Object> keys, Object value) implements AdminRequest {
+        @Override
+        public Map<String, Object> encode(Generation g) {
+            return Rpc.request("set_metadata").with("keys", keys).with("value", value).done();
+        }
+    }
+
+    /** Scheduler.get_task_status: {key: state, or null when unknown}. */
+    record GetTaskStatus(List<Object> keys) implements AdminRequest {
+        @Override
+        public Map<String, Object> encode(Generation g) {
+            return Rpc.request("get_task_status").with("keys", keys).done();
+        }
+    }
+
+    /** Client.nbytes: bytes per key (all keys when null), summed per key prefix with {@code summary}. */
+    record Nbytes(List<Object> keys, boolean summary) implements AdminRequest {
+        @Override
+        public Map<String, Object> encode(Generation g) {
+            return Rpc.request("nbytes").with("keys", keys).with("summary", summary).done();
+        }
+    }
+
+    /** Scheduler.proxy: {@code msg} sent to one worker, its answer relayed. */
+    record Proxy(Map<?, ?> msg, String worker) implements AdminRequest {
+        @Override
+        public Map<String, Object> encode(Generation g) {
+            return Rpc.request("proxy").with("msg", msg).with("worker", worker).done();
+        }
+    }
+
+    /** The request form of a worker's add-keys: it holds {@code keys}. */
+    record AddKeys(String worker, List<Object> keys, String stimulusId) implements AdminRequest {
+        @Override
+        public Map<String, Object> encode(Generation g) {
+            return Rpc.request("add_keys").with("worker", worker).with("keys", keys).with("stimulus_id", stimulusId)
+                    .done();
+        }
+    }
+
+    /** Client.scatter(direct=True): the client placed the data itself; the keys are where {@code whoHas} says. */
+    record UpdateData(Map<Object, List<String>> whoHas, Map<Object, Long> nbytes, String client)
+            implements AdminRequest {
+        @Override
+        public Map<String, Object> encode(Generation g) {
+            return Rpc.request("update_data").with("who_has", whoHas).with("nbytes", nbytes).with("client", client)
+                    .done();
+        }
+    }
+
+    /** 2024's Scheduler.check_idle: since when the scheduler has been idle, or null. */
+    enum CheckIdle implements AdminRequest {
+        INSTANCE;
+
+        @Override
+        public Map<String, Object> encode(Generation g) {
+            return Rpc.request("check_idle").done();
         }
     }
 }

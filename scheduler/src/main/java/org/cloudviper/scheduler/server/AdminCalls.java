@@ -6,6 +6,7 @@ import org.cloudviper.protocol.message.Generation;
 import org.cloudviper.protocol.message.Rpc;
 import org.cloudviper.protocol.message.SchedulerRequest;
 import org.cloudviper.protocol.pickle.Pickles;
+import org.cloudviper.scheduler.server.http.IdleWatch;
 import org.cloudviper.scheduler.state.SchedulerState;
 import org.slf4j.Logger;
 
@@ -77,6 +78,9 @@ final class AdminCalls {
     private final Map<String, Object> workerPlugins = new LinkedHashMap<>();
     private final Map<String, Object> nannyPlugins = new LinkedHashMap<>();
     private final Map<Object, ArrayDeque<List<Object>>> events = new LinkedHashMap<>();
+    /** Scheduler.task_metadata: a tree of msgpack values that set_metadata / get_metadata address by path. */
+    private final Map<Object, Object> metadata = new LinkedHashMap<>();
+    private final IdleWatch idle = new IdleWatch();
 
     AdminCalls(SchedulerState state, Peers peers, WorkerCalls workerCalls, Restarts restarts, DataPlacement placement,
                TaskStream taskStream, Supplier<String> address) {
@@ -165,9 +169,85 @@ final class AdminCalls {
             reply.accept(null);
         } else if (a instanceof AdminRequest.Events e) {
             reply.accept(events(e.topic()));
+        } else if (a instanceof AdminRequest.CheckIdle) {
+            // Dask checks every 250 ms; here each request is a check (the first after any activity
+            // finds the scheduler busy, as Dask's first check after a transition does)
+            reply.accept(idle.check(state.transitions(), () -> state.summary(false), RequestHandlers.now()));
+        } else if (a instanceof AdminRequest.Echo e) {
+            reply.accept(e.data());
+        } else if (a instanceof AdminRequest.GetMetadata g) {
+            getMetadata(g, reply);
+        } else if (a instanceof AdminRequest.SetMetadata m) {
+            setMetadata(m);
+            reply.accept(null);
+        } else if (a instanceof AdminRequest.GetTaskStatus t) {
+            Map<Object, Object> r = new LinkedHashMap<>();
+            t.keys().forEach(k -> r.put(k, state.taskStatus(k)));
+            reply.accept(r);
+        } else if (a instanceof AdminRequest.Nbytes n) {
+            reply.accept(nbytes(n));
+        } else if (a instanceof AdminRequest.Proxy p && (p.worker() == null || !state.hasWorker(p.worker()))) {
+            reply.accept(error("KeyError", "proxy: no worker " + p.worker()));
+        } else if (a instanceof AdminRequest.Proxy p) {
+            workerCalls.broadcast(new SchedulerRequest.Broadcast(p.msg(), List.of(String.valueOf(p.worker())), null,
+                    false, null), all -> reply.accept(all instanceof Map<?, ?> m && !Rpc.Error.is(all)
+                    ? m.get(p.worker()) : all));
+        } else if (a instanceof AdminRequest.AddKeys k) {
+            if (k.worker() != null && state.hasWorker(k.worker())) {
+                state.onAddKeys(k.worker(), k.keys(), k.stimulusId() != null ? k.stimulusId()
+                        : RequestHandlers.stimulus("add-keys"));
+            }
+            reply.accept("OK");
+        } else if (a instanceof AdminRequest.UpdateData u) {
+            state.onScattered(u.client(), u.whoHas(), u.nbytes(), RequestHandlers.stimulus("update-data"));
+            reply.accept(null);
         } else {
             reply.accept(unsupported(UNSUPPORTED.get(request.op())));
         }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Small queries and the metadata tree
+
+    private Map<Object, Long> nbytes(AdminRequest.Nbytes n) {
+        Map<Object, Long> sizes = state.nbytes(n.keys());
+        if (!n.summary()) {
+            return sizes;
+        }
+        Map<Object, Long> r = new LinkedHashMap<>();
+        sizes.forEach((k, v) -> r.merge(org.cloudviper.scheduler.state.KeyPrefix.of(k), v, Long::sum));
+        return r;
+    }
+
+    @SuppressWarnings("unchecked")
+    private void setMetadata(AdminRequest.SetMetadata m) {
+        if (m.keys().isEmpty()) {
+            return;
+        }
+        Map<Object, Object> node = metadata;
+        for (Object k : m.keys().subList(0, m.keys().size() - 1)) {
+            Object child = node.get(k);
+            if (!(child instanceof Map<?, ?>)) {
+                child = new LinkedHashMap<>();
+                MessageCodec.release(node.put(k, child));
+            }
+            node = (Map<Object, Object>) child;
+        }
+        MessageCodec.retain(m.value());
+        MessageCodec.release(node.put(m.keys().get(m.keys().size() - 1), m.value()));
+    }
+
+    private void getMetadata(AdminRequest.GetMetadata g, Consumer<Object> reply) {
+        Object node = metadata;
+        for (Object k : g.keys()) {
+            if (node instanceof Map<?, ?> m && m.containsKey(k)) {
+                node = m.get(k);
+            } else {
+                reply.accept(g.hasDefault() ? g.dflt() : error("KeyError", String.valueOf(k)));
+                return;
+            }
+        }
+        reply.accept(node);
     }
 
     /** The answer to a request cloudviper does not serve: a NotImplementedError with {@code text}. */
@@ -305,14 +385,14 @@ final class AdminCalls {
     // Events (Client.log_event / get_events)
 
     private void logEvent(Object topic, Object msg) {
-        List<?> topics = topic instanceof List<?> l ? l : List.of(topic);
+        List<?> topics = topic instanceof List<?> l ? l : java.util.Collections.singletonList(topic);
         for (Object t : topics) {
             ArrayDeque<List<Object>> q = events.computeIfAbsent(t, x -> new ArrayDeque<>());
             if (q.size() == EVENTS_PER_TOPIC) {
                 MessageCodec.release(q.removeFirst());
             }
             MessageCodec.retain(msg);
-            q.addLast(List.of(RequestHandlers.now(), msg));
+            q.addLast(java.util.Arrays.asList(RequestHandlers.now(), msg));
         }
     }
 

@@ -139,15 +139,25 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
         if (!(o instanceof Map<?, ?> m)) {
             throw new ProtocolException("stream message is not a map: " + DataRelay.brief(o));
         }
-        if (peer.role == Peer.Role.WORKER) {
-            if ("close-stream".equals(m.get("op"))) {
-                peer.channel.close();
-                return false;
+        try {
+            if (peer.role == Peer.Role.WORKER) {
+                if ("close-stream".equals(m.get("op"))) {
+                    peer.channel.close();
+                    return false;
+                }
+                streams.fromWorker(peer, WorkerToScheduler.decode(m, peer.generation));
+                return true;
             }
-            streams.fromWorker(peer, WorkerToScheduler.decode(m, peer.generation));
+            return onClientMessage(peer, ClientToScheduler.decode(m, peer.generation));
+        } catch (ProtocolException e) {
+            // one message that lacks a field its handler needs is dropped (Dask's stream handler
+            // logs its TypeError and goes on); the stream and the rest of its batch stay
+            log.warn("Ignoring {} from {}: {}", m.get("op"), peer.id, e.getMessage());
             return true;
         }
-        ClientToScheduler message = ClientToScheduler.decode(m, peer.generation);
+    }
+
+    private boolean onClientMessage(Peer peer, ClientToScheduler message) {
         if (message == ClientToScheduler.CloseStream.INSTANCE) {
             endClientStream(peer);
             return false;
