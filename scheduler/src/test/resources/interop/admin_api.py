@@ -52,6 +52,13 @@ class Tagger(WorkerPlugin):
         worker._interop_tag = self.tag
 
 
+def register(client, plugin, name):
+    """register_plugin of 2024, register_worker_plugin of 2022."""
+    if hasattr(client, "register_plugin"):
+        return client.register_plugin(plugin, name=name)
+    return client.register_worker_plugin(plugin, name=name)
+
+
 def tag_of(dask_worker):
     return getattr(dask_worker, "_interop_tag", None)
 
@@ -110,10 +117,7 @@ def main():
         part(results, "task_stream", task_stream)
 
         def plugins():
-            if hasattr(client, "register_plugin"):
-                client.register_plugin(Tagger("on-every-worker"), name="tagger")
-            else:
-                client.register_worker_plugin(Tagger("on-every-worker"), name="tagger")
+            register(client, Tagger("on-every-worker"), "tagger")
             tags = client.run(tag_of)
             path = os.path.join(scratch, "interop_uploaded.py")
             with open(path, "w") as f:
@@ -158,10 +162,7 @@ def main():
         part(results, "run_on_scheduler", lambda: raised(lambda: client.run_on_scheduler(os.getpid)))
 
         def restart():
-            if hasattr(client, "register_plugin"):
-                client.register_plugin(Tagger("after-restart"), name="tagger2")
-            else:
-                client.register_worker_plugin(Tagger("after-restart"), name="tagger2")
+            register(client, Tagger("after-restart"), "tagger2")
             before = client.run(pid_and_address)
             old = client.submit(inc, 1, pure=False)
             old.result()

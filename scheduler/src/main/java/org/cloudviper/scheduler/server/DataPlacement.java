@@ -51,12 +51,7 @@ final class DataPlacement {
             return;
         }
         Map<Object, List<String>> whoHas = state.whoHas(r.keys());
-        List<Object> missing = new ArrayList<>();
-        whoHas.forEach((k, holders) -> {
-            if (holders.isEmpty()) {
-                missing.add(k);
-            }
-        });
+        List<Object> missing = nowhere(whoHas);
         if (!missing.isEmpty()) {
             reply.accept(partialFail(missing));
             return;
@@ -119,12 +114,7 @@ final class DataPlacement {
         List<String> workers = running(r.workers());
         Map<Object, List<String>> whoHas = state.whoHas(r.keys());
         Map<Object, Long> nbytes = state.nbytes(whoHas.keySet());
-        List<Object> missing = new ArrayList<>();
-        whoHas.forEach((k, holders) -> {
-            if (holders.isEmpty()) {
-                missing.add(k);
-            }
-        });
+        List<Object> missing = nowhere(whoHas);
         if (!missing.isEmpty()) {
             reply.accept(partialFail(missing));
             return;
@@ -269,6 +259,17 @@ final class DataPlacement {
                 r.add(w);
             }
         }
+        return r;
+    }
+
+    /** The keys no worker holds. */
+    private static List<Object> nowhere(Map<Object, List<String>> whoHas) {
+        List<Object> r = new ArrayList<>();
+        whoHas.forEach((k, holders) -> {
+            if (holders.isEmpty()) {
+                r.add(k);
+            }
+        });
         return r;
     }
 
