@@ -44,6 +44,13 @@ def write_marker(path):
     return path
 
 
+def sleep_after_marker(path, seconds):
+    with open(path, "w") as f:
+        f.write("started")
+    time.sleep(seconds)
+    return seconds
+
+
 class Tagger(WorkerPlugin):
     def __init__(self, tag):
         self.tag = tag
@@ -140,7 +147,16 @@ def main():
             with performance_report(filename=report):
                 client.gather(client.map(inc, range(30), pure=False))
             html = open(report).read()
-            return {"scheduler_logs": len(sched_logs), "log_shape": [len(sched_logs[0]), sched_logs[0][0]],
+            started = os.path.join(scratch, "call-stack-started")
+            sleeper = client.submit(sleep_after_marker, started, 3, pure=False, key="sleeper-1")
+            deadline = time.monotonic() + CALL_TIMEOUT
+            while not os.path.exists(started) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            stacks = client.call_stack()
+            sleeper.result()
+            return {"call_stack": [sorted(v) for v in stacks.values()],
+                    "adaptive_target": client.sync(client.scheduler.adaptive_target),
+                    "scheduler_logs": len(sched_logs), "log_shape": [len(sched_logs[0]), sched_logs[0][0]],
                     "worker_logs": sorted(worker_logs), "profile_keys": sorted(prof),
                     "profile_workers": sorted(per_worker), "events": [e[1] for e in client.get_events("interop-topic")],
                     "report_has_stream": "task stream" in html and "<svg" in html,

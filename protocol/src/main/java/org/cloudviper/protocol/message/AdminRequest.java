@@ -53,6 +53,9 @@ public sealed interface AdminRequest extends DaskMessage {
             case "events" -> new Events(m.get("topic"));
             case "echo" -> new Echo(m.get("data"));
             case "check_idle" -> CheckIdle.INSTANCE;
+            case "call_stack" -> new CallStack(Fields.list(m.get("keys")));
+            case "adaptive_target" -> new AdaptiveTarget(m.get("target_duration") instanceof Number n
+                    ? n.doubleValue() : null);
             case "get_metadata" -> new GetMetadata(Fields.listOrEmpty(m.get("keys")), m.containsKey("default"),
                     m.get("default"));
             case "set_metadata" -> new SetMetadata(Fields.listOrEmpty(m.get("keys")), m.get("value"));
@@ -324,6 +327,22 @@ public sealed interface AdminRequest extends DaskMessage {
         @Override
         public Map<String, Object> encode(Generation g) {
             return Rpc.request("check_idle").done();
+        }
+    }
+
+    /** Client.call_stack: what each worker's threads are running (all tasks, or these keys). */
+    record CallStack(List<Object> keys) implements AdminRequest {
+        @Override
+        public Map<String, Object> encode(Generation g) {
+            return Rpc.request("call_stack").with("keys", keys).done();
+        }
+    }
+
+    /** Scheduler.adaptive_target: how many workers the queued work wants, in seconds of {@code targetDuration}. */
+    record AdaptiveTarget(Double targetDuration) implements AdminRequest {
+        @Override
+        public Map<String, Object> encode(Generation g) {
+            return Rpc.request("adaptive_target").with("target_duration", targetDuration).done();
         }
     }
 }

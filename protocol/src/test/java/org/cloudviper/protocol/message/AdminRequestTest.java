@@ -48,7 +48,9 @@ class AdminRequestTest {
                 new AdminRequest.Proxy(Map.of("op", "versions"), "tcp://a:1"),
                 new AdminRequest.AddKeys("tcp://a:1", List.of("k"), "s"),
                 new AdminRequest.UpdateData(Map.of("k", List.of("tcp://a:1")), Map.of("k", 8L), "Client-1"),
-                AdminRequest.CheckIdle.INSTANCE);
+                AdminRequest.CheckIdle.INSTANCE,
+                new AdminRequest.CallStack(List.of("k")),
+                new AdminRequest.AdaptiveTarget(5.0));
     }
 
     @ParameterizedTest

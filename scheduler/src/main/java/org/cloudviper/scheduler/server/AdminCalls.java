@@ -62,11 +62,8 @@ final class AdminCalls {
                     + " by cloudviper's scheduler"),
             Map.entry("get_task_prefix_states", "get_task_prefix_states is not supported by cloudviper's scheduler;"
                     + " its /status page and /metrics count tasks per prefix"),
-            Map.entry("processing", "the processing request is not supported by cloudviper's scheduler"),
-            Map.entry("call_stack", "call_stack is not supported by cloudviper's scheduler; client.run with"
-                    + " a function that reads sys._current_frames() does the same on the workers"),
-            Map.entry("adaptive_target", "adaptive_target over the wire is not supported by cloudviper's scheduler;"
-                    + " its HTTP route /api/v1/adaptive_target answers it"));
+            Map.entry("processing", "the processing request is not supported by cloudviper's scheduler;"
+                    + " client.call_stack shows what each worker runs"));
 
     private final SchedulerState state;
     private final Peers peers;
@@ -173,6 +170,29 @@ final class AdminCalls {
             // Dask checks every 250 ms; here each request is a check (the first after any activity
             // finds the scheduler busy, as Dask's first check after a transition does)
             reply.accept(idle.check(state.transitions(), () -> state.summary(false), RequestHandlers.now()));
+        } else if (a instanceof AdminRequest.CallStack c) {
+            // each worker's call_stack of the keys (all when null); workers running none of them
+            // answer nothing and are left out, as Scheduler.get_call_stack leaves them out
+            Map<String, Object> msg = new LinkedHashMap<>();
+            msg.put("op", "call_stack");
+            msg.put("keys", c.keys());
+            workerCalls.broadcast(new SchedulerRequest.Broadcast(msg, null, null, false, "ignore"), all -> {
+                if (all instanceof Map<?, ?> m && !Rpc.Error.is(all)) {
+                    Map<Object, Object> r = new LinkedHashMap<>();
+                    m.forEach((w, stacks) -> {
+                        if (stacks instanceof Map<?, ?> sm && !sm.isEmpty()) {
+                            r.put(w, stacks);
+                        }
+                    });
+                    reply.accept(r);
+                } else {
+                    reply.accept(all);
+                }
+            });
+        } else if (a instanceof AdminRequest.AdaptiveTarget t) {
+            reply.accept((long) org.cloudviper.scheduler.state.Adaptive.target(state.summary(false),
+                    t.targetDuration() != null ? t.targetDuration()
+                            : org.cloudviper.scheduler.state.Adaptive.DEFAULT_TARGET_SECONDS));
         } else if (a instanceof AdminRequest.Echo e) {
             reply.accept(e.data());
         } else if (a instanceof AdminRequest.GetMetadata g) {

@@ -73,6 +73,9 @@ class AdminInteropTest {
                     assertEquals(true, d.get("report_has_stream"), "performance report with its task stream");
                     assertEquals(true, d.get("report_has_inc"), "the report names the function");
                     assertEquals(true, d.get("report_self_contained"));
+                    assertEquals(List.of(List.of("sleeper-1")), d.get("call_stack"),
+                            "call_stack: the one worker running the sleeping task");
+                    assertTrue(((Number) d.get("adaptive_target")).longValue() >= 0, "adaptive_target: " + d);
                 },
                 () -> {
                     Map<String, Object> p = r.partMap("placement");
