@@ -51,6 +51,11 @@ def sleep_after_marker(path, seconds):
     return seconds
 
 
+def log_from_worker():
+    distributed.get_worker().log_event("interop-worker-topic", {"x": 1})
+    return True
+
+
 class Tagger(WorkerPlugin):
     def __init__(self, tag):
         self.tag = tag
@@ -143,6 +148,12 @@ def main():
             prof = client.profile()
             per_worker = client.profile(merge_workers=False)
             client.log_event("interop-topic", {"n": 1})
+            heard = []
+            client.subscribe_topic("interop-worker-topic", lambda event: heard.append(event[1]))
+            client.submit(log_from_worker, pure=False).result()
+            deadline = time.monotonic() + CALL_TIMEOUT
+            while not heard and time.monotonic() < deadline:
+                time.sleep(0.05)
             report = os.path.join(scratch, "report.html")
             with performance_report(filename=report):
                 client.gather(client.map(inc, range(30), pure=False))
@@ -156,6 +167,8 @@ def main():
             sleeper.result()
             return {"call_stack": [sorted(v) for v in stacks.values()],
                     "adaptive_target": client.sync(client.scheduler.adaptive_target),
+                    "worker_event": [{k: v for k, v in e.items() if k != "worker"} for e in heard],
+                    "worker_event_tagged": bool(heard) and heard[0].get("worker") in client.scheduler_info()["workers"],
                     "scheduler_logs": len(sched_logs), "log_shape": [len(sched_logs[0]), sched_logs[0][0]],
                     "worker_logs": sorted(worker_logs), "profile_keys": sorted(prof),
                     "profile_workers": sorted(per_worker), "events": [e[1] for e in client.get_events("interop-topic")],

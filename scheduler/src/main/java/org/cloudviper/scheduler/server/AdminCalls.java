@@ -10,7 +10,6 @@ import org.cloudviper.scheduler.server.http.IdleWatch;
 import org.cloudviper.scheduler.state.SchedulerState;
 import org.slf4j.Logger;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,8 +25,6 @@ import java.util.function.Supplier;
  */
 final class AdminCalls {
     private static final Logger log = SchedulerLogs.logger(AdminCalls.class);
-    /** Dask's {@code distributed.scheduler.events-log-length}. */
-    private static final int EVENTS_PER_TOPIC = 100_000;
     private static final String NO_PYTHON = "cloudviper's scheduler is a Java process and runs no Python: ";
 
     /**
@@ -74,13 +71,14 @@ final class AdminCalls {
     private final Supplier<String> address;
     private final Map<String, Object> workerPlugins = new LinkedHashMap<>();
     private final Map<String, Object> nannyPlugins = new LinkedHashMap<>();
-    private final Map<Object, ArrayDeque<List<Object>>> events = new LinkedHashMap<>();
+    private final EventTopics events;
     /** Scheduler.task_metadata: a tree of msgpack values that set_metadata / get_metadata address by path. */
     private final Map<Object, Object> metadata = new LinkedHashMap<>();
     private final IdleWatch idle = new IdleWatch();
 
     AdminCalls(SchedulerState state, Peers peers, WorkerCalls workerCalls, Restarts restarts, DataPlacement placement,
-               TaskStream taskStream, Supplier<String> address) {
+               TaskStream taskStream, EventTopics events, Supplier<String> address) {
+        this.events = events;
         this.state = state;
         this.peers = peers;
         this.workerCalls = workerCalls;
@@ -162,10 +160,10 @@ final class AdminCalls {
         } else if (a instanceof AdminRequest.PerformanceReport p) {
             performanceReport(p, reply);
         } else if (a instanceof AdminRequest.LogEvent e) {
-            logEvent(e.topic(), e.msg());
+            events.log(e.topic(), e.msg(), RequestHandlers.now());
             reply.accept(null);
         } else if (a instanceof AdminRequest.Events e) {
-            reply.accept(events(e.topic()));
+            reply.accept(events.events(e.topic()));
         } else if (a instanceof AdminRequest.CheckIdle) {
             // Dask checks every 250 ms; here each request is a check (the first after any activity
             // finds the scheduler busy, as Dask's first check after a transition does)
@@ -399,31 +397,5 @@ final class AdminCalls {
             reply.accept(PerformanceReportPage.render(stream, merged, p.start(), stop, p.code(), address.get(),
                     peers.workerCount(), threads));
         });
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // Events (Client.log_event / get_events)
-
-    private void logEvent(Object topic, Object msg) {
-        List<?> topics = topic instanceof List<?> l ? l : java.util.Collections.singletonList(topic);
-        for (Object t : topics) {
-            ArrayDeque<List<Object>> q = events.computeIfAbsent(t, x -> new ArrayDeque<>());
-            if (q.size() == EVENTS_PER_TOPIC) {
-                MessageCodec.release(q.removeFirst());
-            }
-            MessageCodec.retain(msg);
-            q.addLast(java.util.Arrays.asList(RequestHandlers.now(), msg));
-        }
-    }
-
-    /** Scheduler.get_events: a topic's (time, msg) pairs, or {topic: pairs} for every topic. */
-    private Object events(Object topic) {
-        if (topic != null) {
-            ArrayDeque<List<Object>> q = events.get(topic);
-            return q == null ? List.of() : new ArrayList<>(q);
-        }
-        Map<Object, Object> r = new LinkedHashMap<>();
-        events.forEach((t, q) -> r.put(t, new ArrayList<>(q)));
-        return r;
     }
 }

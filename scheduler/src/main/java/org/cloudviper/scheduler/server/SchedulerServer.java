@@ -82,11 +82,12 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
         FlushMarkers flushMarkers = new FlushMarkers();
         WorkerCalls workerCalls = new WorkerCalls(state, peers, rpc);
         TaskStream taskStream = new TaskStream();
+        EventTopics events = new EventTopics(peers, batcher);
         AdminCalls admin = new AdminCalls(state, peers, workerCalls,
                 new Restarts(state, peers, rpc, loop, batcher, this), new DataPlacement(state, peers, rpc), taskStream,
-                () -> address);
+                events, () -> address);
         this.requests = new RequestHandlers(this, state, peers, relay, retirements, workerCalls, flushMarkers, admin);
-        this.dispatcher = new Dispatcher(requests, new StreamHandlers(state, peers, batcher, flushMarkers, taskStream),
+        this.dispatcher = new Dispatcher(requests, new StreamHandlers(state, peers, batcher, flushMarkers, taskStream, events),
                 batcher, this);
     }
 

@@ -26,10 +26,12 @@ final class StreamHandlers {
     private final FlushMarkers flushMarkers;
     private final PickledGraph pickledGraphs = new PickledGraph();
     private final TaskStream taskStream;
+    private final EventTopics events;
 
     StreamHandlers(SchedulerState state, Peers peers, StreamBatcher batcher, FlushMarkers flushMarkers,
-                   TaskStream taskStream) {
+                   TaskStream taskStream, EventTopics events) {
         this.taskStream = taskStream;
+        this.events = events;
         this.state = state;
         this.peers = peers;
         this.batcher = batcher;
@@ -61,10 +63,12 @@ final class StreamHandlers {
         } else if (m instanceof WorkerToScheduler.RequestRefreshWhoHas q) {
             batcher.queue(peer, new SchedulerToWorker.RefreshWhoHas(state.whoHas(q.keys()),
                     RequestHandlers.stimulus("refresh-who-has")).encode(peer.generation));
-        } else if (m instanceof WorkerToScheduler.Unknown u && !"log-event".equals(u.op())) {
+        } else if (m instanceof WorkerToScheduler.Unknown u && "log-event".equals(u.op())) {
+            events.logFromWorker(worker, u.fields().get("topic"), u.fields().get("msg"), RequestHandlers.now());
+        } else if (m instanceof WorkerToScheduler.Unknown u) {
             log.warn("Unknown worker stream operation {} from {}", u.op(), worker);
         }
-        // keep-alive, steal-response (cloudviper does not steal yet) and log-event need nothing
+        // keep-alive and steal-response (cloudviper does not steal) need nothing
     }
 
     void fromClient(Peer peer, ClientToScheduler m) {
@@ -95,10 +99,12 @@ final class StreamHandlers {
             peers.removeClient(client);
         } else if (m instanceof ClientToScheduler.PublishFlushBatchedSend f) {
             flushMarkers.received(f.uid());
+        } else if (m instanceof ClientToScheduler.SubscribeTopic t) {
+            events.subscribe(clientOf(peer, t.client()), t.topic(), t.subscribe());
         } else if (m instanceof ClientToScheduler.Unknown u) {
             log.warn("Unknown client stream operation {} from {}", u.op(), peer.id);
         }
-        // heartbeat-client and topic subscriptions (cloudviper publishes no events yet) need nothing
+        // heartbeat-client needs nothing
     }
 
     /** Dask adds {@code client=<the stream's client>} unless the message names one. */

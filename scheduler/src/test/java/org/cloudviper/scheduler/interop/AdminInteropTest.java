@@ -70,6 +70,9 @@ class AdminInteropTest {
                     assertEquals(List.of("children", "count", "description", "identifier"), d.get("profile_keys"));
                     assertEquals(2, ((List<?>) d.get("profile_workers")).size(), "one profile per worker");
                     assertEquals(List.of(Map.of("n", 1L)), d.get("events"), "log_event / get_events");
+                    assertEquals(List.of(Map.of("x", 1L)), d.get("worker_event"),
+                            "a worker's log_event reaches the client subscribed to its topic");
+                    assertEquals(true, d.get("worker_event_tagged"), "tagged with the worker");
                     assertEquals(true, d.get("report_has_stream"), "performance report with its task stream");
                     assertEquals(true, d.get("report_has_inc"), "the report names the function");
                     assertEquals(true, d.get("report_self_contained"));
