@@ -1,4 +1,4 @@
-package org.cloudviper.scheduler.server;
+package org.cloudviper.scheduler.server.graph;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -30,13 +30,13 @@ import java.util.Map;
  * uses (shared, not copied).
  *
  * <p>The returned update owns one reference to each run-spec sub-object; the caller releases them
- * with {@link #release} once the state has taken its own.
+ * with {@link GraphUpdates#release} once the state has taken its own.
  */
-final class PickledGraph {
+public final class PickledGraph {
     private final GraphSlicer slicer = new GraphSlicer();
     private final PickleReader reader = new PickleReader();
 
-    GraphUpdate read(ClientToScheduler.UpdateGraph msg, String client, double now, String stimulusId) {
+    public GraphUpdate read(ClientToScheduler.UpdateGraph msg, String client, double now, String stimulusId) {
         List<Object> frames = msg.graphFrames();
         if (frames == null || frames.isEmpty() || !(frames.get(0) instanceof byte[] graph)) {
             throw new ProtocolException("update-graph without graph_frames");
@@ -85,10 +85,6 @@ final class PickledGraph {
         }
         return new GraphUpdate(client, tasks, keys, order != null, now, HlgGraph.fifoTimeout(msg.fifoTimeout()),
                 stimulusId);
-    }
-
-    static void release(GraphUpdate u) {
-        release(u.tasks());
     }
 
     private static void release(List<GraphUpdate.NewTask> tasks) {

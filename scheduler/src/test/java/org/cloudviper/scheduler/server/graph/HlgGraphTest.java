@@ -1,4 +1,4 @@
-package org.cloudviper.scheduler.server;
+package org.cloudviper.scheduler.server.graph;
 
 import org.junit.jupiter.api.Test;
 
