@@ -1,5 +1,9 @@
 package org.cloudviper.protocol.pickle;
 
+import org.cloudviper.protocol.layers.Budget;
+import org.cloudviper.protocol.layers.LayerException;
+import org.cloudviper.protocol.layers.LayerLimits;
+
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -27,9 +31,13 @@ import java.util.Set;
  *       element of every iterable and the kwargs dict, exactly as {@code _MapLayer._construct_graph}
  *       builds it on Python's scheduler (keyword arguments Dask would move into a DataNode are
  *       refused).</li>
+ *   <li>the layers Dask's scheduler materializes by running their code ({@link PickledLayers}):
+ *       {@code Blockwise}, {@code DataFrameIOLayer}, {@code DataFrameTreeReduction}, the task-based
+ *       shuffle layers, {@code BroadcastJoinLayer}, {@code ArrayOverlapLayer}; one that the client
+ *       already materialized ({@code _cached_dict}) is read like a MaterializedLayer.</li>
  * </ul>
- * Any other layer class (an unoptimized {@code dask.blockwise.Blockwise}, shuffle and dataframe IO
- * layers) needs Python to materialize and is refused with an {@link UnsupportedGraphException}.
+ * Any other layer class needs Python to materialize and is refused with an
+ * {@link UnsupportedGraphException}, as is a layer that would expand beyond {@link LayerLimits}.
  *
  * <p>Cost: linear in the pickle plus the slices written; a 100,000-task graph takes well under a
  * second. Thread-safe (each call has its own state).
@@ -39,13 +47,19 @@ public final class GraphSlicer {
     static final String HLG = "dask.highlevelgraph";
 
     private final PickleReader reader;
+    private final LayerLimits layerLimits;
 
     public GraphSlicer() {
-        this(PickleLimits.DEFAULT);
+        this(PickleLimits.DEFAULT, LayerLimits.DEFAULT);
     }
 
     public GraphSlicer(PickleLimits limits) {
+        this(limits, LayerLimits.DEFAULT);
+    }
+
+    public GraphSlicer(PickleLimits limits, LayerLimits layerLimits) {
         this.reader = new PickleReader(limits);
+        this.layerLimits = layerLimits;
     }
 
     /**
@@ -58,9 +72,11 @@ public final class GraphSlicer {
     public SlicedGraph slice(byte[] graphPickle, int outOfBandBuffers) {
         ParsedPickle p = reader.read(graphPickle, outOfBandBuffers);
         try {
-            return new Walk(p).run();
+            return new Walk(p, new Budget(layerLimits)).run();
         } catch (PickleException e) {
             throw e;
+        } catch (LayerException e) {
+            throw new UnsupportedGraphException(e.getMessage());
         } catch (RuntimeException e) {
             throw new PickleException("graph pickle: internal error while slicing (please report): " + e, e);
         }
@@ -71,6 +87,7 @@ public final class GraphSlicer {
         final Object key;
         PickleValue node;
         Walk.MapLayer map;
+        PickledLayers.Generated generated;
         int index;
         int layer;
 
@@ -95,11 +112,13 @@ public final class GraphSlicer {
         final PickleWriter w;
         final Map<Object, Entry> entries = new LinkedHashMap<>();
         final List<SlicedGraph.Layer> layers = new ArrayList<>();
+        final Budget budget;
 
-        Walk(ParsedPickle p) {
+        Walk(ParsedPickle p, Budget budget) {
             this.p = p;
             this.em = new SliceEmitter(p);
             this.w = em.w;
+            this.budget = budget;
         }
 
         SlicedGraph run() {
@@ -130,10 +149,21 @@ public final class GraphSlicer {
                 readLayer(name, layer);
             }
             LegacyTasks legacy = null;
+            LegacySlices layerTasks = null;
             List<TaskSlice> out = new ArrayList<>(entries.size());
             for (Entry e : entries.values()) {
                 TaskSlice t;
-                if (e.map != null) {
+                if (e.generated instanceof PickledLayers.Block b) {
+                    t = b.layer().slice(em, e.key, b.args(), e.layer);
+                } else if (e.generated instanceof PickledLayers.Legacy l) {
+                    if (legacy == null) {
+                        legacy = new LegacyTasks(p, keyIndex());
+                    }
+                    if (layerTasks == null) {
+                        layerTasks = new LegacySlices(em, legacy);
+                    }
+                    t = layerTasks.slice(e.key, l.task(), e.layer);
+                } else if (e.map != null) {
                     t = e.map.task(e.index, e.key, em, e.layer);
                 } else {
                     PickleValue u = e.node.resolve();
@@ -177,9 +207,15 @@ public final class GraphSlicer {
             }
             int index = layers.size();
             List<Object> keys = new ArrayList<>();
-            if (o.is(HLG, "MaterializedLayer") || (o.is("distributed.client", "_MapLayer")
-                    && o.attr("_cached_dict") != null)) {
-                PickleValue mapping = o.attr(o.is(HLG, "MaterializedLayer") ? "mapping" : "_cached_dict");
+            String splitName = null;
+            PickleValue cached = o.attr("_cached_dict");
+            boolean expands = PickledLayers.expands(o);
+            if (o.is(HLG, "MaterializedLayer") || (cached != null && (expands || o.is("distributed.client", "_MapLayer")))) {
+                PickleValue mapping = o.is(HLG, "MaterializedLayer") ? o.attr("mapping") : cached;
+                if (mapping != null && expands && o.attr("task") != null
+                        && mapping.resolve() instanceof PickleValue.PyDict c) {
+                    mapping = c.get("dsk"); // Blockwise caches {"dsk": dsk}
+                }
                 if (mapping == null || !(mapping.resolve() instanceof PickleValue.PyDict d)) {
                     throw new UnsupportedGraphException("graph layer " + name + " (" + o.className()
                             + ") has no plain dict mapping");
@@ -190,6 +226,7 @@ public final class GraphSlicer {
                     Entry e = entry(key);
                     e.node = d.value(i);
                     e.map = null;
+                    e.generated = null;
                     e.layer = index;
                 }
             } else if (o.is("distributed.client", "_MapLayer")) {
@@ -200,14 +237,25 @@ public final class GraphSlicer {
                     Entry e = entry(key);
                     e.node = null;
                     e.map = m;
+                    e.generated = null;
                     e.index = i;
                     e.layer = index;
                 }
+            } else if (expands) {
+                try {
+                    splitName = PickledLayers.expand(name, o, budget, (key, g) -> {
+                        keys.add(key);
+                        Entry e = entry(key);
+                        e.node = null;
+                        e.map = null;
+                        e.generated = g;
+                        e.layer = index;
+                    });
+                } catch (LayerException e) {
+                    throw new UnsupportedGraphException(e.getMessage());
+                }
             } else {
-                throw new UnsupportedGraphException("graph layer " + name + " is a " + o.className()
-                        + ", which Dask's Python scheduler materializes by running Python code; cloudviper only"
-                        + " reads materialized graphs: compute with optimize_graph=True (the default), or"
-                        + " persist the collection first");
+                throw PickledLayers.unsupported(name, o);
             }
             Map<String, Object> annotations = new LinkedHashMap<>();
             Set<String> opaque = new LinkedHashSet<>();
@@ -225,7 +273,10 @@ public final class GraphSlicer {
                     }
                 }
             }
-            layers.add(new SlicedGraph.Layer(name, o.className(), keys, annotations, opaque));
+            if (splitName != null) {
+                opaque.remove("priority"); // the layer's own _key_priority, applied per key by the reader
+            }
+            layers.add(new SlicedGraph.Layer(name, o.className(), keys, annotations, opaque, splitName));
         }
 
         /** dict.update semantics: a repeated key keeps its first key object and position. */

@@ -69,8 +69,7 @@ public final class PickledGraph {
         List<GraphUpdate.NewTask> tasks = new ArrayList<>(g.tasks().size());
         try {
             for (TaskSlice t : g.tasks()) {
-                GraphUpdate.TaskOptions o = optionsByLayer.computeIfAbsent(t.layer(),
-                        l -> HlgGraph.options(layerAnnotations.get(l)));
+                GraphUpdate.TaskOptions o = options(g.layers().get(t.layer()), t, layerAnnotations, optionsByLayer);
                 Long given = order == null ? null : order.get(t.key());
                 tasks.add(new GraphUpdate.NewTask(t.key(), new RunSpec(null, null, null, runSpec(t, frames)),
                         t.dependencies(), o, given == null ? GraphUpdate.NewTask.NO_ORDER : given));
@@ -93,6 +92,25 @@ public final class PickledGraph {
                 s.release();
             }
         }
+    }
+
+    /**
+     * The options of one task: its layer's annotations over the graph's; a shuffle layer's own
+     * {@code _key_priority} gives its split keys priority 1 and its other keys 0. Cached per layer
+     * (and per split / not split).
+     */
+    private static GraphUpdate.TaskOptions options(SlicedGraph.Layer layer, TaskSlice t,
+                                                   List<Map<String, Object>> layerAnnotations,
+                                                   Map<Integer, GraphUpdate.TaskOptions> cache) {
+        if (layer.splitName() == null) {
+            return cache.computeIfAbsent(2 * t.layer(), l -> HlgGraph.options(layerAnnotations.get(t.layer())));
+        }
+        boolean split = t.key() instanceof List<?> k && !k.isEmpty() && layer.splitName().equals(k.get(0));
+        return cache.computeIfAbsent(2 * t.layer() + (split ? 1 : 0), l -> {
+            Map<String, Object> a = new LinkedHashMap<>(layerAnnotations.get(t.layer()));
+            a.put("priority", split ? 1L : 0L);
+            return HlgGraph.options(a);
+        });
     }
 
     /** {@code {"__Pickled__": i}} sub-header: {pickled-obj, compression, num-sub-frames}. */
