@@ -202,6 +202,10 @@ public final class GraphSlicer {
         private void readLayer(Object name, PickleValue layer) {
             TaskSpec.Obj o = TaskSpec.object(layer);
             if (o == null) {
+                String byValue = byValueClass(layer);
+                if (byValue != null) {
+                    throw PickledLayers.unsupported(name, "a " + byValue + " (a class of the client's own script)");
+                }
                 throw new UnsupportedGraphException("graph layer " + name + " is " + layer.describe()
                         + ", not a Layer object cloudviper can read");
             }
@@ -277,6 +281,39 @@ public final class GraphSlicer {
                 opaque.remove("priority"); // the layer's own _key_priority, applied per key by the reader
             }
             layers.add(new SlicedGraph.Layer(name, o.className(), keys, annotations, opaque, splitName));
+        }
+
+        /**
+         * The name of the class of {@code v} when cloudpickle pickled that class by value (defined
+         * in the client's {@code __main__}): {@code _make_skeleton_class(type, name, ...)}; else null.
+         */
+        private String byValueClass(PickleValue v) {
+            PickleValue obj = unbuilt(v);
+            if (!(obj instanceof PickleValue.NewObj n)) {
+                return null;
+            }
+            PickleValue cls = unbuilt(n.cls());
+            if (cls instanceof PickleValue.Reduce red && red.callee().resolve() instanceof PickleValue.Global g
+                    && g.name().equals("_make_skeleton_class") && red.args().resolve() instanceof PickleValue.Tuple t
+                    && t.size() > 1 && t.get(1).resolve() instanceof PickleValue.Str s) {
+                return s.value();
+            }
+            return null;
+        }
+
+        /** The object a chain of BUILDs (and memo references) completes. */
+        private static PickleValue unbuilt(PickleValue v) {
+            PickleValue r = v;
+            for (int i = 0; i < 64; i++) {
+                if (r instanceof PickleValue.Ref ref) {
+                    r = ref.target();
+                } else if (r instanceof PickleValue.Build b) {
+                    r = b.obj();
+                } else {
+                    return r;
+                }
+            }
+            return r;
         }
 
         /** dict.update semantics: a repeated key keeps its first key object and position. */

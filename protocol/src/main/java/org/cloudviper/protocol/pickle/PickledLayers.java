@@ -66,10 +66,16 @@ final class PickledLayers {
                     + " have. Use the task-based method: dask.config.set({\"dataframe.shuffle.method\": \"tasks\","
                     + " \"array.rechunk.method\": \"tasks\"}) (or shuffle_method=\"tasks\" / method=\"tasks\").");
         }
-        return new UnsupportedGraphException("graph layer " + name + " is a " + cls + ", which Dask's Python"
-                + " scheduler materializes by running Python code; cloudviper expands the Blockwise, DataFrameIOLayer,"
-                + " DataFrameTreeReduction, shuffle, BroadcastJoinLayer and ArrayOverlapLayer layers of dask"
-                + " itself only. Persist the collection first, or compute it with optimize_graph=True.");
+        return unsupported(name, "a " + cls);
+    }
+
+    /** The refusal for a layer of class {@code what} (e.g. "a module.Class"). */
+    static UnsupportedGraphException unsupported(Object name, String what) {
+        return new UnsupportedGraphException("graph layer " + name + " is " + what + ", which Dask's scheduler"
+                + " materializes by running that class's Python code; cloudviper does that for the layers of dask"
+                + " itself (Blockwise, DataFrameIOLayer, DataFrameTreeReduction, the task shuffle layers,"
+                + " BroadcastJoinLayer, ArrayOverlapLayer). Materialize it on the client instead: a"
+                + " MaterializedLayer of dict(layer).");
     }
 
     /**

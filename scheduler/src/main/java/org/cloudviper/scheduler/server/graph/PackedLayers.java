@@ -95,10 +95,11 @@ final class PackedLayers {
                     + " runs through the Python scheduler's shuffle extension. Use the task-based shuffle"
                     + " (shuffle=\"tasks\", or dask.config.set({\"shuffle\": \"tasks\"})).");
         }
-        return new LayerException("cloudviper cannot expand a " + module + "." + name + " layer: the Python"
-                + " scheduler would unpack it by running its dask code, and cloudviper knows how to do that for"
-                + " Blockwise, DataFrameIOLayer, the shuffle layers, BroadcastJoinLayer and DataFrameTreeReduction"
-                + " only. Persist the collection first, or send it materialized (dask.optimize and a plain dict).");
+        return new LayerException("cloudviper cannot expand a " + module + "." + name + " layer: Dask's scheduler"
+                + " would unpack it by running that class's Python code, which cloudviper does for the layers of"
+                + " dask itself (Blockwise, DataFrameIOLayer, the task shuffle layers, BroadcastJoinLayer,"
+                + " DataFrameTreeReduction). Materialize it on the client instead: a MaterializedLayer of"
+                + " dict(layer).");
     }
 
     /**
