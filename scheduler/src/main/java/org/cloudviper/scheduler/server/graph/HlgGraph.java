@@ -12,9 +12,11 @@ import org.cloudviper.scheduler.state.RunSpec;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reads a 2022.12 {@code update-graph-hlg} message into a {@link GraphUpdate}
@@ -53,26 +55,26 @@ public final class HlgGraph {
         }
         // The client's per-key order (submit and map send one) travels with each task.
         Map<?, ?> priority = msg.priority();
-        PackedLayers packed = new PackedLayers(new Budget(limits));
-        // dsk.update per layer: a key a later layer gives again keeps its first position and takes
-        // the later task; its dependencies are the union (HighLevelGraph.__dask_distributed_unpack__).
-        Map<Object, Integer> positions = new HashMap<>();
-        List<GraphUpdate.NewTask> tasks = new ArrayList<>();
+        PackedLayers packed = null; // from the first packed layer on
+        Tasks tasks = new Tasks();
         try {
             for (Object lo : layers) {
                 if (!(lo instanceof Map<?, ?> layer)) {
                     throw new ProtocolException("update-graph-hlg layer is not a map");
                 }
+                tasks.startLayer();
                 Map<?, ?> state = Fields.map(layer, "state");
                 Map<?, ?> annotations = Fields.map(layer, "annotations");
                 if (state.get("dsk") instanceof Map<?, ?> dsk) {
                     Map<?, ?> deps = Fields.map(state, "dependencies");
                     for (Map.Entry<?, ?> e : dsk.entrySet()) {
                         Object key = e.getKey();
-                        packed.known(key);
+                        if (packed != null) {
+                            packed.known(key);
+                        }
                         List<Object> d = Fields.list(deps.get(key));
-                        add(tasks, positions, new GraphUpdate.NewTask(key, retained(spec(e.getValue())),
-                                withoutSelf(d, key), options(annotations, key), order(priority, key)));
+                        tasks.add(new GraphUpdate.NewTask(key, retained(spec(e.getValue())), withoutSelf(d, key),
+                                options(annotations, key), order(priority, key)));
                     }
                     continue;
                 }
@@ -80,6 +82,12 @@ public final class HlgGraph {
                 String name = layer.get("__name__") instanceof String n ? n : "";
                 if (!PackedLayers.unpacks(module, name)) {
                     throw new UnsupportedLayer(PackedLayers.unsupported(module, name).getMessage());
+                }
+                if (packed == null) {
+                    packed = new PackedLayers(new Budget(limits));
+                    for (GraphUpdate.NewTask t : tasks.list) {
+                        packed.known(t.key());
+                    }
                 }
                 List<PackedLayers.Unpacked> unpacked;
                 try {
@@ -91,32 +99,53 @@ public final class HlgGraph {
                             + " layer (internal error, please report): " + e);
                 }
                 for (PackedLayers.Unpacked u : unpacked) {
-                    add(tasks, positions, new GraphUpdate.NewTask(u.key(), u.spec(),
-                            new ArrayList<>(u.dependencies()), options(annotations, u.key()), order(priority, u.key())));
+                    tasks.add(new GraphUpdate.NewTask(u.key(), u.spec(), new ArrayList<>(u.dependencies()),
+                            options(annotations, u.key()), order(priority, u.key())));
                 }
             }
         } catch (RuntimeException e) {
-            for (GraphUpdate.NewTask t : tasks) {
+            for (GraphUpdate.NewTask t : tasks.list) {
                 GraphUpdates.release(t.spec());
             }
             throw e;
         }
-        return new GraphUpdate(client, tasks, msg.keys(), priority != null, now, fifoTimeout(msg.fifoTimeout()),
+        return new GraphUpdate(client, tasks.list, msg.keys(), priority != null, now, fifoTimeout(msg.fifoTimeout()),
                 stimulusId);
     }
 
-    private static void add(List<GraphUpdate.NewTask> tasks, Map<Object, Integer> positions, GraphUpdate.NewTask t) {
-        Integer at = positions.putIfAbsent(t.key(), tasks.size());
-        if (at == null) {
-            tasks.add(t);
-            return;
+    /**
+     * The graph's tasks with {@code dsk.update} semantics across layers
+     * (HighLevelGraph.__dask_distributed_unpack__): a key a later layer gives again keeps its first
+     * position and takes the later task, and its dependencies are the union. Keys are indexed only
+     * once a second layer starts (submit, map and optimized collections send one).
+     */
+    private static final class Tasks {
+        final List<GraphUpdate.NewTask> list = new ArrayList<>();
+        private Map<Object, Integer> positions;
+        private int layers;
+
+        void startLayer() {
+            if (++layers == 2) {
+                positions = new HashMap<>(list.size() * 2);
+                for (int i = 0; i < list.size(); i++) {
+                    positions.putIfAbsent(list.get(i).key(), i);
+                }
+            }
         }
-        GraphUpdate.NewTask old = tasks.get(at);
-        GraphUpdates.release(old.spec());
-        java.util.Set<Object> deps = new java.util.LinkedHashSet<>(old.dependencies());
-        deps.addAll(t.dependencies());
-        GraphUpdate.TaskOptions options = t.options() == GraphUpdate.TaskOptions.NONE ? old.options() : t.options();
-        tasks.set(at, new GraphUpdate.NewTask(t.key(), t.spec(), new ArrayList<>(deps), options, t.order()));
+
+        void add(GraphUpdate.NewTask t) {
+            Integer at = positions == null ? null : positions.putIfAbsent(t.key(), list.size());
+            if (at == null) {
+                list.add(t);
+                return;
+            }
+            GraphUpdate.NewTask old = list.get(at);
+            GraphUpdates.release(old.spec());
+            Set<Object> deps = new LinkedHashSet<>(old.dependencies());
+            deps.addAll(t.dependencies());
+            GraphUpdate.TaskOptions options = t.options() == GraphUpdate.TaskOptions.NONE ? old.options() : t.options();
+            list.set(at, new GraphUpdate.NewTask(t.key(), t.spec(), new ArrayList<>(deps), options, t.order()));
+        }
     }
 
     private static long order(Map<?, ?> priority, Object key) {
@@ -136,13 +165,19 @@ public final class HlgGraph {
         return out;
     }
 
+    /** The spec, with one more reference to each of its sub-objects (the update's own). */
     private static RunSpec retained(RunSpec s) {
-        for (Object o : new Object[]{s.function(), s.args(), s.kwargs(), s.runSpec()}) {
-            if (o instanceof SubObject sub) {
-                sub.retain();
-            }
-        }
+        retain(s.function());
+        retain(s.args());
+        retain(s.kwargs());
+        retain(s.runSpec());
         return s;
+    }
+
+    private static void retain(Object o) {
+        if (o instanceof SubObject sub) {
+            sub.retain();
+        }
     }
 
     /** {@code {function, args[, kwargs]}} bins, or a Serialized legacy task / literal. */
