@@ -2,7 +2,7 @@ package org.cloudviper.scheduler.server.graph;
 
 import org.cloudviper.protocol.SubObject;
 import org.cloudviper.scheduler.state.GraphUpdate;
-import org.cloudviper.scheduler.state.RunSpec;
+import org.cloudviper.protocol.message.RunSpec;
 
 /**
  * A {@link GraphUpdate} read from a client's graph owns one reference to each sub-object of its

@@ -8,7 +8,7 @@ import org.cloudviper.protocol.layers.Budget;
 import org.cloudviper.protocol.layers.LayerException;
 import org.cloudviper.protocol.layers.LayerLimits;
 import org.cloudviper.scheduler.state.GraphUpdate;
-import org.cloudviper.scheduler.state.RunSpec;
+import org.cloudviper.protocol.message.RunSpec;
 
 import java.util.ArrayList;
 import java.util.HashMap;

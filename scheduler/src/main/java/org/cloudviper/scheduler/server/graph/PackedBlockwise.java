@@ -5,7 +5,7 @@ import org.cloudviper.protocol.layers.Blockwise;
 import org.cloudviper.protocol.layers.Budget;
 import org.cloudviper.protocol.layers.LayerException;
 import org.cloudviper.protocol.layers.Py;
-import org.cloudviper.scheduler.state.RunSpec;
+import org.cloudviper.protocol.message.RunSpec;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -7,7 +7,7 @@ import org.cloudviper.protocol.layers.LayerTask;
 import org.cloudviper.protocol.layers.Py;
 import org.cloudviper.protocol.layers.Shuffles;
 import org.cloudviper.protocol.layers.TreeReduction;
-import org.cloudviper.scheduler.state.RunSpec;
+import org.cloudviper.protocol.message.RunSpec;
 
 import java.util.ArrayList;
 import java.util.LinkedHashSet;

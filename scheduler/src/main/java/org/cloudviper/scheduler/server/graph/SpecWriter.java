@@ -7,7 +7,7 @@ import org.cloudviper.protocol.SubObject;
 import org.cloudviper.protocol.layers.LayerException;
 import org.cloudviper.protocol.layers.Py;
 import org.cloudviper.protocol.pickle.PickleWriter;
-import org.cloudviper.scheduler.state.RunSpec;
+import org.cloudviper.protocol.message.RunSpec;
 
 import java.util.ArrayList;
 import java.util.Arrays;

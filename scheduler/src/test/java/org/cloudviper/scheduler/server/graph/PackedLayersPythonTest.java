@@ -3,7 +3,7 @@ package org.cloudviper.scheduler.server.graph;
 import org.cloudviper.protocol.Frames;
 import org.cloudviper.protocol.MessageCodec;
 import org.cloudviper.scheduler.state.GraphUpdate;
-import org.cloudviper.scheduler.state.RunSpec;
+import org.cloudviper.protocol.message.RunSpec;
 import org.cloudviper.testkit.DaskGeneration;
 import org.cloudviper.testkit.PythonPeers;
 import org.junit.jupiter.api.Assumptions;
