@@ -139,6 +139,7 @@ public final class GraphSlicer {
             if (layersV == null || !(layersV.resolve() instanceof PickleValue.PyDict layerDict)) {
                 throw new PickleException("graph pickle: HighLevelGraph without a 'layers' dict");
             }
+            refuseP2pTasks();
             Set<Integer> seen = new HashSet<>();
             for (int i = 0; i < layerDict.size(); i++) {
                 Object name = PickleValues.toKey(layerDict.key(i));
@@ -200,67 +201,10 @@ public final class GraphSlicer {
         }
 
         private void readLayer(Object name, PickleValue layer) {
-            TaskSpec.Obj o = TaskSpec.object(layer);
-            if (o == null) {
-                String byValue = byValueClass(layer);
-                if (byValue != null) {
-                    throw PickledLayers.unsupported(name, "a " + byValue + " (a class of the client's own script)");
-                }
-                throw new UnsupportedGraphException("graph layer " + name + " is " + layer.describe()
-                        + ", not a Layer object cloudviper can read");
-            }
+            TaskSpec.Obj o = layerObject(name, layer);
             int index = layers.size();
             List<Object> keys = new ArrayList<>();
-            String splitName = null;
-            PickleValue cached = o.attr("_cached_dict");
-            boolean expands = PickledLayers.expands(o);
-            if (o.is(HLG, "MaterializedLayer") || (cached != null && (expands || o.is("distributed.client", "_MapLayer")))) {
-                PickleValue mapping = o.is(HLG, "MaterializedLayer") ? o.attr("mapping") : cached;
-                if (mapping != null && expands && o.attr("task") != null
-                        && mapping.resolve() instanceof PickleValue.PyDict c) {
-                    mapping = c.get("dsk"); // Blockwise caches {"dsk": dsk}
-                }
-                if (mapping == null || !(mapping.resolve() instanceof PickleValue.PyDict d)) {
-                    throw new UnsupportedGraphException("graph layer " + name + " (" + o.className()
-                            + ") has no plain dict mapping");
-                }
-                for (int i = 0; i < d.size(); i++) {
-                    Object key = PickleValues.toKey(d.key(i));
-                    keys.add(key);
-                    Entry e = entry(key);
-                    e.node = d.value(i);
-                    e.map = null;
-                    e.generated = null;
-                    e.layer = index;
-                }
-            } else if (o.is("distributed.client", "_MapLayer")) {
-                MapLayer m = new MapLayer(name, o);
-                for (int i = 0; i < m.size(); i++) {
-                    Object key = m.key(i);
-                    keys.add(key);
-                    Entry e = entry(key);
-                    e.node = null;
-                    e.map = m;
-                    e.generated = null;
-                    e.index = i;
-                    e.layer = index;
-                }
-            } else if (expands) {
-                try {
-                    splitName = PickledLayers.expand(name, o, budget, (key, g) -> {
-                        keys.add(key);
-                        Entry e = entry(key);
-                        e.node = null;
-                        e.map = null;
-                        e.generated = g;
-                        e.layer = index;
-                    });
-                } catch (LayerException e) {
-                    throw new UnsupportedGraphException(e.getMessage());
-                }
-            } else {
-                throw PickledLayers.unsupported(name, o);
-            }
+            String splitName = readKeys(name, o, index, keys);
             Map<String, Object> annotations = new LinkedHashMap<>();
             Set<String> opaque = new LinkedHashSet<>();
             PickleValue a = o.attr("annotations");
@@ -281,6 +225,123 @@ public final class GraphSlicer {
                 opaque.remove("priority"); // the layer's own _key_priority, applied per key by the reader
             }
             layers.add(new SlicedGraph.Layer(name, o.className(), keys, annotations, opaque, splitName));
+        }
+
+        /**
+         * Reads the keys of layer object {@code o} into {@link #entries} as layer {@code index}.
+         *
+         * @return the shuffle split name when the layer's priority is its own {@code _key_priority}
+         */
+        private String readKeys(Object name, TaskSpec.Obj o, int index, List<Object> keys) {
+            PickleValue cached = o.attr("_cached_dict");
+            boolean expands = PickledLayers.expands(o);
+            if (o.is(HLG, "MaterializedLayer") || (cached != null && (expands || o.is("distributed.client", "_MapLayer")))) {
+                PickleValue mapping = o.is(HLG, "MaterializedLayer") ? o.attr("mapping") : cached;
+                if (mapping != null && expands && o.attr("task") != null
+                        && mapping.resolve() instanceof PickleValue.PyDict c) {
+                    mapping = c.get("dsk"); // Blockwise caches {"dsk": dsk}
+                }
+                TaskSpec.Obj nested = mapping == null ? null : TaskSpec.object(mapping);
+                if (nested != null && nested.is(HLG, "HighLevelGraph")) {
+                    readNested(name, nested, index, keys);
+                    return null;
+                }
+                if (mapping == null || !(mapping.resolve() instanceof PickleValue.PyDict d)) {
+                    throw new UnsupportedGraphException("graph layer " + name + " (" + o.className()
+                            + ") has no plain dict mapping");
+                }
+                for (int i = 0; i < d.size(); i++) {
+                    Object key = PickleValues.toKey(d.key(i));
+                    keys.add(key);
+                    Entry e = entry(key);
+                    e.node = d.value(i);
+                    e.map = null;
+                    e.generated = null;
+                    e.layer = index;
+                }
+                return PickledLayers.splitName(name, o);
+            }
+            if (o.is("distributed.client", "_MapLayer")) {
+                MapLayer m = new MapLayer(name, o);
+                for (int i = 0; i < m.size(); i++) {
+                    Object key = m.key(i);
+                    keys.add(key);
+                    Entry e = entry(key);
+                    e.node = null;
+                    e.map = m;
+                    e.generated = null;
+                    e.index = i;
+                    e.layer = index;
+                }
+                return null;
+            }
+            if (!expands) {
+                throw PickledLayers.unsupported(name, o);
+            }
+            try {
+                return PickledLayers.expand(name, o, budget, (key, g) -> {
+                    keys.add(key);
+                    Entry e = entry(key);
+                    e.node = null;
+                    e.map = null;
+                    e.generated = g;
+                    e.layer = index;
+                });
+            } catch (LayerException e) {
+                throw new UnsupportedGraphException(e.getMessage());
+            }
+        }
+
+        /**
+         * A P2P layer the client already materialized (array optimization materializes every
+         * layer) leaves tasks that need the Python scheduler's shuffle extension; its barrier task,
+         * a {@code distributed.shuffle._core.P2PBarrierTask}, marks it. Refused as the layer would
+         * be, instead of workers failing without a P2P plugin.
+         */
+        private void refuseP2pTasks() {
+            for (int id = 1; id <= p.valueCount(); id++) {
+                int k = p.kind(id);
+                if ((k == ParsedPickle.K_GLOBAL || k == ParsedPickle.K_GLOBAL_TEXT)
+                        && new PickleValue.Global(p, id).is("distributed.shuffle._core", "P2PBarrierTask")) {
+                    throw PickledLayers.p2p("the graph holds P2P tasks (distributed.shuffle._core.P2PBarrierTask)");
+                }
+            }
+        }
+
+        /** A layer object, or the refusal of a value that is none (such as a class of the client's). */
+        private TaskSpec.Obj layerObject(Object name, PickleValue layer) {
+            TaskSpec.Obj o = TaskSpec.object(layer);
+            if (o == null) {
+                String byValue = byValueClass(layer);
+                if (byValue != null) {
+                    throw PickledLayers.unsupported(name, "a " + byValue + " (a class of the client's own script)");
+                }
+                throw new UnsupportedGraphException("graph layer " + name + " is " + layer.describe()
+                        + ", not a Layer object cloudviper can read");
+            }
+            return o;
+        }
+
+        /**
+         * A MaterializedLayer whose mapping is itself a HighLevelGraph ({@code to_delayed} of a
+         * dataframe or bag, {@code HighLevelGraph.from_collections(name, graph)}): Dask's scheduler
+         * iterates it with {@code ensure_dict}, so its layers are read in order, each layer object
+         * once, as keys of the outer layer, whose annotations alone apply (the inner layers' are
+         * not in {@code graph.layers}, distributed/scheduler.py _materialize_graph).
+         */
+        private void readNested(Object name, TaskSpec.Obj hlg, int index, List<Object> keys) {
+            PickleValue layersV = hlg.attr("layers");
+            if (layersV == null || !(layersV.resolve() instanceof PickleValue.PyDict inner)) {
+                throw new PickleException("graph layer " + name + ": nested HighLevelGraph without a 'layers' dict");
+            }
+            Set<Integer> seen = new HashSet<>();
+            for (int i = 0; i < inner.size(); i++) {
+                Object innerName = PickleValues.toKey(inner.key(i));
+                PickleValue layer = inner.value(i).resolve();
+                if (seen.add(layer.id())) {
+                    readKeys(innerName, layerObject(innerName, layer), index, keys);
+                }
+            }
         }
 
         /**

@@ -61,12 +61,17 @@ final class PickledLayers {
     static UnsupportedGraphException unsupported(Object name, TaskSpec.Obj o) {
         String cls = o.className();
         if (cls.startsWith("distributed.shuffle.")) {
-            return new UnsupportedGraphException("graph layer " + name + " is a " + cls + ": a P2P shuffle or"
-                    + " rechunk runs through the Python scheduler's shuffle extension, which cloudviper does not"
-                    + " have. Use the task-based method: dask.config.set({\"dataframe.shuffle.method\": \"tasks\","
-                    + " \"array.rechunk.method\": \"tasks\"}) (or shuffle_method=\"tasks\" / method=\"tasks\").");
+            return p2p("graph layer " + name + " is a " + cls);
         }
         return unsupported(name, "a " + cls);
+    }
+
+    /** The refusal of a P2P shuffle, merge or rechunk; {@code what} names what the graph holds. */
+    static UnsupportedGraphException p2p(String what) {
+        return new UnsupportedGraphException(what + ": a P2P shuffle, merge or rechunk runs through the Python"
+                + " scheduler's shuffle extension, which cloudviper does not have. Use the task-based method:"
+                + " dask.config.set({\"dataframe.shuffle.method\": \"tasks\", \"array.rechunk.method\": \"tasks\"})"
+                + " (or shuffle_method=\"tasks\" / method=\"tasks\").");
     }
 
     /** The refusal for a layer of class {@code what} (e.g. "a module.Class"). */
@@ -148,10 +153,20 @@ final class PickledLayers {
             case "ArrayOverlapLayer" -> add(sink, overlap(a, budget));
             default -> throw new LayerException("graph layer " + layer + ": not an expanded class");
         }
-        if ((cls.equals("SimpleShuffleLayer") || cls.equals("ShuffleLayer")) && isOwnKeyPriority(o)) {
-            return "split-" + a.str("name");
+        return splitName(name, o);
+    }
+
+    /**
+     * {@code split_name} of a shuffle layer whose {@code priority} annotation is its own
+     * {@code _key_priority} (also when the client materialized it into {@code _cached_dict}), else null.
+     */
+    static String splitName(Object name, TaskSpec.Obj o) {
+        String cls = o.cls().name();
+        if (!o.cls().module().equals("dask.layers") || !(cls.equals("SimpleShuffleLayer") || cls.equals("ShuffleLayer"))
+                || !isOwnKeyPriority(o)) {
+            return null;
         }
-        return null;
+        return "split-" + new LayerAttrs(cls + " " + name, o).str("name");
     }
 
     private static void add(Sink sink, List<LayerTask> tasks) {
@@ -199,8 +214,10 @@ final class PickledLayers {
     }
 
     /**
-     * A shuffle layer sets {@code annotations["priority"] = self._key_priority} (a bound method,
-     * pickled as {@code getattr(layer, "_key_priority")}) unless it was given a priority.
+     * A shuffle layer sets {@code annotations["priority"] = self._key_priority} unless it was given a
+     * priority. The bound method arrives as {@code getattr(layer, "_key_priority")} (pickle) or, when
+     * the client's graph needed cloudpickle, as {@code MethodType(SimpleShuffleLayer._key_priority,
+     * layer)} (cloudpickle's {@code _builtin_type("MethodType")}).
      */
     private static boolean isOwnKeyPriority(TaskSpec.Obj o) {
         PickleValue a = o.attr("annotations");
@@ -208,12 +225,25 @@ final class PickledLayers {
             return false;
         }
         PickleValue p = d.get("priority");
-        TaskSpec.Obj call = p == null ? null : TaskSpec.object(p);
-        if (call == null || !call.reduced() || !call.is("builtins", "getattr")
-                || !(call.args().resolve() instanceof PickleValue.Tuple t) || t.size() != 2) {
+        if (p == null || !(p.resolve() instanceof PickleValue.Reduce call)
+                || !(call.args().resolve() instanceof PickleValue.Tuple t) || t.size() != 2
+                || t.get(boundSelfIndex(call)).resolve().id() != o.value) {
             return false;
         }
-        return t.get(0).resolve().id() == o.value && t.get(1).resolve() instanceof PickleValue.Str s
-                && s.is("_key_priority");
+        PickleValue callee = call.callee().resolve();
+        if (callee instanceof PickleValue.Global g && g.is("builtins", "getattr")) {
+            return t.get(1).resolve() instanceof PickleValue.Str s && s.is("_key_priority");
+        }
+        return callee instanceof PickleValue.Reduce type && type.callee().resolve() instanceof PickleValue.Global b
+                && b.name().equals("_builtin_type") && b.module().startsWith("cloudpickle")
+                && type.args().resolve() instanceof PickleValue.Tuple ta && ta.size() == 1
+                && ta.get(0).resolve() instanceof PickleValue.Str m && m.is("MethodType")
+                && t.get(0).resolve() instanceof PickleValue.Global f
+                && f.is("dask.layers", "SimpleShuffleLayer._key_priority");
+    }
+
+    /** Where the bound object sits in the arguments: 0 in getattr(obj, name), 1 in MethodType(func, obj). */
+    private static int boundSelfIndex(PickleValue.Reduce call) {
+        return call.callee().resolve() instanceof PickleValue.Global ? 0 : 1;
     }
 }
