@@ -20,15 +20,26 @@ import java.util.Map;
  *
  * <p>Not thread-safe; one per slicing.
  */
-final class LegacySlices {
+final class LegacySlices extends PyPickler {
     private final SliceEmitter em;
-    private final PickleWriter w;
     private final LegacyTasks legacy;
 
     LegacySlices(SliceEmitter em, LegacyTasks legacy) {
+        super(em.w);
         this.em = em;
-        this.w = em.w;
         this.legacy = legacy;
+    }
+
+    /** A 2024.12.1 layer materialized on the scheduler calls the function itself. */
+    @Override
+    protected void writeLazyFunction(Py.LazyFunc f) {
+        w.global(f.module(), f.name());
+    }
+
+    /** A value of the graph pickle, copied from it. */
+    @Override
+    protected void writeOpaque(Py.Opaque o) {
+        em.body(value(o));
     }
 
     TaskSlice slice(Object key, Py task, int layer) {
@@ -50,7 +61,7 @@ final class LegacySlices {
         w.global(TaskSpec.TASK_SPEC, "convert_legacy_graph");
         w.emptyDict();
         w.value(key);
-        write(task, 0);
+        write(task);
         w.setItem();
         List<Object> allKeys = new ArrayList<>(all.list.size());
         for (Object k : all.list) {
@@ -215,55 +226,4 @@ final class LegacySlices {
 
     // ----------------------------------------------------------------------------------- writing
 
-    private void write(Py v, int depth) {
-        if (v instanceof Py.Lit l) {
-            w.value(l.value());
-        } else if (v instanceof Py.KeyRef k) {
-            w.value(k.key());
-        } else if (v instanceof Py.Call c) {
-            int n = c.args().size() + 1;
-            w.tupleStart(n);
-            write(c.func(), depth + 1);
-            for (Py a : c.args()) {
-                write(a, depth + 1);
-            }
-            w.tupleEnd(n);
-        } else if (v instanceof Py.PyTuple t) {
-            w.tupleStart(t.items().size());
-            for (Py a : t.items()) {
-                write(a, depth + 1);
-            }
-            w.tupleEnd(t.items().size());
-        } else if (v instanceof Py.PyList l) {
-            w.emptyList();
-            if (!l.items().isEmpty()) {
-                w.mark();
-                for (Py a : l.items()) {
-                    write(a, depth + 1);
-                }
-                w.appends();
-            }
-        } else if (v instanceof Py.PyDict d) {
-            w.emptyDict();
-            if (!d.entries().isEmpty()) {
-                w.mark();
-                for (Map.Entry<Py, Py> e : d.entries()) {
-                    write(e.getKey(), depth + 1);
-                    write(e.getValue(), depth + 1);
-                }
-                w.setItems();
-            }
-        } else if (v instanceof Py.Slice s) {
-            w.global("builtins", "slice");
-            w.value(s.start()).value(s.stop()).value(s.step());
-            w.tupleEnd(3).reduce();
-        } else if (v instanceof Py.Func f) {
-            w.global(f.module(), f.name());
-        } else if (v instanceof Py.LazyFunc f) {
-            // a 2024.12.1 layer materialized on the scheduler calls the function itself
-            w.global(f.module(), f.name());
-        } else if (v instanceof Py.Opaque o) {
-            em.body(value(o));
-        }
-    }
 }

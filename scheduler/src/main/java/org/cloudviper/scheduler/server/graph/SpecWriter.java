@@ -7,6 +7,7 @@ import org.cloudviper.protocol.SubObject;
 import org.cloudviper.protocol.layers.LayerException;
 import org.cloudviper.protocol.layers.Py;
 import org.cloudviper.protocol.pickle.PickleWriter;
+import org.cloudviper.protocol.pickle.PyPickler;
 import org.cloudviper.protocol.message.RunSpec;
 
 import java.util.ArrayList;
@@ -15,7 +16,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Writes the run specs a 2022.12.1 Python scheduler gives the tasks it unpacks, from their legacy
@@ -28,11 +28,14 @@ import java.util.Set;
  *
  * <p>Every sub-object a spec holds is one reference owned by that spec. Not thread-safe.
  */
-final class SpecWriter {
+final class SpecWriter extends PyPickler {
     private static final Py.Func APPLY = Py.APPLY;
-    private final PickleWriter w = new PickleWriter(256);
     /** dumps_function's cache: the same function object gives the same bytes (interned by the state). */
     private final Map<Py, byte[]> functions = new HashMap<>();
+
+    SpecWriter() {
+        super(new PickleWriter(256));
+    }
 
     /** {@code dumps_task(task)}. */
     RunSpec dumpsTask(Py task) {
@@ -188,76 +191,21 @@ final class SpecWriter {
     byte[] pickle(Py v) {
         w.reset();
         w.proto();
-        write(v, 0);
+        write(v);
         w.stop();
         return w.toByteArray();
     }
 
-    private void write(Py v, int depth) {
-        if (depth > 1000) {
-            throw new LayerException("task nested deeper than 1000 levels");
-        }
-        if (v instanceof Py.Lit l) {
-            if (l.value() instanceof Set<?> s) {
-                w.emptySet();
-                if (!s.isEmpty()) {
-                    w.mark();
-                    for (Object o : s) {
-                        w.value(o);
-                    }
-                    w.addItems();
-                }
-            } else {
-                w.value(l.value());
-            }
-        } else if (v instanceof Py.KeyRef k) {
-            w.value(k.key());
-        } else if (v instanceof Py.Call c) {
-            int n = c.args().size() + 1;
-            w.tupleStart(n);
-            write(c.func(), depth + 1);
-            for (Py a : c.args()) {
-                write(a, depth + 1);
-            }
-            w.tupleEnd(n);
-        } else if (v instanceof Py.PyTuple t) {
-            w.tupleStart(t.items().size());
-            for (Py a : t.items()) {
-                write(a, depth + 1);
-            }
-            w.tupleEnd(t.items().size());
-        } else if (v instanceof Py.PyList l) {
-            w.emptyList();
-            if (!l.items().isEmpty()) {
-                w.mark();
-                for (Py a : l.items()) {
-                    write(a, depth + 1);
-                }
-                w.appends();
-            }
-        } else if (v instanceof Py.PyDict d) {
-            w.emptyDict();
-            if (!d.entries().isEmpty()) {
-                w.mark();
-                for (Map.Entry<Py, Py> e : d.entries()) {
-                    write(e.getKey(), depth + 1);
-                    write(e.getValue(), depth + 1);
-                }
-                w.setItems();
-            }
-        } else if (v instanceof Py.Slice s) {
-            w.global("builtins", "slice");
-            w.value(s.start()).value(s.stop()).value(s.step());
-            w.tupleEnd(3).reduce();
-        } else if (v instanceof Py.Func f) {
-            w.global(f.module(), f.name());
-        } else if (v instanceof Py.LazyFunc f) {
-            // copyreg's reduction of a plain instance: NEWOBJ(cls, ()) + BUILD(__dict__)
-            w.global("dask.layers", "CallableLazyImport").emptyTuple().newobj();
-            w.emptyDict().str("function_path").str(f.path()).setItem().build();
-        } else {
-            throw new LayerException("a Serialized value cannot be pickled into a task");
-        }
+    /** {@code CallableLazyImport(path)}: copyreg's reduction of a plain instance, NEWOBJ + BUILD(__dict__). */
+    @Override
+    protected void writeLazyFunction(Py.LazyFunc f) {
+        w.global("dask.layers", "CallableLazyImport").emptyTuple().newobj();
+        w.emptyDict().str("function_path").str(f.path()).setItem().build();
+    }
+
+    @Override
+    protected void writeOpaque(Py.Opaque o) {
+        throw new LayerException("a Serialized value cannot be pickled into a task");
     }
 
     /** {@code istask}: the items of a task tuple whose first item is callable, else null. */
