@@ -111,11 +111,15 @@ def norm(o, seen=None):
         return (t.__name__, o)
     if t is float:
         return ("float", repr(o))
+    if t is tuple:
+        # A value: whether two equal tuples are one object depends on unpickling, not on the task
+        # (a tuple can only be cyclic through a mutable item, which is tracked).
+        return ("tuple", tuple(norm(x, seen) for x in o))
     if id(o) in seen:
         return ("<ref>", seen[id(o)])
     seen[id(o)] = len(seen)
-    if t in (tuple, list):
-        return (t.__name__, tuple(norm(x, seen) for x in o))
+    if t is list:
+        return ("list", tuple(norm(x, seen) for x in o))
     if t in (set, frozenset):
         return (t.__name__, tuple(sorted((norm(x, seen) for x in o), key=repr)))
     if t is dict:
