@@ -403,6 +403,12 @@ def layer_cases():
     yield ("array_block_id", "map_blocks with block_id: ArrayBlockIdDep IO input",
            compute(lambda: da.ones((6, 6), chunks=3).map_blocks(lambda b, block_id=None: b * block_id[1],
                                                                 dtype=float), optimize_graph=False), None)
+    yield ("df_groupby_apply", "groupby().apply(): cloudpickled SimpleShuffleLayer, its priority a MethodType",
+           compute(lambda: df().groupby("a").apply(lambda g: g.b.sum(), meta=(None, "f8"))), None)
+    yield ("df_to_delayed", "to_delayed() (as to_csv computes it): a MaterializedLayer holding a HighLevelGraph",
+           lambda c: c.compute(df().b.map_partitions(lambda s: s * 2).to_delayed()), None)
+    yield ("array_rechunk_p2p", "rechunk(method='p2p'), optimized: materialized P2P tasks, refused",
+           compute(lambda: x.rechunk((12, 2), method="p2p")), "P2PBarrierTask")
     yield ("bag_unoptimized", "bag map + sum with optimize_graph=False",
            compute(lambda: db.from_sequence(range(20), npartitions=4).map(lambda v: v + 1).sum(),
                    optimize_graph=False), None)

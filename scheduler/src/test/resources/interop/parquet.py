@@ -1,4 +1,5 @@
-"""dask.dataframe.read_parquet (pyarrow) through the scheduler under test, against pandas."""
+"""dask.dataframe.read_parquet and to_parquet (pyarrow) through the scheduler under test, against
+pandas. to_parquet's write layer takes a BlockIndex IO input; both run optimized and not."""
 import os
 import sys
 
@@ -22,6 +23,15 @@ def main():
             return {"equal": bool(got.equals(want)), "rows": len(want)}
 
         part(results, "read_parquet", read)
+        for optimize in (True, False):
+            def write(optimize=optimize):
+                out = os.path.join(scratch, f"written-{optimize}")
+                dd.from_pandas(pdf, npartitions=4).to_parquet(out, write_index=False,
+                                                               compute_kwargs={"optimize_graph": optimize})
+                got = pd.read_parquet(out).sort_values("x").reset_index(drop=True)
+                return {"equal": bool(got.equals(pdf)), "rows": len(got)}
+
+            part(results, "to_parquet" + ("" if optimize else "_unopt"), write)
     emit(results)
 
 

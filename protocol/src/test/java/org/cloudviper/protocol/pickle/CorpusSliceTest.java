@@ -100,7 +100,8 @@ class CorpusSliceTest {
                 "numpy_arg", "delayed_chain", "array_optimized", "bag_fold", "map_lambda", "map_closure",
                 "blockwise_unoptimized", "cap24_graph6", "df_sum", "df_groupby_agg", "df_merge_hash",
                 "df_merge_broadcast", "df_set_index", "df_shuffle", "df_shuffle_stages", "df_from_map",
-                "array_matmul", "array_drop_axis", "array_overlap", "array_rechunk", "array_block_info")) {
+                "array_matmul", "array_drop_axis", "array_overlap", "array_rechunk", "array_block_info", "df_groupby_apply",
+                "df_to_delayed", "array_rechunk_p2p")) {
             assertTrue(names.contains(n), n);
         }
     }
