@@ -116,8 +116,8 @@ def norm(o, seen=None):
         # (a tuple can only be cyclic through a mutable item, which is tracked).
         return ("tuple", tuple(norm(x, seen) for x in o))
     if id(o) in seen:
-        return ("<ref>", seen[id(o)])
-    seen[id(o)] = len(seen)
+        return ("<ref>", seen[id(o)][0])
+    seen[id(o)] = (len(seen), o)  # holding o keeps its id from being reused by a temporary
     if t is list:
         return ("list", tuple(norm(x, seen) for x in o))
     if t in (set, frozenset):
