@@ -78,7 +78,13 @@ class LayersInteropTest {
         assertAll(equalParts(r, List.of("elementwise", "reduction", "matmul", "drop_axis",
                 "map_overlap_optimized", "rechunk", "block_info")));
         assertAll(equalParts(optimized, ARRAY_OPERATIONS));
-        assertAll(equalParts(unoptimized, unoptimized(ARRAY_OPERATIONS)));
+        List<String> unoptimizedParts = unoptimized(ARRAY_OPERATIONS);
+        if (!scheduler.isCloudviper() && peers.dask() == DaskGeneration.DASK_2022) {
+            // the ArrayOverlapLayer bug of Dask 2022.12.1's own scheduler (see map_overlap below)
+            unoptimizedParts = unoptimizedParts.stream().filter(p -> !p.equals("overlap_periodic_unopt")).toList();
+            assertThrows(AssertionError.class, () -> unoptimized.part("overlap_periodic_unopt"));
+        }
+        assertAll(equalParts(unoptimized, unoptimizedParts));
         if (peers.dask() != DaskGeneration.DASK_2022 && scheduler.isCloudviper()) { // 2022.12.1 has no P2P rechunk
             // optimized, the client materializes the layer: its P2P barrier task is what is refused
             assertRefused(r.partMap("p2p_refused"), "distributed.shuffle._core.P2PBarrierTask");
