@@ -41,12 +41,15 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
     private final StreamHandlers streams;
     private final StreamBatcher batcher;
     private final Closures closures;
+    private final CoordinationCalls coordination;
 
-    Dispatcher(RequestHandlers requests, StreamHandlers streams, StreamBatcher batcher, Closures closures) {
+    Dispatcher(RequestHandlers requests, StreamHandlers streams, StreamBatcher batcher, Closures closures,
+               CoordinationCalls coordination) {
         this.requests = requests;
         this.streams = streams;
         this.batcher = batcher;
         this.closures = closures;
+        this.coordination = coordination;
     }
 
     @Override
@@ -110,7 +113,6 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
         if (m.get("op") == null && m.containsKey("status")) {
             return; // a 2024 nanny confirms register_nanny's reply with {"status": "ok"}
         }
-        SchedulerRequest request = SchedulerRequest.decode(m, peer.generation);
         boolean wantsReply = Rpc.wantsReply(m);
         boolean closeAfter = Rpc.closesAfter(m);
         Channel ch = peer.channel;
@@ -122,13 +124,18 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
                 ch.close();
             }
         };
-        requests.handle(peer, request, reply);
+        if (!coordination.handle(peer, m, reply)) {
+            requests.handle(peer, SchedulerRequest.decode(m, peer.generation), reply);
+        }
     }
 
     /** Returns false when the stream ended. */
     private boolean onStreamMessage(Peer peer, Object o) {
         if (!(o instanceof Map<?, ?> m)) {
             throw new ProtocolException("stream message is not a map: " + DataRelay.brief(o));
+        }
+        if (coordination.fromStream(peer, m)) {
+            return true;
         }
         if (peer.role == Peer.Role.WORKER) {
             if ("close-stream".equals(m.get("op"))) {

@@ -156,10 +156,16 @@ final class Placement {
         return best;
     }
 
-    /** Restricted tasks go to any eligible running worker, ignoring the saturation cap (as in Dask). */
+    /**
+     * Restricted tasks and actors go to any eligible running worker, ignoring the saturation cap (as
+     * in Dask); an actor to one that holds the fewest actors first (Scheduler.worker_objective).
+     */
     WorkerState pickRestricted(TaskState ts) {
         WorkerState best = null;
         double bestLoad = Double.MAX_VALUE;
+        if (ts.actor) {
+            return pickForActor(ts);
+        }
         boolean anyNamed = false;
         for (WorkerState ws : workers.all()) {
             if (!ws.running) {
@@ -188,6 +194,44 @@ final class Placement {
             }
         }
         return best;
+    }
+
+    /** Among the eligible workers (restrictions as in {@link #pickRestricted}), the one with the fewest actors. */
+    private WorkerState pickForActor(TaskState ts) {
+        WorkerState best = bestForActor(ts, true);
+        return best != null || !ts.looseRestrictions ? best : bestForActor(ts, false);
+    }
+
+    private WorkerState bestForActor(TaskState ts, boolean restricted) {
+        WorkerState best = null;
+        int bestActors = Integer.MAX_VALUE;
+        double bestLoad = Double.MAX_VALUE;
+        for (WorkerState ws : workers.all()) {
+            if (!ws.running || restricted && ts.workerRestrictions != null && !matches(ts.workerRestrictions, ws)
+                    || !hasResources(ws, ts.resourceRestrictions)) {
+                continue;
+            }
+            int actors = actorsOn(ws);
+            double load = (double) ws.occupied() / ws.nthreads;
+            if (actors < bestActors || actors == bestActors && load < bestLoad) {
+                best = ws;
+                bestActors = actors;
+                bestLoad = load;
+            }
+        }
+        return best;
+    }
+
+    /** Actors processing or held on {@code ws} (a scan: only actor placement asks). */
+    private static int actorsOn(WorkerState ws) {
+        int n = 0;
+        for (TaskState t : ws.processing) {
+            n += t.actor ? 1 : 0;
+        }
+        for (TaskState t : ws.hasWhat) {
+            n += t.actor ? 1 : 0;
+        }
+        return n;
     }
 
     private static boolean matches(List<String> allowed, WorkerState ws) {

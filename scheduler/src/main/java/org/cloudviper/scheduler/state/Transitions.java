@@ -298,7 +298,7 @@ final class Transitions {
      * (-> no-worker).
      */
     private void scheduleReady(TaskState ts) {
-        if (ts.hasRestrictions()) {
+        if (ts.hasRestrictions() || ts.actor) {
             WorkerState ws = placement.pickRestricted(ts);
             if (ws == null) {
                 transition(ts, NO_WORKER);
@@ -367,7 +367,7 @@ final class Transitions {
         Map<String, Object> resources = ts.resourceRestrictions == null ? Map.of() : new LinkedHashMap<>(ts.resourceRestrictions);
         out.toWorker(ws.address, new SchedulerToWorker.ComputeTask(ts.key, ts.runId,
                 List.of(ts.negUserPriority, ts.generation, ts.order), 0.5,
-                stimulusId != null ? stimulusId : "compute-task", whoHas, nbytes, ts.spec, resources, false,
+                stimulusId != null ? stimulusId : "compute-task", whoHas, nbytes, ts.spec, resources, ts.actor,
                 ts.annotations, null));
     }
 
