@@ -75,6 +75,11 @@ def use_actor(counter, by):
     return counter.increment(by).result()
 
 
+def make_actor(by):
+    counter = get_client().submit(Counter, actor=True).result()
+    return counter.increment(by).result()
+
+
 def max_overlap(intervals):
     """How many of the (start, end) intervals overlap at most at one time."""
     events = sorted([(s, 1) for s, _ in intervals] + [(e, -1) for _, e in intervals])
@@ -243,8 +248,10 @@ def main():
             other = Variable("actor-var", client=b).get(timeout=CALL_TIMEOUT).result(timeout=CALL_TIMEOUT)
             from_b = other.increment(100).result(timeout=CALL_TIMEOUT)
             err = raised(lambda: counter.fail().result(timeout=CALL_TIMEOUT))
+            made_in_task = a.submit(make_actor, 3, pure=False).result(timeout=CALL_TIMEOUT)
             return {"first": first, "second": second, "attribute": attribute, "from_task": from_task,
-                    "from_b": from_b, "error": err, "type": type(counter).__name__}
+                    "from_b": from_b, "error": err, "type": type(counter).__name__,
+                    "made_in_task": made_in_task}
 
         part(results, "actor", actor)
 

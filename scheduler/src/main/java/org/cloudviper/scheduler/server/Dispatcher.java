@@ -124,8 +124,9 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
                 ch.close();
             }
         };
-        if (!coordination.handle(peer, m, reply)) {
-            requests.handle(peer, SchedulerRequest.decode(m, peer.generation), reply);
+        SchedulerRequest request = SchedulerRequest.decode(m, peer.generation);
+        if (!(request instanceof SchedulerRequest.Unknown) || !coordination.handle(peer, m, reply)) {
+            requests.handle(peer, request, reply);
         }
     }
 
@@ -134,18 +135,22 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
         if (!(o instanceof Map<?, ?> m)) {
             throw new ProtocolException("stream message is not a map: " + DataRelay.brief(o));
         }
-        if (coordination.fromStream(peer, m)) {
-            return true;
-        }
+        // the coordination primitives' ops are none of the families': only unknown ops are offered to them
         if (peer.role == Peer.Role.WORKER) {
             if ("close-stream".equals(m.get("op"))) {
                 peer.channel.close();
                 return false;
             }
-            streams.fromWorker(peer, WorkerToScheduler.decode(m, peer.generation));
+            WorkerToScheduler message = WorkerToScheduler.decode(m, peer.generation);
+            if (!(message instanceof WorkerToScheduler.Unknown) || !coordination.fromStream(peer, m)) {
+                streams.fromWorker(peer, message);
+            }
             return true;
         }
         ClientToScheduler message = ClientToScheduler.decode(m, peer.generation);
+        if (message instanceof ClientToScheduler.Unknown && coordination.fromStream(peer, m)) {
+            return true;
+        }
         if (message == ClientToScheduler.CloseStream.INSTANCE) {
             endClientStream(peer);
             return false;

@@ -158,60 +158,32 @@ final class Placement {
 
     /**
      * Restricted tasks and actors go to any eligible running worker, ignoring the saturation cap (as
-     * in Dask); an actor to one that holds the fewest actors first (Scheduler.worker_objective).
+     * in Dask): the least loaded, and for an actor the one with the fewest actors first
+     * (Scheduler.worker_objective). Loose restrictions that name no running worker allow any.
      */
     WorkerState pickRestricted(TaskState ts) {
-        WorkerState best = null;
-        double bestLoad = Double.MAX_VALUE;
-        if (ts.actor) {
-            return pickForActor(ts);
-        }
-        boolean anyNamed = false;
-        for (WorkerState ws : workers.all()) {
-            if (!ws.running) {
-                continue;
-            }
-            boolean named = ts.workerRestrictions == null || matches(ts.workerRestrictions, ws);
-            anyNamed |= named && ts.workerRestrictions != null;
-            if (!named || !hasResources(ws, ts.resourceRestrictions)) {
-                continue;
-            }
-            double load = (double) ws.occupied() / ws.nthreads;
-            if (load < bestLoad) {
-                best = ws;
-                bestLoad = load;
-            }
-        }
-        if (best == null && ts.looseRestrictions && !anyNamed) {
+        WorkerState best = bestEligible(ts, true);
+        if (best == null && ts.looseRestrictions && ts.workerRestrictions != null) {
             for (WorkerState ws : workers.all()) {
-                if (ws.running && hasResources(ws, ts.resourceRestrictions)) {
-                    double load = (double) ws.occupied() / ws.nthreads;
-                    if (load < bestLoad) {
-                        best = ws;
-                        bestLoad = load;
-                    }
+                if (ws.running && matches(ts.workerRestrictions, ws)) {
+                    return null; // a named worker lacks the resources: wait for it, as before
                 }
             }
+            best = bestEligible(ts, false);
         }
         return best;
     }
 
-    /** Among the eligible workers (restrictions as in {@link #pickRestricted}), the one with the fewest actors. */
-    private WorkerState pickForActor(TaskState ts) {
-        WorkerState best = bestForActor(ts, true);
-        return best != null || !ts.looseRestrictions ? best : bestForActor(ts, false);
-    }
-
-    private WorkerState bestForActor(TaskState ts, boolean restricted) {
+    private WorkerState bestEligible(TaskState ts, boolean named) {
         WorkerState best = null;
         int bestActors = Integer.MAX_VALUE;
         double bestLoad = Double.MAX_VALUE;
         for (WorkerState ws : workers.all()) {
-            if (!ws.running || restricted && ts.workerRestrictions != null && !matches(ts.workerRestrictions, ws)
+            if (!ws.running || named && ts.workerRestrictions != null && !matches(ts.workerRestrictions, ws)
                     || !hasResources(ws, ts.resourceRestrictions)) {
                 continue;
             }
-            int actors = actorsOn(ws);
+            int actors = ts.actor ? actorsOn(ws) : 0;
             double load = (double) ws.occupied() / ws.nthreads;
             if (actors < bestActors || actors == bestActors && load < bestLoad) {
                 best = ws;

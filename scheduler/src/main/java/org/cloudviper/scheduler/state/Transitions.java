@@ -461,6 +461,12 @@ final class Transitions {
      */
     void dataLost(TaskState ts, List<TaskState> again) {
         transition(ts, RELEASED);
+        if (ts.actor && ts.wanted()) {
+            // An actor's state lived on the lost worker: Dask errs it instead of making a new one
+            // (transition_memory_released, "don't try to recreate").
+            toErred(ts, Pickles.call("builtins", "ValueError", "Worker holding Actor was lost"), null);
+            return;
+        }
         for (ClientState c : Clients.wanters(ts)) {
             out.toClient(c.id, new SchedulerToClient.LostData(ts.key));
         }

@@ -45,4 +45,20 @@ class ActorPlacementTest {
         c.runToCompletion();
         c.state.validate();
     }
+
+    @Test
+    void anActorWhoseWorkerDiesErrsInsteadOfBeingMadeAgain() {
+        SimCluster c = new SimCluster();
+        SimCluster.SimWorker a = c.addWorker("a", 1);
+        SimCluster.SimWorker b = c.addWorker("b", 1);
+        c.updateGraph(c.graph("Client-1", List.of(task("counter"), task("plain")), List.of("counter", "plain"), null)
+                .withActors(List.of("counter")));
+        c.runToCompletion();
+        SimCluster.SimWorker holder = a.memory.containsKey("counter") ? a : b;
+        SimCluster.SimWorker other = holder == a ? b : a;
+        c.removeWorker(holder.address);
+        assertEquals("erred", c.state.taskStatus("counter"), "Dask: Worker holding Actor was lost");
+        assertEquals("erred", c.client("Client-1").last.get("counter"));
+        assertTrue(other.running.isEmpty(), "no new actor was started: " + other.running.keySet());
+    }
 }
