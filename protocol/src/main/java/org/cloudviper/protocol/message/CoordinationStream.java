@@ -101,12 +101,17 @@ public sealed interface CoordinationStream extends DaskMessage {
     record PubSubMsg(Object name, Object msg) implements CoordinationStream {
         @Override
         public Map<String, Object> encode(Generation g) {
-            Map<String, Object> r = new CompactMap<>(3);
-            r.put("op", "pubsub-msg");
-            r.put("name", name);
-            r.put("msg", msg);
-            return r;
+            return CoordinationStream.pubSubMsg(name, msg);
         }
+    }
+
+    /** pubsub-msg as every stream carries it: client and worker to scheduler, scheduler to both. */
+    static Map<String, Object> pubSubMsg(Object name, Object msg) {
+        Map<String, Object> r = new CompactMap<>(3);
+        r.put("op", "pubsub-msg");
+        r.put("name", name);
+        r.put("msg", msg);
+        return r;
     }
 
     private static Map<String, Object> opName(String op, Object name) {

@@ -117,11 +117,7 @@ public sealed interface SchedulerToClient extends DaskMessage {
     record PubSubMsg(Object name, Object msg) implements SchedulerToClient {
         @Override
         public Map<String, Object> encode(Generation g) {
-            Map<String, Object> r = new CompactMap<>(3);
-            r.put("op", "pubsub-msg");
-            r.put("name", name);
-            r.put("msg", msg);
-            return r;
+            return CoordinationStream.pubSubMsg(name, msg);
         }
     }
 

@@ -212,11 +212,7 @@ public sealed interface SchedulerToWorker extends DaskMessage {
     record PubSubMsg(Object name, Object msg) implements SchedulerToWorker {
         @Override
         public Map<String, Object> encode(Generation g) {
-            Map<String, Object> r = new CompactMap<>(3);
-            r.put("op", "pubsub-msg");
-            r.put("name", name);
-            r.put("msg", msg);
-            return r;
+            return CoordinationStream.pubSubMsg(name, msg);
         }
     }
 
