@@ -77,7 +77,7 @@ final class StreamHandlers {
                 return;
             }
             try {
-                state.onUpdateGraph(g);
+                state.onUpdateGraph(g.withActors(u.actors()));
             } finally {
                 GraphUpdates.release(g);
             }
@@ -130,7 +130,7 @@ final class StreamHandlers {
             return;
         }
         try {
-            state.onUpdateGraph(g);
+            state.onUpdateGraph(g.withActors(u.actors()));
         } finally {
             GraphUpdates.release(g);
         }
