@@ -21,6 +21,7 @@ public sealed interface SchedulerToClient extends DaskMessage {
             case "task-retried" -> new TaskRetried(Fields.require(m, "key", op));
             case "stream-closed" -> StreamClosed.INSTANCE;
             case "restart" -> Restart.INSTANCE;
+            case "pubsub-msg" -> new PubSubMsg(CoordinationRequest.name(m), m.get("msg"));
             default -> new Unknown(op, m);
         };
     }
@@ -123,6 +124,14 @@ public sealed interface SchedulerToClient extends DaskMessage {
         @Override
         public Map<String, Object> encode(Generation g) {
             return Map.of("op", "restart");
+        }
+    }
+
+    /** A Pub's message on a topic this client subscribes to (pubsub.py; {@code msg} as the Pub sent it). */
+    record PubSubMsg(Object name, Object msg) implements SchedulerToClient {
+        @Override
+        public Map<String, Object> encode(Generation g) {
+            return CoordinationStream.pubSubMsg(name, msg);
         }
     }
 

@@ -40,12 +40,15 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
     private final StreamHandlers streams;
     private final StreamBatcher batcher;
     private final Closures closures;
+    private final CoordinationCalls coordination;
 
-    Dispatcher(RequestHandlers requests, StreamHandlers streams, StreamBatcher batcher, Closures closures) {
+    Dispatcher(RequestHandlers requests, StreamHandlers streams, StreamBatcher batcher, Closures closures,
+               CoordinationCalls coordination) {
         this.requests = requests;
         this.streams = streams;
         this.batcher = batcher;
         this.closures = closures;
+        this.coordination = coordination;
     }
 
     @Override
@@ -131,7 +134,9 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
                 ch.close();
             }
         };
-        requests.handle(peer, request, reply);
+        if (!(request instanceof SchedulerRequest.Unknown) || !coordination.handle(peer, m, reply)) {
+            requests.handle(peer, request, reply);
+        }
     }
 
     /** Returns false when the stream ended. */
@@ -140,15 +145,23 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
             throw new ProtocolException("stream message is not a map: " + DataRelay.brief(o));
         }
         try {
+            // the coordination primitives' ops are none of the families': only unknown ops are offered to them
             if (peer.role == Peer.Role.WORKER) {
                 if ("close-stream".equals(m.get("op"))) {
                     peer.channel.close();
                     return false;
                 }
-                streams.fromWorker(peer, WorkerToScheduler.decode(m, peer.generation));
+                WorkerToScheduler message = WorkerToScheduler.decode(m, peer.generation);
+                if (!(message instanceof WorkerToScheduler.Unknown) || !coordination.fromStream(peer, m)) {
+                    streams.fromWorker(peer, message);
+                }
                 return true;
             }
-            return onClientMessage(peer, ClientToScheduler.decode(m, peer.generation));
+            ClientToScheduler message = ClientToScheduler.decode(m, peer.generation);
+            if (message instanceof ClientToScheduler.Unknown && coordination.fromStream(peer, m)) {
+                return true;
+            }
+            return onClientMessage(peer, message);
         } catch (ProtocolException e) {
             // one message that lacks a field its handler needs is dropped (Dask's stream handler
             // logs its TypeError and goes on); the stream and the rest of its batch stay

@@ -24,6 +24,8 @@ import org.cloudviper.scheduler.server.http.SchedulerView;
 import org.cloudviper.scheduler.state.ClusterSummary;
 import org.cloudviper.scheduler.state.Outbox;
 import org.cloudviper.scheduler.state.SchedulerState;
+import org.cloudviper.scheduler.state.coordination.Coordination;
+import org.cloudviper.scheduler.state.coordination.StateKeys;
 import org.slf4j.Logger;
 
 import java.net.InetSocketAddress;
@@ -60,6 +62,7 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
     private final Retirements retirements;
     private final Dispatcher dispatcher;
     private final RequestHandlers requests;
+    private final CoordinationCalls coordination;
     private DashboardService dashboard;
     private final String id = "Scheduler-" + UUID.randomUUID();
     private final double started = now();
@@ -87,8 +90,10 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
                 new Restarts(state, peers, rpc, loop, batcher, this), new DataPlacement(state, peers, rpc), taskStream,
                 events, () -> address);
         this.requests = new RequestHandlers(this, state, peers, relay, retirements, workerCalls, flushMarkers, admin);
-        this.dispatcher = new Dispatcher(requests, new StreamHandlers(state, peers, batcher, flushMarkers, taskStream, events),
-                batcher, this);
+        this.coordination = new CoordinationCalls(new Coordination(new StateKeys(state), new StreamOutbox(),
+                CoordinationCalls.LEASE_TIMEOUT_S), loop, workerCalls);
+        this.dispatcher = new Dispatcher(requests, new StreamHandlers(state, peers, batcher, flushMarkers, taskStream,
+                events), batcher, this, coordination);
     }
 
     public static SchedulerServer start(SchedulerConfig config) throws InterruptedException {
@@ -303,11 +308,13 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
             peers.removeWorker(peer.id);
             log.info("Remove worker {} (stream closed)", peer.id);
             state.onRemoveWorker(peer.id, RequestHandlers.stimulus("handle-worker-cleanup"));
+            coordination.workerRemoved(peer.id);
             workersChanged();
         } else {
             peers.removeClient(peer.id);
             log.info("Remove client {}", peer.id);
             state.onRemoveClient(peer.id, RequestHandlers.stimulus("remove-client"));
+            coordination.clientRemoved(peer.id);
         }
     }
 
@@ -319,6 +326,7 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
     @Override
     public void drop(String address, String reason) {
         Peer p = peers.removeWorker(address);
+        coordination.workerRemoved(address);
         workersChanged();
         if (p != null) {
             if (reason != null) {
