@@ -61,7 +61,6 @@ public sealed interface AdminRequest extends DaskMessage {
             case "set_metadata" -> new SetMetadata(Fields.listOrEmpty(m.get("keys")), m.get("value"));
             case "get_task_status" -> new GetTaskStatus(Fields.listOrEmpty(m.get("keys")));
             case "nbytes" -> new Nbytes(Fields.list(m.get("keys")), !Boolean.FALSE.equals(m.get("summary")));
-            case "proxy" -> new Proxy(Fields.map(m, "msg"), Fields.str(m, "worker"));
             case "add_keys" -> new AddKeys(Fields.str(m, "worker"), Fields.listOrEmpty(m.get("keys")),
                     Fields.str(m, "stimulus_id"));
             case "update_data" -> new UpdateData(Fields.whoHas(m.get("who_has")), Fields.nbytes(m.get("nbytes"), 0),
@@ -290,14 +289,6 @@ public sealed interface AdminRequest extends DaskMessage {
         @Override
         public Map<String, Object> encode(Generation g) {
             return Rpc.request("nbytes").with("keys", keys).with("summary", summary).done();
-        }
-    }
-
-    /** Scheduler.proxy: {@code msg} sent to one worker, its answer relayed. */
-    record Proxy(Map<?, ?> msg, String worker) implements AdminRequest {
-        @Override
-        public Map<String, Object> encode(Generation g) {
-            return Rpc.request("proxy").with("msg", msg).with("worker", worker).done();
         }
     }
 

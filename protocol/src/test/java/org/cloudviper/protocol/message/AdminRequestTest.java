@@ -45,7 +45,6 @@ class AdminRequestTest {
                 new AdminRequest.SetMetadata(List.of("a"), Map.of("x", 1L)),
                 new AdminRequest.GetTaskStatus(List.of("k")),
                 new AdminRequest.Nbytes(null, true),
-                new AdminRequest.Proxy(Map.of("op", "versions"), "tcp://a:1"),
                 new AdminRequest.AddKeys("tcp://a:1", List.of("k"), "s"),
                 new AdminRequest.UpdateData(Map.of("k", List.of("tcp://a:1")), Map.of("k", 8L), "Client-1"),
                 AdminRequest.CheckIdle.INSTANCE,

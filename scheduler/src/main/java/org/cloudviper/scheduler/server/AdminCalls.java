@@ -5,7 +5,6 @@ import org.cloudviper.protocol.message.AdminRequest;
 import org.cloudviper.protocol.message.Generation;
 import org.cloudviper.protocol.message.Rpc;
 import org.cloudviper.protocol.message.SchedulerRequest;
-import org.cloudviper.protocol.pickle.Pickles;
 import org.cloudviper.scheduler.server.http.IdleWatch;
 import org.cloudviper.scheduler.state.SchedulerState;
 import org.slf4j.Logger;
@@ -116,7 +115,7 @@ final class AdminCalls {
         } catch (RuntimeException e) {
             // a bug here must not close the client's connection: the client gets the error
             log.error("{} failed", request.op(), e);
-            reply.accept(error("RuntimeError", request.op() + " failed on cloudviper's scheduler: " + e));
+            reply.accept(PeerReply.error("RuntimeError", request.op() + " failed on cloudviper's scheduler: " + e));
         }
         return true;
     }
@@ -204,12 +203,6 @@ final class AdminCalls {
             reply.accept(r);
         } else if (a instanceof AdminRequest.Nbytes n) {
             reply.accept(nbytes(n));
-        } else if (a instanceof AdminRequest.Proxy p && (p.worker() == null || !state.hasWorker(p.worker()))) {
-            reply.accept(error("KeyError", "proxy: no worker " + p.worker()));
-        } else if (a instanceof AdminRequest.Proxy p) {
-            workerCalls.broadcast(new SchedulerRequest.Broadcast(p.msg(), List.of(String.valueOf(p.worker())), null,
-                    false, null), all -> reply.accept(all instanceof Map<?, ?> m && !Rpc.Error.is(all)
-                    ? m.get(p.worker()) : all));
         } else if (a instanceof AdminRequest.AddKeys k) {
             if (k.worker() != null && state.hasWorker(k.worker())) {
                 state.onAddKeys(k.worker(), k.keys(), k.stimulusId() != null ? k.stimulusId()
@@ -261,7 +254,7 @@ final class AdminCalls {
             if (node instanceof Map<?, ?> m && m.containsKey(k)) {
                 node = m.get(k);
             } else {
-                reply.accept(g.hasDefault() ? g.dflt() : error("KeyError", String.valueOf(k)));
+                reply.accept(g.hasDefault() ? g.dflt() : PeerReply.error("KeyError", String.valueOf(k)));
                 return;
             }
         }
@@ -269,13 +262,8 @@ final class AdminCalls {
     }
 
     /** The answer to a request cloudviper does not serve: a NotImplementedError with {@code text}. */
-    static Map<String, Object> unsupported(String text) {
-        return error("NotImplementedError", text);
-    }
-
-    /** An error reply the client raises as the builtin exception {@code type} with {@code text}. */
-    static Map<String, Object> error(String type, String text) {
-        return new Rpc.Error(Pickles.call("builtins", type, text), text).encode(Generation.DASK_2022);
+    static Object unsupported(String text) {
+        return PeerReply.error("NotImplementedError", text);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -324,7 +312,7 @@ final class AdminCalls {
         boolean nanny = u.kind() == AdminRequest.PluginKind.NANNY;
         Map<String, Object> plugins = nanny ? nannyPlugins : workerPlugins;
         if (!plugins.containsKey(u.name())) {
-            reply.accept(error("ValueError", "The " + u.kind().word() + " plugin " + u.name()
+            reply.accept(PeerReply.error("ValueError", "The " + u.kind().word() + " plugin " + u.name()
                     + " does not exist"));
             return;
         }

@@ -47,7 +47,7 @@ final class DataPlacement {
         List<String> workers = running(r.workers());
         int n = r.n() == null ? workers.size() : Math.min(r.n(), workers.size());
         if (n == 0) {
-            reply.accept(AdminCalls.error("ValueError", "Can not use replicate to delete data"));
+            reply.accept(PeerReply.error("ValueError", "Can not use replicate to delete data"));
             return;
         }
         Map<Object, List<String>> whoHas = state.whoHas(r.keys());

@@ -120,7 +120,7 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
             // A request that lacks a field its handler needs is answered, as Dask answers a handler's
             // TypeError; the connection stays (only a broken frame or stream closes it).
             if (wantsReply) {
-                Peer.send(peer.channel, AdminCalls.error("TypeError", "bad request: " + e.getMessage()));
+                Peer.send(peer.channel, PeerReply.error("TypeError", "bad request: " + e.getMessage()));
             }
             return;
         }

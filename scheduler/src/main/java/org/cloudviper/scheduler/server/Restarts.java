@@ -6,7 +6,6 @@ import org.cloudviper.protocol.message.Generation;
 import org.cloudviper.protocol.message.Rpc;
 import org.cloudviper.protocol.message.SchedulerToClient;
 import org.cloudviper.protocol.netty.RpcClient;
-import org.cloudviper.protocol.pickle.Pickles;
 import org.cloudviper.scheduler.state.SchedulerState;
 import org.slf4j.Logger;
 
@@ -186,7 +185,7 @@ final class Restarts {
         server.dropWorker(worker, "scheduler-restart");
     }
 
-    private static Map<String, Object> timeoutError(String text) {
-        return new Rpc.Error(Pickles.call("builtins", "TimeoutError", text), text).encode(Generation.DASK_2022);
+    private static Object timeoutError(String text) {
+        return PeerReply.error("TimeoutError", text);
     }
 }
