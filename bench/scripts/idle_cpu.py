@@ -5,7 +5,8 @@ the scheduler's share of a core, with, for cloudviper's JVM, the split by thread
 event loop, other), and the load average at the start and end of the window.
 
   /usr/bin/python3 bench/scripts/idle_cpu.py [--schedulers cloudviper dask] [--jar JAR] [--rounds N]
-      [--jvm-args='-XX:+UseSerialGC ...']
+      [--windows N] [--seconds S] [--settle S] [--jvm-args='-XX:+UseSerialGC ...']
+      [--scheduler-args=--no-dashboard]
 
 Every process started is stopped by pid (try/finally); logs under bench/target/runs/idle-cpu-*/.
 """
@@ -25,27 +26,29 @@ def loadavg():
     return " ".join(open("/proc/loadavg").read().split()[:3])
 
 
-def one(kind, jar, seconds, settle, logdir, jvm_args):
-    scheduler = cvbench.start_scheduler(kind, logdir, jar=jar, jvm_args=jvm_args)
+def one(kind, jar, seconds, settle, windows, logdir, jvm_args, scheduler_args):
+    """Yields one result per window of `seconds`, back to back, after `settle`."""
+    scheduler = cvbench.start_scheduler(kind, logdir, jar=jar, jvm_args=jvm_args, extra_args=scheduler_args)
     workers = []
     try:
         workers = [cvbench.start_worker(scheduler.address, f"w{i}", logdir) for i in range(2)]
         with Client(scheduler.address, timeout=60) as client:
             client.wait_for_workers(2, timeout=60)
             time.sleep(settle)
-            load0 = loadavg()
-            c0 = cvbench.cpu_seconds(scheduler.pid)
-            t0 = cvbench.thread_cpu(scheduler.pid)
-            w0 = time.monotonic()
-            time.sleep(seconds)
-            wall = time.monotonic() - w0
-            cpu = cvbench.cpu_seconds(scheduler.pid) - c0
-            t1 = cvbench.thread_cpu(scheduler.pid)
-            alive = len(client.scheduler_info()["workers"])
-        return {"scheduler": kind, "seconds": round(wall, 1), "cpu_s": round(cpu, 3),
-                "percent_of_a_core": round(100 * cpu / wall, 3), "workers": alive,
-                "threads": {k: round(t1[k] - t0[k], 2) for k in t0} if kind.startswith("cloudviper") else None,
-                "loadavg_start": load0, "loadavg_end": loadavg()}
+            for window in range(windows):
+                load0 = loadavg()
+                c0 = cvbench.cpu_seconds(scheduler.pid)
+                t0 = cvbench.thread_cpu(scheduler.pid)
+                w0 = time.monotonic()
+                time.sleep(seconds)
+                wall = time.monotonic() - w0
+                cpu = cvbench.cpu_seconds(scheduler.pid) - c0
+                t1 = cvbench.thread_cpu(scheduler.pid)
+                alive = len(client.scheduler_info()["workers"])
+                yield {"scheduler": kind, "window": window, "seconds": round(wall, 1), "cpu_s": round(cpu, 3),
+                       "percent_of_a_core": round(100 * cpu / wall, 3), "workers": alive,
+                       "threads": {k: round(t1[k] - t0[k], 2) for k in t0} if kind.startswith("cloudviper") else None,
+                       "loadavg_start": load0, "loadavg_end": loadavg()}
     finally:
         for w in workers:
             w.stop()
@@ -58,15 +61,18 @@ def main():
     ap.add_argument("--jar", default=cvbench.DEFAULT_JAR)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--settle", type=float, default=20)
+    ap.add_argument("--windows", type=int, default=1, help="windows back to back per scheduler start")
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--jvm-args", default="")
+    ap.add_argument("--scheduler-args", default="", help="e.g. --scheduler-args=--no-dashboard")
     a = ap.parse_args()
     logdir = cvbench.run_dir("idle-cpu")
     for r in range(a.rounds):
         for kind in a.schedulers:
-            res = one(kind, a.jar, a.seconds, a.settle, logdir, a.jvm_args.split())
-            res["round"] = r
-            print(json.dumps(res), flush=True)
+            for res in one(kind, a.jar, a.seconds, a.settle, a.windows, logdir, a.jvm_args.split(),
+                           a.scheduler_args.split()):
+                res["round"] = r
+                print(json.dumps(res), flush=True)
 
 
 if __name__ == "__main__":
