@@ -21,8 +21,11 @@ import java.util.Locale;
  * tasks/s (submit to every key in memory at the client) and the scheduler's CPU for it, then the idle
  * CPU again.
  *
- * <pre>java -cp bench/target/benchmarks.jar org.cloudviper.bench.FleetMain cloudviper scheduler/target/cloudviper-scheduler.jar 1000 1000000 60
- * java -cp bench/target/benchmarks.jar org.cloudviper.bench.FleetMain dask - 1000 1000000 60</pre>
+ * <pre>
+ * java -cp bench/target/benchmarks.jar org.cloudviper.bench.FleetMain cloudviper \
+ *     scheduler/target/cloudviper-scheduler.jar 1000 1000000 60
+ * java -cp bench/target/benchmarks.jar org.cloudviper.bench.FleetMain dask - 1000 1000000 60
+ * </pre>
  *
  * <p>Arguments: scheduler (cloudviper|dask), the scheduler jar (cloudviper), workers, tasks (0: idle
  * only), idle seconds; optional: worker generation (2022|2024, default 2022), the fleet's loop
@@ -40,7 +43,8 @@ public final class FleetMain {
         int workers = Integer.parseInt(args[2].replace("_", ""));
         int tasks = Integer.parseInt(args[3].replace("_", ""));
         int idleSeconds = Integer.parseInt(args[4]);
-        Generation generation = args.length > 5 && args[5].equals("2024") ? Generation.DASK_2024 : Generation.DASK_2022;
+        Generation generation = args.length > 5 && args[5].equals("2024")
+                ? Generation.DASK_2024 : Generation.DASK_2022;
         int loopThreads = args.length > 6 ? Integer.parseInt(args[6]) : 2;
         Path dir = Files.createTempDirectory("fleet");
         Path schedulerFile = dir.resolve("scheduler.json");
@@ -48,7 +52,8 @@ public final class FleetMain {
         try {
             String address = waitForAddress(schedulerFile, scheduler);
             long pid = scheduler.pid();
-            System.out.printf("scheduler %s (pid %d) at %s; log %s%n", kind, pid, address, dir.resolve("scheduler.log"));
+            System.out.printf("scheduler %s (pid %d) at %s; log %s%n", kind, pid, address,
+                    dir.resolve("scheduler.log"));
             long t0 = System.nanoTime();
             double cpu0 = cpuSeconds(pid);
             try (FakeFleet fleet = FakeFleet.start(address, workers, 1, generation, loopThreads, false);
@@ -97,10 +102,10 @@ public final class FleetMain {
         double cpu = cpuSeconds(pid) - cpu0;
         double own = cpuSeconds(ProcessHandle.current().pid()) - own0;
         double s = (t1 - t0) / 1e9;
-        System.out.printf(Locale.ROOT, "graph: %,d tasks in %.2f s (built in %.2f s) = %,.0f tasks/s; %,d compute-tasks "
-                        + "answered; scheduler CPU %.2f s = %.1f us per task; load generator and client CPU %.2f s; "
-                        + "load average %s%n", n, s, (built - t0) / 1e9, n / s, fleet.computed() - c0, cpu, cpu * 1e6 / n,
-                own, loadAverage());
+        System.out.printf(Locale.ROOT, "graph: %,d tasks in %.2f s (built in %.2f s) = %,.0f tasks/s; %,d "
+                        + "compute-tasks answered; scheduler CPU %.2f s = %.1f us per task; load generator and client "
+                        + "CPU %.2f s; load average %s%n", n, s, (built - t0) / 1e9, n / s, fleet.computed() - c0, cpu,
+                cpu * 1e6 / n, own, loadAverage());
         client.release(outputs);
     }
 

@@ -79,7 +79,8 @@ public final class FakeFleet implements AutoCloseable {
         // Registering in waves of at most 100 keeps the scheduler's accept backlog from overflowing.
         for (int i = 0; i < n; i++) {
             String address = "tcp://127.0.0.1:" + (base + i);
-            FakeWorker w = new FakeWorker(group.next(), scheduler, FrameLimits.DEFAULT, template, address, "fake-" + i, nthreads, counter);
+            FakeWorker w = new FakeWorker(group.next(), scheduler, FrameLimits.DEFAULT, template, address,
+                    "fake-" + i, nthreads, counter);
             workers.add(w);
             registered.add(w.start());
             if (registered.size() % 100 == 0) {
