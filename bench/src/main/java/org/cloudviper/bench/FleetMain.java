@@ -29,7 +29,8 @@ import java.util.Locale;
  *
  * <p>Arguments: scheduler (cloudviper|dask), the scheduler jar (cloudviper), workers, tasks (0: idle
  * only), idle seconds; optional: worker generation (2022|2024, default 2022), the fleet's loop
- * threads (default 2).
+ * threads (default 2), {@code pyclient} to keep a stock Python 2022.12.1 client connected as well
+ * (it asks the scheduler's identity, every worker's info, every 2 s).
  */
 public final class FleetMain {
     private static final long TICKS_PER_SECOND = 100; // USER_HZ on Linux
@@ -46,6 +47,7 @@ public final class FleetMain {
         Generation generation = args.length > 5 && args[5].equals("2024")
                 ? Generation.DASK_2024 : Generation.DASK_2022;
         int loopThreads = args.length > 6 ? Integer.parseInt(args[6]) : 2;
+        boolean pyClient = args.length > 7 && args[7].equals("pyclient");
         Path dir = Files.createTempDirectory("fleet");
         Path schedulerFile = dir.resolve("scheduler.json");
         Process scheduler = startScheduler(kind, jar, schedulerFile, dir.resolve("scheduler.log").toFile());
@@ -56,8 +58,17 @@ public final class FleetMain {
                     dir.resolve("scheduler.log"));
             long t0 = System.nanoTime();
             double cpu0 = cpuSeconds(pid);
+            Process python = null;
             try (FakeFleet fleet = FakeFleet.start(address, workers, 1, generation, loopThreads, false);
                  JavaClient client = JavaClient.connect(address)) {
+                if (pyClient) {
+                    python = new ProcessBuilder("/usr/bin/python3", "-c", "import sys, time\n"
+                            + "from distributed import Client\n"
+                            + "c = Client(sys.argv[1], timeout=60)\n"
+                            + "print('connected', flush=True)\n"
+                            + "time.sleep(100000)\n", address).redirectErrorStream(true)
+                            .redirectOutput(dir.resolve("client.log").toFile()).start();
+                }
                 System.out.printf("%d fake %s workers registered in %.2f s, scheduler CPU %.2f s%n", fleet.size(),
                         generation.referenceVersion(), (System.nanoTime() - t0) / 1e9, cpuSeconds(pid) - cpu0);
                 // heartbeats settle at the interval the scheduler gives for this many workers
@@ -67,6 +78,11 @@ public final class FleetMain {
                     run(client, fleet, pid, tasks);
                     Thread.sleep(15_000);
                     idle(pid, fleet, idleSeconds, "idle after the graph");
+                }
+            } finally {
+                if (python != null) {
+                    python.destroy();
+                    python.waitFor();
                 }
             }
         } finally {
