@@ -57,14 +57,18 @@ def image_cube(client, location, npix, cell_arcsec, weighting="natural", robust=
     def submit(fn, *args):
         return client.submit(fn, *args, resources=res, pure=False)
 
-    layout = submit(plan, location, so).result()
+    # the plan stays on the workers while the cube is imaged: the grid tasks take the dataset's
+    # description from it instead of each reading _dataset.json
+    planned = submit(plan, location, so)
+    layout = planned.result()
     images = []
     for block in layout["blocks"]:
         chunks = list(block["chunks"])
         summed_density = None
         if image["weighting"].lower() != "natural":
-            summed_density = submit(density_sum, [submit(density, location, so, c, image) for c in chunks], image)
-        level = [submit(grid, location, so, c, image, summed_density) for c in chunks]
+            summed_density = submit(density_sum, [submit(density, location, so, c, image, planned) for c in chunks],
+                                    image)
+        level = [submit(grid, location, so, c, image, summed_density, planned) for c in chunks]
         while len(level) > FAN_IN:
             level = [submit(grid_sum, level[i:i + FAN_IN], image) for i in range(0, len(level), FAN_IN)]
         images.append(submit(image_block, level, image))
@@ -91,8 +95,10 @@ def plan(location, storage_options):
     _java_only("plan")
 
 
-def density(location, storage_options, chunk, image):
-    """A chunk's uniform/Briggs weight density (a flat uint8 array: a partial for density_sum)."""
+def density(location, storage_options, chunk, image, plan=None):
+    """A chunk's uniform/Briggs weight density (a flat uint8 array: a partial for density_sum). With
+    ``plan`` (the result of plan), the chunk is checked against the description it carries instead of
+    reading ``_dataset.json`` again."""
     _java_only("density")
 
 
@@ -101,8 +107,9 @@ def density_sum(densities, image):
     _java_only("density_sum")
 
 
-def grid(location, storage_options, chunk, image, density):
-    """A chunk read, formed into Stokes I, weighted and gridded: its partial grids (flat uint8 array)."""
+def grid(location, storage_options, chunk, image, density, plan=None):
+    """A chunk read, formed into Stokes I, weighted and gridded: its partial grids (flat uint8 array).
+    ``plan`` as for density."""
     _java_only("grid")
 
 

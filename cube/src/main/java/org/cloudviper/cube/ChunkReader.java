@@ -1,5 +1,6 @@
 package org.cloudviper.cube;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PushbackInputStream;
@@ -15,6 +16,9 @@ import org.apache.arrow.memory.OutOfMemoryException;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.ArrowStreamReader;
+import org.apache.arrow.vector.ipc.ReadChannel;
+import org.apache.arrow.vector.ipc.message.MessageSerializer;
+import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * The record batches of one chunk, decoded as its bytes arrive. Each {@link #next()} reads one
@@ -91,21 +95,7 @@ public final class ChunkReader implements AutoCloseable {
         try {
             byte[] first = in.readNBytes(8);
             in.unread(first);
-            if (first.length == 8 && new String(first, 0, 6, StandardCharsets.ISO_8859_1).equals("ARROW1")) {
-                throw new DatasetException(DatasetException.Kind.FORMAT, object,
-                        "this is an Arrow IPC file; chunks are IPC streams (pyarrow.ipc.new_stream)");
-            }
-            ByteBuffer b = ByteBuffer.wrap(first).order(ByteOrder.LITTLE_ENDIAN);
-            // the continuation marker and the length, or (before Arrow 0.15) the length alone
-            long length = first.length < 4 ? 0 : b.getInt(0) == -1 ? (first.length < 8 ? 0 : b.getInt(4)) : b.getInt(0);
-            if (first.length < 8) {
-                throw new DatasetException(DatasetException.Kind.TRUNCATED, object, "the object ends after "
-                        + first.length + " bytes, before its schema");
-            }
-            if (length <= 0 || length > MAX_SCHEMA_BYTES) {
-                throw new DatasetException(DatasetException.Kind.FORMAT, object, "not an Arrow IPC stream: it starts with "
-                        + HexFormat.of().formatHex(first) + " (expected: ffffffff and the schema message's length)");
-            }
+            schemaLength(first, object);
             return in;
         } catch (IOException e) {
             try {
@@ -116,6 +106,62 @@ public final class ChunkReader implements AutoCloseable {
             throw e instanceof DatasetException d ? d
                     : new DatasetException(DatasetException.Kind.IO, object, "cannot read: " + e, e);
         }
+    }
+
+    /** The length of the schema message that {@code first} (an object's first 8 bytes or more) starts, checked. */
+    private static int schemaLength(byte[] first, String object) throws DatasetException {
+        if (first.length >= 8 && new String(first, 0, 6, StandardCharsets.ISO_8859_1).equals("ARROW1")) {
+            throw new DatasetException(DatasetException.Kind.FORMAT, object,
+                    "this is an Arrow IPC file; chunks are IPC streams (pyarrow.ipc.new_stream)");
+        }
+        if (first.length < 8) {
+            throw new DatasetException(DatasetException.Kind.TRUNCATED, object, "the object ends after "
+                    + first.length + " bytes, before its schema");
+        }
+        ByteBuffer b = ByteBuffer.wrap(first).order(ByteOrder.LITTLE_ENDIAN);
+        // the continuation marker and the length, or (before Arrow 0.15) the length alone
+        long length = b.getInt(0) == -1 ? b.getInt(4) : b.getInt(0);
+        if (length <= 0 || length > MAX_SCHEMA_BYTES) {
+            throw new DatasetException(DatasetException.Kind.FORMAT, object, "not an Arrow IPC stream: it starts with "
+                    + HexFormat.of().formatHex(first, 0, 8) + " (expected: ffffffff and the schema message's length)");
+        }
+        return (int) length;
+    }
+
+    /** A chunk's channels, as its schema says. */
+    public record ChannelRange(String object, int chanStart, int nchan) {
+    }
+
+    /** Bytes of an object read for its schema alone: the metadata of thousands of channels fits. */
+    static final int SCHEMA_HEAD_BYTES = 64 << 10;
+
+    /**
+     * The channels of chunk {@code key}, its schema checked as {@link #open} checks it (against
+     * {@code dataset} when not null), from the object's first bytes alone: one ranged read (two for a
+     * schema longer than {@value #SCHEMA_HEAD_BYTES} bytes), none of its record batches. Thread-safe.
+     */
+    public static ChannelRange channels(ObjectStore store, String key, DatasetInfo dataset) throws DatasetException {
+        String object = store.uri(key);
+        int want = SCHEMA_HEAD_BYTES;
+        byte[] head = store.readHead(key, want);
+        int need = 8 + schemaLength(head, object);
+        if (need > head.length && head.length == want) {
+            head = store.readHead(key, need);
+        }
+        Schema schema;
+        try {
+            schema = MessageSerializer.deserializeSchema(
+                    new ReadChannel(java.nio.channels.Channels.newChannel(new ByteArrayInputStream(head))));
+        } catch (IOException | RuntimeException e) {
+            if (need > head.length) {
+                throw new DatasetException(DatasetException.Kind.TRUNCATED, object, "cannot read the schema: the "
+                        + "object ends inside it after " + head.length + " bytes (" + e.getMessage() + ")", e);
+            }
+            throw new DatasetException(DatasetException.Kind.FORMAT, object, "cannot read the schema: not an Arrow IPC "
+                    + "stream (" + e + ")", e);
+        }
+        ChunkSchema.Metadata meta = ChunkSchema.check(schema, dataset, object);
+        return new ChannelRange(object, meta.chanStart(), meta.nchan());
     }
 
     private static void closeAll(ArrowStreamReader reader, TrackingInputStream in, BufferAllocator allocator,

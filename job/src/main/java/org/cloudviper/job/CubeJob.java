@@ -49,10 +49,14 @@ public final class CubeJob {
     /**
      * The imaged cube: per dataset channel an npix x npix image ({@code [m][l]}, float32; zeros for
      * channels no chunk holds), the PSFs (or null), and per channel the visibilities gridded and the
-     * sum of the imaging weights.
+     * sum of the imaging weights, and when each stage of the run ended.
      */
     public record Cube(int npix, double[] freqHz, double[] phaseCentreRad, float[][] dirty, float[][] psf,
-            long[] gridded, long[] dropped, double[] sumWeights, int chunks) {
+            long[] gridded, long[] dropped, double[] sumWeights, int chunks, Stages stages) {
+
+        Cube withStages(Stages s) {
+            return new Cube(npix, freqHz, phaseCentreRad, dirty, psf, gridded, dropped, sumWeights, chunks, s);
+        }
 
         /** Visibilities (Stokes I samples of non-zero weight) gridded, over all channels. */
         public long visibilities() {
@@ -65,6 +69,18 @@ public final class CubeJob {
     }
 
     /**
+     * Seconds from the start of {@link #run} until the plan came back, the last grid task finished, the
+     * images were made (every task done) and they were gathered into this process.
+     */
+    public record Stages(double planned, double gridded, double imaged, double gathered) {
+        @Override
+        public String toString() {
+            return String.format("plan %.3f s, grid tasks %.3f s, images %.3f s, gather %.3f s", planned,
+                    gridded - planned, imaged - gridded, gathered - imaged);
+        }
+    }
+
+    /**
      * Images the dataset at {@code location} ({@code s3://bucket/prefix} or a folder the workers see),
      * reached with {@code storageOptions} (fsspec-style keys: endpoint_url, key, secret, region...).
      *
@@ -73,9 +89,21 @@ public final class CubeJob {
      */
     public static Cube run(JavaClient client, String location, Map<String, ?> storageOptions, ImageParams image,
             Progress progress) throws InterruptedException {
+        long start = System.nanoTime();
         Map<String, Object> so = Map.copyOf(storageOptions);
         Map<String, Object> img = image.toMap();
-        Map<?, ?> plan = client.compute(client.task(TASKS + "plan", location, so), Map.class);
+        // the plan stays in the workers' memory while the job runs: the grid tasks take their
+        // description from it instead of each reading _dataset.json
+        JavaClient.Task planTask = client.task(TASKS + "plan", location, so);
+        Map<?, ?> plan;
+        try {
+            client.persist(List.of(planTask));
+            plan = (Map<?, ?>) client.gather(List.of(planTask)).get(0);
+        } catch (RuntimeException e) {
+            client.release(List.of(planTask));
+            throw e;
+        }
+        long planned = System.nanoTime();
         int nchan = ((Number) plan.get("nchan")).intValue();
         List<?> blocks = (List<?>) plan.get("blocks");
 
@@ -91,13 +119,13 @@ public final class CubeJob {
             if (image.weightingRule().needsDensity()) {
                 List<JavaClient.Task> parts = new ArrayList<>();
                 for (Object chunk : names) {
-                    parts.add(client.task(TASKS + "density", location, so, chunk, img));
+                    parts.add(client.task(TASKS + "density", location, so, chunk, img, planTask));
                 }
                 density = client.task(TASKS + "density_sum", parts, img);
             }
             List<JavaClient.Task> level = new ArrayList<>();
             for (Object chunk : names) {
-                JavaClient.Task g = client.task(TASKS + "grid", location, so, chunk, img, density);
+                JavaClient.Task g = client.task(TASKS + "grid", location, so, chunk, img, density, planTask);
                 level.add(g);
                 grids.add(g);
             }
@@ -116,12 +144,18 @@ public final class CubeJob {
         outputs.addAll(images);
         outputs.addAll(stats);
         List<CompletableFuture<Void>> done = client.submit(outputs);
+        long gridded;
+        long imaged;
         try {
             awaitGrids(client, grids, done, progress);
+            gridded = System.nanoTime();
             CompletableFuture.allOf(done.subList(grids.size(), done.size()).toArray(new CompletableFuture<?>[0])).get();
+            imaged = System.nanoTime();
         } catch (ExecutionException e) {
             client.release(outputs);
             throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+        } finally {
+            client.release(List.of(planTask));
         }
         List<JavaClient.Task> results = new ArrayList<>(images);
         results.addAll(stats);
@@ -131,7 +165,10 @@ public final class CubeJob {
         } finally {
             client.release(results);
         }
-        return assemble(plan, nchan, image, values, blocks.size(), chunks);
+        Cube cube = assemble(plan, nchan, image, values, blocks.size(), chunks);
+        long gathered = System.nanoTime();
+        return cube.withStages(new Stages((planned - start) / 1e9, (gridded - start) / 1e9, (imaged - start) / 1e9,
+                (gathered - start) / 1e9));
     }
 
     /** Reports each grid task as it finishes and lets the client's hold on it go (its dependents keep it). */
@@ -178,7 +215,7 @@ public final class CubeJob {
             }
         }
         return new Cube(npix, doubles(plan.get("freq_hz")), doubles(plan.get("phase_centre_rad")), dirty, psf, gridded,
-                dropped, sums, chunks);
+                dropped, sums, chunks, null);
     }
 
     private static double[] doubles(Object list) {

@@ -12,6 +12,8 @@ import java.util.TreeMap;
 import org.apache.arrow.memory.BufferAllocator;
 import org.cloudviper.cube.ChunkReader;
 import org.cloudviper.cube.Dataset;
+import org.cloudviper.cube.DatasetException;
+import org.cloudviper.cube.ObjectStore;
 import org.cloudviper.cube.DatasetInfo;
 import org.cloudviper.imaging.ChannelGrids;
 import org.cloudviper.imaging.GridPool;
@@ -53,6 +55,7 @@ import org.cloudviper.worker.tasks.TaskRegistry;
  * of {@link ImagingRuntime}.
  */
 public final class ImagingTasks implements TaskProvider {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ImagingTasks.class);
     public static final String MODULE = "cloudviper.imaging";
 
     @Override
@@ -77,11 +80,10 @@ public final class ImagingTasks implements TaskProvider {
         try (Dataset d = Dataset.open(rt.store(a.string(0), a.options(1)))) {
             DatasetInfo info = d.info();
             TreeMap<Integer, CubePlan.Block> blocks = new TreeMap<>();
-            for (String chunk : info.chunks()) {
-                try (BufferAllocator alloc = ArrowTable.newAllocator("imaging plan " + chunk);
-                     ChunkReader r = d.chunk(chunk, alloc)) {
-                    CubePlan.add(blocks, chunk, r.chanStart(), r.nchan(), d.store().uri(chunk));
-                }
+            List<ChunkReader.ChannelRange> channels = d.channels(info.chunks());
+            for (int i = 0; i < channels.size(); i++) {
+                ChunkReader.ChannelRange c = channels.get(i);
+                CubePlan.add(blocks, info.chunks().get(i), c.chanStart(), c.nchan(), c.object());
             }
             return CubePlan.toMap(info, blocks);
         }
@@ -89,11 +91,11 @@ public final class ImagingTasks implements TaskProvider {
 
     /** {@code density(location, storage_options, chunk, image)}: the chunk's weight density. */
     static Object density(List<Object> args, Map<String, Object> kwargs) throws Exception {
-        Args a = new Args("density", args, kwargs, "location", "storage_options", "chunk", "image");
+        Args a = new Args("density", args, kwargs, "location", "storage_options", "chunk", "image", "plan");
         ImageParams p = a.image(3);
         ImagingRuntime rt = ImagingRuntime.get();
         Imager imager = rt.geometry(p.spec()).imager;
-        try (Dataset d = Dataset.open(rt.store(a.string(0), a.options(1)));
+        try (Dataset d = a.dataset(rt, 0, 1, 4);
              ChunkBlocks blocks = ChunkBlocks.open(d, a.string(2))) {
             WeightDensity density = imager.newDensity(blocks.nchan());
             for (VisBlock b = blocks.next(); b != null; b = blocks.next()) {
@@ -119,21 +121,39 @@ public final class ImagingTasks implements TaskProvider {
 
     /** {@code grid(location, storage_options, chunk, image, density)}: the chunk's partial grids. */
     static Object grid(List<Object> args, Map<String, Object> kwargs) throws Exception {
-        Args a = new Args("grid", args, kwargs, "location", "storage_options", "chunk", "image", "density");
+        Args a = new Args("grid", args, kwargs, "location", "storage_options", "chunk", "image", "density", "plan");
         ImageParams p = a.image(3);
         ImageSpec spec = p.spec();
         ImagingRuntime rt = ImagingRuntime.get();
         ImagingRuntime.Geometry g = rt.geometry(spec);
-        try (Dataset d = Dataset.open(rt.store(a.string(0), a.options(1)));
+        long t0 = System.nanoTime();
+        try (Dataset d = a.dataset(rt, 0, 1, 5);
              ChunkBlocks blocks = ChunkBlocks.open(d, a.string(2))) {
+            long t1 = System.nanoTime();
             ImagingWeights weights = weights(g.imager, p, a.arrayOrNull(4), blocks);
             ComputePool pool = rt.pool();
             return withGrids(g, blocks.nchan(), p.psf(), (dirty, psf) -> {
-                for (VisBlock b = blocks.next(); b != null; b = blocks.next()) {
+                long t2 = System.nanoTime();
+                long read = 0;
+                long gridding = 0;
+                while (true) {
+                    long r0 = System.nanoTime();
+                    VisBlock b = blocks.next();
+                    long r1 = System.nanoTime();
+                    read += r1 - r0;
+                    if (b == null) {
+                        break;
+                    }
                     weights.apply(b, b.weight());
                     g.imager.grid(b, b.weight(), dirty, psf, pool, pool.parallelism());
+                    gridding += System.nanoTime() - r1;
                 }
-                return Partials.encodeGrids(spec, blocks.chanStart(), dirty, psf);
+                long t3 = System.nanoTime();
+                NdArray out = Partials.encodeGrids(spec, blocks.chanStart(), dirty, psf);
+                long t4 = System.nanoTime();
+                LOG.info("grid {}: open {} ms, grids {} ms, read {} ms, grid {} ms, encode {} ms", a.string(2),
+                        (t1 - t0) / 1000000.0, (t2 - t1) / 1000000.0, read / 1000000.0, gridding / 1000000.0, (t4 - t3) / 1000000.0);
+                return out;
             });
         }
     }
@@ -317,6 +337,16 @@ public final class ImagingTasks implements TaskProvider {
                 return (Map<String, Object>) m;
             }
             throw wrong(i, "a dict of storage options or None");
+        }
+
+        /**
+         * The dataset at the location and storage options of arguments {@code location} and {@code
+         * options}, described by the plan in argument {@code plan} or, when that is None, by its
+         * {@code _dataset.json}.
+         */
+        Dataset dataset(ImagingRuntime rt, int location, int options, int plan) throws DatasetException {
+            ObjectStore store = rt.store(string(location), options(options));
+            return values[plan] == null ? Dataset.open(store) : Dataset.of(store, CubePlan.info(values[plan], task));
         }
 
         ImageParams image(int i) {
