@@ -47,6 +47,7 @@ def image_cube(client, location, npix, cell_arcsec, weighting="natural", robust=
     chunk...) raises here with the Java worker's message, which names the object.
     """
     import numpy as np
+    from distributed import as_completed
 
     so = dict(storage_options or {})
     res = dict(_JAVA if resources is None else resources)
@@ -76,7 +77,11 @@ def image_cube(client, location, npix, cell_arcsec, weighting="natural", robust=
     nchan = int(layout["nchan"])
     dirty = np.zeros((nchan, npix, npix), np.float32)
     beams = np.zeros((nchan, npix, npix), np.float32) if psf else None
-    for block, arr in zip(layout["blocks"], client.gather(images)):
+    # each block's images travel as soon as they are made, while later blocks are still gridded
+    block_of = {f.key: b for f, b in zip(images, layout["blocks"])}
+    for done in as_completed(images):
+        arr = done.result()
+        block = block_of[done.key]
         s, n = int(block["chan_start"]), int(block["nchan"])
         if psf:
             dirty[s:s + n] = arr[0]

@@ -271,9 +271,15 @@ public final class ChunkReader implements AutoCloseable {
         return root;
     }
 
-    /** Stokes I of the current batch, into {@code block} (reshaped, its arrays reused); returns it. */
+    /** Stokes I of the current batch, into {@code block} (its rows replaced, its arrays reused); returns it. */
     public StokesIBlock stokesI(StokesIBlock block) {
-        StokesIFormation.fill(batch(), meta, pair, block);
+        block.clear();
+        return appendStokesI(block);
+    }
+
+    /** Stokes I of the current batch after the rows {@code block} holds (of this chunk's channels); returns it. */
+    public StokesIBlock appendStokesI(StokesIBlock block) {
+        StokesIFormation.append(batch(), meta, pair, block);
         return block;
     }
 

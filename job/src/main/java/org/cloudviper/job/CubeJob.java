@@ -2,6 +2,7 @@ package org.cloudviper.job;
 
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -69,14 +70,15 @@ public final class CubeJob {
     }
 
     /**
-     * Seconds from the start of {@link #run} until the plan came back, the last grid task finished, the
-     * images were made (every task done) and they were gathered into this process.
+     * Seconds from the start of {@link #run} until the plan came back, the last grid task finished,
+     * the last images were gathered into this process (each block's as soon as they were made), and
+     * the cube was assembled from them.
      */
-    public record Stages(double planned, double gridded, double imaged, double gathered) {
+    public record Stages(double planned, double gridded, double gathered, double assembled) {
         @Override
         public String toString() {
-            return String.format("plan %.3f s, grid tasks %.3f s, images %.3f s, gather %.3f s", planned,
-                    gridded - planned, imaged - gridded, gathered - imaged);
+            return String.format("plan %.3f s, grid tasks %.3f s, last images %.3f s, assembly %.3f s", planned,
+                    gridded - planned, gathered - gridded, assembled - gathered);
         }
     }
 
@@ -144,48 +146,62 @@ public final class CubeJob {
         outputs.addAll(images);
         outputs.addAll(stats);
         List<CompletableFuture<Void>> done = client.submit(outputs);
+        Object[] values = new Object[images.size() + stats.size()];
         long gridded;
-        long imaged;
         try {
-            awaitGrids(client, grids, done, progress);
-            gridded = System.nanoTime();
-            CompletableFuture.allOf(done.subList(grids.size(), done.size()).toArray(new CompletableFuture<?>[0])).get();
-            imaged = System.nanoTime();
+            gridded = collect(client, outputs, grids.size(), done, values, planTask, progress);
         } catch (ExecutionException e) {
             client.release(outputs);
             throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
         } finally {
             client.release(List.of(planTask));
         }
-        List<JavaClient.Task> results = new ArrayList<>(images);
-        results.addAll(stats);
-        List<Object> values;
-        try {
-            values = client.gather(results);
-        } finally {
-            client.release(results);
-        }
-        Cube cube = assemble(plan, nchan, image, values, blocks.size(), chunks);
         long gathered = System.nanoTime();
-        return cube.withStages(new Stages((planned - start) / 1e9, (gridded - start) / 1e9, (imaged - start) / 1e9,
-                (gathered - start) / 1e9));
+        Cube cube = assemble(plan, nchan, image, Arrays.asList(values), blocks.size(), chunks);
+        long assembled = System.nanoTime();
+        return cube.withStages(new Stages((planned - start) / 1e9, (gridded - start) / 1e9, (gathered - start) / 1e9,
+                (assembled - start) / 1e9));
     }
 
-    /** Reports each grid task as it finishes and lets the client's hold on it go (its dependents keep it). */
-    private static void awaitGrids(JavaClient client, List<JavaClient.Task> grids, List<CompletableFuture<Void>> done,
-            Progress progress) throws InterruptedException, ExecutionException {
+    /**
+     * Waits for every output (the grid tasks first in {@code outputs}, then the images and statistics of
+     * each block): reports each grid task as it finishes and lets the client's hold on it go (its
+     * dependents keep it), lets the plan go after the last one, and gathers each block's images and
+     * statistics into {@code values} as soon as they are done, while later blocks are still being
+     * gridded, so that the images travel while the workers compute. Returns when the last grid task
+     * finished ({@link System#nanoTime}).
+     */
+    private static long collect(JavaClient client, List<JavaClient.Task> outputs, int ngrids,
+            List<CompletableFuture<Void>> done, Object[] values, JavaClient.Task planTask, Progress progress)
+            throws InterruptedException, ExecutionException {
         BlockingQueue<Integer> finished = new LinkedBlockingQueue<>();
-        for (int i = 0; i < grids.size(); i++) {
+        for (int i = 0; i < outputs.size(); i++) {
             int index = i;
             done.get(i).whenComplete((v, e) -> finished.add(index));
         }
-        progress.update(0, grids.size());
-        for (int n = 1; n <= grids.size(); n++) {
+        long gridded = System.nanoTime();
+        int grids = 0;
+        progress.update(0, ngrids);
+        for (int n = 0; n < outputs.size(); n++) {
             int i = finished.take();
-            done.get(i).get(); // a failed grid task fails the job here
-            client.release(List.of(grids.get(i)));
-            progress.update(n, grids.size());
+            done.get(i).get(); // a failed task fails the job here
+            List<JavaClient.Task> one = List.of(outputs.get(i));
+            if (i < ngrids) {
+                client.release(one);
+                progress.update(++grids, ngrids);
+                if (grids == ngrids) {
+                    gridded = System.nanoTime();
+                    client.release(List.of(planTask));
+                }
+            } else {
+                try {
+                    values[i - ngrids] = client.gather(one).get(0);
+                } finally {
+                    client.release(one);
+                }
+            }
         }
+        return gridded;
     }
 
     private static Cube assemble(Map<?, ?> plan, int nchan, ImageParams image, List<Object> values, int nblocks,

@@ -110,7 +110,7 @@ public final class Demo {
         SyntheticDataset.Builder b = SyntheticDataset.builder().layout(AntennaLayout.compactAlma(s.antennas(), 1))
                 .track(s.times(), 60, 0).channels(s.channels(), 100e9, 15.625e6).noiseJy(s.noiseJy())
                 .flagFraction(0.02).flaggedAntenna(Math.min(7, s.antennas() - 1)).seed(1)
-                .chunking(s.timesPerChunk(), s.chansPerChunk(), 8192);
+                .chunking(s.timesPerChunk(), s.chansPerChunk(), Integer.getInteger("demo.batchRows", 8192));
         sky.forEach(b::source);
         SyntheticDataset data = b.build();
         long start = System.nanoTime();

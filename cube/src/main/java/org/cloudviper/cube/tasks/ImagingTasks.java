@@ -9,12 +9,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-import org.apache.arrow.memory.BufferAllocator;
 import org.cloudviper.cube.ChunkReader;
 import org.cloudviper.cube.Dataset;
 import org.cloudviper.cube.DatasetException;
-import org.cloudviper.cube.ObjectStore;
 import org.cloudviper.cube.DatasetInfo;
+import org.cloudviper.cube.ObjectStore;
 import org.cloudviper.imaging.ChannelGrids;
 import org.cloudviper.imaging.GridPool;
 import org.cloudviper.imaging.ImageSpec;
@@ -24,11 +23,12 @@ import org.cloudviper.imaging.VisBlock;
 import org.cloudviper.imaging.WeightDensity;
 import org.cloudviper.imaging.Weighting;
 import org.cloudviper.imaging.affinity.ComputePool;
-import org.cloudviper.worker.tasks.ArrowTable;
 import org.cloudviper.worker.tasks.JavaTask;
 import org.cloudviper.worker.tasks.NdArray;
 import org.cloudviper.worker.tasks.TaskProvider;
 import org.cloudviper.worker.tasks.TaskRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The tasks of distributed cube imaging, under the names of {@code worker/python/cloudviper/imaging.py}
@@ -38,11 +38,14 @@ import org.cloudviper.worker.tasks.TaskRegistry;
  *
  * <ol>
  *   <li>{@code plan(location, storage_options)}: the description and the chunks of each block (each
- *       chunk's channels are read from its schema);</li>
- *   <li>uniform or Briggs weighting only: {@code density(location, storage_options, chunk, image)} per
- *       chunk, then {@code density_sum(densities, image)} per block;</li>
- *   <li>{@code grid(location, storage_options, chunk, image, density)} per chunk: read, Stokes I,
- *       imaging weights, gridding into grids of the worker's pool, the written rows returned;</li>
+ *       chunk's channels are read from its schema, from the first bytes of the objects, many at once);</li>
+ *   <li>uniform or Briggs weighting only: {@code density(location, storage_options, chunk, image,
+ *       plan)} per chunk, then {@code density_sum(densities, image)} per block;</li>
+ *   <li>{@code grid(location, storage_options, chunk, image, density, plan)} per chunk: read, Stokes I
+ *       (record batches gathered into blocks, {@link ChunkBlocks}), imaging weights, gridding into grids
+ *       of the worker's pool, the written rows returned. With {@code plan} (the plan's result, kept on
+ *       the workers while the cube is imaged) the chunk is checked against the description it carries;
+ *       with None, {@code _dataset.json} is read again;</li>
  *   <li>{@code grid_sum(partials, image)}: partial grids of a block summed (a tree, for many time
  *       ranges);</li>
  *   <li>{@code image_block(partials, image)}: the last sum, then per channel the FFT and the grid
@@ -55,7 +58,7 @@ import org.cloudviper.worker.tasks.TaskRegistry;
  * of {@link ImagingRuntime}.
  */
 public final class ImagingTasks implements TaskProvider {
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ImagingTasks.class);
+    private static final Logger LOG = LoggerFactory.getLogger(ImagingTasks.class);
     public static final String MODULE = "cloudviper.imaging";
 
     @Override
@@ -89,7 +92,7 @@ public final class ImagingTasks implements TaskProvider {
         }
     }
 
-    /** {@code density(location, storage_options, chunk, image)}: the chunk's weight density. */
+    /** {@code density(location, storage_options, chunk, image, plan=None)}: the chunk's weight density. */
     static Object density(List<Object> args, Map<String, Object> kwargs) throws Exception {
         Args a = new Args("density", args, kwargs, "location", "storage_options", "chunk", "image", "plan");
         ImageParams p = a.image(3);
@@ -119,43 +122,52 @@ public final class ImagingTasks implements TaskProvider {
         return Partials.encodeDensity(p.spec(), first.chanStart(), sum);
     }
 
-    /** {@code grid(location, storage_options, chunk, image, density)}: the chunk's partial grids. */
+    /**
+     * {@code grid(location, storage_options, chunk, image, density, plan=None)}: the chunk's partial grids;
+     * at debug level, a line per task with the time of each step.
+     */
     static Object grid(List<Object> args, Map<String, Object> kwargs) throws Exception {
         Args a = new Args("grid", args, kwargs, "location", "storage_options", "chunk", "image", "density", "plan");
         ImageParams p = a.image(3);
         ImageSpec spec = p.spec();
         ImagingRuntime rt = ImagingRuntime.get();
         ImagingRuntime.Geometry g = rt.geometry(spec);
-        long t0 = System.nanoTime();
+        long start = System.nanoTime();
         try (Dataset d = a.dataset(rt, 0, 1, 5);
              ChunkBlocks blocks = ChunkBlocks.open(d, a.string(2))) {
-            long t1 = System.nanoTime();
+            long opened = System.nanoTime();
             ImagingWeights weights = weights(g.imager, p, a.arrayOrNull(4), blocks);
             ComputePool pool = rt.pool();
             return withGrids(g, blocks.nchan(), p.psf(), (dirty, psf) -> {
-                long t2 = System.nanoTime();
-                long read = 0;
+                long lent = System.nanoTime();
+                long reading = 0;
                 long gridding = 0;
-                while (true) {
-                    long r0 = System.nanoTime();
+                for (long t = lent; ; ) {
                     VisBlock b = blocks.next();
-                    long r1 = System.nanoTime();
-                    read += r1 - r0;
+                    long read = System.nanoTime();
+                    reading += read - t;
                     if (b == null) {
                         break;
                     }
                     weights.apply(b, b.weight());
                     g.imager.grid(b, b.weight(), dirty, psf, pool, pool.parallelism());
-                    gridding += System.nanoTime() - r1;
+                    t = System.nanoTime();
+                    gridding += t - read;
                 }
-                long t3 = System.nanoTime();
+                long encoding = System.nanoTime();
                 NdArray out = Partials.encodeGrids(spec, blocks.chanStart(), dirty, psf);
-                long t4 = System.nanoTime();
-                LOG.info("grid {}: open {} ms, grids {} ms, read {} ms, grid {} ms, encode {} ms", a.string(2),
-                        (t1 - t0) / 1000000.0, (t2 - t1) / 1000000.0, read / 1000000.0, gridding / 1000000.0, (t4 - t3) / 1000000.0);
+                if (LOG.isDebugEnabled()) {
+                    LOG.debug("grid {}: {} rows; ms: open {}, wait for grids {}, read and Stokes I {}, weigh and grid {},"
+                            + " encode {}", blocks.object(), blocks.rows(), ms(opened - start), ms(lent - opened),
+                            ms(reading), ms(gridding), ms(System.nanoTime() - encoding));
+                }
                 return out;
             });
         }
+    }
+
+    private static String ms(long nanos) {
+        return String.format("%.1f", nanos / 1e6);
     }
 
     private static ImagingWeights weights(Imager imager, ImageParams p, NdArray density, ChunkBlocks blocks) {
