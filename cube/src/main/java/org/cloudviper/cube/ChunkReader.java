@@ -17,6 +17,7 @@ import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.ArrowStreamReader;
 import org.apache.arrow.vector.ipc.ReadChannel;
+import org.apache.arrow.vector.ipc.message.MessageChannelReader;
 import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.apache.arrow.vector.types.pojo.Schema;
 
@@ -31,6 +32,10 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * {@link DatasetException}s naming the object: {@code FORMAT} for a wrong schema or content,
  * {@code TRUNCATED} for an object ending inside a message or without the end-of-stream marker, and
  * the store's own kinds ({@code NOT_FOUND}, {@code ACCESS_DENIED}, {@code IO}). Not thread-safe.
+ *
+ * <p>The batches are read ahead and decoded (decompressed) on other threads ({@link BatchReadAhead}),
+ * {@code -Dcloudviper.arrow.readAhead} of them (default 2; 0 reads and decodes each batch on the
+ * caller's thread when it asks for it).
  */
 public final class ChunkReader implements AutoCloseable {
     private final String object;
@@ -39,6 +44,9 @@ public final class ChunkReader implements AutoCloseable {
     private final ArrowStreamReader reader;
     private final ChunkSchema.Metadata meta;
     private final int[] pair;
+    private final MessageChannelReader messages;
+    private final int readAhead = Integer.getInteger(READ_AHEAD, 2);
+    private BatchReadAhead ahead;
     private VectorSchemaRoot root;
     private boolean loaded;
     private boolean ended;
@@ -46,9 +54,13 @@ public final class ChunkReader implements AutoCloseable {
     private long rows;
     private boolean closed;
 
-    private ChunkReader(String object, BufferAllocator allocator, TrackingInputStream in, ArrowStreamReader reader,
-            ChunkSchema.Metadata meta) {
+    /** Batches read and decoded ahead of the caller, on other threads; 0: none. */
+    public static final String READ_AHEAD = "cloudviper.arrow.readAhead";
+
+    private ChunkReader(String object, BufferAllocator allocator, TrackingInputStream in, MessageChannelReader messages,
+            ArrowStreamReader reader, ChunkSchema.Metadata meta) {
         this.object = object;
+        this.messages = messages;
         this.allocator = allocator;
         this.in = in;
         this.reader = reader;
@@ -68,14 +80,16 @@ public final class ChunkReader implements AutoCloseable {
         ArrowStreamReader reader = null;
         try {
             in = new TrackingInputStream(checkStart(store.read(key), object));
-            reader = new ArrowStreamReader(in, allocator, CommonsCompressionFactory.INSTANCE);
+            MessageChannelReader messages = new MessageChannelReader(
+                    new ReadChannel(java.nio.channels.Channels.newChannel(in)), allocator);
+            reader = new ArrowStreamReader(messages, allocator, CommonsCompressionFactory.INSTANCE);
             ChunkSchema.Metadata meta;
             try {
                 meta = ChunkSchema.check(reader.getVectorSchemaRoot().getSchema(), dataset, object);
             } catch (IOException | RuntimeException e) {
                 throw streamFailure(object, in, "cannot read the schema", e);
             }
-            return new ChunkReader(object, allocator, in, reader, meta);
+            return new ChunkReader(object, allocator, in, messages, reader, meta);
         } catch (DatasetException | RuntimeException e) {
             closeAll(reader, in, allocator, e);
             throw e;
@@ -223,8 +237,20 @@ public final class ChunkReader implements AutoCloseable {
         }
         boolean more;
         try {
-            more = reader.loadNextBatch();
-            root = reader.getVectorSchemaRoot();
+            if (readAhead > 0) {
+                if (ahead == null) {
+                    ahead = new BatchReadAhead(messages, reader.getVectorSchemaRoot().getSchema(), allocator,
+                            CommonsCompressionFactory.INSTANCE, readAhead);
+                } else if (root != null) {
+                    root.close();
+                    root = null;
+                }
+                root = ahead.next();
+                more = root != null;
+            } else {
+                more = reader.loadNextBatch();
+                root = reader.getVectorSchemaRoot();
+            }
         } catch (OutOfMemoryException e) {
             throw new DatasetException(DatasetException.Kind.IO, object, "batch " + batches + " does not fit in the "
                     + allocator.getLimit() + "-byte allocator limit (" + allocator.getAllocatedMemory()
@@ -309,6 +335,12 @@ public final class ChunkReader implements AutoCloseable {
         }
         closed = true;
         try {
+            if (ahead != null) {
+                ahead.close();
+                if (root != null) {
+                    root.close();
+                }
+            }
             reader.close();
         } catch (IOException e) {
             // the object's bytes are no longer wanted; a failure to stop its transfer changes nothing

@@ -149,12 +149,16 @@ public final class Demo {
                 for (int run = 0; run < Math.max(1, s.repeat()); run++) {
                     long start = System.nanoTime();
                     long cpuStart = processCpuNanos();
+                    ThreadCpu threadCpu = s.repeat() > 1 ? ThreadCpu.start() : null;
                     cube = CubeJob.run(client, location, so, params, new ProgressBar(err, "grid tasks"));
                     seconds = (System.nanoTime() - start) / 1e9; // the last run's: warm for --repeat > 1
                     if (s.repeat() > 1) {
                         // the CPU of the whole process: with everything in process, S3 server and scheduler included
                         out.printf("run %d: %.3f s, process CPU %.3f s (%s)%n", run + 1, seconds,
                                 (processCpuNanos() - cpuStart) / 1e9, cube.stages());
+                        if (threadCpu != null) {
+                            out.println("  CPU s by thread: " + threadCpu.line());
+                        }
                     }
                 }
             }
@@ -172,7 +176,7 @@ public final class Demo {
         }
     }
 
-    private static long processCpuNanos() {
+    static long processCpuNanos() {
         return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
                 instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() : 0;
     }

@@ -216,7 +216,7 @@ public final class ImagingTasks implements TaskProvider {
             int sets = psf == null ? 1 : 2;
             ByteBuffer bytes = ByteBuffer.allocate(4 * sets * nchan * npix * npix).order(ByteOrder.LITTLE_ENDIAN);
             FloatBuffer out = bytes.asFloatBuffer();
-            float[][] planes = new float[nchan][npix * npix];
+            float[][] planes = IMAGE_PLANES.get().planes(nchan, npix * npix);
             for (ChannelGrids grids : psf == null ? new ChannelGrids[] {dirty} : new ChannelGrids[] {dirty, psf}) {
                 g.imager.images(grids, planes, rt.pool());
                 for (float[] plane : planes) {
@@ -277,6 +277,24 @@ public final class ImagingTasks implements TaskProvider {
             throw new IllegalArgumentException(task + ": partials of channels " + h.chanStart() + ".."
                     + (h.chanStart() + h.nchan() - 1) + " and " + first.chanStart() + ".."
                     + (first.chanStart() + first.nchan() - 1) + " (expected: one block's)");
+        }
+    }
+
+    /**
+     * The image planes of one block, kept per task thread from block to block: a block's images are
+     * nchan planes of npix^2 floats (4 MiB each at 1024^2), which the JVM would otherwise allocate
+     * and zero afresh for every block, outside its young generation.
+     */
+    private static final ThreadLocal<ImagePlanes> IMAGE_PLANES = ThreadLocal.withInitial(ImagePlanes::new);
+
+    private static final class ImagePlanes {
+        private float[][] planes = new float[0][];
+
+        float[][] planes(int n, int pixels) {
+            if (planes.length != n || planes[0].length != pixels) {
+                planes = new float[n][pixels];
+            }
+            return planes;
         }
     }
 
