@@ -50,26 +50,21 @@ class ChunkReaderTest {
 
     /** The most Arrow memory held while every batch of the chunk is read, in 2 MiB batches. */
     private long peakBatches(SyntheticDataset synth, int readAhead) throws Exception {
-        String before = System.setProperty(ChunkReader.READ_AHEAD, Integer.toString(readAhead));
-        try (BufferAllocator root = new RootAllocator(16 << 20); Dataset ds = Dataset.open(dir.toString(),
-                StoreOptions.defaults())) {
-            long peak = 0;
-            try (ChunkReader chunk = ds.chunk("t000_c0000.arrows", root)) {
-                while (chunk.next()) {
-                    peak = Math.max(peak, root.getAllocatedMemory());
+        return WithProperty.call(ChunkReader.READ_AHEAD, Integer.toString(readAhead), () -> {
+            try (BufferAllocator root = new RootAllocator(16 << 20); Dataset ds = Dataset.open(dir.toString(),
+                    StoreOptions.defaults())) {
+                long peak = 0;
+                try (ChunkReader chunk = ds.chunk("t000_c0000.arrows", root)) {
+                    while (chunk.next()) {
+                        peak = Math.max(peak, root.getAllocatedMemory());
+                    }
+                    assertEquals(synth.rows(), chunk.rows());
                 }
-                assertEquals(synth.rows(), chunk.rows());
+                assertEquals(0, root.getAllocatedMemory());
+                assertTrue(peak > 1 << 20, "peak " + peak);
+                return (peak + (2 << 20) - 1) / (2 << 20);
             }
-            assertEquals(0, root.getAllocatedMemory());
-            assertTrue(peak > 1 << 20, "peak " + peak);
-            return (peak + (2 << 20) - 1) / (2 << 20);
-        } finally {
-            if (before == null) {
-                System.clearProperty(ChunkReader.READ_AHEAD);
-            } else {
-                System.setProperty(ChunkReader.READ_AHEAD, before);
-            }
-        }
+        });
     }
 
     @Test
@@ -97,24 +92,19 @@ class ChunkReaderTest {
 
     /** Stokes I of every batch of the first chunk at {@code where}, read with {@code readAhead}. */
     private static StokesIBlock stokesI(Path where, int readAhead) throws Exception {
-        String before = System.setProperty(ChunkReader.READ_AHEAD, Integer.toString(readAhead));
-        StokesIBlock block = new StokesIBlock();
-        try (BufferAllocator root = new RootAllocator(64 << 20); Dataset ds = Dataset.open(where.toString(),
-                StoreOptions.defaults())) {
-            try (ChunkReader chunk = ds.chunk(ds.info().chunks().get(0), root)) {
-                while (chunk.next()) {
-                    chunk.appendStokesI(block);
+        return WithProperty.call(ChunkReader.READ_AHEAD, Integer.toString(readAhead), () -> {
+            StokesIBlock block = new StokesIBlock();
+            try (BufferAllocator root = new RootAllocator(64 << 20); Dataset ds = Dataset.open(where.toString(),
+                    StoreOptions.defaults())) {
+                try (ChunkReader chunk = ds.chunk(ds.info().chunks().get(0), root)) {
+                    while (chunk.next()) {
+                        chunk.appendStokesI(block);
+                    }
                 }
+                assertEquals(0, root.getAllocatedMemory());
             }
-            assertEquals(0, root.getAllocatedMemory());
-        } finally {
-            if (before == null) {
-                System.clearProperty(ChunkReader.READ_AHEAD);
-            } else {
-                System.setProperty(ChunkReader.READ_AHEAD, before);
-            }
-        }
-        return block;
+            return block;
+        });
     }
 
     @Test

@@ -16,6 +16,7 @@ import org.cloudviper.cube.Dataset;
 import org.cloudviper.cube.DatasetInfo;
 import org.cloudviper.cube.ObjectStore;
 import org.cloudviper.cube.StoreOptions;
+import org.cloudviper.cube.WithProperty;
 import org.cloudviper.cube.synth.Source;
 import org.cloudviper.cube.synth.SyntheticDataset;
 import org.cloudviper.imaging.VisBlock;
@@ -54,24 +55,16 @@ class ChunkBlocksAndPlanTest {
     }
 
     private List<Long> blockRows(String blockSamples) throws Exception {
-        String before = System.getProperty(ChunkBlocks.BLOCK_SAMPLES);
-        if (blockSamples != null) {
-            System.setProperty(ChunkBlocks.BLOCK_SAMPLES, blockSamples);
-        }
-        try (Dataset ds = Dataset.open(dir.toString(), StoreOptions.defaults());
-             ChunkBlocks blocks = ChunkBlocks.open(ds, ds.info().chunks().get(0))) {
-            List<Long> rows = new ArrayList<>();
-            for (VisBlock b = blocks.next(); b != null; b = blocks.next()) {
-                rows.add((long) b.nrow());
+        return WithProperty.call(ChunkBlocks.BLOCK_SAMPLES, blockSamples, () -> {
+            try (Dataset ds = Dataset.open(dir.toString(), StoreOptions.defaults());
+                 ChunkBlocks blocks = ChunkBlocks.open(ds, ds.info().chunks().get(0))) {
+                List<Long> rows = new ArrayList<>();
+                for (VisBlock b = blocks.next(); b != null; b = blocks.next()) {
+                    rows.add((long) b.nrow());
+                }
+                return rows;
             }
-            return rows;
-        } finally {
-            if (before == null) {
-                System.clearProperty(ChunkBlocks.BLOCK_SAMPLES);
-            } else {
-                System.setProperty(ChunkBlocks.BLOCK_SAMPLES, before);
-            }
-        }
+        });
     }
 
     @Test
