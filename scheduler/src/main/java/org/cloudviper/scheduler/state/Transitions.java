@@ -9,10 +9,12 @@ import org.cloudviper.scheduler.state.TaskState.Status;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 import static org.cloudviper.scheduler.state.TaskState.Status.ERRED;
 import static org.cloudviper.scheduler.state.TaskState.Status.FORGOTTEN;
@@ -78,6 +80,10 @@ final class Transitions {
 
     /** The current event's stimulus id: stamped on transitions and on the messages they cause. */
     private String stimulusId;
+    /** Tasks forgotten so far (Dask's {@code dask_scheduler_tasks_forgotten}). */
+    private long forgotten;
+    /** Per task prefix, how often a worker died running one (Dask's {@code tasks_suspicious}). */
+    private final Map<String, Long> suspiciousByPrefix = new TreeMap<>();
     private long nextRunId;
 
     Transitions(Outbox out, Workers workers, Placement placement,
@@ -157,6 +163,20 @@ final class Transitions {
         if ((WAITER_CHANGE & bit) != 0) {
             countWaiter(ts, finish.needsInputs);
         }
+    }
+
+    /** The last move of a task: to forgotten, counted. */
+    void forget(TaskState ts) {
+        transition(ts, FORGOTTEN);
+        forgotten++;
+    }
+
+    long forgotten() {
+        return forgotten;
+    }
+
+    Map<String, Long> suspiciousByPrefix() {
+        return Collections.unmodifiableMap(suspiciousByPrefix);
     }
 
     /**
@@ -298,7 +318,7 @@ final class Transitions {
      * (-> no-worker).
      */
     private void scheduleReady(TaskState ts) {
-        if (ts.hasRestrictions()) {
+        if (ts.hasRestrictions() || ts.actor) {
             WorkerState ws = placement.pickRestricted(ts);
             if (ws == null) {
                 transition(ts, NO_WORKER);
@@ -367,7 +387,7 @@ final class Transitions {
         Map<String, Object> resources = ts.resourceRestrictions == null ? Map.of() : new LinkedHashMap<>(ts.resourceRestrictions);
         out.toWorker(ws.address, new SchedulerToWorker.ComputeTask(ts.key, ts.runId,
                 List.of(ts.negUserPriority, ts.generation, ts.order), 0.5,
-                stimulusId != null ? stimulusId : "compute-task", whoHas, nbytes, ts.spec, resources, false,
+                stimulusId != null ? stimulusId : "compute-task", whoHas, nbytes, ts.spec, resources, ts.actor,
                 ts.annotations, null));
     }
 
@@ -461,6 +481,12 @@ final class Transitions {
      */
     void dataLost(TaskState ts, List<TaskState> again) {
         transition(ts, RELEASED);
+        if (ts.actor && ts.wanted()) {
+            // An actor's state lived on the lost worker: Dask errs it instead of making a new one
+            // (transition_memory_released, "don't try to recreate").
+            toErred(ts, Pickles.call("builtins", "ValueError", "Worker holding Actor was lost"), null);
+            return;
+        }
         for (ClientState c : Clients.wanters(ts)) {
             out.toClient(c.id, new SchedulerToClient.LostData(ts.key));
         }
@@ -573,6 +599,7 @@ final class Transitions {
         for (TaskState ts : new ArrayList<>(ws.processing)) {
             if (lost) {
                 ts.suspicious++;
+                suspiciousByPrefix.merge(KeyPrefix.of(ts.key), 1L, Long::sum);
             }
             if (ts.suspicious > allowedFailures) {
                 byte[] exc = Pickles.call("distributed.scheduler", "KilledWorker",
