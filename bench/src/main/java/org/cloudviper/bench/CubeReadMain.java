@@ -34,8 +34,8 @@ import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
  * every chunk is read (1) raw: the bytes through the same {@code ObjectStore.read} (the SDK's CRT
  * client, parallel ranged GETs) into a discarded buffer; (2) arrow: through {@code ChunkReader},
  * every record batch decoded into Arrow vectors, on the reading thread ({@code readAhead} 0) and read
- * ahead (decoded on other threads, {@code -Dcloudviper.arrow.readAhead} batches, default 2); (3)
- * stokes: as (2) read ahead, plus Stokes I into a reused block. Prints MB/s of object bytes per round
+ * ahead (decoded on other threads, {@code -Dcloudviper.arrow.readAhead} batches, 2 unless set); (3)
+ * stokes: as (2) on the reading thread (the default), plus Stokes I into a reused block. Prints MB/s of object bytes per round
  * and the median ratios to raw.
  *
  * <pre>java -cp bench/target/benchmarks.jar org.cloudviper.bench.CubeReadMain [times] [rounds] [none|lz4|zstd]</pre>
@@ -96,7 +96,7 @@ public final class CubeReadMain {
         List<Double> inline = new ArrayList<>();
         List<Double> ratios = new ArrayList<>();
         List<Double> stokesRatios = new ArrayList<>();
-        int depth = Integer.getInteger(ChunkReader.READ_AHEAD, 2);
+        int depth = Integer.getInteger(ChunkReader.READ_AHEAD, 2); // the read-ahead compared
         try (Dataset ds = Dataset.open(location, options); BufferAllocator root = new RootAllocator(512L << 20)) {
             readRaw(ds, info);
             readArrow(ds, info, root, false, depth);
@@ -109,7 +109,7 @@ public final class CubeReadMain {
                 long c2 = cpuNanos();
                 double arrow = bytes / 1e6 / readArrow(ds, info, root, false, depth);
                 long c3 = cpuNanos();
-                double stokes = bytes / 1e6 / readArrow(ds, info, root, true, depth);
+                double stokes = bytes / 1e6 / readArrow(ds, info, root, true, 0);
                 long c4 = cpuNanos();
                 inline.add(onReader / raw);
                 ratios.add(arrow / raw);

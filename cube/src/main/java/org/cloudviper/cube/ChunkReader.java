@@ -33,9 +33,11 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * {@code TRUNCATED} for an object ending inside a message or without the end-of-stream marker, and
  * the store's own kinds ({@code NOT_FOUND}, {@code ACCESS_DENIED}, {@code IO}). Not thread-safe.
  *
- * <p>The batches are read ahead and decoded (decompressed) on other threads ({@link BatchReadAhead}),
- * {@code -Dcloudviper.arrow.readAhead} of them (default 2; 0 reads and decodes each batch on the
- * caller's thread when it asks for it).
+ * <p>With {@code -Dcloudviper.arrow.readAhead=N} (N > 0), the next N batches are read ahead and
+ * decoded (decompressed) on other threads ({@link BatchReadAhead}): for a node with idle cores. By
+ * default (0) each batch is read and decoded on the caller's thread when it asks for it: on a machine
+ * whose cores are busy, handing batches between threads costs more CPU than it saves (see
+ * docs/benchmarks.md, "S3 to Arrow batches").
  */
 public final class ChunkReader implements AutoCloseable {
     private final String object;
@@ -45,7 +47,7 @@ public final class ChunkReader implements AutoCloseable {
     private final ChunkSchema.Metadata meta;
     private final int[] pair;
     private final MessageChannelReader messages;
-    private final int readAhead = Integer.getInteger(READ_AHEAD, 2);
+    private final int readAhead = Integer.getInteger(READ_AHEAD, 0);
     private BatchReadAhead ahead;
     private VectorSchemaRoot root;
     private boolean loaded;

@@ -15,7 +15,7 @@ import org.cloudviper.worker.tasks.ArrowTable;
  * many samples as that bound allows rather than one batch's. Its Arrow memory comes from an allocator
  * of its own, limited to {@code -Dcloudviper.imaging.readMemory} bytes (default 512 MiB: the record
  * batches held at once must fit: the one being turned into Stokes I, those read ahead and decoded,
- * {@code -Dcloudviper.arrow.readAhead} (default 2), and the one being read) and released on close,
+ * {@code -Dcloudviper.arrow.readAhead} (default 0), and the one being read) and released on close,
  * whatever happened. The heap
  * arrays of the Stokes I block (12 bytes per sample and 24 per row, as large as the largest block) are
  * kept per thread and reused from task to task.
