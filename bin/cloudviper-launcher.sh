@@ -8,7 +8,8 @@
 #               memory.limit_in_bytes): a reserve of min(256 MiB, limit/4) for the JVM's own memory,
 #               then direct memory (Netty's buffers; scheduler 25 %, worker 15 % of the rest) and the
 #               heap (the remainder). No limit (bare host): the JVM's own defaults.
-#   class data  the archive next to the jar, built for this JDK by bin/cloudviper-train:
+#   class data  the archive next to the jar, built for this JDK by scripts/train-aot.sh (ignored when
+#               the jar is newer):
 #               NAME.jdkN.aot (-XX:AOTCache, JDK 25 and later) or NAME.jdkN.jsa (AppCDS,
 #               -XX:SharedArchiveFile); none present, the JDK's default class-data archive.
 #   worker      --add-modules jdk.incubator.vector (the SIMD gridders of the imaging tasks)
@@ -75,10 +76,11 @@ cloudviper_launch() {
     heap=$((limit_mib - reserve - direct))
     set -- "-Xmx${heap}m" "-XX:MaxDirectMemorySize=${direct}m" "$@"
   fi
+  # an archive older than its jar was written from an earlier build: the JVM would refuse it noisily
   base=${jar%.jar}
-  if [ "$jdk" -ge 25 ] && [ -f "$base.jdk$jdk.aot" ]; then
+  if [ "$jdk" -ge 25 ] && [ -f "$base.jdk$jdk.aot" ] && ! [ "$jar" -nt "$base.jdk$jdk.aot" ]; then
     set -- "-XX:AOTCache=$base.jdk$jdk.aot" "$@"
-  elif [ -f "$base.jdk$jdk.jsa" ]; then
+  elif [ -f "$base.jdk$jdk.jsa" ] && ! [ "$jar" -nt "$base.jdk$jdk.jsa" ]; then
     set -- "-XX:SharedArchiveFile=$base.jdk$jdk.jsa" "$@"
   fi
   if [ "$role" = worker ]; then

@@ -67,7 +67,8 @@ def start_scheduler(args, kind, logdir):
 
 
 def start_workers(args, address, logdir, procs):
-    """Starts both workers at once (as a scaler does), returns each one's start-to-registered seconds."""
+    """Starts both workers at once (as a scaler does); returns each one's seconds from start to
+    registered, and the CPU seconds it used until then (less sensitive to the machine's load)."""
     started = []
     for i in range(2):
         cmd = java_cmd(args, args.root, "worker", args.java_home) + [
@@ -76,11 +77,12 @@ def start_workers(args, address, logdir, procs):
         p = cvbench.Proc(f"java-{i}", cmd, logdir, launcher_env(args.root, "worker", args.jvm_options, args.java_home))
         procs.append(p)
         started.append((p, time.monotonic()))
-    cold = []
+    cold, cpu = [], []
     for p, t0 in started:
         p.wait_for(REGISTERED, timeout=120)
         cold.append(time.monotonic() - t0)
-    return cold
+        cpu.append(cvbench.cpu_seconds(p.pid))
+    return cold, cpu
 
 
 def run(args, kind, shape, logdir):
@@ -88,7 +90,7 @@ def run(args, kind, shape, logdir):
     try:
         sched, sched_start = start_scheduler(args, kind, logdir)
         procs.append(sched)
-        cold = start_workers(args, sched.address, logdir, procs)
+        cold, cold_cpu = start_workers(args, sched.address, logdir, procs)
         pids = [f"scheduler={sched.pid}"] + [f"{p.name}={p.pid}" for p in procs[1:]]
         client = cvbench.Proc(f"client-{kind}-{shape}", [
             os.path.join(args.client_java_home, "bin", "java") if args.client_java_home else "java",
@@ -101,7 +103,8 @@ def run(args, kind, shape, logdir):
         if rc != 0 or len(rounds) != args.rounds:
             raise RuntimeError(f"client exited with {rc} after {len(rounds)} rounds:\n{client.tail()}")
         return {"scheduler": kind, "shape": shape, "scheduler_start_s": sched_start,
-                "worker_cold_start_s": cold, "rounds": rounds, "loadavg": open("/proc/loadavg").read().split()[:3]}
+                "worker_cold_start_s": cold,
+                "worker_cold_start_cpu_s": cold_cpu, "rounds": rounds, "loadavg": open("/proc/loadavg").read().split()[:3]}
     finally:
         for p in reversed(procs):
             p.stop()
@@ -135,7 +138,8 @@ def main():
                 sched_cpu = [x.get("scheduler", {}).get("cpu_us_per_task") for x in r["rounds"]]
                 cvbench.log(f"{kind} {shape}: tasks/s per round {tps}; from round 2 min {min(tps[1:]):,.0f} "
                             f"median {statistics.median(tps[1:]):,.0f}; scheduler CPU us/task {sched_cpu}; "
-                            f"worker cold start {[round(c, 3) for c in r['worker_cold_start_s']]} s; "
+                            f"worker cold start {[round(c, 3) for c in r['worker_cold_start_s']]} s, "
+                            f"CPU {r['worker_cold_start_cpu_s']} s; "
                             f"load {r['loadavg']}")
     out = {"machine": cvbench.machine(), "args": vars(args), "runs": results}
     if args.json:

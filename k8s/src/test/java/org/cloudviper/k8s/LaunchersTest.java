@@ -197,6 +197,11 @@ class LaunchersTest {
         // an archive of another JDK is never given to this one
         List<String> on21 = jvmOptions(java(home, "worker", fakeJdk(21), sys, Map.of()));
         assertFalse(String.join(" ", on21).contains("Archive") || String.join(" ", on21).contains("AOT"), on21.toString());
+        // nor one older than the jar (written from an earlier build)
+        Files.setLastModifiedTime(home.resolve("lib/cloudviper-worker.jar"),
+                java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 60_000));
+        List<String> stale = jvmOptions(java(home, "worker", fakeJdk(17), sys, Map.of()));
+        assertFalse(String.join(" ", stale).contains("SharedArchiveFile"), stale.toString());
     }
 
     @Test
