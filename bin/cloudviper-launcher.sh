@@ -16,7 +16,8 @@
 #   always      -XX:+ExitOnOutOfMemoryError (a pod restarts rather than limping on)
 #
 # Environment:
-#   CLOUDVIPER_JVM_OPTIONS   more JVM options, placed after the chosen ones so they win (-Xmx4g, -XX:+UseG1GC)
+#   CLOUDVIPER_JVM_OPTIONS   more JVM options, placed after the chosen ones so they win (-Xmx4g); a
+#                            collector of its own (-XX:+UseG1GC) replaces the launcher's
 #   JAVA_HOME                the JDK or JRE to run (default: java on PATH)
 #   CLOUDVIPER_JAR           the runnable jar (default: lib/ of the installation, else the build's target/)
 #   CLOUDVIPER_LAUNCHER_DRY_RUN=1   print the command, one word per line, instead of running it
@@ -66,7 +67,11 @@ cloudviper_launch() {
   # shellcheck disable=SC2086
   set -- ${CLOUDVIPER_JVM_OPTIONS:-} "$@"
   set +f
-  set -- -XX:+UseParallelGC -XX:+ExitOnOutOfMemoryError "$@"
+  # HotSpot refuses two collectors, so a collector among the user's options replaces this one
+  case " ${CLOUDVIPER_JVM_OPTIONS:-} " in
+    *" -XX:+Use"*GC" "*) set -- -XX:+ExitOnOutOfMemoryError "$@" ;;
+    *) set -- -XX:+UseParallelGC -XX:+ExitOnOutOfMemoryError "$@" ;;
+  esac
   limit_mib=$(cloudviper_memory_limit_mib "$sys")
   if [ -n "$limit_mib" ]; then
     reserve=$((limit_mib / 4))

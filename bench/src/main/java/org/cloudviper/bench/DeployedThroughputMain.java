@@ -18,7 +18,9 @@ import java.util.Map;
  * builds them), timed from building the graph until every output is in memory, then released.
  * Every round prints one JSON line: tasks/s and, for each process named in {@code --pids}, the CPU it
  * used during the round, split into JIT compiler threads, collector threads and the rest
- * (from /proc/PID/task/TID/stat).
+ * (from /proc/PID/task/TID/stat), and how long its threads waited for a core (run-queue wait, from
+ * /proc/PID/task/TID/schedstat): on a machine other processes keep busy, the part of the round's
+ * wall time lost to them.
  *
  * <pre>java -cp bench/target/benchmarks.jar org.cloudviper.bench.DeployedThroughputMain tcp://127.0.0.1:8786 map 20000 6 \
  *     scheduler=PID worker-0=PID worker-1=PID</pre>
@@ -67,9 +69,10 @@ public final class DeployedThroughputMain {
                         continue;
                     }
                     line.append(String.format(Locale.ROOT,
-                            ", \"%s\": {\"cpu_us_per_task\": %.1f, \"jit_s\": %.2f, \"gc_s\": %.2f, \"cpu_s\": %.2f}",
+                            ", \"%s\": {\"cpu_us_per_task\": %.1f, \"jit_s\": %.2f, \"gc_s\": %.2f, \"cpu_s\": %.2f,"
+                                    + " \"runq_wait_s\": %.3f}",
                             name, (b[0] - a[0]) * 1e6 / CLK_TCK / tasks, (b[1] - a[1]) / (double) CLK_TCK,
-                            (b[2] - a[2]) / (double) CLK_TCK, (b[0] - a[0]) / (double) CLK_TCK));
+                            (b[2] - a[2]) / (double) CLK_TCK, (b[0] - a[0]) / (double) CLK_TCK, (b[3] - a[3]) / 1e9));
                 }
                 System.out.println(line.append('}'));
                 System.out.flush();
@@ -78,11 +81,14 @@ public final class DeployedThroughputMain {
         }
     }
 
-    /** Per process: {the process, JIT compiler threads, collector threads}, in clock ticks. */
+    /**
+     * Per process: {the process, JIT compiler threads, collector threads} in clock ticks, and the
+     * nanoseconds its threads waited on a run queue (/proc/PID/task/TID/schedstat).
+     */
     private static Map<String, long[]> cpu(Map<String, Long> pids) {
         Map<String, long[]> r = new LinkedHashMap<>();
         for (Map.Entry<String, Long> e : pids.entrySet()) {
-            long[] t = new long[3];
+            long[] t = new long[4];
             Path tasks = Path.of("/proc", e.getValue().toString(), "task");
             List<Path> threads = new ArrayList<>();
             try (var s = Files.list(tasks)) {
@@ -96,6 +102,12 @@ public final class DeployedThroughputMain {
                     stat = Files.readString(tid.resolve("stat"));
                 } catch (IOException x) {
                     continue; // the thread ended
+                }
+                try {
+                    // run-queue wait: runnable but not running, because the cores were busy elsewhere
+                    t[3] += Long.parseLong(Files.readString(tid.resolve("schedstat")).trim().split(" ")[1]);
+                } catch (IOException | RuntimeException x) {
+                    // the thread ended, or no schedstat in this kernel
                 }
                 String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
                 String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
