@@ -12,7 +12,8 @@
 #               the jar is newer):
 #               NAME.jdkN.aot (-XX:AOTCache, JDK 25 and later) or NAME.jdkN.jsa (AppCDS,
 #               -XX:SharedArchiveFile); none present, the JDK's default class-data archive.
-#   worker      --add-modules jdk.incubator.vector (the SIMD gridders of the imaging tasks)
+#   worker      --add-modules jdk.incubator.vector (the SIMD gridders of the imaging tasks), and the
+#               worker's event path compiled in three units instead of one (CompileCommand dontinline)
 #   always      -XX:+ExitOnOutOfMemoryError (a pod restarts rather than limping on)
 #
 # Environment:
@@ -89,7 +90,14 @@ cloudviper_launch() {
     set -- "-XX:SharedArchiveFile=$base.jdk$jdk.jsa" "$@"
   fi
   if [ "$role" = worker ]; then
-    set -- --add-modules jdk.incubator.vector "$@"
+    # C2 otherwise inlines the whole event path (state machine, task run, message encoding) into
+    # WorkerServer.handle and recompiles that giant unit on every trap; compiled apart, the workers
+    # spent 5-18 % less JIT and 7-20 % less CPU over six tree rounds (docs/benchmarks.md, "Launchers
+    # and cold start"). LaunchersTest checks that these methods exist.
+    set -- --add-modules jdk.incubator.vector -XX:CompileCommand=quiet \
+      -XX:CompileCommand=dontinline,org.cloudviper.worker.state.WorkerState::handle \
+      -XX:CompileCommand=dontinline,org.cloudviper.worker.runtime.SchedulerLink::send \
+      -XX:CompileCommand=dontinline,org.cloudviper.worker.runtime.WorkerServer::execute "$@"
   fi
   if [ "$jdk" -ge 24 ]; then
     # Netty's native transport and its Unsafe use, allowed without the JDK's warnings (JEP 471, 472)

@@ -217,6 +217,26 @@ class LaunchersTest {
     }
 
     @Test
+    void theWorkersCompileCommandsNameMethodsThatExist() throws Exception {
+        // a renamed method would leave the launcher's dontinline silently doing nothing
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("dontinline,([\\w.]+)::(\\w+)")
+                .matcher(Files.readString(REPO.resolve("bin/cloudviper-launcher.sh")));
+        int found = 0;
+        while (m.find()) {
+            String method = m.group(2);
+            Class<?> c = Class.forName(m.group(1));
+            assertTrue(java.util.Arrays.stream(c.getDeclaredMethods()).anyMatch(x -> x.getName().equals(method)),
+                    c.getName() + "::" + method);
+            found++;
+        }
+        assertEquals(3, found);
+        Path home = install("cloudviper-worker.jar");
+        Path sys = sysRoot("none", "memory.max", "0::/\n", -1);
+        assertTrue(jvmOptions(java(home, "worker", fakeJdk(17), sys, Map.of()))
+                .contains("-XX:CompileCommand=dontinline,org.cloudviper.worker.state.WorkerState::handle"));
+    }
+
+    @Test
     void noJarIsAClearError() throws Exception {
         Path home = install();
         Run r = run(List.of(launcher(home, "worker").toString(), "--version"), Map.of("JAVA_HOME", fakeJdk(17).toString()));
