@@ -258,6 +258,14 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
         return state.workersToClose(n);
     }
 
+    /** {@link SchedulerState#validate()}, on the loop. */
+    public void validateState() {
+        onLoop(() -> {
+            state.validate();
+            return null;
+        });
+    }
+
     /** Runs {@code task} on the state's thread and waits for its result (for tests and the facade). */
     public <T> T onLoop(Supplier<T> task) {
         if (loop.inEventLoop()) {

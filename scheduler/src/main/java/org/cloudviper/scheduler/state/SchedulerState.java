@@ -314,12 +314,7 @@ public final class SchedulerState {
     /** heartbeat_worker. Returns false if the worker is unknown (Dask replies "missing"). */
     public boolean onHeartbeat(String address, double now) {
         transitions.clock(now);
-        WorkerState ws = workers.get(address);
-        if (ws == null) {
-            return false;
-        }
-        ws.lastSeen = now;
-        return true;
+        return workers.heard(address, now) != null;
     }
 
     /** Timer: removes workers that have not been heard of for longer than {@code ttlSeconds}. */
