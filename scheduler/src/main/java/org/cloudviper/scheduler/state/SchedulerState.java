@@ -106,7 +106,7 @@ public final class SchedulerState {
         this.release = new Release(out, tasks, transitions, retirement, freeKeys);
         this.clients = new Clients(out, tasks, workers, transitions);
         this.ingest = new GraphIngest(tasks, release, interner);
-        this.validator = new StateValidator(tasks, workers, placement, transitions);
+        this.validator = new StateValidator(tasks, workers, placement, transitions, stealing);
     }
 
     // ------------------------------------------------------------------------------------------
