@@ -37,10 +37,27 @@ final class HlgGraph {
         if (layers == null) {
             throw new ProtocolException("update-graph-hlg without hlg.layers");
         }
-        // The client's per-key order (submit and map send one) travels with each task.
-        Map<?, ?> priority = msg.priority();
-        List<GraphUpdate.NewTask> tasks = new ArrayList<>();
-        for (Object lo : layers) {
+        Layers graph = new Layers();
+        for (Object layer : layers) {
+            graph.layer(layer);
+        }
+        return graph.update(msg, client, now, stimulusId);
+    }
+
+    /**
+     * The tasks of one graph, gathered layer by layer: what each kind of layer becomes is decided
+     * here, for the graphs read whole ({@link #read}) and for those read while they arrive
+     * ({@link GraphStream}, which hands over the tasks of materialized layers one by one and every
+     * other layer whole).
+     */
+    static final class Layers {
+        private final List<Object> keys = new ArrayList<>();
+        private final List<RunSpec> specs = new ArrayList<>();
+        private final List<List<Object>> dependencies = new ArrayList<>();
+        private final List<GraphUpdate.TaskOptions> options = new ArrayList<>();
+
+        /** A whole decoded layer: its tasks if it is materialized, else the refusal of a layer only Python can expand. */
+        void layer(Object lo) {
             if (!(lo instanceof Map<?, ?> layer)) {
                 throw new ProtocolException("update-graph-hlg layer is not a map");
             }
@@ -55,15 +72,31 @@ final class HlgGraph {
             Map<?, ?> annotations = Fields.map(layer, "annotations");
             for (Map.Entry<?, ?> e : dsk.entrySet()) {
                 Object key = e.getKey();
-                List<Object> d = Fields.list(deps.get(key));
-                long order = priority != null && priority.get(key) instanceof Number n
-                        ? n.longValue() : GraphUpdate.NewTask.NO_ORDER;
-                tasks.add(new GraphUpdate.NewTask(key, spec(e.getValue()), d == null ? List.of() : d,
-                        options(annotations, key), order));
+                task(key, spec(e.getValue()), Fields.list(deps.get(key)), options(annotations, key));
             }
         }
-        return new GraphUpdate(client, tasks, msg.keys(), priority != null, now, fifoTimeout(msg.fifoTimeout()),
-                stimulusId);
+
+        /** One task of a materialized layer; {@code deps} null when the layer names none for it. */
+        void task(Object key, RunSpec spec, List<Object> deps, GraphUpdate.TaskOptions taskOptions) {
+            keys.add(key);
+            specs.add(spec);
+            dependencies.add(deps == null ? List.of() : deps);
+            options.add(taskOptions);
+        }
+
+        /** The update, each task with the client's order for its key (submit and map send one). */
+        GraphUpdate update(ClientToScheduler.UpdateGraphHlg msg, String client, double now, String stimulusId) {
+            Map<?, ?> priority = msg.priority();
+            List<GraphUpdate.NewTask> tasks = new ArrayList<>(keys.size());
+            for (int i = 0; i < keys.size(); i++) {
+                Object key = keys.get(i);
+                long order = priority != null && priority.get(key) instanceof Number n
+                        ? n.longValue() : GraphUpdate.NewTask.NO_ORDER;
+                tasks.add(new GraphUpdate.NewTask(key, specs.get(i), dependencies.get(i), options.get(i), order));
+            }
+            return new GraphUpdate(client, tasks, msg.keys(), priority != null, now, fifoTimeout(msg.fifoTimeout()),
+                    stimulusId);
+        }
     }
 
     /** {@code {function, args[, kwargs]}} bins, or a Serialized legacy task / literal. */

@@ -63,17 +63,26 @@ final class StreamHandlers {
         // keep-alive, steal-response (cloudviper does not steal yet) and log-event need nothing
     }
 
+    /** A client's graph read while it arrived ({@link GraphStream}); its decoded values are released here. */
+    void fromClient(Peer peer, StreamedGraph read) {
+        try {
+            if (read.message() instanceof ClientToScheduler.UpdateGraphHlg u) {
+                updateGraphHlg(peer, u, (client, stimulus) -> {
+                    HlgGraph.Layers graph = new HlgGraph.Layers();
+                    read.addLayers(graph);
+                    return graph.update(u, client, RequestHandlers.now(), stimulus);
+                });
+            } else {
+                fromClient(peer, read.message());
+            }
+        } finally {
+            read.release();
+        }
+    }
+
     void fromClient(Peer peer, ClientToScheduler m) {
         if (m instanceof ClientToScheduler.UpdateGraphHlg u) {
-            String client = clientOf(peer, u.client());
-            GraphUpdate g;
-            try {
-                g = HlgGraph.read(u, client, RequestHandlers.now(), RequestHandlers.stimulus("update-graph"));
-            } catch (HlgGraph.UnsupportedLayer e) {
-                refuseGraph(peer, client, u.keys(), e.getMessage());
-                return;
-            }
-            state.onUpdateGraph(g);
+            updateGraphHlg(peer, u, (client, stimulus) -> HlgGraph.read(u, client, RequestHandlers.now(), stimulus));
         } else if (m instanceof ClientToScheduler.UpdateGraph u) {
             updateGraph(peer, u);
         } else if (m instanceof ClientToScheduler.ClientDesiresKeys d) {
@@ -100,6 +109,19 @@ final class StreamHandlers {
     /** Dask adds {@code client=<the stream's client>} unless the message names one. */
     private static String clientOf(Peer peer, String named) {
         return named != null ? named : peer.id;
+    }
+
+    private void updateGraphHlg(Peer peer, ClientToScheduler.UpdateGraphHlg u,
+                                java.util.function.BiFunction<String, String, GraphUpdate> read) {
+        String client = clientOf(peer, u.client());
+        GraphUpdate g;
+        try {
+            g = read.apply(client, RequestHandlers.stimulus("update-graph"));
+        } catch (HlgGraph.UnsupportedLayer e) {
+            refuseGraph(peer, client, u.keys(), e.getMessage());
+            return;
+        }
+        state.onUpdateGraph(g);
     }
 
     private void updateGraph(Peer peer, ClientToScheduler.UpdateGraph u) {
