@@ -11,9 +11,10 @@ scheduler's CPU time has stopped moving. The scheduler's VmRSS (and VmHWM, the p
 /proc/PID/status is read before the client submits and after the graph is accepted; for
 cloudviper also `jcmd PID GC.heap_info` before and after a `jcmd PID GC.run`.
 
-With --dask 2024 the worker, the client and Dask's scheduler are Dask 2024.12.1's, run in the
-trixie root (cvbench.Trixie); the client then runs as a child process (this script with --submit)
-that submits and waits to be stopped, so the scheduler is measured the same way. --xmx none starts
+The client runs as a child process (this script with --submit) that submits when told and holds
+its futures until it is stopped (dropping a million futures takes a client minutes). With --dask
+2024 the worker, the client and Dask's scheduler are Dask 2024.12.1's, run in the trixie root
+(cvbench.Trixie). --xmx none starts
 cloudviper's jar with no JVM flag at all, as the README starts it.
 
 Usage (from the repository root):
@@ -81,7 +82,7 @@ SUBMITTED = re.compile(r"submitted after ([0-9.]+) s")
 
 
 def submit(address, n):
-    """--submit: the client of a --dask 2024 run, in the trixie root; holds its futures until stopped."""
+    """--submit: the client; submits once the parent has read the scheduler's RSS, then holds its futures."""
     from distributed import Client
     client = Client(address, timeout=60)
     client.wait_for_workers(1, timeout=120)
@@ -96,15 +97,12 @@ def submit(address, n):
 
 
 def measure(kind, n, args, logdir):
-    from distributed import Client
-
     trixie = cvbench.Trixie() if args.dask == "2024" else None
     # the worker writes the marker; in the trixie root its path is the one inside the root
     inside = trixie.inside if trixie else logdir
     marker_env = f"{inside}/started-{kind}-{n}"
     marker = (trixie.root if trixie else "") + marker_env
     procs = []
-    client = None
     result = {"scheduler": kind, "tasks": n, "dask": args.dask}
     try:
         sched = cvbench.start_scheduler(kind, logdir, jar=args.jar,
@@ -117,14 +115,15 @@ def measure(kind, n, args, logdir):
         if trixie:
             script = trixie.copy_in(os.path.abspath(__file__))
             trixie.copy_in(os.path.join(os.path.dirname(os.path.abspath(__file__)), "cvbench.py"))
-            go_env = f"{trixie.inside}/go-{kind}-{n}"
-            submitter = cvbench.Proc(f"client-{kind}-{n}", trixie.python(
-                [script, "--submit", sched.address, "--tasks", str(n)]), logdir, env={"CVBENCH_GO": go_env})
-            procs.append(submitter)
-            submitter.wait_for(re.compile("connected"), timeout=180)
+            python = trixie.python
         else:
-            client = Client(sched.address, timeout=60)
-            client.wait_for_workers(1, timeout=120)
+            script = os.path.abspath(__file__)
+            python = lambda a: [cvbench.PYTHON, *a]  # noqa: E731
+        go_env = f"{inside}/go-{kind}-{n}"
+        submitter = cvbench.Proc(f"client-{kind}-{n}", python([script, "--submit", sched.address, "--tasks", str(n)]),
+                                 logdir, env={"CVBENCH_GO": go_env})
+        procs.append(submitter)
+        submitter.wait_for(re.compile("connected"), timeout=180)
         time.sleep(2)
         result["rss_before_mib"] = cvbench.rss_mib(sched.pid)
         if kind == "cloudviper":
@@ -132,12 +131,8 @@ def measure(kind, n, args, logdir):
         cpu0 = cvbench.cpu_seconds(sched.pid)
 
         t0 = time.monotonic()
-        if trixie:
-            open(trixie.root + go_env, "w").close()
-            result["client_map_s"] = float(submitter.wait_for(SUBMITTED, timeout=args.timeout).group(1))
-        else:
-            futures = client.map(slow, range(n), pure=False)
-            result["client_map_s"] = time.monotonic() - t0
+        open((trixie.root if trixie else "") + go_env, "w").close()
+        result["client_map_s"] = float(submitter.wait_for(SUBMITTED, timeout=args.timeout).group(1))
         cvbench.log(f"[{kind} {n}] client.map returned after {result['client_map_s']:.1f} s")
         wait_until(lambda: os.path.exists(marker), args.timeout, "first task not started")
         result["first_task_started_s"] = time.monotonic() - t0
@@ -158,12 +153,9 @@ def measure(kind, n, args, logdir):
             result["heap_after_gc"] = info
             result["heap_used_after_gc_mib"], result["heap_committed_after_gc_mib"] = heap_used_mib(info)
             result["rss_after_gc_mib"] = cvbench.rss_mib(sched.pid)
-        elif client is not None:
-            counts = client.run_on_scheduler(
-                lambda dask_scheduler: {"tasks": len(dask_scheduler.tasks),
-                                        "queued": len(dask_scheduler.queued)})
-            result["scheduler_counts"] = counts
         result["mib_per_1k_tasks"] = result["rss_delta_mib"] / n * 1000
+        # logged before the clean-up: dropping a million futures can take the client minutes
+        cvbench.log(json.dumps({k: v for k, v in result.items() if not k.startswith("heap_") or k.endswith("_mib")}))
         return result
     except Exception as e:  # recorded, not hidden: the caller prints it
         result["error"] = f"{type(e).__name__}: {e}"
@@ -171,11 +163,6 @@ def measure(kind, n, args, logdir):
             result["scheduler_log_tail"] = procs[0].tail(60)
         return result
     finally:
-        if client is not None:
-            try:
-                client.close(timeout=10)
-            except Exception:
-                pass
         for p in reversed(procs):
             p.stop()
         if trixie:
