@@ -444,10 +444,12 @@ final class GraphStream implements AutoCloseable {
             Object key = in.readValue();
             int n = keyList();
             List<Object> deps;
-            if (n >= 0) {
+            if (n == 0) {
+                deps = List.of(); // a map's tasks: one empty set each
+            } else if (n > 0) {
                 List<Object> d = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
-                    d.add(in.readValue());
+                    d.add(layer.canonical(in.readValue()));
                 }
                 deps = d;
             } else if (in.readNilIf()) {

@@ -75,6 +75,12 @@ final class StreamedGraph {
             deps[i] = d;
         }
 
+        /** The layer's own instance of {@code key} if it holds the key, so that a graph's dependencies share it. */
+        Object canonical(Object key) {
+            Integer i = index.get(key);
+            return i == null ? key : keys.get(i);
+        }
+
         List<Object> depsOf(int i) {
             return deps == null ? null : deps[i];
         }
