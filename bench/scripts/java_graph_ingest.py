@@ -11,6 +11,7 @@ Logs: bench/target/runs/java-ingest-*/.
 import argparse
 import os
 import re
+import signal
 import socket
 import sys
 import time
@@ -36,6 +37,7 @@ def main():
     ap.add_argument("--client-xmx", default="14g", help="the client JVM's heap (it builds the whole graph)")
     ap.add_argument("--timeout", type=float, default=3600)
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a stop by pid still stops the JVMs started
 
     logdir = cvbench.run_dir("java-ingest")
     cvbench.log("logs:", logdir)
