@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 
 /**
  * What arrives on the workers' and clients' streams (distributed Scheduler.stream_handlers), as
@@ -112,7 +113,7 @@ final class StreamHandlers {
     }
 
     private void updateGraphHlg(Peer peer, ClientToScheduler.UpdateGraphHlg u,
-                                java.util.function.BiFunction<String, String, GraphUpdate> read) {
+                                BiFunction<String, String, GraphUpdate> read) {
         String client = clientOf(peer, u.client());
         GraphUpdate g;
         try {
@@ -121,7 +122,7 @@ final class StreamHandlers {
             refuseGraph(peer, client, u.keys(), e.getMessage());
             return;
         }
-        state.onUpdateGraph(g);
+        state.onUpdateGraph(g.withActors(u.actors()));
     }
 
     private void updateGraph(Peer peer, ClientToScheduler.UpdateGraph u) {
@@ -145,7 +146,7 @@ final class StreamHandlers {
             return;
         }
         try {
-            state.onUpdateGraph(g);
+            state.onUpdateGraph(g.withActors(u.actors()));
         } finally {
             PickledGraph.release(g);
         }
