@@ -7,6 +7,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -70,8 +71,13 @@ public final class GraphIngestMain {
     }
 
     private static double running(HttpClient http, URI metrics) throws IOException, InterruptedException {
-        String body = http.send(HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(30)).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        String body;
+        try {
+            body = http.send(HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(60)).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+        } catch (HttpTimeoutException e) {
+            return 0; // the scheduler's loop is busy taking the graph in; ask again
+        }
         double sum = 0;
         Matcher m = RUNNING.matcher(body);
         while (m.find()) {
