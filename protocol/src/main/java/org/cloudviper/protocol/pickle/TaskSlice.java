@@ -29,7 +29,14 @@ public record TaskSlice(Object key, List<Object> dependencies, byte[] runSpec, i
         /** A {@code Task(key, func, *args, **kwargs)} of a client.map layer, assembled from its parts. */
         MAP_TASK,
         /** A legacy tuple task or raw value, converted on unpickling by dask's convert_legacy_graph. */
-        LEGACY
+        LEGACY,
+        /**
+         * A task of an expanded layer whose {@code _construct_graph} builds legacy tasks (tree
+         * reduction, shuffle, broadcast join, array overlap), converted like {@link #LEGACY}.
+         */
+        LAYER_TASK,
+        /** A block of an expanded Blockwise layer: its task template with the block's inputs substituted. */
+        BLOCKWISE
     }
 
     @Override

@@ -10,6 +10,7 @@ import org.cloudviper.protocol.message.ClientToScheduler;
 import org.cloudviper.protocol.message.Fields;
 import org.cloudviper.protocol.message.Generation;
 import org.cloudviper.protocol.message.RunSpec;
+import org.cloudviper.scheduler.server.graph.HlgGraph;
 import org.cloudviper.scheduler.server.StreamedGraph.Graph;
 import org.cloudviper.scheduler.server.StreamedGraph.Layer;
 import org.cloudviper.scheduler.server.StreamedGraph.Raw;

@@ -1,10 +1,14 @@
 package org.cloudviper.scheduler.server;
 
+import org.cloudviper.protocol.layers.LayerLimits;
 import org.cloudviper.protocol.message.ClientToScheduler;
 import org.cloudviper.protocol.message.SchedulerToClient;
 import org.cloudviper.protocol.message.SchedulerToWorker;
 import org.cloudviper.protocol.message.WorkerToScheduler;
 import org.cloudviper.protocol.pickle.PickleException;
+import org.cloudviper.scheduler.server.graph.GraphUpdates;
+import org.cloudviper.scheduler.server.graph.HlgGraph;
+import org.cloudviper.scheduler.server.graph.PickledGraph;
 import org.cloudviper.scheduler.state.GraphUpdate;
 import org.cloudviper.scheduler.state.SchedulerState;
 import org.slf4j.Logger;
@@ -69,8 +73,13 @@ final class StreamHandlers {
         try {
             if (read.message() instanceof ClientToScheduler.UpdateGraphHlg u) {
                 updateGraphHlg(peer, u, (client, stimulus) -> {
-                    HlgGraph.Layers graph = new HlgGraph.Layers();
-                    read.addLayers(graph);
+                    HlgGraph.Layers graph = new HlgGraph.Layers(u.priority(), LayerLimits.DEFAULT);
+                    try {
+                        read.addLayers(graph);
+                    } catch (RuntimeException e) {
+                        graph.release();
+                        throw e;
+                    }
                     return graph.update(u, client, RequestHandlers.now(), stimulus);
                 });
             } else {
@@ -122,7 +131,11 @@ final class StreamHandlers {
             refuseGraph(peer, client, u.keys(), e.getMessage());
             return;
         }
-        state.onUpdateGraph(g.withActors(u.actors()));
+        try {
+            state.onUpdateGraph(g.withActors(u.actors()));
+        } finally {
+            GraphUpdates.release(g);
+        }
     }
 
     private void updateGraph(Peer peer, ClientToScheduler.UpdateGraph u) {
@@ -148,7 +161,7 @@ final class StreamHandlers {
         try {
             state.onUpdateGraph(g.withActors(u.actors()));
         } finally {
-            PickledGraph.release(g);
+            GraphUpdates.release(g);
         }
     }
 

@@ -9,6 +9,7 @@ import org.cloudviper.protocol.message.ClientToScheduler;
 import org.cloudviper.protocol.message.Fields;
 import org.cloudviper.protocol.message.Generation;
 import org.cloudviper.protocol.message.RunSpec;
+import org.cloudviper.scheduler.server.graph.HlgGraph;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -191,6 +192,7 @@ final class StreamedGraph {
                     annotations = a;
                 }
             }
+            graph.startLayer();
             for (int i = 0; i < l.keys.size(); i++) {
                 Object key = l.keys.get(i);
                 Object s = l.specs.get(i);

@@ -13,6 +13,10 @@ import org.cloudviper.protocol.message.ClientToScheduler;
 import org.cloudviper.protocol.message.Fields;
 import org.cloudviper.protocol.message.Generation;
 import org.cloudviper.protocol.message.RunSpec;
+import org.cloudviper.protocol.layers.LayerLimits;
+import org.cloudviper.scheduler.server.graph.GraphUpdates;
+import org.cloudviper.scheduler.server.graph.HlgGraph;
+import org.cloudviper.scheduler.server.graph.PickledGraph;
 import org.cloudviper.scheduler.state.GraphUpdate;
 import org.cloudviper.testkit.Captures;
 import org.junit.jupiter.api.Test;
@@ -93,7 +97,7 @@ class GraphStreamTest {
     void aLayerOfAnotherKindGoesWholeToTheLayerDispatch() {
         List<byte[]> frames = syntheticHlg(50, true);
         List<String> whole = readWhole(frames, Generation.DASK_2022);
-        assertTrue(whole.get(1).startsWith("refused: cloudviper cannot expand a dask.blockwise.Blockwise"), whole.get(1));
+        assertTrue(whole.get(1).startsWith("refused: ") && whole.get(1).contains("mylib.layers.CustomLayer"), whole.get(1));
         assertEquals(whole, readStreamed(frames, Generation.DASK_2022, new int[]{5, 300}));
     }
 
@@ -228,9 +232,10 @@ class GraphStreamTest {
                     try {
                         ClientToScheduler msg = read.message();
                         out.add(update(msg, () -> {
-                            HlgGraph.Layers layers = new HlgGraph.Layers();
+                            ClientToScheduler.UpdateGraphHlg hlg = (ClientToScheduler.UpdateGraphHlg) msg;
+                            HlgGraph.Layers layers = new HlgGraph.Layers(hlg.priority(), LayerLimits.DEFAULT);
                             read.addLayers(layers);
-                            return layers.update((ClientToScheduler.UpdateGraphHlg) msg, "c", 1.0, "s");
+                            return layers.update(hlg, "c", 1.0, "s");
                         }));
                     } finally {
                         read.release();
@@ -250,19 +255,16 @@ class GraphStreamTest {
     private static String update(ClientToScheduler msg, java.util.function.Supplier<GraphUpdate> hlg) {
         GraphUpdate u;
         try {
-            if (msg instanceof ClientToScheduler.UpdateGraph pickled) {
-                u = new PickledGraph().read(pickled, "c", 1.0, "s");
-                try {
-                    return describe(u);
-                } finally {
-                    PickledGraph.release(u);
-                }
-            }
-            u = hlg.get();
+            u = msg instanceof ClientToScheduler.UpdateGraph pickled ? new PickledGraph().read(pickled, "c", 1.0, "s")
+                    : hlg.get();
         } catch (HlgGraph.UnsupportedLayer e) {
             return "refused: " + e.getMessage();
         }
-        return describe(u);
+        try {
+            return describe(u);
+        } finally {
+            GraphUpdates.release(u);
+        }
     }
 
     private static String describe(GraphUpdate u) {
@@ -314,11 +316,11 @@ class GraphStreamTest {
     }
 
     /**
-     * [{"op": "heartbeat-client"}, update-graph-hlg with two materialized layers (and a Blockwise
-     * one with {@code withBlockwise}), {"op": "client-desires-keys", ...}] as a 2022 client packs
+     * [{"op": "heartbeat-client"}, update-graph-hlg with two materialized layers (and one of a class
+     * no one expands with {@code withUnknownLayer}), {"op": "client-desires-keys", ...}] as a 2022 client packs
      * them; every seventh task of the first layer is a Serialized task of its own frames.
      */
-    static List<byte[]> syntheticHlg(int perLayer, boolean withBlockwise) {
+    static List<byte[]> syntheticHlg(int perLayer, boolean withUnknownLayer) {
         List<byte[]> subFrames = new ArrayList<>();
         byte[] function = new byte[300];
         new Random(1).nextBytes(function);
@@ -376,10 +378,10 @@ class GraphStreamTest {
             l.put("annotations", layer == 0 ? annotations : Map.of());
             layers.add(l);
         }
-        if (withBlockwise) {
+        if (withUnknownLayer) {
             Map<String, Object> l = new LinkedHashMap<>();
-            l.put("__module__", "dask.blockwise");
-            l.put("__name__", "Blockwise");
+            l.put("__module__", "mylib.layers");
+            l.put("__name__", "CustomLayer");
             l.put("state", Map.of("output", "x", "indices", List.of()));
             l.put("annotations", Map.of());
             layers.add(l);
