@@ -131,11 +131,7 @@ final class StreamHandlers {
             refuseGraph(peer, client, u.keys(), e.getMessage());
             return;
         }
-        try {
-            state.onUpdateGraph(g.withActors(u.actors()));
-        } finally {
-            GraphUpdates.release(g);
-        }
+        take(g, u.actors());
     }
 
     private void updateGraph(Peer peer, ClientToScheduler.UpdateGraph u) {
@@ -158,8 +154,13 @@ final class StreamHandlers {
             refuseGraph(peer, client, u.keys(), e.getMessage());
             return;
         }
+        take(g, u.actors());
+    }
+
+    /** The state takes the graph; the references the update held to its run specs are let go. */
+    private void take(GraphUpdate g, Object actors) {
         try {
-            state.onUpdateGraph(g.withActors(u.actors()));
+            state.onUpdateGraph(g.withActors(actors));
         } finally {
             GraphUpdates.release(g);
         }
