@@ -71,6 +71,15 @@ public final class Scheduler implements AutoCloseable {
         return org.cloudviper.scheduler.state.Adaptive.target(summary(false), targetDuration.toNanos() / 1e9);
     }
 
+    /**
+     * Checks every counter and index the state keeps incrementally against its tasks and workers, on
+     * the scheduler's thread; throws on the first that disagrees. For tests and load generators: it
+     * walks every task.
+     */
+    public void validateState() {
+        server.validateState();
+    }
+
     /** Waits (at most {@code timeout}) for retirements under way to move their workers' data, then closes. */
     public void closeGracefully(java.time.Duration timeout) {
         server.closeGracefully(timeout);

@@ -20,6 +20,7 @@ public sealed interface SchedulerToClient extends DaskMessage {
             case "cancelled-keys" -> new CancelledKeys(Fields.listOrEmpty(m.get("keys")));
             case "task-retried" -> new TaskRetried(Fields.require(m, "key", op));
             case "stream-closed" -> StreamClosed.INSTANCE;
+            case "restart" -> Restart.INSTANCE;
             case "pubsub-msg" -> new PubSubMsg(CoordinationRequest.name(m), m.get("msg"));
             default -> new Unknown(op, m);
         };
@@ -110,6 +111,19 @@ public sealed interface SchedulerToClient extends DaskMessage {
         @Override
         public Map<String, Object> encode(Generation g) {
             return Map.of("op", "stream-closed");
+        }
+    }
+
+    /**
+     * The scheduler restarted (Scheduler.restart reports it to every client): the client cancels
+     * every future it holds.
+     */
+    enum Restart implements SchedulerToClient {
+        INSTANCE;
+
+        @Override
+        public Map<String, Object> encode(Generation g) {
+            return Map.of("op", "restart");
         }
     }
 

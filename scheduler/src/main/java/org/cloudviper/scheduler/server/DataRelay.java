@@ -10,7 +10,6 @@ import org.cloudviper.protocol.message.WorkerRequest;
 import org.cloudviper.protocol.netty.RpcClient;
 import org.cloudviper.scheduler.state.SchedulerState;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,7 +28,7 @@ import java.util.function.Consumer;
  * the workers' replies arrived in.
  */
 final class DataRelay {
-    private static final Logger log = LoggerFactory.getLogger(DataRelay.class);
+    private static final Logger log = SchedulerLogs.logger(DataRelay.class);
     /** How often and how long a busy worker's get_data is asked again. */
     private static final int BUSY_RETRIES = 20;
     private static final long BUSY_RETRY_MS = 20;

@@ -15,7 +15,6 @@ import org.cloudviper.protocol.message.SchedulerToClient;
 import org.cloudviper.protocol.message.WorkerToScheduler;
 import org.cloudviper.protocol.netty.StreamedMessage;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.List;
@@ -30,7 +29,7 @@ import java.util.function.Consumer;
  */
 @ChannelHandler.Sharable
 final class Dispatcher extends ChannelInboundHandlerAdapter {
-    private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+    private static final Logger log = SchedulerLogs.logger(Dispatcher.class);
 
     /** What a closed stream means to the server. */
     interface Closures {
@@ -206,6 +205,17 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
             return; // a 2024 nanny confirms register_nanny's reply with {"status": "ok"}
         }
         boolean wantsReply = Rpc.wantsReply(m);
+        SchedulerRequest request;
+        try {
+            request = SchedulerRequest.decode(m, peer.generation);
+        } catch (ProtocolException e) {
+            // A request that lacks a field its handler needs is answered, as Dask answers a handler's
+            // TypeError; the connection stays (only a broken frame or stream closes it).
+            if (wantsReply) {
+                Peer.send(peer.channel, PeerReply.error("TypeError", "bad request: " + e.getMessage()));
+            }
+            return;
+        }
         boolean closeAfter = Rpc.closesAfter(m);
         Channel ch = peer.channel;
         Consumer<Object> reply = value -> {
@@ -216,7 +226,6 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
                 ch.close();
             }
         };
-        SchedulerRequest request = SchedulerRequest.decode(m, peer.generation);
         if (!(request instanceof SchedulerRequest.Unknown) || !coordination.handle(peer, m, reply)) {
             requests.handle(peer, request, reply);
         }
@@ -227,22 +236,33 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
         if (!(o instanceof Map<?, ?> m)) {
             throw new ProtocolException("stream message is not a map: " + DataRelay.brief(o));
         }
-        // the coordination primitives' ops are none of the families': only unknown ops are offered to them
-        if (peer.role == Peer.Role.WORKER) {
-            if ("close-stream".equals(m.get("op"))) {
-                peer.channel.close();
-                return false;
+        try {
+            // the coordination primitives' ops are none of the families': only unknown ops are offered to them
+            if (peer.role == Peer.Role.WORKER) {
+                if ("close-stream".equals(m.get("op"))) {
+                    peer.channel.close();
+                    return false;
+                }
+                WorkerToScheduler message = WorkerToScheduler.decode(m, peer.generation);
+                if (!(message instanceof WorkerToScheduler.Unknown) || !coordination.fromStream(peer, m)) {
+                    streams.fromWorker(peer, message);
+                }
+                return true;
             }
-            WorkerToScheduler message = WorkerToScheduler.decode(m, peer.generation);
-            if (!(message instanceof WorkerToScheduler.Unknown) || !coordination.fromStream(peer, m)) {
-                streams.fromWorker(peer, message);
+            ClientToScheduler message = ClientToScheduler.decode(m, peer.generation);
+            if (message instanceof ClientToScheduler.Unknown && coordination.fromStream(peer, m)) {
+                return true;
             }
+            return onClientMessage(peer, message);
+        } catch (ProtocolException e) {
+            // one message that lacks a field its handler needs is dropped (Dask's stream handler
+            // logs its TypeError and goes on); the stream and the rest of its batch stay
+            log.warn("Ignoring {} from {}: {}", m.get("op"), peer.id, e.getMessage());
             return true;
         }
-        ClientToScheduler message = ClientToScheduler.decode(m, peer.generation);
-        if (message instanceof ClientToScheduler.Unknown && coordination.fromStream(peer, m)) {
-            return true;
-        }
+    }
+
+    private boolean onClientMessage(Peer peer, ClientToScheduler message) {
         if (message == ClientToScheduler.CloseStream.INSTANCE) {
             endClientStream(peer);
             return false;

@@ -26,6 +26,11 @@ final class Peers {
         return clients.get(id);
     }
 
+    /** Every registered client's stream (live). */
+    java.util.Collection<Peer> clients() {
+        return clients.values();
+    }
+
     int workerCount() {
         return workers.size();
     }

@@ -11,7 +11,6 @@ import org.cloudviper.scheduler.state.SchedulerState;
 import org.cloudviper.scheduler.state.StoryEntry;
 import org.cloudviper.scheduler.state.WorkerRegistration;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,7 +24,7 @@ import java.util.function.Consumer;
  * {@link DataRelay} and {@link Retirements} carry out.
  */
 final class RequestHandlers {
-    private static final Logger log = LoggerFactory.getLogger(RequestHandlers.class);
+    private static final Logger log = SchedulerLogs.logger(RequestHandlers.class);
 
     /** What the handlers need of the server around them. */
     interface Server {
@@ -54,9 +53,11 @@ final class RequestHandlers {
     private final Retirements retirements;
     private final WorkerCalls workerCalls;
     private final FlushMarkers flushMarkers;
+    private final AdminCalls admin;
 
     RequestHandlers(Server server, SchedulerState state, Peers peers, DataRelay relay, Retirements retirements,
-                    WorkerCalls workerCalls, FlushMarkers flushMarkers) {
+                    WorkerCalls workerCalls, FlushMarkers flushMarkers, AdminCalls admin) {
+        this.admin = admin;
         this.server = server;
         this.state = state;
         this.peers = peers;
@@ -115,10 +116,10 @@ final class RequestHandlers {
         } else if (request instanceof SchedulerRequest.Broadcast b) {
             workerCalls.broadcast(b, reply);
         } else if (request instanceof SchedulerRequest.RegisterNanny) {
-            // Nannies ask for plugins to install; cloudviper has none.
+            // Nannies ask for the plugins registered so far.
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("status", "OK");
-            r.put("nanny-plugins", Map.of());
+            r.put("nanny-plugins", admin.nannyPlugins());
             reply.accept(r);
         } else if (request instanceof SchedulerRequest.RetireWorkers r) {
             retirements.retire(r, r.stimulusId() != null ? r.stimulusId() : stimulus("retire-workers"), reply);
@@ -135,10 +136,13 @@ final class RequestHandlers {
         } else if (request instanceof SchedulerRequest.Close) {
             reply.accept("OK");
             peer.channel.close();
+        } else if (request instanceof SchedulerRequest.Unknown u && admin.handle(u, peer.generation, reply)) {
+            return; // the admin API (AdminCalls)
         } else {
             String op = request instanceof SchedulerRequest.Unknown u ? u.op() : request.getClass().getSimpleName();
-            log.warn("Unknown operation {} from {}; replying nil", op, peer.channel.remoteAddress());
-            reply.accept(null);
+            log.warn("Unknown operation {} from {}", op, peer.channel.remoteAddress());
+            reply.accept(AdminCalls.unsupported("unknown operation " + op + ": cloudviper's scheduler does not"
+                    + " serve it"));
         }
     }
 
@@ -215,7 +219,8 @@ final class RequestHandlers {
             return;
         }
         server.workersChanged();
-        peer.send(SchedulerRequest.RegisterWorker.Reply.ok(now(), heartbeatInterval()).encode(generation));
+        peer.send(new SchedulerRequest.RegisterWorker.Reply("OK", now(), heartbeatInterval(), admin.workerPlugins(), null,
+                "").encode(generation));
         log.info("Register worker {} ({} threads, distributed {})", r.address(), r.nthreads(),
                 generation.referenceVersion());
     }

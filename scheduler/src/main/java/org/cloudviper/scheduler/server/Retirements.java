@@ -8,7 +8,6 @@ import org.cloudviper.protocol.message.SchedulerRequest;
 import org.cloudviper.protocol.pickle.Pickles;
 import org.cloudviper.scheduler.state.SchedulerState;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -26,7 +25,7 @@ import java.util.function.Consumer;
  * copied (Dask's memory manager interval).
  */
 final class Retirements {
-    private static final Logger log = LoggerFactory.getLogger(Retirements.class);
+    private static final Logger log = SchedulerLogs.logger(Retirements.class);
     private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final long POLL_MS = 20;
 

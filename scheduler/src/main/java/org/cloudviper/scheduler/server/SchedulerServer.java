@@ -27,7 +27,6 @@ import org.cloudviper.scheduler.state.SchedulerState;
 import org.cloudviper.scheduler.state.coordination.Coordination;
 import org.cloudviper.scheduler.state.coordination.StateKeys;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
@@ -48,7 +47,7 @@ import java.util.function.Supplier;
  * event loop thread, so the state needs no locks and a message's effects leave in the same loop turn.
  */
 public final class SchedulerServer implements RequestHandlers.Server, Retirements.WorkerStreams, Dispatcher.Closures {
-    private static final Logger log = LoggerFactory.getLogger(SchedulerServer.class);
+    private static final Logger log = SchedulerLogs.logger(SchedulerServer.class);
 
     private final SchedulerConfig config;
     private final EventLoopGroup group;
@@ -85,11 +84,16 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
         DataRelay relay = new DataRelay(state, peers, rpc, loop);
         FlushMarkers flushMarkers = new FlushMarkers();
         WorkerCalls workerCalls = new WorkerCalls(state, peers, rpc);
-        this.requests = new RequestHandlers(this, state, peers, relay, retirements, workerCalls, flushMarkers);
+        TaskStream taskStream = new TaskStream();
+        EventTopics events = new EventTopics(peers, batcher);
+        AdminCalls admin = new AdminCalls(state, peers, workerCalls,
+                new Restarts(state, peers, rpc, loop, batcher, this), new DataPlacement(state, peers, rpc), taskStream,
+                events, () -> address);
+        this.requests = new RequestHandlers(this, state, peers, relay, retirements, workerCalls, flushMarkers, admin);
         this.coordination = new CoordinationCalls(new Coordination(new StateKeys(state), new StreamOutbox(),
                 CoordinationCalls.LEASE_TIMEOUT_S), loop, workerCalls);
-        this.dispatcher = new Dispatcher(requests, new StreamHandlers(state, peers, batcher, flushMarkers), batcher, this,
-                coordination);
+        this.dispatcher = new Dispatcher(requests, new StreamHandlers(state, peers, batcher, flushMarkers, taskStream,
+                events), batcher, this, coordination);
     }
 
     public static SchedulerServer start(SchedulerConfig config) throws InterruptedException {
@@ -254,6 +258,14 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
     /** {@link SchedulerState#workersToClose}; call on the loop ({@link #onLoop}). */
     public List<String> stateWorkersToClose(int n) {
         return state.workersToClose(n);
+    }
+
+    /** {@link SchedulerState#validate()}, on the loop. */
+    public void validateState() {
+        onLoop(() -> {
+            state.validate();
+            return null;
+        });
     }
 
     /** Runs {@code task} on the state's thread and waits for its result (for tests and the facade). */

@@ -12,7 +12,6 @@ import org.cloudviper.scheduler.server.graph.PickledGraph;
 import org.cloudviper.scheduler.state.GraphUpdate;
 import org.cloudviper.scheduler.state.SchedulerState;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.Map;
@@ -24,15 +23,20 @@ import java.util.function.BiFunction;
  * packed layers by {@link HlgGraph}, 2024's pickle by {@link PickledGraph}).
  */
 final class StreamHandlers {
-    private static final Logger log = LoggerFactory.getLogger(StreamHandlers.class);
+    private static final Logger log = SchedulerLogs.logger(StreamHandlers.class);
 
     private final SchedulerState state;
     private final Peers peers;
     private final StreamBatcher batcher;
     private final FlushMarkers flushMarkers;
     private final PickledGraph pickledGraphs = new PickledGraph();
+    private final TaskStream taskStream;
+    private final EventTopics events;
 
-    StreamHandlers(SchedulerState state, Peers peers, StreamBatcher batcher, FlushMarkers flushMarkers) {
+    StreamHandlers(SchedulerState state, Peers peers, StreamBatcher batcher, FlushMarkers flushMarkers,
+                   TaskStream taskStream, EventTopics events) {
+        this.taskStream = taskStream;
+        this.events = events;
         this.state = state;
         this.peers = peers;
         this.batcher = batcher;
@@ -42,8 +46,10 @@ final class StreamHandlers {
     void fromWorker(Peer peer, WorkerToScheduler m) {
         String worker = peer.id;
         if (m instanceof WorkerToScheduler.TaskFinished t) {
+            taskStream.finished(worker, t);
             state.onTaskFinished(worker, t.key(), t.nbytes(), t.type(), t.computeSeconds(), t.stimulusId());
         } else if (m instanceof WorkerToScheduler.TaskErred e) {
+            taskStream.erred(worker, e);
             state.onTaskErred(worker, e.key(), e.exception(), e.traceback(), e.stimulusId());
         } else if (m instanceof WorkerToScheduler.ReleaseWorkerData d) {
             state.onReleaseWorkerData(worker, d.key(), d.stimulusId());
@@ -62,10 +68,12 @@ final class StreamHandlers {
         } else if (m instanceof WorkerToScheduler.RequestRefreshWhoHas q) {
             batcher.queue(peer, new SchedulerToWorker.RefreshWhoHas(state.whoHas(q.keys()),
                     RequestHandlers.stimulus("refresh-who-has")).encode(peer.generation));
-        } else if (m instanceof WorkerToScheduler.Unknown u && !"log-event".equals(u.op())) {
+        } else if (m instanceof WorkerToScheduler.Unknown u && "log-event".equals(u.op())) {
+            events.logFromWorker(worker, u.fields().get("topic"), u.fields().get("msg"), RequestHandlers.now());
+        } else if (m instanceof WorkerToScheduler.Unknown u) {
             log.warn("Unknown worker stream operation {} from {}", u.op(), worker);
         }
-        // keep-alive, steal-response (cloudviper does not steal yet) and log-event need nothing
+        // keep-alive and steal-response (cloudviper does not steal) need nothing
     }
 
     /** A client's graph read while it arrived ({@link GraphStream}); its decoded values are released here. */
@@ -110,10 +118,12 @@ final class StreamHandlers {
             peers.removeClient(client);
         } else if (m instanceof ClientToScheduler.PublishFlushBatchedSend f) {
             flushMarkers.received(f.uid());
+        } else if (m instanceof ClientToScheduler.SubscribeTopic t) {
+            events.subscribe(clientOf(peer, t.client()), t.topic(), t.subscribe());
         } else if (m instanceof ClientToScheduler.Unknown u) {
             log.warn("Unknown client stream operation {} from {}", u.op(), peer.id);
         }
-        // heartbeat-client and topic subscriptions (cloudviper publishes no events yet) need nothing
+        // heartbeat-client needs nothing
     }
 
     /** Dask adds {@code client=<the stream's client>} unless the message names one. */

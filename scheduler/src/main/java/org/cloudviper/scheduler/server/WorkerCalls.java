@@ -10,7 +10,6 @@ import org.cloudviper.protocol.netty.RpcClient;
 import org.cloudviper.protocol.pickle.Pickles;
 import org.cloudviper.scheduler.state.SchedulerState;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -24,7 +23,7 @@ import java.util.function.Consumer;
  * worker's answer. The workers' replies are relayed as they came, sub-objects included.
  */
 final class WorkerCalls {
-    private static final Logger log = LoggerFactory.getLogger(WorkerCalls.class);
+    private static final Logger log = SchedulerLogs.logger(WorkerCalls.class);
 
     private final SchedulerState state;
     private final Peers peers;
@@ -55,11 +54,23 @@ final class WorkerCalls {
                 }
             }
         }
+        // nanny=True: the same request to each worker's nanny (workers without one are left out),
+        // the answers keyed by the worker's address, as Scheduler.broadcast does
+        List<String> addresses = new ArrayList<>(targets.size());
         if (b.nanny()) {
-            reply.accept(Rpc.Error.of("cloudviper's scheduler does not know its workers' nannies: broadcast with"
-                    + " nanny=True is not supported").encode(Generation.DASK_2022));
-            return;
+            List<String> withNanny = new ArrayList<>();
+            for (String w : targets) {
+                Map<String, Object> info = peers.info(w);
+                if (info != null && info.get("nanny") instanceof String n && !n.isEmpty()) {
+                    withNanny.add(w);
+                    addresses.add(n);
+                }
+            }
+            targets = withNanny;
+        } else {
+            addresses.addAll(targets);
         }
+        List<String> keys = targets;
         String onError = b.onError() == null ? "raise" : b.onError();
         Map<String, Object> message = new LinkedHashMap<>();
         b.msg().forEach((k, v) -> message.put(String.valueOf(k), v));
@@ -78,9 +89,9 @@ final class WorkerCalls {
                     return;
                 }
                 Map<String, Object> r = new LinkedHashMap<>();
-                for (int i = 0; i < targets.size(); i++) {
+                for (int i = 0; i < keys.size(); i++) {
                     if (answers[i] != IGNORED) {
-                        r.put(targets.get(i), answers[i]);
+                        r.put(keys.get(i), answers[i]);
                     }
                 }
                 reply.accept(r);
@@ -95,7 +106,7 @@ final class WorkerCalls {
         }
         for (int i = 0; i < targets.size(); i++) {
             int slot = i;
-            String address = targets.get(i);
+            String address = addresses.get(i);
             rpc.call(address, message, false, (r, err) -> {
                 if (err != null || Rpc.Error.is(r)) {
                     String why = err != null ? err.toString() : String.valueOf(((Map<?, ?>) r).get("exception_text"));

@@ -58,6 +58,11 @@ final class Clients {
         if (cs == null) {
             return;
         }
+        releaseAll(cs);
+    }
+
+    /** The client stays but wants nothing any more (restart). */
+    void releaseAll(ClientState cs) {
         for (TaskState ts : cs.wants) {
             removeWanter(ts, cs);
         }

@@ -125,6 +125,19 @@ public final class SchedulerState {
         release.settle(stimulusId);
     }
 
+    /**
+     * Scheduler.restart: every client, datasets' pseudo-clients included, lets go of every key it
+     * wants, so every task is released and forgotten (running ones are cancelled on their workers).
+     * The clients stay; the server tells them (op "restart") and restarts the workers.
+     */
+    public void onRestart(String stimulusId) {
+        transitions.begin(stimulusId);
+        for (ClientState cs : new ArrayList<>(clients.byId().values())) {
+            clients.releaseAll(cs);
+        }
+        release.settle(stimulusId);
+    }
+
     /** update-graph-hlg (2022) and update-graph (2024), already flattened by the server. */
     public void onUpdateGraph(GraphUpdate u) {
         transitions.begin(u.stimulusId());
@@ -301,12 +314,7 @@ public final class SchedulerState {
     /** heartbeat_worker. Returns false if the worker is unknown (Dask replies "missing"). */
     public boolean onHeartbeat(String address, double now) {
         transitions.clock(now);
-        WorkerState ws = workers.get(address);
-        if (ws == null) {
-            return false;
-        }
-        ws.lastSeen = now;
-        return true;
+        return workers.heard(address, now) != null;
     }
 
     /** Timer: removes workers that have not been heard of for longer than {@code ttlSeconds}. */
@@ -550,6 +558,26 @@ public final class SchedulerState {
     }
 
     /** has_what: address -> keys; {@code addresses == null} means all. */
+    /** Scheduler.get_nbytes: the size of each key in memory (all such keys when {@code keys} is null). */
+    public Map<Object, Long> nbytes(Collection<?> keys) {
+        Map<Object, Long> r = new LinkedHashMap<>();
+        if (keys == null) {
+            for (TaskState ts : tasks.values()) {
+                if (ts.status == TaskState.Status.MEMORY && ts.nbytes >= 0) {
+                    r.put(ts.key, ts.nbytes);
+                }
+            }
+        } else {
+            for (Object k : keys) {
+                TaskState ts = tasks.get(k);
+                if (ts != null && ts.status == TaskState.Status.MEMORY && ts.nbytes >= 0) {
+                    r.put(k, ts.nbytes);
+                }
+            }
+        }
+        return r;
+    }
+
     public Map<String, List<Object>> hasWhat(Collection<?> addresses) {
         return workers.hasWhat(addresses);
     }

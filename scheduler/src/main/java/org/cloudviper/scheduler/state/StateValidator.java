@@ -33,6 +33,10 @@ final class StateValidator {
         for (WorkerState ws : workers.all()) {
             validateWorker(ws, queuedLeft);
         }
+        String indexes = workers.indexProblem();
+        if (indexes != null) {
+            fail(null, indexes);
+        }
         for (WorkerState ws : placement.withFreeSlots.toList()) {
             if (!workers.isRegistered(ws)) {
                 fail(null, "removed worker " + ws.address + " listed as free");

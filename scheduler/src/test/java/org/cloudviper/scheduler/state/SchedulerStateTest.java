@@ -982,6 +982,18 @@ class SchedulerStateTest {
     }
 
     @Test
+    void tickFindsASilentWorkerBehindOnesHeardOfSince() {
+        cluster();
+        c.addWorker("a", 1);
+        c.addWorker("b", 1);
+        c.now = 1030;
+        assertTrue(c.heartbeat(A), "a, registered first, is heard of again: b is now the longest silent");
+        assertEquals(List.of(B), c.tick(1065, 60));
+        assertEquals(List.of(), c.tick(1089, 60));
+        assertEquals(List.of(A), c.tick(1091, 60));
+    }
+
+    @Test
     void tickRemovesSilentWorkers() {
         cluster();
         SimCluster.SimWorker a = c.addWorker("a", 1);

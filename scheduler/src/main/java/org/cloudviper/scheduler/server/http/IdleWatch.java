@@ -11,13 +11,13 @@ import java.util.function.Supplier;
  * task) is taken at most once per quiet spell: while the transition count stands still, the answer
  * cannot change.
  */
-final class IdleWatch {
+public final class IdleWatch {
     private long lastTransitions = -1;
     private long evaluatedAt = -1;
     private Double idleSince;
 
     /** One check at {@code now} (seconds); returns the idle-since time or null, as Dask's check_idle. */
-    Double check(long transitions, Supplier<ClusterSummary> summary, double now) {
+    public Double check(long transitions, Supplier<ClusterSummary> summary, double now) {
         if (transitions != lastTransitions) {
             lastTransitions = transitions;
             idleSince = null;
