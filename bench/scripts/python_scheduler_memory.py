@@ -105,8 +105,8 @@ def measure(kind, n, args, logdir):
     procs = []
     result = {"scheduler": kind, "tasks": n, "dask": args.dask}
     try:
-        sched = cvbench.start_scheduler(kind, logdir, jar=args.jar,
-                                        xmx=None if args.xmx == "none" else args.xmx, trixie=trixie)
+        sched = cvbench.start_scheduler(kind, logdir, jar=args.jar, xmx=None if args.xmx == "none" else args.xmx,
+                                        jvm_args=args.jvm_arg, trixie=trixie)
         procs.append(sched)
         result["pid"] = sched.pid
         worker = cvbench.start_worker(sched.address, f"worker-{kind}-{n}", logdir, nthreads=1,
@@ -177,6 +177,8 @@ def main():
     ap.add_argument("--xmx", default="2g", help="cloudviper's -Xmx")
     ap.add_argument("--timeout", type=float, default=600, help="seconds to wait for the graph")
     ap.add_argument("--json", help="append results to this file (one JSON object per line)")
+    ap.add_argument("--jvm-arg", action="append", default=[],
+                    help="a JVM option for cloudviper's jar, e.g. the launcher's --jvm-arg=-XX:+UseParallelGC")
     ap.add_argument("--dask", choices=["2022", "2024"], default="2022",
                     help="the Dask generation of client and worker (and of --scheduler dask)")
     ap.add_argument("--submit", metavar="ADDRESS", help=argparse.SUPPRESS)  # the --dask 2024 client
@@ -198,7 +200,7 @@ def main():
             print(f"{args.scheduler} (Dask {args.dask} client) {n:>9,} tasks: RSS {r['rss_before_mib']:.0f} -> {r['rss_after_mib']:.0f} MiB "
                   f"(+{r['rss_delta_mib']:.0f} MiB, peak {r['hwm_mib']:.0f} MiB), graph accepted after "
                   f"{r['first_task_started_s']:.1f} s, scheduler CPU {r['scheduler_cpu_s']:.1f} s", flush=True)
-            if "heap_used_after_gc_mib" in r:
+            if r.get("heap_used_after_gc_mib") is not None:  # G1's heap_info (the regex reads G1's form)
                 print(f"  java heap used {r['heap_used_before_gc_mib']:.0f} MiB -> after GC.run "
                       f"{r['heap_used_after_gc_mib']:.0f} MiB (committed {r['heap_committed_after_gc_mib']:.0f} MiB), "
                       f"RSS after GC {r['rss_after_gc_mib']:.0f} MiB", flush=True)
