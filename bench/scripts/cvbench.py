@@ -184,7 +184,8 @@ def start_scheduler(kind, logdir, jar=DEFAULT_JAR, xmx="2g", jvm_args=(), extra_
         cmd = py(["-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
                   "--dashboard-address", "127.0.0.1:0", *args, *extra_args])
     else:
-        cmd = ["java", f"-Xmx{xmx}", *jvm_args, "-jar", jar, "--host", "127.0.0.1", "--port", "0",
+        heap = [f"-Xmx{xmx}"] if xmx else []  # None: the JVM's own default, as the README starts it
+        cmd = ["java", *heap, *jvm_args, "-jar", jar, "--host", "127.0.0.1", "--port", "0",
                *args, *extra_args]
     p = Proc("scheduler-" + kind, cmd, logdir, env)
     try:

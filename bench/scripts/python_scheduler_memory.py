@@ -11,9 +11,16 @@ scheduler's CPU time has stopped moving. The scheduler's VmRSS (and VmHWM, the p
 /proc/PID/status is read before the client submits and after the graph is accepted; for
 cloudviper also `jcmd PID GC.heap_info` before and after a `jcmd PID GC.run`.
 
+The client runs as a child process (this script with --submit) that submits when told and holds
+its futures until it is stopped (dropping a million futures takes a client minutes). With --dask
+2024 the worker, the client and Dask's scheduler are Dask 2024.12.1's, run in the trixie root
+(cvbench.Trixie). --xmx none starts
+cloudviper's jar with no JVM flag at all, as the README starts it.
+
 Usage (from the repository root):
   /usr/bin/python3 bench/scripts/python_scheduler_memory.py --tasks 100000 200000
   /usr/bin/python3 bench/scripts/python_scheduler_memory.py --scheduler cloudviper --xmx 2g --tasks 1000000
+  /usr/bin/python3 bench/scripts/python_scheduler_memory.py --scheduler cloudviper --xmx none --dask 2024 --tasks 1000000
 Each N gets a fresh scheduler, worker and client. Logs: bench/target/runs/memory-*/.
 """
 import argparse
@@ -71,22 +78,52 @@ def heap_used_mib(heap_info):
     return (int(m.group(2)) / 1024, int(m.group(1)) / 1024) if m else (None, None)
 
 
-def measure(kind, n, args, logdir):
-    from distributed import Client
+SUBMITTED = re.compile(r"submitted after ([0-9.]+) s")
 
-    marker = os.path.join(logdir, f"started-{kind}-{n}")
+
+def submit(address, n):
+    """--submit: the client; submits once the parent has read the scheduler's RSS, then holds its futures."""
+    from distributed import Client
+    client = Client(address, timeout=60)
+    client.wait_for_workers(1, timeout=120)
+    print("connected", flush=True)
+    go = os.environ["CVBENCH_GO"]  # the parent creates it once it has read the scheduler's RSS
+    wait_until(lambda: os.path.exists(go), 600, "no go")
+    t0 = time.monotonic()
+    futures = client.map(slow, range(n), pure=False)
+    print(f"submitted after {time.monotonic() - t0:.3f} s", flush=True)
+    time.sleep(3600)
+    del futures
+
+
+def measure(kind, n, args, logdir):
+    trixie = cvbench.Trixie() if args.dask == "2024" else None
+    # the worker writes the marker; in the trixie root its path is the one inside the root
+    inside = trixie.inside if trixie else logdir
+    marker_env = f"{inside}/started-{kind}-{n}"
+    marker = (trixie.root if trixie else "") + marker_env
     procs = []
-    client = None
-    result = {"scheduler": kind, "tasks": n}
+    result = {"scheduler": kind, "tasks": n, "dask": args.dask}
     try:
-        sched = cvbench.start_scheduler(kind, logdir, jar=args.jar, xmx=args.xmx)
+        sched = cvbench.start_scheduler(kind, logdir, jar=args.jar, xmx=None if args.xmx == "none" else args.xmx,
+                                        jvm_args=args.jvm_arg, trixie=trixie)
         procs.append(sched)
         result["pid"] = sched.pid
         worker = cvbench.start_worker(sched.address, f"worker-{kind}-{n}", logdir, nthreads=1,
-                                      env={"CVBENCH_MARKER": marker})
+                                      env={"CVBENCH_MARKER": marker_env}, trixie=trixie)
         procs.append(worker)
-        client = Client(sched.address, timeout=60)
-        client.wait_for_workers(1, timeout=120)
+        if trixie:
+            script = trixie.copy_in(os.path.abspath(__file__))
+            trixie.copy_in(os.path.join(os.path.dirname(os.path.abspath(__file__)), "cvbench.py"))
+            python = trixie.python
+        else:
+            script = os.path.abspath(__file__)
+            python = lambda a: [cvbench.PYTHON, *a]  # noqa: E731
+        go_env = f"{inside}/go-{kind}-{n}"
+        submitter = cvbench.Proc(f"client-{kind}-{n}", python([script, "--submit", sched.address, "--tasks", str(n)]),
+                                 logdir, env={"CVBENCH_GO": go_env})
+        procs.append(submitter)
+        submitter.wait_for(re.compile("connected"), timeout=180)
         time.sleep(2)
         result["rss_before_mib"] = cvbench.rss_mib(sched.pid)
         if kind == "cloudviper":
@@ -94,8 +131,8 @@ def measure(kind, n, args, logdir):
         cpu0 = cvbench.cpu_seconds(sched.pid)
 
         t0 = time.monotonic()
-        futures = client.map(slow, range(n), pure=False)
-        result["client_map_s"] = time.monotonic() - t0
+        open((trixie.root if trixie else "") + go_env, "w").close()
+        result["client_map_s"] = float(submitter.wait_for(SUBMITTED, timeout=args.timeout).group(1))
         cvbench.log(f"[{kind} {n}] client.map returned after {result['client_map_s']:.1f} s")
         wait_until(lambda: os.path.exists(marker), args.timeout, "first task not started")
         result["first_task_started_s"] = time.monotonic() - t0
@@ -116,13 +153,9 @@ def measure(kind, n, args, logdir):
             result["heap_after_gc"] = info
             result["heap_used_after_gc_mib"], result["heap_committed_after_gc_mib"] = heap_used_mib(info)
             result["rss_after_gc_mib"] = cvbench.rss_mib(sched.pid)
-        else:
-            counts = client.run_on_scheduler(
-                lambda dask_scheduler: {"tasks": len(dask_scheduler.tasks),
-                                        "queued": len(dask_scheduler.queued)})
-            result["scheduler_counts"] = counts
         result["mib_per_1k_tasks"] = result["rss_delta_mib"] / n * 1000
-        del futures
+        # logged before the clean-up: dropping a million futures can take the client minutes
+        cvbench.log(json.dumps({k: v for k, v in result.items() if not k.startswith("heap_") or k.endswith("_mib")}))
         return result
     except Exception as e:  # recorded, not hidden: the caller prints it
         result["error"] = f"{type(e).__name__}: {e}"
@@ -130,13 +163,10 @@ def measure(kind, n, args, logdir):
             result["scheduler_log_tail"] = procs[0].tail(60)
         return result
     finally:
-        if client is not None:
-            try:
-                client.close(timeout=10)
-            except Exception:
-                pass
         for p in reversed(procs):
             p.stop()
+        if trixie:
+            trixie.close()
 
 
 def main():
@@ -147,7 +177,15 @@ def main():
     ap.add_argument("--xmx", default="2g", help="cloudviper's -Xmx")
     ap.add_argument("--timeout", type=float, default=600, help="seconds to wait for the graph")
     ap.add_argument("--json", help="append results to this file (one JSON object per line)")
+    ap.add_argument("--jvm-arg", action="append", default=[],
+                    help="a JVM option for cloudviper's jar, e.g. the launcher's --jvm-arg=-XX:+UseParallelGC")
+    ap.add_argument("--dask", choices=["2022", "2024"], default="2022",
+                    help="the Dask generation of client and worker (and of --scheduler dask)")
+    ap.add_argument("--submit", metavar="ADDRESS", help=argparse.SUPPRESS)  # the --dask 2024 client
     args = ap.parse_args()
+    if args.submit:
+        submit(args.submit, args.tasks[0])
+        return
 
     logdir = cvbench.run_dir("memory")
     cvbench.log("logs:", logdir)
@@ -159,10 +197,10 @@ def main():
         if "error" in r:
             print(r.get("scheduler_log_tail", ""), file=sys.stderr)
         else:
-            print(f"{args.scheduler} {n:>9,} tasks: RSS {r['rss_before_mib']:.0f} -> {r['rss_after_mib']:.0f} MiB "
+            print(f"{args.scheduler} (Dask {args.dask} client) {n:>9,} tasks: RSS {r['rss_before_mib']:.0f} -> {r['rss_after_mib']:.0f} MiB "
                   f"(+{r['rss_delta_mib']:.0f} MiB, peak {r['hwm_mib']:.0f} MiB), graph accepted after "
                   f"{r['first_task_started_s']:.1f} s, scheduler CPU {r['scheduler_cpu_s']:.1f} s", flush=True)
-            if "heap_used_after_gc_mib" in r:
+            if r.get("heap_used_after_gc_mib") is not None:  # G1's heap_info (the regex reads G1's form)
                 print(f"  java heap used {r['heap_used_before_gc_mib']:.0f} MiB -> after GC.run "
                       f"{r['heap_used_after_gc_mib']:.0f} MiB (committed {r['heap_committed_after_gc_mib']:.0f} MiB), "
                       f"RSS after GC {r['rss_after_gc_mib']:.0f} MiB", flush=True)

@@ -247,6 +247,25 @@ public final class MessageCodec {
         }
     }
 
+    /** A msgpack str's bytes, strict like Python's {@code raw=False}: malformed UTF-8 is an error, not U+FFFD. */
+    static String strictUtf8(byte[] b, int n) {
+        // The JDK's lenient decoder is the fast one (an intrinsic ASCII check, then a plain copy);
+        // it turns malformed input into U+FFFD, so only a result holding U+FFFD, never an ASCII
+        // one, is decoded again strictly to tell a real U+FFFD from a malformed byte.
+        String fast = new String(b, 0, n, StandardCharsets.UTF_8);
+        if (fast.indexOf('\uFFFD') < 0) {
+            return fast;
+        }
+        CharsetDecoder strict = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        try {
+            return strict.decode(ByteBuffer.wrap(b, 0, n)).toString();
+        } catch (CharacterCodingException e) {
+            throw new ProtocolException("msgpack str of " + n + " bytes is not valid UTF-8", e);
+        }
+    }
+
     /** Decodes one standalone msgpack value (no sub-objects possible). */
     public static Object decodeValue(ByteBuf buf) {
         return decode(new Frames(List.of(buf)));
@@ -381,7 +400,6 @@ public final class MessageCodec {
         private final int frame0Length;
         /** Every sub-object created so far, to release them if the message turns out malformed. */
         final List<SubObject> resolved = new ArrayList<>();
-        private CharsetDecoder utf8;
 
         Reader(MessageUnpacker u, List<ByteBuf> frames) {
             this.u = u;
@@ -526,25 +544,8 @@ public final class MessageCodec {
             return v;
         }
 
-        /** Strict like Python's {@code raw=False}: malformed UTF-8 is an error, not U+FFFD. */
         private String utf8(byte[] b, int n) {
-            // The JDK's lenient decoder is the fast one (an intrinsic ASCII check, then a plain copy);
-            // it turns malformed input into U+FFFD, so only a result holding U+FFFD, never an ASCII
-            // one, is decoded again strictly to tell a real U+FFFD from a malformed byte.
-            String fast = new String(b, 0, n, StandardCharsets.UTF_8);
-            if (fast.indexOf('\uFFFD') < 0) {
-                return fast;
-            }
-            if (utf8 == null) {
-                utf8 = StandardCharsets.UTF_8.newDecoder()
-                        .onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT);
-            }
-            try {
-                return utf8.reset().decode(ByteBuffer.wrap(b, 0, n)).toString();
-            } catch (CharacterCodingException e) {
-                throw new ProtocolException("msgpack str of " + n + " bytes is not valid UTF-8", e);
-            }
+            return strictUtf8(b, n);
         }
 
         /**

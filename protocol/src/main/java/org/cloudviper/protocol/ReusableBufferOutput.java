@@ -33,9 +33,19 @@ final class ReusableBufferOutput implements MessageBufferOutput {
 
     private void ensure(int more) {
         if (buf.length - size < more) {
-            buf = Arrays.copyOf(buf, Math.max(buf.length * 2, size + more));
+            // Doubling in long: past 1 GiB an int doubling overflowed, and the array then grew by
+            // only what each write needed, copying the whole message per write.
+            long needed = (long) size + more;
+            if (needed > MAX_ARRAY) {
+                throw new IllegalStateException("message of more than " + MAX_ARRAY + " bytes cannot be packed"
+                        + " into one frame");
+            }
+            buf = Arrays.copyOf(buf, (int) Math.max(Math.min(2L * buf.length, MAX_ARRAY), needed));
         }
     }
+
+    /** The largest array the JVM allocates. */
+    private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
     @Override
     public MessageBuffer next(int minimumSize) {

@@ -59,10 +59,19 @@ public final class Handshake extends ChannelInboundHandlerAdapter {
         if (failed) {
             if (msg instanceof Frames dropped) {
                 dropped.release(); // a record, not ReferenceCounted
+            } else if (msg instanceof StreamedMessage part) {
+                part.release();
             } else {
                 ReferenceCountUtil.release(msg);
             }
             return;
+        }
+        if (msg instanceof StreamedMessage part) {
+            failed = true;
+            part.release();
+            ctx.close();
+            throw new ProtocolException("handshake: expected a small map, got a message whose frame 0 is "
+                    + (part instanceof StreamedMessage.Start s ? s.frame0Length() + " bytes" : "streamed"));
         }
         Frames f = (Frames) msg;
         Object v = null;

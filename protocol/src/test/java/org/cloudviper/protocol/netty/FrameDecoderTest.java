@@ -443,4 +443,92 @@ class FrameDecoderTest {
         assertFalse(dec.finish());
         alloc.assertAllReleased();
     }
+
+    // ---- frame 0 handed on as it arrives ---------------------------------------------------
+
+    /** A small message, one whose 300-byte frame 0 is streamed (with two more frames), a small one. */
+    private static final byte[] BIG_FRAME0 = new byte[300];
+    private static final List<byte[]> BIG_REST = List.of("sub".getBytes(StandardCharsets.US_ASCII), new byte[0]);
+
+    static {
+        new Random(3).nextBytes(BIG_FRAME0);
+    }
+
+    private static byte[] streamedWire() {
+        return concat(wire(STREAM_FRAMES.get(0)), message(BIG_FRAME0, BIG_REST.get(0), BIG_REST.get(1)),
+                wire(STREAM_FRAMES.get(2)));
+    }
+
+    private static EmbeddedChannel streaming(TrackingAllocator alloc, FrameLimits limits) {
+        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(limits, 64));
+        ch.config().setAllocator(alloc);
+        return ch;
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 7, 64, 1000})
+    void aLargeFrame0IsHandedOnInPiecesAsItArrives(int fragment) {
+        TrackingAllocator alloc = new TrackingAllocator(true);
+        EmbeddedChannel ch = streaming(alloc, FrameLimits.DEFAULT);
+        byte[] w = streamedWire();
+        int pieces = 0;
+        java.io.ByteArrayOutputStream frame0 = new java.io.ByteArrayOutputStream();
+        List<Object> parts = new ArrayList<>();
+        for (int off = 0; off < w.length; off += fragment) {
+            ch.writeInbound(alloc.input(Arrays.copyOfRange(w, off, Math.min(w.length, off + fragment))));
+            for (Object o; (o = ch.readInbound()) != null; ) {
+                if (o instanceof StreamedMessage.Piece p) {
+                    frame0.writeBytes(bytes(p.bytes()));
+                    p.release();
+                    pieces++;
+                } else {
+                    parts.add(o);
+                }
+            }
+        }
+        assertEquals(4, parts.size(), "small message, start, end, small message: " + parts);
+        Frames first = assertInstanceOf(Frames.class, parts.get(0));
+        assertArrayEquals(STREAM_FRAMES.get(0).get(0), bytes(first.frames().get(0)));
+        first.release();
+        StreamedMessage.Start start = assertInstanceOf(StreamedMessage.Start.class, parts.get(1));
+        assertEquals(300, start.frame0Length());
+        assertEquals(3, start.frameCount());
+        assertArrayEquals(BIG_FRAME0, frame0.toByteArray());
+        assertTrue(pieces >= Math.min(300 / fragment, 2), "frame 0 handed on in " + pieces + " pieces");
+        StreamedMessage.End end = assertInstanceOf(StreamedMessage.End.class, parts.get(2));
+        assertEquals(2, end.rest().count());
+        assertArrayEquals(BIG_REST.get(0), bytes(end.rest().frames().get(0)));
+        end.release();
+        Frames last = assertInstanceOf(Frames.class, parts.get(3));
+        assertArrayEquals(STREAM_FRAMES.get(2).get(0), bytes(last.frames().get(0)));
+        last.release();
+        assertFalse(ch.finish());
+        alloc.assertAllReleased();
+    }
+
+    @Test
+    void aStreamedMessageIsCheckedAgainstTheLimitsBeforeAnyPiece() {
+        TrackingAllocator alloc = new TrackingAllocator(false);
+        EmbeddedChannel ch = streaming(alloc, new FrameLimits(10, 200, 1000));
+        byte[] bad = message(BIG_FRAME0);
+        DecoderException e = assertThrows(DecoderException.class, () -> ch.writeInbound(alloc.input(bad)));
+        assertEquals("frame size: 300 (expected: <= 200)", e.getCause().getMessage());
+        assertNull(ch.readInbound(), "nothing handed on");
+        assertFalse(ch.finish());
+        alloc.assertAllReleased();
+    }
+
+    @Test
+    void aStreamedMessageCutShortLeavesOnlyThePiecesHandedOn() {
+        TrackingAllocator alloc = new TrackingAllocator(false);
+        EmbeddedChannel ch = streaming(alloc, FrameLimits.DEFAULT);
+        byte[] w = message(BIG_FRAME0, BIG_REST.get(0));
+        ch.writeInbound(alloc.input(Arrays.copyOf(w, 200)));
+        assertInstanceOf(StreamedMessage.Start.class, ch.readInbound());
+        StreamedMessage.Piece p = assertInstanceOf(StreamedMessage.Piece.class, ch.readInbound());
+        assertNull(ch.readInbound(), "no end without the rest");
+        p.release();
+        assertFalse(ch.finish());
+        alloc.assertAllReleased(); // what was buffered of the message freed on close
+    }
 }

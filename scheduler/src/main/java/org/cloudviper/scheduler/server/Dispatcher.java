@@ -13,6 +13,7 @@ import org.cloudviper.protocol.message.Rpc;
 import org.cloudviper.protocol.message.SchedulerRequest;
 import org.cloudviper.protocol.message.SchedulerToClient;
 import org.cloudviper.protocol.message.WorkerToScheduler;
+import org.cloudviper.protocol.netty.StreamedMessage;
 import org.slf4j.Logger;
 
 import java.io.IOException;
@@ -60,7 +61,93 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         batcher.onRead();
+        if (msg instanceof StreamedMessage part) {
+            onPart(ctx, Peer.of(ctx.channel()), part);
+            return;
+        }
         MessageCodec.withDecoded((Frames) msg, tree -> onMessage(Peer.of(ctx.channel()), tree));
+    }
+
+    /**
+     * A message with a large frame 0, arriving: a client's stream has its graphs read as they come
+     * ({@link GraphStream}); on any other connection the frame is read whole at its end.
+     */
+    private void onPart(ChannelHandlerContext ctx, Peer peer, StreamedMessage part) {
+        if (part instanceof StreamedMessage.Start s) {
+            closeInbound(peer);
+            peer.inbound = new GraphStream(ctx.alloc(), s.frame0Length(), peer.role == Peer.Role.CLIENT);
+        } else if (part instanceof StreamedMessage.Piece p) {
+            if (peer.inbound == null) {
+                p.release(); // the message already failed; its connection is closing
+                return;
+            }
+            try {
+                peer.inbound.piece(p.bytes());
+            } catch (RuntimeException e) {
+                closeInbound(peer);
+                throw e;
+            }
+        } else if (part instanceof StreamedMessage.End e) {
+            GraphStream g = peer.inbound;
+            peer.inbound = null;
+            if (g == null) {
+                e.release();
+                return;
+            }
+            try {
+                onItems(peer, g.end(e.rest(), peer.generation), g.tookGraphsApart());
+            } finally {
+                g.close();
+                e.release();
+            }
+        }
+    }
+
+    /**
+     * The messages of a streamed frame, in order; each decoded value's sub-objects and each graph's
+     * are released once handled, as {@link MessageCodec#withDecoded} does for a message read whole.
+     */
+    private void onItems(Peer peer, List<Object> items, boolean batch) {
+        int i = 0;
+        try {
+            if (!batch) {
+                Object tree = items.get(i++);
+                try {
+                    onMessage(peer, tree);
+                } finally {
+                    MessageCodec.release(tree);
+                }
+                return;
+            }
+            boolean open = true;
+            for (; i < items.size() && open; i++) {
+                Object o = items.get(i);
+                if (o instanceof StreamedGraph read) {
+                    streams.fromClient(peer, read);
+                } else {
+                    try {
+                        open = !"OK".equals(o) && onStreamMessage(peer, o);
+                    } finally {
+                        MessageCodec.release(o);
+                    }
+                }
+            }
+        } finally {
+            for (; i < items.size(); i++) {
+                if (items.get(i) instanceof StreamedGraph read) {
+                    read.release();
+                } else {
+                    MessageCodec.release(items.get(i));
+                }
+            }
+        }
+    }
+
+    private static void closeInbound(Peer peer) {
+        if (peer != null && peer.inbound != null) {
+            peer.inbound.close();
+            peer.inbound = null;
+        }
     }
 
     @Override
@@ -71,6 +158,11 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         Peer peer = Peer.of(ctx.channel());
+        if (peer != null && peer.inbound != null) {
+            log.warn("Connection from {} closed in the middle of a message ({} of its frame 0 read)",
+                    ctx.channel().remoteAddress(), peer.inbound.progress());
+            closeInbound(peer);
+        }
         if (peer != null) {
             batcher.forget(peer);
             if (peer.role != Peer.Role.RPC) {

@@ -40,6 +40,8 @@ final class Peer implements StreamBatcher.Stream {
     Generation generation = Generation.DASK_2022;
     /** The client's stream is ending (stream-closed sent). */
     boolean closing;
+    /** The message whose large frame 0 is arriving, read as it comes; null between such messages. */
+    GraphStream inbound;
 
     Peer(Channel channel) {
         this.channel = channel;

@@ -104,6 +104,8 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
     }
 
     private void bind() throws InterruptedException {
+        // A larger frame 0 is read while it arrives (a client's graph, GraphStream); smaller ones whole.
+        long streamFrame0From = Long.getLong("cloudviper.scheduler.streamFrame0From", 1 << 20);
         ServerBootstrap b = new ServerBootstrap().group(group).channel(Transports.serverChannel(group))
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -112,7 +114,7 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new FrameDecoder(config.limits()), FrameEncoder.INSTANCE,
+                        ch.pipeline().addLast(new FrameDecoder(config.limits(), streamFrame0From), FrameEncoder.INSTANCE,
                                 new Handshake(), dispatcher);
                     }
                 });

@@ -1,5 +1,6 @@
 package org.cloudviper.scheduler.server;
 
+import org.cloudviper.protocol.layers.LayerLimits;
 import org.cloudviper.protocol.message.ClientToScheduler;
 import org.cloudviper.protocol.message.SchedulerToClient;
 import org.cloudviper.protocol.message.SchedulerToWorker;
@@ -14,6 +15,7 @@ import org.slf4j.Logger;
 
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 
 /**
  * What arrives on the workers' and clients' streams (distributed Scheduler.stream_handlers), as
@@ -76,21 +78,31 @@ final class StreamHandlers {
         // keep-alive needs nothing
     }
 
+    /** A client's graph read while it arrived ({@link GraphStream}); its decoded values are released here. */
+    void fromClient(Peer peer, StreamedGraph read) {
+        try {
+            if (read.message() instanceof ClientToScheduler.UpdateGraphHlg u) {
+                updateGraphHlg(peer, u, (client, stimulus) -> {
+                    HlgGraph.Layers graph = new HlgGraph.Layers(u.priority(), LayerLimits.DEFAULT);
+                    try {
+                        read.addLayers(graph);
+                    } catch (RuntimeException e) {
+                        graph.release();
+                        throw e;
+                    }
+                    return graph.update(u, client, RequestHandlers.now(), stimulus);
+                });
+            } else {
+                fromClient(peer, read.message());
+            }
+        } finally {
+            read.release();
+        }
+    }
+
     void fromClient(Peer peer, ClientToScheduler m) {
         if (m instanceof ClientToScheduler.UpdateGraphHlg u) {
-            String client = clientOf(peer, u.client());
-            GraphUpdate g;
-            try {
-                g = HlgGraph.read(u, client, RequestHandlers.now(), RequestHandlers.stimulus("update-graph"));
-            } catch (HlgGraph.UnsupportedLayer e) {
-                refuseGraph(peer, client, u.keys(), e.getMessage());
-                return;
-            }
-            try {
-                state.onUpdateGraph(g.withActors(u.actors()));
-            } finally {
-                GraphUpdates.release(g);
-            }
+            updateGraphHlg(peer, u, (client, stimulus) -> HlgGraph.read(u, client, RequestHandlers.now(), stimulus));
         } else if (m instanceof ClientToScheduler.UpdateGraph u) {
             updateGraph(peer, u);
         } else if (m instanceof ClientToScheduler.ClientDesiresKeys d) {
@@ -121,6 +133,19 @@ final class StreamHandlers {
         return named != null ? named : peer.id;
     }
 
+    private void updateGraphHlg(Peer peer, ClientToScheduler.UpdateGraphHlg u,
+                                BiFunction<String, String, GraphUpdate> read) {
+        String client = clientOf(peer, u.client());
+        GraphUpdate g;
+        try {
+            g = read.apply(client, RequestHandlers.stimulus("update-graph"));
+        } catch (HlgGraph.UnsupportedLayer e) {
+            refuseGraph(peer, client, u.keys(), e.getMessage());
+            return;
+        }
+        take(g, u.actors());
+    }
+
     private void updateGraph(Peer peer, ClientToScheduler.UpdateGraph u) {
         String client = clientOf(peer, u.client());
         if (!u.hasGraph()) {
@@ -141,8 +166,13 @@ final class StreamHandlers {
             refuseGraph(peer, client, u.keys(), e.getMessage());
             return;
         }
+        take(g, u.actors());
+    }
+
+    /** The state takes the graph; the references the update held to its run specs are let go. */
+    private void take(GraphUpdate g, Object actors) {
         try {
-            state.onUpdateGraph(g.withActors(u.actors()));
+            state.onUpdateGraph(g.withActors(actors));
         } finally {
             GraphUpdates.release(g);
         }

@@ -30,6 +30,20 @@ class ComputeInteropTest {
     }
 
     /**
+     * Graphs whose update-graph frame 0 is over 1 MiB, which the scheduler reads while it arrives
+     * ({@code GraphStream}): 30,000 mapped tasks, then 30,000 depending on them.
+     */
+    @InteropTest
+    void graphsReadWhileTheyArrive(PythonPeers peers) throws Exception {
+        InteropScheduler scheduler = InteropScheduler.start(peers);
+        scheduler.startWorkers(peers, 1, 1, false);
+
+        ScriptResult r = peers.runClient("large_map.py", scheduler.address());
+
+        assertEquals(30_000L * 30_000L, r.partLong("sum")); // sum of (i + 1) + i for i < 30,000
+    }
+
+    /**
      * Tuple keys, futures as arguments, a large numpy argument embedded in the graph and a closure:
      * the graph features a 2024 pickled graph carries as Alias nodes, out-of-band buffers and
      * cloudpickled code.

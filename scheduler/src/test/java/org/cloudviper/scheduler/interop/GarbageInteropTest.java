@@ -1,6 +1,9 @@
 package org.cloudviper.scheduler.interop;
 
 import org.cloudviper.protocol.FrameLimits;
+import org.cloudviper.protocol.MessageCodec;
+import org.cloudviper.protocol.message.Generation;
+import org.cloudviper.protocol.message.SchedulerRequest;
 import org.cloudviper.scheduler.SchedulerConfig;
 import org.cloudviper.testkit.DaskInterop;
 import org.cloudviper.testkit.InteropTest;
@@ -22,7 +25,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.LongStream;
 
@@ -31,8 +37,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 /**
- * Test 8: garbage on the scheduler's port closes those connections and nothing else. Three raw
- * sockets send what no Dask peer would, while a stock client is connected and working.
+ * Test 8: garbage on the scheduler's port closes those connections and nothing else. Raw sockets
+ * send what no Dask peer would, while a stock client is connected and working: among them a
+ * client's graph large enough to be read while it arrives, broken in the middle or cut short.
  *
  * <p>Against cloudviper each garbage connection must be closed within {@link #CLOSE_WITHIN}. The
  * Python reference scheduler is only checked for surviving: it reads a declared message length and
@@ -66,6 +73,18 @@ class GarbageInteropTest {
             probes.add(Probe.send(scheduler.port(), "(c) handshake, then a frame of the limit + 1 bytes",
                     handshake(), prelude(8 + 8 + FRAME_LIMIT + 1, 1, new long[] {FRAME_LIMIT + 1}),
                     new byte[1024]));
+            // A client stream's graph large enough to be read while it arrives (GraphStream), broken
+            // in its last task, and the same graph cut short by the peer closing its socket.
+            byte[] graph = largeGraph();
+            byte[] broken = graph.clone();
+            broken[lastIndexOf(broken, "args".getBytes(StandardCharsets.US_ASCII)) + 4] = (byte) 0xc1;
+            probes.add(Probe.send(scheduler.port(), "(d) a client's 2 MiB graph with a malformed task",
+                    handshake(), registerClient("Client-garbage-d"), framed(broken)));
+            Probe truncated = Probe.send(scheduler.port(), "(e) a client's 2 MiB graph, cut short by a close",
+                    handshake(), registerClient("Client-garbage-e"),
+                    Arrays.copyOf(framed(graph), 24 + graph.length * 2 / 3));
+            truncated.socket.shutdownOutput();
+            probes.add(truncated);
             Files.createFile(go); // the client maps its 100 tasks while the scheduler deals with the garbage
 
             long deadline = System.nanoTime() + CLOSE_WITHIN.toNanos();
@@ -112,6 +131,58 @@ class GarbageInteropTest {
         ByteBuffer b = ByteBuffer.allocate(24 + payload.length).order(ByteOrder.LITTLE_ENDIAN);
         b.putLong(16 + payload.length).putLong(1).putLong(payload.length).put(payload);
         return b.array();
+    }
+
+    private static byte[] registerClient(String id) {
+        return framed(MessageCodec.pack(new SchedulerRequest.RegisterClient(id, Map.of()).encode(Generation.DASK_2022)));
+    }
+
+    /** One frame as one message: {@code u64 L | u64 1 | u64 len | frame}. */
+    private static byte[] framed(byte[] frame) {
+        ByteBuffer b = ByteBuffer.allocate(24 + frame.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(16 + frame.length).putLong(1).putLong(frame.length).put(frame);
+        return b.array();
+    }
+
+    /** A batch of one update-graph-hlg of 20,000 tasks as a 2022 client packs it: over 2 MiB. */
+    private static byte[] largeGraph() {
+        byte[] function = new byte[64];
+        Map<String, Object> dsk = new LinkedHashMap<>();
+        List<Object> keys = new ArrayList<>();
+        for (int i = 0; i < 20_000; i++) {
+            String key = "garbage-" + i;
+            Map<String, Object> spec = new LinkedHashMap<>();
+            spec.put("function", function);
+            spec.put("args", new byte[16]);
+            dsk.put(key, spec);
+            keys.add(key);
+        }
+        Map<String, Object> state = new LinkedHashMap<>(); // in Dask's order: dsk first
+        state.put("dsk", dsk);
+        state.put("dependencies", Map.of());
+        Map<String, Object> layer = new LinkedHashMap<>();
+        layer.put("__module__", "dask.highlevelgraph");
+        layer.put("__name__", "MaterializedLayer");
+        layer.put("state", state);
+        layer.put("annotations", Map.of());
+        Map<String, Object> msg = new LinkedHashMap<>();
+        msg.put("op", "update-graph-hlg");
+        msg.put("hlg", Map.of("layers", List.of(layer)));
+        msg.put("keys", keys);
+        byte[] packed = MessageCodec.pack(List.of(msg));
+        if (packed.length < (2 << 20)) {
+            throw new IllegalStateException("graph of " + packed.length + " bytes: too small to be streamed");
+        }
+        return packed;
+    }
+
+    private static int lastIndexOf(byte[] hay, byte[] needle) {
+        for (int i = hay.length - needle.length; i >= 0; i--) {
+            if (Arrays.equals(hay, i, i + needle.length, needle, 0, needle.length)) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("not found");
     }
 
     private static void str(ByteArrayOutputStream m, String s) {

@@ -53,64 +53,103 @@ public final class HlgGraph {
         if (layers == null) {
             throw new ProtocolException("update-graph-hlg without hlg.layers");
         }
-        // The client's per-key order (submit and map send one) travels with each task.
-        Map<?, ?> priority = msg.priority();
-        PackedLayers packed = null; // from the first packed layer on
-        Tasks tasks = new Tasks();
+        Layers graph = new Layers(msg.priority(), limits);
         try {
             for (Object lo : layers) {
-                if (!(lo instanceof Map<?, ?> layer)) {
-                    throw new ProtocolException("update-graph-hlg layer is not a map");
-                }
-                tasks.startLayer();
-                Map<?, ?> state = Fields.map(layer, "state");
-                Map<?, ?> annotations = Fields.map(layer, "annotations");
-                if (state.get("dsk") instanceof Map<?, ?> dsk) {
-                    Map<?, ?> deps = Fields.map(state, "dependencies");
-                    for (Map.Entry<?, ?> e : dsk.entrySet()) {
-                        Object key = e.getKey();
-                        if (packed != null) {
-                            packed.known(key);
-                        }
-                        List<Object> d = Fields.list(deps.get(key));
-                        tasks.add(new GraphUpdate.NewTask(key, retained(spec(e.getValue())), withoutSelf(d, key),
-                                options(annotations, key), order(priority, key)));
-                    }
-                    continue;
-                }
-                String module = layer.get("__module__") instanceof String m ? m : "";
-                String name = layer.get("__name__") instanceof String n ? n : "";
-                if (!PackedLayers.unpacks(module, name)) {
-                    throw new UnsupportedLayer(PackedLayers.unsupported(module, name).getMessage());
-                }
-                if (packed == null) {
-                    packed = new PackedLayers(new Budget(limits));
-                    for (GraphUpdate.NewTask t : tasks.list) {
-                        packed.known(t.key());
-                    }
-                }
-                List<PackedLayers.Unpacked> unpacked;
-                try {
-                    unpacked = packed.unpack(module, name, state);
-                } catch (LayerException e) {
-                    throw new UnsupportedLayer(e.getMessage());
-                } catch (RuntimeException e) {
-                    throw new UnsupportedLayer("cloudviper could not expand the " + module + "." + name
-                            + " layer (internal error, please report): " + e);
-                }
-                for (PackedLayers.Unpacked u : unpacked) {
-                    tasks.add(new GraphUpdate.NewTask(u.key(), u.spec(), new ArrayList<>(u.dependencies()),
-                            options(annotations, u.key()), order(priority, u.key())));
-                }
+                graph.layer(lo);
             }
         } catch (RuntimeException e) {
+            graph.release();
+            throw e;
+        }
+        return graph.update(msg, client, now, stimulusId);
+    }
+
+    /**
+     * The tasks of one graph, gathered layer by layer: what each kind of layer becomes is decided
+     * here, for graphs read whole ({@link #read}) and for those read while they arrive (the
+     * server's GraphStream, which hands over the tasks of materialized layers one by one with
+     * {@link #startLayer} and {@link #task}, and every other layer whole to {@link #layer}).
+     */
+    public static final class Layers {
+        /** The client's per-key order (submit and map send one), which travels with each task. */
+        private final Map<?, ?> priority;
+        private final LayerLimits limits;
+        private PackedLayers packed; // from the first packed layer on
+        private final Tasks tasks = new Tasks();
+
+        public Layers(Map<?, ?> priority, LayerLimits limits) {
+            this.priority = priority;
+            this.limits = limits;
+        }
+
+        /** A whole decoded layer. */
+        public void layer(Object lo) {
+            if (!(lo instanceof Map<?, ?> layer)) {
+                throw new ProtocolException("update-graph-hlg layer is not a map");
+            }
+            Map<?, ?> state = Fields.map(layer, "state");
+            Map<?, ?> annotations = Fields.map(layer, "annotations");
+            if (state.get("dsk") instanceof Map<?, ?> dsk) {
+                startLayer();
+                Map<?, ?> deps = Fields.map(state, "dependencies");
+                for (Map.Entry<?, ?> e : dsk.entrySet()) {
+                    Object key = e.getKey();
+                    task(key, spec(e.getValue()), Fields.list(deps.get(key)), options(annotations, key));
+                }
+                return;
+            }
+            tasks.startLayer();
+            String module = layer.get("__module__") instanceof String m ? m : "";
+            String name = layer.get("__name__") instanceof String n ? n : "";
+            if (!PackedLayers.unpacks(module, name)) {
+                throw new UnsupportedLayer(PackedLayers.unsupported(module, name).getMessage());
+            }
+            if (packed == null) {
+                packed = new PackedLayers(new Budget(limits));
+                for (GraphUpdate.NewTask t : tasks.list) {
+                    packed.known(t.key());
+                }
+            }
+            List<PackedLayers.Unpacked> unpacked;
+            try {
+                unpacked = packed.unpack(module, name, state);
+            } catch (LayerException e) {
+                throw new UnsupportedLayer(e.getMessage());
+            } catch (RuntimeException e) {
+                throw new UnsupportedLayer("cloudviper could not expand the " + module + "." + name
+                        + " layer (internal error, please report): " + e);
+            }
+            for (PackedLayers.Unpacked u : unpacked) {
+                tasks.add(new GraphUpdate.NewTask(u.key(), u.spec(), new ArrayList<>(u.dependencies()),
+                        options(annotations, u.key()), order(priority, u.key())));
+            }
+        }
+
+        /** A materialized layer begins; its tasks follow with {@link #task}. */
+        public void startLayer() {
+            tasks.startLayer();
+        }
+
+        /** One task of a materialized layer; {@code deps} null when the layer names none for it. */
+        public void task(Object key, RunSpec spec, List<Object> deps, GraphUpdate.TaskOptions options) {
+            if (packed != null) {
+                packed.known(key);
+            }
+            tasks.add(new GraphUpdate.NewTask(key, retained(spec), withoutSelf(deps, key), options, order(priority, key)));
+        }
+
+        /** Releases the run specs gathered, for a graph given up half-way. */
+        public void release() {
             for (GraphUpdate.NewTask t : tasks.list) {
                 GraphUpdates.release(t.spec());
             }
-            throw e;
         }
-        return new GraphUpdate(client, tasks.list, msg.keys(), priority != null, now, fifoTimeout(msg.fifoTimeout()),
-                stimulusId);
+
+        public GraphUpdate update(ClientToScheduler.UpdateGraphHlg msg, String client, double now, String stimulusId) {
+            return new GraphUpdate(client, tasks.list, msg.keys(), priority != null, now,
+                    fifoTimeout(msg.fifoTimeout()), stimulusId);
+        }
     }
 
     /**
@@ -181,7 +220,7 @@ public final class HlgGraph {
     }
 
     /** {@code {function, args[, kwargs]}} bins, or a Serialized legacy task / literal. */
-    static RunSpec spec(Object v) {
+    public static RunSpec spec(Object v) {
         if (v instanceof Map<?, ?> m && m.containsKey("function")) {
             return new RunSpec(m.get("function"), m.get("args"), m.get("kwargs"), null);
         }
@@ -193,7 +232,7 @@ public final class HlgGraph {
     }
 
     /** Resolves layer annotations (plain, or expanded per key by the client) for one key. */
-    static GraphUpdate.TaskOptions options(Map<?, ?> annotations, Object key) {
+    public static GraphUpdate.TaskOptions options(Map<?, ?> annotations, Object key) {
         if (annotations.isEmpty()) {
             return GraphUpdate.TaskOptions.NONE;
         }

@@ -1,0 +1,457 @@
+package org.cloudviper.scheduler.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import org.cloudviper.protocol.Frames;
+import org.cloudviper.protocol.MessageCodec;
+import org.cloudviper.protocol.ProtocolException;
+import org.cloudviper.protocol.SubObject;
+import org.cloudviper.protocol.message.ClientToScheduler;
+import org.cloudviper.protocol.message.Fields;
+import org.cloudviper.protocol.message.Generation;
+import org.cloudviper.protocol.message.RunSpec;
+import org.cloudviper.protocol.layers.LayerLimits;
+import org.cloudviper.scheduler.server.graph.GraphUpdates;
+import org.cloudviper.scheduler.server.graph.HlgGraph;
+import org.cloudviper.scheduler.server.graph.PickledGraph;
+import org.cloudviper.scheduler.state.GraphUpdate;
+import org.cloudviper.testkit.Captures;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A graph read while it arrives ({@link GraphStream}) gives exactly what the same message read whole
+ * gives ({@link MessageCodec} tree, {@link HlgGraph} / {@link PickledGraph}), however its frame 0 is
+ * cut into pieces; a malformed or cut-short frame is a {@link ProtocolException} and every piece
+ * it took is released.
+ */
+class GraphStreamTest {
+    private static final ByteBufAllocator UNTRACKED = new UnpooledByteBufAllocator(false, true);
+
+    static Stream<String[]> graphCaptures() {
+        List<String[]> out = new ArrayList<>();
+        for (String generation : List.of(Captures.DASK_2022, Captures.DASK_2024)) {
+            for (String name : Captures.names(generation)) {
+                if (name.startsWith("client-to-scheduler.update-graph")) {
+                    out.add(new String[]{generation, name});
+                }
+            }
+        }
+        assertTrue(out.size() >= 6, "captured graphs of both generations");
+        return out.stream();
+    }
+
+    /** Every captured graph of both generations, cut at every offset and into pieces of several sizes. */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("graphCaptures")
+    void aCapturedGraphReadInPiecesIsTheGraphReadWhole(String generation, String name) {
+        Generation g = generation.equals(Captures.DASK_2022) ? Generation.DASK_2022 : Generation.DASK_2024;
+        List<byte[]> frames = Captures.frames(generation, name);
+        List<String> whole = readWhole(frames, g);
+        byte[] f0 = frames.get(0);
+        for (int cut = 1; cut < f0.length; cut++) {
+            assertEquals(whole, readStreamed(frames, g, new int[]{cut}), name + " cut at " + cut);
+        }
+        for (int size : new int[]{1, 2, 3, 7, 64, 1000}) {
+            assertEquals(whole, readStreamed(frames, g, new int[]{size, size}), name + " in pieces of " + size);
+        }
+    }
+
+    /**
+     * A 2022 graph with what the captures lack: several thousand tasks, Serialized tasks (sub-objects of
+     * later frames), dependencies as lists and as sets, per-key and plain annotations, a key the
+     * dependencies name twice across layers, messages before and after it in the batch.
+     */
+    @Test
+    void aLargeGraphWithEveryKindOfTaskReadInRandomPiecesIsTheGraphReadWhole() {
+        List<byte[]> frames = syntheticHlg(3000, false);
+        List<String> whole = readWhole(frames, Generation.DASK_2022);
+        assertTrue(whole.size() == 3 && whole.get(1).contains("tasks=6000"), whole.get(1).substring(0, 200));
+        Random random = new Random(7);
+        for (int run = 0; run < 8; run++) {
+            int[] sizes = random.ints(8, 1, 4000).toArray();
+            assertEquals(whole, readStreamed(frames, Generation.DASK_2022, sizes), "pieces " + Arrays.toString(sizes));
+        }
+    }
+
+    /** A layer only Python could expand is refused the same way whether the graph was read whole or streamed. */
+    @Test
+    void aLayerOfAnotherKindGoesWholeToTheLayerDispatch() {
+        List<byte[]> frames = syntheticHlg(50, true);
+        List<String> whole = readWhole(frames, Generation.DASK_2022);
+        assertTrue(whole.get(1).startsWith("refused: ") && whole.get(1).contains("mylib.layers.CustomLayer"), whole.get(1));
+        assertEquals(whole, readStreamed(frames, Generation.DASK_2022, new int[]{5, 300}));
+    }
+
+    @Test
+    void aFrameCutShortIsAClearErrorAndReleasesWhatItTook() {
+        List<byte[]> frames = syntheticHlg(200, false);
+        byte[] f0 = frames.get(0);
+        List<ByteBuf> pieces = new ArrayList<>();
+        GraphStream s = new GraphStream(ByteBufAllocator.DEFAULT, f0.length + 10, true);
+        for (int off = 0; off < f0.length; off += 100) {
+            ByteBuf b = Unpooled.directBuffer(100).writeBytes(f0, off, Math.min(100, f0.length - off));
+            pieces.add(b);
+            s.piece(b);
+        }
+        ProtocolException e = assertThrows(ProtocolException.class, () -> s.end(rest(frames), Generation.DASK_2022));
+        assertEquals("frame 0 ended early", e.getMessage());
+        s.close();
+        for (ByteBuf b : pieces) {
+            assertEquals(0, b.refCnt(), "every piece released");
+        }
+    }
+
+    @Test
+    void malformedMsgpackInsideATaskIsAClearError() {
+        List<byte[]> frames = syntheticHlg(200, false);
+        byte[] f0 = frames.get(0).clone();
+        // the first "args" bin's length header (c4 NN) becomes 0xc1, a byte msgpack never uses
+        int at = indexOf(f0, "args".getBytes(StandardCharsets.US_ASCII)) + 4;
+        f0[at] = (byte) 0xc1;
+        List<byte[]> bad = new ArrayList<>(frames);
+        bad.set(0, f0);
+        assertThrows(ProtocolException.class, () -> readWhole(bad, Generation.DASK_2022));
+        List<ByteBuf> pieces = new ArrayList<>();
+        ProtocolException e = assertThrows(ProtocolException.class, () -> {
+            try (GraphStream s = new GraphStream(ByteBufAllocator.DEFAULT, f0.length, true)) {
+                for (int off = 0; off < f0.length; off += 64) {
+                    ByteBuf b = Unpooled.directBuffer(64).writeBytes(f0, off, Math.min(64, f0.length - off));
+                    pieces.add(b);
+                    s.piece(b);
+                }
+                s.end(rest(bad), Generation.DASK_2022);
+            }
+        });
+        assertTrue(e.getMessage().contains("0xc1"), e.getMessage());
+        for (ByteBuf b : pieces) {
+            assertEquals(0, b.refCnt(), "every piece released");
+        }
+    }
+
+    @Test
+    void aLengthBeyondTheFrameIsRefusedBeforeAnythingIsAllocated() {
+        // [{"op": "update-graph", "graph_frames": [bin32 of 2 GiB - 1]}] in a frame of 40 bytes
+        byte[] head = MessageCodec.pack(List.of(new LinkedHashMap<>(Map.of("op", "update-graph"))));
+        ByteBuf f0 = Unpooled.buffer();
+        f0.writeByte(0x91).writeByte(0x82);
+        f0.writeBytes(head, 2, head.length - 2); // "op": "update-graph"
+        f0.writeByte(0xac).writeBytes("graph_frames".getBytes(StandardCharsets.US_ASCII));
+        f0.writeByte(0x91).writeByte(0xc6).writeInt(Integer.MAX_VALUE);
+        try (GraphStream s = new GraphStream(ByteBufAllocator.DEFAULT, f0.readableBytes() + 8, true)) {
+            ProtocolException e = assertThrows(ProtocolException.class, () -> s.piece(f0));
+            assertTrue(e.getMessage().startsWith("msgpack length: 2147483647 (expected: <= "), e.getMessage());
+        }
+    }
+
+    @Test
+    void framesThatAreNotAGraphAreReadAsOneValue() {
+        List<byte[]> frames = Captures.frames(Captures.DASK_2022, "client-to-scheduler.scatter.bin");
+        Object whole = MessageCodec.decode(frames(frames));
+        try (GraphStream s = new GraphStream(ByteBufAllocator.DEFAULT, frames.get(0).length, false)) {
+            s.piece(Unpooled.wrappedBuffer(frames.get(0)));
+            List<Object> items = s.end(rest(frames), Generation.DASK_2022);
+            assertEquals(1, items.size());
+            assertEquals(describe(whole), describe(items.get(0)));
+            MessageCodec.release(items.get(0));
+        }
+        MessageCodec.release(whole);
+    }
+
+    // ------------------------------------------------------------------------------------------
+
+    private static Frames frames(List<byte[]> frames) {
+        List<ByteBuf> b = new ArrayList<>();
+        for (byte[] f : frames) {
+            b.add(Unpooled.wrappedBuffer(f));
+        }
+        return new Frames(b);
+    }
+
+    private static Frames rest(List<byte[]> frames) {
+        return frames(frames.subList(1, frames.size()));
+    }
+
+    /** The messages of the frame read whole, each as a comparable text (a graph: its update). */
+    private static List<String> readWhole(List<byte[]> frames, Generation g) {
+        Object tree = MessageCodec.decode(frames(frames));
+        try {
+            List<Object> messages = tree instanceof List<?> l ? new ArrayList<>(l) : List.of(tree);
+            List<String> out = new ArrayList<>();
+            for (Object m : messages) {
+                if (m instanceof Map<?, ?> map && String.valueOf(map.get("op")).startsWith("update-graph")) {
+                    ClientToScheduler msg = ClientToScheduler.decode(map, g);
+                    out.add(update(msg, () -> HlgGraph.read((ClientToScheduler.UpdateGraphHlg) msg, "c", 1.0, "s")));
+                } else {
+                    out.add(describe(m));
+                }
+            }
+            return out;
+        } finally {
+            MessageCodec.release(tree);
+        }
+    }
+
+    /** The same frames through {@link GraphStream}, frame 0 in pieces of the sizes given, the last repeated. */
+    private static List<String> readStreamed(List<byte[]> frames, Generation g, int[] sizes) {
+        byte[] f0 = frames.get(0);
+        List<String> out = new ArrayList<>();
+        List<ByteBuf> pieces = new ArrayList<>();
+        // Untracked buffers: paranoid leak detection records every read of a tracked one, which made
+        // these thousands of whole-graph reads take minutes; the pieces' release is checked below.
+        try (GraphStream s = new GraphStream(UNTRACKED, f0.length, true)) {
+            int off = 0;
+            for (int i = 0; off < f0.length; i++) {
+                int n = Math.min(sizes[Math.min(i, sizes.length - 1)], f0.length - off);
+                ByteBuf piece = UNTRACKED.buffer(n).writeBytes(f0, off, n);
+                pieces.add(piece);
+                s.piece(piece);
+                off += n;
+            }
+            Frames rest = rest(frames);
+            for (Object item : s.end(rest, g)) {
+                if (item instanceof StreamedGraph read) {
+                    try {
+                        ClientToScheduler msg = read.message();
+                        out.add(update(msg, () -> {
+                            ClientToScheduler.UpdateGraphHlg hlg = (ClientToScheduler.UpdateGraphHlg) msg;
+                            HlgGraph.Layers layers = new HlgGraph.Layers(hlg.priority(), LayerLimits.DEFAULT);
+                            read.addLayers(layers);
+                            return layers.update(hlg, "c", 1.0, "s");
+                        }));
+                    } finally {
+                        read.release();
+                    }
+                } else {
+                    out.add(describe(item));
+                    MessageCodec.release(item);
+                }
+            }
+        }
+        for (ByteBuf b : pieces) {
+            assertEquals(0, b.refCnt(), "every piece released");
+        }
+        return out;
+    }
+
+    private static String update(ClientToScheduler msg, java.util.function.Supplier<GraphUpdate> hlg) {
+        GraphUpdate u;
+        try {
+            u = msg instanceof ClientToScheduler.UpdateGraph pickled ? new PickledGraph().read(pickled, "c", 1.0, "s")
+                    : hlg.get();
+        } catch (HlgGraph.UnsupportedLayer e) {
+            return "refused: " + e.getMessage();
+        }
+        try {
+            return describe(u);
+        } finally {
+            GraphUpdates.release(u);
+        }
+    }
+
+    private static String describe(GraphUpdate u) {
+        StringBuilder b = new StringBuilder("update client=").append(u.client()).append(" tasks=").append(u.tasks().size())
+                .append(" wanted=").append(describe(u.wanted())).append(" clientOrder=").append(u.clientOrder())
+                .append(" fifo=").append(u.fifoTimeout()).append('\n');
+        for (GraphUpdate.NewTask t : u.tasks()) {
+            RunSpec s = t.spec();
+            b.append(describe(t.key())).append(" f=").append(describe(s.function())).append(" a=").append(describe(s.args()))
+                    .append(" k=").append(describe(s.kwargs())).append(" r=").append(describe(s.runSpec()))
+                    .append(" deps=").append(describe(t.dependencies())).append(" opts=").append(describe(t.options()))
+                    .append(" order=").append(t.order()).append('\n');
+        }
+        return b.toString();
+    }
+
+    private static String describe(GraphUpdate.TaskOptions o) {
+        return o.userPriority() + "," + o.retries() + "," + o.workers() + "," + o.allowOtherWorkers() + ","
+                + o.resources() + "," + describe(o.annotations());
+    }
+
+    /** A decoded value as text: bins by content, sub-objects by kind and bytes, maps in order. */
+    static String describe(Object v) {
+        if (v instanceof byte[] b) {
+            return "b'" + ByteBufUtil.hexDump(b) + "'";
+        }
+        if (v instanceof SubObject s) {
+            StringBuilder b = new StringBuilder(s.kind().marker()).append('(').append(ByteBufUtil.hexDump(s.header()));
+            for (ByteBuf f : s.frames()) {
+                b.append(',').append(ByteBufUtil.hexDump(f));
+            }
+            return b.append(')').toString();
+        }
+        if (v instanceof Map<?, ?> m) {
+            StringBuilder b = new StringBuilder("{");
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                b.append(describe(e.getKey())).append(": ").append(describe(e.getValue())).append(", ");
+            }
+            return b.append('}').toString();
+        }
+        if (v instanceof List<?> l) {
+            StringBuilder b = new StringBuilder("[");
+            for (Object o : l) {
+                b.append(describe(o)).append(", ");
+            }
+            return b.append(']').toString();
+        }
+        return v == null ? "nil" : v.getClass().getSimpleName() + ":" + v;
+    }
+
+    /**
+     * [{"op": "heartbeat-client"}, update-graph-hlg with two materialized layers (and one of a class
+     * no one expands with {@code withUnknownLayer}), {"op": "client-desires-keys", ...}] as a 2022 client packs
+     * them; every seventh task of the first layer is a Serialized task of its own frames.
+     */
+    static List<byte[]> syntheticHlg(int perLayer, boolean withUnknownLayer) {
+        List<byte[]> subFrames = new ArrayList<>();
+        byte[] function = new byte[300];
+        new Random(1).nextBytes(function);
+        List<Object> layers = new ArrayList<>();
+        Map<Object, Object> priority = new LinkedHashMap<>();
+        List<Object> keys = new ArrayList<>();
+        for (int layer = 0; layer < 2; layer++) {
+            Map<Object, Object> dsk = new LinkedHashMap<>();
+            Map<Object, Object> deps = new LinkedHashMap<>();
+            Map<Object, Object> expanded = new LinkedHashMap<>();
+            expanded.put("__expanded_annotations__", true);
+            for (int i = 0; i < perLayer; i++) {
+                String key = "inc-" + layer + "-" + i;
+                if (layer == 0 && i % 7 == 3) {
+                    dsk.put(key, new RawSub(subFrames.size() + 1));
+                    subFrames.add(MessageCodec.pack(Map.of("serializer", "pickle", "num-sub-frames", 1L)));
+                    subFrames.add(("task " + i).getBytes(StandardCharsets.US_ASCII));
+                } else {
+                    Map<String, Object> spec = new LinkedHashMap<>();
+                    spec.put("function", i % 11 == 5 ? ("other" + (i % 3)).getBytes(StandardCharsets.US_ASCII) : function);
+                    spec.put("args", ("args " + i).getBytes(StandardCharsets.US_ASCII));
+                    if (i % 5 == 0) {
+                        spec.put("kwargs", ("kw " + i).getBytes(StandardCharsets.US_ASCII));
+                    }
+                    dsk.put(key, spec);
+                }
+                priority.put(key, (long) (layer * perLayer + i));
+                if (i % 97 == 0) {
+                    keys.add(key);
+                }
+                if (i % 3 == 1) {
+                    expanded.put(key, (long) i);
+                }
+            }
+            // dependencies in another order than the tasks, some as sets, one naming an earlier layer's key
+            for (int i = perLayer - 1; i >= 0; i--) {
+                String key = "inc-" + layer + "-" + i;
+                if (i % 4 == 0) {
+                    continue; // no entry: no dependencies
+                }
+                List<Object> d = i == 0 ? List.of() : List.of("inc-" + layer + "-" + (i - 1));
+                deps.put(key, i % 2 == 0 ? Fields.set(d) : d);
+            }
+            deps.put("inc-0-0", List.of("not-in-this-layer"));
+            Map<String, Object> state = new LinkedHashMap<>();
+            state.put("dsk", dsk);
+            state.put("dependencies", deps);
+            Map<String, Object> annotations = new LinkedHashMap<>();
+            annotations.put("retries", 2L);
+            annotations.put("priority", expanded);
+            Map<String, Object> l = new LinkedHashMap<>();
+            l.put("__module__", "dask.highlevelgraph");
+            l.put("__name__", "MaterializedLayer");
+            l.put("state", state);
+            l.put("annotations", layer == 0 ? annotations : Map.of());
+            layers.add(l);
+        }
+        if (withUnknownLayer) {
+            Map<String, Object> l = new LinkedHashMap<>();
+            l.put("__module__", "mylib.layers");
+            l.put("__name__", "CustomLayer");
+            l.put("state", Map.of("output", "x", "indices", List.of()));
+            l.put("annotations", Map.of());
+            layers.add(l);
+        }
+        Map<String, Object> msg = new LinkedHashMap<>();
+        msg.put("op", "update-graph-hlg");
+        msg.put("hlg", Map.of("layers", layers));
+        msg.put("keys", keys);
+        msg.put("priority", priority);
+        msg.put("submitting_task", null);
+        msg.put("fifo_timeout", "100 ms");
+        msg.put("actors", null);
+        msg.put("code", "client.map(inc, range(n))");
+        List<Object> batch = List.of(Map.of("op", "heartbeat-client"), msg,
+                new LinkedHashMap<>(Map.of("op", "client-desires-keys", "keys", List.of("inc-0-1"))));
+        List<byte[]> out = new ArrayList<>();
+        out.add(RawSub.pack(batch));
+        out.addAll(subFrames);
+        return out;
+    }
+
+    /** {"__Serialized__": index} as a client writes it, for {@link #syntheticHlg}. */
+    private record RawSub(int index) {
+        static byte[] pack(Object v) {
+            return MessageCodec.pack(replace(v));
+        }
+
+        private static Object replace(Object v) {
+            if (v instanceof RawSub r) {
+                return Map.of("__Serialized__", (long) r.index);
+            }
+            if (v instanceof Map<?, ?> m) {
+                Map<Object, Object> out = new LinkedHashMap<>();
+                for (Map.Entry<?, ?> e : m.entrySet()) {
+                    out.put(e.getKey(), replace(e.getValue()));
+                }
+                return out;
+            }
+            if (v instanceof List<?> l) {
+                List<Object> out = new ArrayList<>();
+                for (Object o : l) {
+                    out.add(replace(o));
+                }
+                return out;
+            }
+            return v;
+        }
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new IllegalArgumentException("not found");
+    }
+
+    @Test
+    void theSyntheticGraphIsWhatAClientSends() {
+        Object tree = MessageCodec.decode(frames(syntheticHlg(10, false)));
+        try {
+            Map<?, ?> msg = (Map<?, ?>) ((List<?>) tree).get(1);
+            assertInstanceOf(ClientToScheduler.UpdateGraphHlg.class, ClientToScheduler.decode(msg, Generation.DASK_2022));
+        } finally {
+            MessageCodec.release(tree);
+        }
+    }
+}
