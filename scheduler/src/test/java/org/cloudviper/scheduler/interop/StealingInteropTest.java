@@ -30,7 +30,7 @@ class StealingInteropTest {
         assumeTrue(scheduler.isCloudviper(), "the reference scheduler runs with Dask's defaults");
         scheduler.startWorkers(peers, 1, 1, false);
         Path go = peers.scratchDir("steal").resolve("go");
-        Peer client = peers.startClient("steal_late_worker.py", scheduler.address(), peers.inPython(go));
+        Peer client = peers.startClient("late_worker.py", scheduler.address(), peers.inPython(go), "0.2");
         client.awaitMarker("queued", PythonPeers.READY_TIMEOUT);
         scheduler.startWorkers(peers, 1, 1, false);
         Files.createFile(go);
