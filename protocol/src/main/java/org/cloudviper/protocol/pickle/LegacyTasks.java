@@ -71,6 +71,11 @@ final class LegacyTasks {
         this.maxTupleKeyLength = maxTuple;
     }
 
+    /** Whether some key is, or holds, a number (which a numpy scalar may equal). */
+    boolean hasNumericKeys() {
+        return numericKeys;
+    }
+
     private static boolean containsNumber(List<?> l) {
         for (Object o : l) {
             if (o instanceof Number || (o instanceof List<?> inner && containsNumber(inner))) {
