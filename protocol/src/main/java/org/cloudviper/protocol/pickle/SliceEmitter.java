@@ -26,9 +26,9 @@ import static org.cloudviper.protocol.pickle.ParsedPickle.POINT_MEMO_GET;
  *
  * <p>Values registered with {@link #replaceWithKey} (distributed Futures) are written as the key
  * they stand for wherever a copied span holds them, as distributed's scheduler unpacks them before
- * it sends a task ({@code unpack_remotedata}): the callee and arguments are copied and popped (so
- * the memo entries defined inside them stay defined), then the key is copied again and bound to
- * the memo entry of the replaced value.
+ * it sends a task ({@code unpack_remotedata}): the callee and arguments are copied between MARK and
+ * POP_MARK (so the memo entries defined inside them stay defined, and nothing is called), then the
+ * key is copied again and bound to the memo entry of the replaced value.
  *
  * <p>Not thread-safe; one emitter per parsed pickle and thread.
  */
@@ -319,6 +319,10 @@ final class SliceEmitter {
         int cur = s;
         while (k < replaced.length && p.start[replaced[k]] < e) {
             int call = replaced[k];
+            if (p.end[call] > e) {
+                k++; // the call encloses this span (its callee, while the call itself is written)
+                continue;
+            }
             copy(cur, p.start[call], cur == s ? first : p.firstPoint(cur));
             writeKeyFor(k);
             cur = p.end[call];
@@ -346,9 +350,10 @@ final class SliceEmitter {
     /** The callee and arguments of replaced call {@code k}, popped; its key; the call's own memo entry. */
     private void writeKeyFor(int k) {
         int call = replaced[k];
+        w.mark();
         body(p.value(p.a[call]));
         body(p.value(p.b[call]));
-        w.pop().pop();
+        w.op(Opcodes.POP_MARK);
         body(p.value(replacedKey[k]));
         int s = p.start[call];
         int e = p.end[call];
