@@ -1,5 +1,6 @@
 package org.cloudviper.protocol.message;
 
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -14,6 +15,13 @@ import java.util.Optional;
  * @param generation the line, null when the peer is refused
  */
 public record PeerVersion(String stated, DaskVersion version, Generation generation) {
+
+    /**
+     * The package cloudviper's own peers (the Java worker, JavaClient) add to the versions they
+     * state, so that a cloudviper scheduler knows them: they read every line's task form, and their
+     * tasks are Java tasks, whatever line they speak.
+     */
+    public static final String CLOUDVIPER_PACKAGE = "cloudviper";
 
     /** A peer that states no distributed version. */
     public static final PeerVersion UNSTATED = new PeerVersion(null, null, Generation.DASK_2022);
@@ -30,6 +38,17 @@ public record PeerVersion(String stated, DaskVersion version, Generation generat
             return new PeerVersion(s, null, null);
         }
         return new PeerVersion(s, v, Generation.forVersion(v).orElse(null));
+    }
+
+    /** Whether a {@code versions} structure is a cloudviper peer's ({@link #CLOUDVIPER_PACKAGE}). */
+    public static boolean isCloudviper(Object versions) {
+        return versions instanceof Map<?, ?> v && Fields.map(v, "packages").containsKey(CLOUDVIPER_PACKAGE);
+    }
+
+    /** The version cloudviper's peers state as theirs ({@link #CLOUDVIPER_PACKAGE}). */
+    public static String cloudviperVersion() {
+        String v = PeerVersion.class.getPackage().getImplementationVersion();
+        return v != null ? v : "dev";
     }
 
     /** Whether cloudviper speaks a line that includes this peer's release. */

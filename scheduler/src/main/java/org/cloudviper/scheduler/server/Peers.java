@@ -1,5 +1,6 @@
 package org.cloudviper.scheduler.server;
 
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -20,6 +21,16 @@ final class Peers {
 
     Peer client(String id) {
         return clients.get(id);
+    }
+
+    /** The registered workers' streams (live view). */
+    Collection<Peer> workers() {
+        return workers.values();
+    }
+
+    /** The registered clients' streams (live view). */
+    Collection<Peer> clients() {
+        return clients.values();
     }
 
     int workerCount() {
