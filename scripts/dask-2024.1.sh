@@ -3,7 +3,8 @@
 # .cache/dask-2024.1 with dask and distributed installed from their 2024.1.1 git tags. Neither
 # Debian nor this machine's package index carries that release, so the sources come from git
 # repositories of dask and distributed (bare mirrors will do), and the dependencies from the
-# package index, pinned below to releases 2024.1.1 accepts (numpy before 2.0, which it predates).
+# package index, pinned below to releases 2024.1.1 accepts (numpy before 2.0, which it predates),
+# with the optional lz4 and prometheus-client (Dask's /metrics) that a deployment's image carries.
 # zict, which distributed needs and the index lacks, is Debian trixie's 3.0.0, taken from the trixie
 # root (scripts/dask-trixie.sh ensure).
 #
@@ -46,7 +47,8 @@ urllib3==2.8.0
 packaging==26.3
 importlib-metadata==8.7.1
 zipp==3.23.0
-lz4==4.4.5"
+lz4==4.4.5
+prometheus-client==0.26.0"
 
 unavailable() {
   echo "Dask $tag referee unavailable: $1" >&2
@@ -98,7 +100,7 @@ build() {
   export PIP_RETRIES="${PIP_RETRIES:-0}"
   "$part/bin/python" -m pip install -q setuptools wheel
   "$part/bin/python" -m pip install -q --no-build-isolation -c "$work/constraints.txt" \
-    "$work/dask" "$work/distributed" $(printf '%s\n' "$pins" | grep -E '^(numpy|lz4)==')
+    "$work/dask" "$work/distributed" $(printf '%s\n' "$pins" | grep -E '^(numpy|lz4|prometheus-client)==')
   "$part/bin/python" - <<'EOF'
 import dask, distributed, numpy, zict
 assert distributed.__version__ == "2024.1.1" and dask.__version__ == "2024.1.1", (dask.__version__, distributed.__version__)
