@@ -248,12 +248,7 @@ final class CallTuples {
                 }
                 LegacyTasks.Keys asData = new LegacyTasks.Keys();
                 asKey(r, asData);
-                if (!asTask.sameAs(asData)) {
-                    throw new UnsupportedGraphException("task " + currentKey + " starts with "
-                            + p.value(p.resolve(p.child(r, 0))).describe() + ", which may or may not be callable,"
-                            + " and its dependencies differ between the two readings");
-                }
-                out.addAll(asTask);
+                LegacyTasks.bothReadings("task " + currentKey, p.value(p.resolve(p.child(r, 0))), asTask, asData, out);
                 return;
             }
         } else if (k == K_LIST) {
