@@ -1,7 +1,6 @@
 package org.cloudviper.protocol.message;
 
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * The distributed version a peer states in a {@code versions} structure (register-client,
@@ -59,11 +58,6 @@ public record PeerVersion(String stated, DaskVersion version, Generation generat
     /** The peer's line, or {@code otherwise} when it has none. */
     public Generation generationOr(Generation otherwise) {
         return generation != null ? generation : otherwise;
-    }
-
-    /** The line, empty for a refused peer. */
-    public Optional<Generation> line() {
-        return Optional.ofNullable(generation);
     }
 
     /**
