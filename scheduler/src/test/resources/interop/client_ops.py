@@ -72,6 +72,17 @@ def main():
                         "after_unpublish_a": list(client.list_datasets())}
 
         part(results, "publish", publish)
+
+        def story():
+            future = client.submit(inc, 1000, key="story-key")
+            future.result(timeout=CALL_TIMEOUT)
+            entries = client.story("story-key")
+            # (where, key, start, finish, ...) from the scheduler and from every worker that holds it
+            scheduler = [(e[2], e[3]) for e in entries if e[0] == "scheduler" and e[1] == "story-key"]
+            by_worker = [e for e in entries if e[0] != "scheduler"]
+            return {"scheduler": [list(t) for t in scheduler], "workers_told": len(by_worker) > 0}
+
+        part(results, "story", story)
     emit(results)
 
 

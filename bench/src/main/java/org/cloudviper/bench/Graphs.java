@@ -1,7 +1,7 @@
 package org.cloudviper.bench;
 
+import org.cloudviper.protocol.message.RunSpec;
 import org.cloudviper.scheduler.state.GraphUpdate;
-import org.cloudviper.scheduler.state.RunSpec;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,10 +1,10 @@
 package org.cloudviper.bench;
 
+import org.cloudviper.protocol.message.SchedulerToClient;
+import org.cloudviper.protocol.message.SchedulerToWorker;
 import org.cloudviper.scheduler.state.GraphUpdate;
 import org.cloudviper.scheduler.state.Outbox;
 import org.cloudviper.scheduler.state.SchedulerState;
-import org.cloudviper.scheduler.state.ToClient;
-import org.cloudviper.scheduler.state.ToWorker;
 import org.cloudviper.scheduler.state.WorkerRegistration;
 
 import java.util.ArrayDeque;
@@ -31,21 +31,21 @@ final class InstantWorkers implements Outbox {
         state = new SchedulerState(this, saturation, 3);
         for (int i = 0; i < workers; i++) {
             state.onAddWorker(new WorkerRegistration("tcp://10.0.0." + i + ":1234", "w" + i, nthreads, 1L << 34,
-                    Map.of(), 2022, 0));
+                    Map.of(), 0));
         }
         state.onAddClient("client");
     }
 
     @Override
-    public void toWorker(String address, ToWorker message) {
-        if (message instanceof ToWorker.ComputeTask c) {
+    public void toWorker(String address, SchedulerToWorker message) {
+        if (message instanceof SchedulerToWorker.ComputeTask c) {
             assigned.add(new Object[]{address, c.key()});
         }
     }
 
     @Override
-    public void toClient(String client, ToClient message) {
-        if (message instanceof ToClient.KeyInMemory) {
+    public void toClient(String client, SchedulerToClient message) {
+        if (message instanceof SchedulerToClient.KeyInMemory) {
             inMemoryMessages++;
         }
     }

@@ -1,10 +1,10 @@
 package org.cloudviper.bench;
 
+import org.cloudviper.protocol.message.SchedulerToClient;
+import org.cloudviper.protocol.message.SchedulerToWorker;
 import org.cloudviper.scheduler.state.GraphUpdate;
 import org.cloudviper.scheduler.state.Outbox;
 import org.cloudviper.scheduler.state.SchedulerState;
-import org.cloudviper.scheduler.state.ToClient;
-import org.cloudviper.scheduler.state.ToWorker;
 import org.cloudviper.scheduler.state.WorkerRegistration;
 
 import java.lang.management.ManagementFactory;
@@ -32,8 +32,8 @@ public final class QueuedMemory {
         long other;
 
         @Override
-        public void toWorker(String address, ToWorker message) {
-            if (message instanceof ToWorker.ComputeTask) {
+        public void toWorker(String address, SchedulerToWorker message) {
+            if (message instanceof SchedulerToWorker.ComputeTask) {
                 computeTasks++;
             } else {
                 other++;
@@ -41,7 +41,7 @@ public final class QueuedMemory {
         }
 
         @Override
-        public void toClient(String client, ToClient message) {
+        public void toClient(String client, SchedulerToClient message) {
             other++;
         }
     }
@@ -55,7 +55,7 @@ public final class QueuedMemory {
         CountingOutbox out = new CountingOutbox();
         SchedulerState state = new SchedulerState(out, 1.1, 3);
         state.onAddWorker(new WorkerRegistration("tcp://127.0.0.1:40000", "worker-0", 1, 1L << 34,
-                Map.of(), 2022, 0));
+                Map.of(), 0));
         state.onAddClient("client-0");
         GraphUpdate graph = Graphs.map("client-0", n, "inc");
         long withGraph = usedAfterGc(mem);

@@ -49,8 +49,10 @@ class HttpSchedulerTest {
                 String onSpot1 = c.kubelet.running().iterator().next();
                 String node = c.kubelet.placement().get(onSpot1);
                 c.kubelet.taint(node, "aws-node-termination-handler/spot-itn", "NoSchedule");
-                await("the worker on the tainted node retired and replaced", Duration.ofSeconds(30),
-                        () -> !c.registered(onSpot1) && c.scheduler.workerCount() == 2);
+                await("the worker on the tainted node retired, its pod deleted and replaced", Duration.ofSeconds(30),
+                        () -> !c.registered(onSpot1) && c.scheduler.workerCount() == 2
+                                && c.kubelet.events().stream().anyMatch(
+                                        e -> e.pod().equals(onSpot1) && e.what().equals("deleted")));
                 assertEquals(before, client.gather(tasks), "moved, not recomputed");
                 KubeletSim.PodEvent deleted = c.kubelet.events().stream()
                         .filter(e -> e.pod().equals(onSpot1) && e.what().equals("deleted")).findFirst().orElseThrow();

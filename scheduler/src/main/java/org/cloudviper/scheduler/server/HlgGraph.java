@@ -4,8 +4,8 @@ import org.cloudviper.protocol.ProtocolException;
 import org.cloudviper.protocol.SubObject;
 import org.cloudviper.protocol.message.ClientToScheduler;
 import org.cloudviper.protocol.message.Fields;
+import org.cloudviper.protocol.message.RunSpec;
 import org.cloudviper.scheduler.state.GraphUpdate;
-import org.cloudviper.scheduler.state.RunSpec;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

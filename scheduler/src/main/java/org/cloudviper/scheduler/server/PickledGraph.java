@@ -7,6 +7,7 @@ import org.cloudviper.protocol.ProtocolException;
 import org.cloudviper.protocol.SubObject;
 import org.cloudviper.protocol.message.ClientToScheduler;
 import org.cloudviper.protocol.message.Generation;
+import org.cloudviper.protocol.message.RunSpec;
 import org.cloudviper.protocol.pickle.GraphSlicer;
 import org.cloudviper.protocol.pickle.PickleReader;
 import org.cloudviper.protocol.pickle.PickleValues;
@@ -14,7 +15,6 @@ import org.cloudviper.protocol.pickle.SlicedGraph;
 import org.cloudviper.protocol.pickle.TaskSlice;
 import org.cloudviper.protocol.pickle.UnsupportedGraphException;
 import org.cloudviper.scheduler.state.GraphUpdate;
-import org.cloudviper.scheduler.state.RunSpec;
 
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -9,6 +9,7 @@ import org.cloudviper.protocol.message.SchedulerRequest;
 import org.cloudviper.protocol.message.SchedulerToClient;
 import org.cloudviper.protocol.netty.RpcClient;
 import org.cloudviper.scheduler.state.SchedulerState;
+import org.cloudviper.scheduler.state.StoryEntry;
 import org.cloudviper.scheduler.state.WorkerRegistration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -106,6 +107,12 @@ final class RequestHandlers {
             reply.accept(null);
         } else if (request instanceof SchedulerRequest.PublishWaitFlush w) {
             flushMarkers.await(w.uid(), () -> reply.accept(null));
+        } else if (request instanceof SchedulerRequest.GetStory g) {
+            List<Object> story = new java.util.ArrayList<>();
+            for (StoryEntry e : state.story(g.keysOrStimuli())) {
+                story.add(e.toList());
+            }
+            reply.accept(story);
         } else if (request instanceof SchedulerRequest.Broadcast b) {
             workerCalls.broadcast(b, reply);
         } else if (request instanceof SchedulerRequest.RegisterNanny) {
@@ -228,7 +235,7 @@ final class RequestHandlers {
         peer.packages = Lines.packages(r.versions());
         peers.addWorker(peer, info);
         String error = state.onAddWorker(new WorkerRegistration(r.address(), name, r.nthreads(), r.memoryLimit(),
-                r.resources(), generation == Generation.DASK_2022 ? 2022 : 2024, now()));
+                r.resources(), now()));
         if (error != null) {
             peers.removeWorker(r.address());
             if (replaced != null) {

@@ -9,6 +9,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.cloudviper.protocol.message.SchedulerRequest;
+import org.cloudviper.protocol.message.SchedulerToClient;
 import org.cloudviper.protocol.message.SchedulerToWorker;
 import org.cloudviper.protocol.netty.FrameDecoder;
 import org.cloudviper.protocol.netty.FrameEncoder;
@@ -23,8 +24,6 @@ import org.cloudviper.scheduler.server.http.SchedulerView;
 import org.cloudviper.scheduler.state.ClusterSummary;
 import org.cloudviper.scheduler.state.Outbox;
 import org.cloudviper.scheduler.state.SchedulerState;
-import org.cloudviper.scheduler.state.ToClient;
-import org.cloudviper.scheduler.state.ToWorker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -381,18 +380,18 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
     /** The state machine's messages, queued on their peers' streams in each peer's generation. */
     private final class StreamOutbox implements Outbox {
         @Override
-        public void toWorker(String address, ToWorker message) {
+        public void toWorker(String address, SchedulerToWorker message) {
             Peer p = peers.worker(address);
             if (p != null) {
-                batcher.queue(p, StateMessages.toWorker(message).encode(p.generation));
+                batcher.queue(p, message.encode(p.generation));
             }
         }
 
         @Override
-        public void toClient(String client, ToClient message) {
+        public void toClient(String client, SchedulerToClient message) {
             Peer p = peers.client(client);
             if (p != null) {
-                batcher.queue(p, StateMessages.toClient(message).encode(p.generation));
+                batcher.queue(p, message.encode(p.generation));
             }
         }
     }

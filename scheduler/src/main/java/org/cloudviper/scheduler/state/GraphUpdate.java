@@ -1,5 +1,7 @@
 package org.cloudviper.scheduler.state;
 
+import org.cloudviper.protocol.message.RunSpec;
+
 import java.util.List;
 import java.util.Map;
 

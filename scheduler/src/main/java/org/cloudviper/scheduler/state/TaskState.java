@@ -1,11 +1,16 @@
 package org.cloudviper.scheduler.state;
 
+import org.cloudviper.protocol.SubObject;
+import org.cloudviper.protocol.message.RunSpec;
+
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
 /**
- * One key's state in the scheduler. Fields are package-private and changed only by
- * {@link SchedulerState}, which keeps the counters below consistent:
+ * One key's state in the scheduler. Fields are package-private; {@link #status} changes only in
+ * {@link Transitions#transition}, and the state's classes keep the counters below consistent:
  * <ul>
  *   <li>{@code waitingOn}: dependencies not in memory, while this task waits;</li>
  *   <li>{@code waiters}: dependents that are waiting, queued, processing or without worker, i.e.
@@ -36,6 +41,7 @@ final class TaskState {
 
     WorkerState processingOn;
     boolean longRunning;
+    /** Never modified in place (arrays may be shared, see {@link WorkerState#alone}): replaced on change. */
     WorkerState[] whoHas = NOWHERE;
     long nbytes = -1;
     byte[] type;
@@ -70,10 +76,101 @@ final class TaskState {
 
     void addDependent(TaskState d) {
         if (dependentCount == dependents.length) {
-            dependents = java.util.Arrays.copyOf(dependents, Math.max(2, dependentCount * 2));
+            dependents = Arrays.copyOf(dependents, Math.max(2, dependentCount * 2));
         }
         dependents[dependentCount++] = d;
         liveDependents++;
+    }
+
+    /** Keeps the error (retaining sub-objects: each erred task holds its own references). */
+    void setError(Object exception, Object traceback, TaskState blame) {
+        this.exception = retain(exception);
+        this.traceback = retain(traceback);
+        this.exceptionBlame = blame;
+    }
+
+    void clearError() {
+        release(exception);
+        release(traceback);
+        exception = null;
+        traceback = null;
+        exceptionBlame = null;
+    }
+
+    /** Lets go of the run spec (a forgotten task), releasing its sub-objects. */
+    void dropSpec() {
+        RunSpec s = spec;
+        if (s != null) {
+            release(s.function());
+            release(s.args());
+            release(s.kwargs());
+            release(s.runSpec());
+            spec = null;
+        }
+    }
+
+    static Object retain(Object o) {
+        if (o instanceof SubObject s) {
+            s.retain();
+        }
+        return o;
+    }
+
+    static void release(Object o) {
+        if (o instanceof SubObject s && s.refCnt() > 0) {
+            s.release();
+        }
+    }
+
+    /** Whether {@code ws} holds a replica. */
+    boolean heldBy(WorkerState ws) {
+        for (WorkerState w : whoHas) {
+            if (w == ws) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    void addHolder(WorkerState ws) {
+        if (whoHas.length == 0) {
+            whoHas = ws.alone;
+            return;
+        }
+        WorkerState[] w = Arrays.copyOf(whoHas, whoHas.length + 1);
+        w[w.length - 1] = ws;
+        whoHas = w;
+    }
+
+    void removeHolder(WorkerState ws) {
+        int i = Arrays.asList(whoHas).indexOf(ws);
+        if (i < 0) {
+            return;
+        }
+        if (whoHas.length == 1) {
+            whoHas = NOWHERE;
+            return;
+        }
+        if (whoHas.length == 2) {
+            whoHas = whoHas[1 - i].alone;
+            return;
+        }
+        WorkerState[] r = new WorkerState[whoHas.length - 1];
+        System.arraycopy(whoHas, 0, r, 0, i);
+        System.arraycopy(whoHas, i + 1, r, i, whoHas.length - i - 1);
+        whoHas = r;
+    }
+
+    /** The addresses of the workers that hold a replica (who_has). */
+    List<String> holderAddresses() {
+        if (whoHas.length == 1) {
+            return whoHas[0].addressList;
+        }
+        List<String> r = new ArrayList<>(whoHas.length);
+        for (WorkerState w : whoHas) {
+            r.add(w.address);
+        }
+        return r;
     }
 
     boolean hasRestrictions() {
@@ -86,8 +183,7 @@ final class TaskState {
 
     /** True while this task still needs its dependencies' data. */
     boolean needsInputs() {
-        return status == Status.WAITING || status == Status.QUEUED || status == Status.PROCESSING
-                || status == Status.NO_WORKER;
+        return status.needsInputs;
     }
 
     static int comparePriority(TaskState a, TaskState b) {
@@ -114,14 +210,28 @@ final class TaskState {
         return "<Task " + key + " " + status + ">";
     }
 
+    /**
+     * Dask's task states (distributed/scheduler.py TaskStateState). At most 8: a move is one bit of
+     * a long in {@link Transitions}' table, numbered {@code start * 8 + finish}.
+     */
     enum Status {
-        RELEASED("released"), WAITING("waiting"), QUEUED("queued"), NO_WORKER("no-worker"),
-        PROCESSING("processing"), MEMORY("memory"), ERRED("erred"), FORGOTTEN("forgotten");
+        RELEASED("released", false), WAITING("waiting", true), QUEUED("queued", true),
+        NO_WORKER("no-worker", true), PROCESSING("processing", true), MEMORY("memory", false),
+        ERRED("erred", false), FORGOTTEN("forgotten", false);
+
+        private static final Status[] VALUES = values();
 
         final String daskName;
+        /** The task still needs its dependencies' data in this state: it counts in their {@code waiters}. */
+        final boolean needsInputs;
 
-        Status(String daskName) {
+        Status(String daskName, boolean needsInputs) {
             this.daskName = daskName;
+            this.needsInputs = needsInputs;
+        }
+
+        static Status of(int ordinal) {
+            return VALUES[ordinal];
         }
     }
 }

@@ -17,6 +17,13 @@ final class TaskTable {
     private int[] hashes = new int[1 << MIN_BITS];
     private int shift = 32 - MIN_BITS;
     private int size;
+    /** The next {@link TaskState#id}. */
+    private int nextId;
+
+    /** A new task for {@code key} with the next dense id; not yet in the table. */
+    TaskState create(Object key) {
+        return new TaskState(key, nextId++);
+    }
 
     /** The hash a key is stored under (spread by {@link #index}). */
     static int hash(Object key) {

@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Test 5: scatter, cancel and published datasets, as a stock Client uses them. */
+/** Test 5: scatter, cancel, published datasets and stories, as a stock Client uses them. */
 @DaskInterop
 class ClientOpsInteropTest {
 
@@ -51,6 +51,15 @@ class ClientOpsInteropTest {
                     assertEquals(100L, p.get("computed"), "published future read by client B");
                     assertEquals(List.of(), p.get("after_unpublish"), "list_datasets of B after unpublish");
                     assertEquals(List.of(), p.get("after_unpublish_a"), "list_datasets of A after unpublish");
+                },
+                () -> {
+                    // client.story: the scheduler's transitions of the key (get_story) and the
+                    // workers' (broadcast of get_story), as Dask's scheduler gives them
+                    Map<String, Object> st = r.partMap("story");
+                    List<?> moves = (List<?>) st.get("scheduler");
+                    assertTrue(moves.contains(List.of("released", "waiting")), "scheduler story: " + moves);
+                    assertTrue(moves.contains(List.of("processing", "memory")), "scheduler story: " + moves);
+                    assertEquals(true, st.get("workers_told"), "the workers' stories came back through broadcast");
                 });
     }
 }

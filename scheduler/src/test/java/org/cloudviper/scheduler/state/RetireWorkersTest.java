@@ -1,5 +1,6 @@
 package org.cloudviper.scheduler.state;
 
+import org.cloudviper.protocol.message.SchedulerToWorker;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -62,13 +63,13 @@ class RetireWorkersTest {
     }
 
     /** a's retirement begins; returns the status change a is sent. */
-    private ToWorker.StatusChange startRetiringA() {
+    private SchedulerToWorker.WorkerStatusChange startRetiringA() {
         c.state.onRetireWorkers(List.of(A), "retire-1");
         return statusTo(A);
     }
 
-    private ToWorker.StatusChange statusTo(String worker) {
-        return c.out.takeWorker(worker, ToWorker.StatusChange.class);
+    private SchedulerToWorker.WorkerStatusChange statusTo(String worker) {
+        return c.out.takeWorker(worker, SchedulerToWorker.WorkerStatusChange.class);
     }
 
     @Test
@@ -77,7 +78,7 @@ class RetireWorkersTest {
         assertEquals(List.of(A), c.state.onRetireWorkers(List.of(A, "tcp://unknown:1"), "retire-1"));
         c.state.validate();
         assertEquals("closing_gracefully", statusTo(A).status());
-        ToWorker.AcquireReplicas ask = c.out.takeWorker(B, ToWorker.AcquireReplicas.class);
+        SchedulerToWorker.AcquireReplicas ask = c.out.takeWorker(B, SchedulerToWorker.AcquireReplicas.class);
         assertEquals(Map.of("x", List.of(A), "y", List.of(A)), ask.whoHas());
         assertEquals(Map.of("x", 100L, "y", 200L), ask.nbytes());
         assertEquals(SchedulerState.RetireOutcome.PENDING, c.state.retirementOutcome(A));
@@ -98,7 +99,7 @@ class RetireWorkersTest {
     void aRetiringWorkerGetsNoNewTasks() {
         twoKeysOnA();
         startRetiringA();
-        c.out.takeWorker(B, ToWorker.AcquireReplicas.class);
+        c.out.takeWorker(B, SchedulerToWorker.AcquireReplicas.class);
         c.updateGraph(c.graph(C1, List.of(task("z")), keys("z"), null));
         c.out.takeCompute(B, "z"); // would go to a by nothing else; a is closing_gracefully
         c.workerStatus(A, "closing_gracefully"); // the worker's echo keeps it out
@@ -126,13 +127,13 @@ class RetireWorkersTest {
         c.addWorker("c", 1);
         startRetiringA();
         // x and y are spread over b and c by the bytes each will hold
-        ToWorker.AcquireReplicas toB = c.out.takeWorker(B, ToWorker.AcquireReplicas.class);
-        ToWorker.AcquireReplicas toC = c.out.takeWorker(C, ToWorker.AcquireReplicas.class);
+        SchedulerToWorker.AcquireReplicas toB = c.out.takeWorker(B, SchedulerToWorker.AcquireReplicas.class);
+        SchedulerToWorker.AcquireReplicas toC = c.out.takeWorker(C, SchedulerToWorker.AcquireReplicas.class);
         assertEquals(Set.of("x", "y"), union(toB.whoHas().keySet(), toC.whoHas().keySet()));
         c.addKeys(C, toC.whoHas().keySet());
 
         c.removeWorker(B);
-        ToWorker.AcquireReplicas again = c.out.takeWorker(C, ToWorker.AcquireReplicas.class);
+        SchedulerToWorker.AcquireReplicas again = c.out.takeWorker(C, SchedulerToWorker.AcquireReplicas.class);
         assertEquals(toB.whoHas().keySet(), again.whoHas().keySet(), "b's share goes to c");
         assertEquals(SchedulerState.RetireOutcome.PENDING, c.state.retirementOutcome(A));
         c.addKeys(C, again.whoHas().keySet());
@@ -143,7 +144,7 @@ class RetireWorkersTest {
     void whenTheOnlyRecipientDiesItIsCalledOffWithoutLoss() {
         twoKeysOnA();
         startRetiringA();
-        c.out.takeWorker(B, ToWorker.AcquireReplicas.class);
+        c.out.takeWorker(B, SchedulerToWorker.AcquireReplicas.class);
         c.addKeys(B, List.of("x"));
         c.removeWorker(B); // x's new copy goes with it; nobody is left to take x or y
         assertEquals(SchedulerState.RetireOutcome.ABORTED, c.state.retirementOutcome(A));
@@ -180,11 +181,11 @@ class RetireWorkersTest {
     void keysNotCopiedAreAskedForAgainOnTheRetryTick() {
         twoKeysOnA();
         startRetiringA();
-        c.out.takeWorker(B, ToWorker.AcquireReplicas.class);
+        c.out.takeWorker(B, SchedulerToWorker.AcquireReplicas.class);
         c.addKeys(B, List.of("x")); // y never arrives (the fetch failed on b)
         c.out.assertEmpty();
         c.state.onRetirementTick("retry-1");
-        ToWorker.AcquireReplicas again = c.out.takeWorker(B, ToWorker.AcquireReplicas.class);
+        SchedulerToWorker.AcquireReplicas again = c.out.takeWorker(B, SchedulerToWorker.AcquireReplicas.class);
         assertEquals(Map.of("y", List.of(A)), again.whoHas(), "only what is still unique");
     }
 
@@ -193,7 +194,7 @@ class RetireWorkersTest {
         retireAWhileItRunsT(new SimCluster());
         c.taskFinished(A, "t", 10); // was still running when the retirement began
         c.out.expectInMemory(C1, "t");
-        assertEquals(Map.of("t", List.of(A)), c.out.takeWorker(B, ToWorker.AcquireReplicas.class).whoHas());
+        assertEquals(Map.of("t", List.of(A)), c.out.takeWorker(B, SchedulerToWorker.AcquireReplicas.class).whoHas());
         assertEquals(SchedulerState.RetireOutcome.PENDING, c.state.retirementOutcome(A));
     }
 

@@ -1,5 +1,7 @@
 package org.cloudviper.scheduler.state;
 
+import org.cloudviper.protocol.message.SchedulerToClient;
+import org.cloudviper.protocol.message.SchedulerToWorker;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -70,15 +72,15 @@ class SchedulerStateTest {
         c.addWorker("a", 1);
         c.submit(C1, task("x", SimCluster.priority(5)));
 
-        ToWorker.ComputeTask ct = c.out.takeCompute(A, "x");
+        SchedulerToWorker.ComputeTask ct = c.out.takeCompute(A, "x");
         assertArrayEquals(SimCluster.FUNCTION, (byte[]) ct.spec().function());
         assertArrayEquals("args-x".getBytes(StandardCharsets.UTF_8), (byte[]) ct.spec().args());
         assertNull(ct.spec().kwargs());
         assertNull(ct.spec().runSpec());
-        assertEquals(3, ct.priority().length);
-        assertEquals(-5, ct.priority()[0], "-user priority first");
-        assertTrue(ct.priority()[1] >= 1, "generation");
-        assertEquals(0, ct.priority()[2], "the client's order");
+        assertEquals(3, ct.priority().size());
+        assertEquals(-5, ct.priority().get(0).longValue(), "-user priority first");
+        assertTrue(ct.priority().get(1).longValue() >= 1, "generation");
+        assertEquals(0, ct.priority().get(2).longValue(), "the client's order");
         assertEquals(Map.of(), ct.whoHas());
         assertEquals(Map.of(), ct.nbytes());
         assertEquals(Map.of("priority", 5L), ct.annotations());
@@ -98,7 +100,7 @@ class SchedulerStateTest {
         assertEquals("released", c.state.taskStatus("x"));
         c.submit(C1, task("x"));
 
-        ToWorker.ComputeTask ct = c.out.takeCompute(A, "x");
+        SchedulerToWorker.ComputeTask ct = c.out.takeCompute(A, "x");
         assertArrayEquals("args-x".getBytes(StandardCharsets.UTF_8), (byte[]) ct.spec().args());
         c.taskFinished(A, "x", 28);
         c.out.expectInMemory(C1, "x");
@@ -116,12 +118,12 @@ class SchedulerStateTest {
         assertEquals("waiting", c.state.taskStatus("y"));
 
         c.taskFinished(A, "x", 123);
-        ToClient.KeyInMemory kim = c.out.expectInMemory(C1, "x");
+        SchedulerToClient.KeyInMemory kim = c.out.expectInMemory(C1, "x");
         assertArrayEquals(SimCluster.RESULT_TYPE, kim.type());
-        ToWorker.ComputeTask ct = c.out.takeCompute(A, "y");
+        SchedulerToWorker.ComputeTask ct = c.out.takeCompute(A, "y");
         assertEquals(Map.of("x", List.of(A)), ct.whoHas());
         assertEquals(Map.of("x", 123L), ct.nbytes());
-        assertEquals(0, ct.priority()[2], "submit's order");
+        assertEquals(0, ct.priority().get(2).longValue(), "submit's order");
     }
 
     @Test
@@ -248,7 +250,7 @@ class SchedulerStateTest {
     void shortTasksArePipelinedToCoverTheRoundTrip() {
         // 1 ms tasks: 5 per thread fill the 5 ms pipeline; 10 us tasks hit the cap of 16 per thread.
         assertEquals(5, peakRunningWithPipeline(0.001));
-        assertEquals(SchedulerState.MAX_PIPELINED_PER_THREAD, peakRunningWithPipeline(0.00001));
+        assertEquals(Placement.MAX_PIPELINED_PER_THREAD, peakRunningWithPipeline(0.00001));
     }
 
     @Test
@@ -257,7 +259,7 @@ class SchedulerStateTest {
         c.computeSeconds = 0.00001; // 10 us: the queue holds MAX_PIPELINED_PER_THREAD per thread
         SimCluster.SimWorker a = c.addWorker("a", 1);
         submitIndependent(1000);
-        int full = SchedulerState.MAX_PIPELINED_PER_THREAD;
+        int full = Placement.MAX_PIPELINED_PER_THREAD;
         int done = 0;
         while (a.running.size() < full) { // the first results teach the scheduler the tasks are short
             c.finishOne(done++);
@@ -314,8 +316,8 @@ class SchedulerStateTest {
         assertEquals(Set.of("t-7", "t-0"), a.running.keySet());
         c.runToCompletion();
         List<Object> sent = new ArrayList<>();
-        for (ToWorker m : a.received) {
-            sent.add(((ToWorker.ComputeTask) m).key());
+        for (SchedulerToWorker m : a.received) {
+            sent.add(((SchedulerToWorker.ComputeTask) m).key());
         }
         assertEquals(List.of("t-0", "t-1", "t-2", "t-3", "t-4", "t-5", "t-6", "t-9"), sent.subList(2, 10));
         c.assertQuiescent();
@@ -335,8 +337,8 @@ class SchedulerStateTest {
                 Map.of("new-0", 0L, "new-1", 1L, "new-2", 2L)));
         List<Object> sent = new ArrayList<>();
         c.runToCompletion();
-        for (ToWorker m : a.received) {
-            sent.add(((ToWorker.ComputeTask) m).key());
+        for (SchedulerToWorker m : a.received) {
+            sent.add(((SchedulerToWorker.ComputeTask) m).key());
         }
         assertEquals(List.of("old-0", "old-1", "old-2", "old-3", "new-0", "new-1", "new-2"), sent);
         c.assertQuiescent();
@@ -468,12 +470,12 @@ class SchedulerStateTest {
         byte[] exc = SimCluster.exception("x");
         byte[] tb = SimCluster.traceback("x");
         c.taskErred(A, "x", exc, tb);
-        ToClient.TaskErred e = c.out.expectErred(C2, "x");
+        SchedulerToClient.TaskErred e = c.out.expectErred(C2, "x");
         assertSame(exc, e.exception());
         assertSame(tb, e.traceback());
         Set<Object> erredKeys = new HashSet<>();
-        for (ToClient m : c.out.drainClient(C1)) {
-            ToClient.TaskErred te = assertInstanceOf(ToClient.TaskErred.class, m);
+        for (SchedulerToClient m : c.out.drainClient(C1)) {
+            SchedulerToClient.TaskErred te = assertInstanceOf(SchedulerToClient.TaskErred.class, m);
             assertSame(exc, te.exception(), "the failing task's exception");
             assertSame(tb, te.traceback());
             erredKeys.add(te.key());
@@ -575,8 +577,8 @@ class SchedulerStateTest {
         c.out.takeCompute(A, "x");
         c.cancel(C1, keys("x"), false);
         Set<Object> cancelled = new HashSet<>();
-        for (ToClient m : c.out.drainClient(C1)) {
-            cancelled.add(assertInstanceOf(ToClient.CancelledKey.class, m).key());
+        for (SchedulerToClient m : c.out.drainClient(C1)) {
+            cancelled.addAll(assertInstanceOf(SchedulerToClient.CancelledKeys.class, m).keys());
         }
         assertEquals(Set.of("x", "y"), cancelled, "the key and its dependents");
         assertEquals(Set.of("x"), c.out.takeFreed(A));
@@ -646,8 +648,8 @@ class SchedulerStateTest {
 
     private int countLost(String client, Object key) {
         int n = 0;
-        for (ToClient m : c.client(client).received) {
-            if (m instanceof ToClient.LostData l && l.key().equals(key)) {
+        for (SchedulerToClient m : c.client(client).received) {
+            if (m instanceof SchedulerToClient.LostData l && l.key().equals(key)) {
                 n++;
             }
         }
@@ -689,9 +691,9 @@ class SchedulerStateTest {
         c.removeWorker(B); // suspicious 2 > 1: erred
         assertEquals("erred", c.state.taskStatus("x"));
         assertEquals("erred", c.state.taskStatus("y"));
-        ToClient.TaskErred e = null;
-        for (ToClient m : c.client(C1).received) {
-            if (m instanceof ToClient.TaskErred te && te.key().equals("x")) {
+        SchedulerToClient.TaskErred e = null;
+        for (SchedulerToClient m : c.client(C1).received) {
+            if (m instanceof SchedulerToClient.TaskErred te && te.key().equals("x")) {
                 e = te;
             }
         }
@@ -727,7 +729,7 @@ class SchedulerStateTest {
         c.updateGraph(c.graph(C1, tasks, keys, null));
         assertEquals(Set.of("by-name"), a.running.keySet());
         assertEquals(5, b.running.size(), "restricted tasks ignore the saturation cap, as in Dask");
-        ToWorker.ComputeTask ct = b.running.values().iterator().next().task();
+        SchedulerToWorker.ComputeTask ct = b.running.values().iterator().next().task();
         assertEquals(Map.of("workers", List.of(B)), ct.annotations());
         c.runToCompletion();
         assertEquals(Set.of("by-name"), a.memory.keySet());
@@ -793,8 +795,8 @@ class SchedulerStateTest {
         c.addWorker("a", 1);
         c.updateGraph(c.graph(C1, list(task("y", "ghost"), task("z", "y"), task("ok")), keys("z", "ok"), null));
         Set<Object> cancelled = new HashSet<>();
-        for (ToClient m : c.out.drainClient(C1)) {
-            cancelled.add(assertInstanceOf(ToClient.CancelledKey.class, m).key());
+        for (SchedulerToClient m : c.out.drainClient(C1)) {
+            cancelled.addAll(assertInstanceOf(SchedulerToClient.CancelledKeys.class, m).keys());
         }
         assertEquals(Set.of("y", "z"), cancelled);
         assertNull(c.state.taskStatus("y"));
@@ -826,11 +828,11 @@ class SchedulerStateTest {
         c.addWorker("a", 1);
         c.addWorker("b", 1);
         c.scatter(C1, Map.of("d", B));
-        ToClient.KeyInMemory kim = c.out.expectInMemory(C1, "d");
+        SchedulerToClient.KeyInMemory kim = c.out.expectInMemory(C1, "d");
         assertNull(kim.type());
         assertEquals(Map.of("d", List.of(B)), c.state.whoHas(keys("d")));
         c.submit(C1, task("t", "d"));
-        ToWorker.ComputeTask ct = c.out.takeCompute(B, "t");
+        SchedulerToWorker.ComputeTask ct = c.out.takeCompute(B, "t");
         assertEquals(Map.of("d", List.of(B)), ct.whoHas());
         assertEquals(Map.of("d", 8L), ct.nbytes());
         c.taskFinished(B, "t", 8);

@@ -1,6 +1,9 @@
 package org.cloudviper.scheduler.state;
 
-import java.lang.reflect.Field;
+import org.cloudviper.protocol.message.RunSpec;
+import org.cloudviper.protocol.message.SchedulerToClient;
+import org.cloudviper.protocol.message.SchedulerToWorker;
+
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -176,7 +179,7 @@ final class SimCluster {
         assertFalse(workers.containsKey(addr), "simulated worker already up: " + addr);
         SimWorker w = new SimWorker(addr, name, nthreads, resources);
         workers.put(addr, w);
-        String error = state.onAddWorker(new WorkerRegistration(addr, name, nthreads, 1L << 30, resources, 2022, now));
+        String error = state.onAddWorker(new WorkerRegistration(addr, name, nthreads, 1L << 30, resources, now));
         if (error != null) {
             workers.remove(addr);
             fail("worker " + name + " refused: " + error);
@@ -187,7 +190,7 @@ final class SimCluster {
 
     /** Registration that the scheduler must refuse; returns its error. */
     String addWorkerRefused(String address, String name) {
-        String error = state.onAddWorker(new WorkerRegistration(address, name, 1, 1L << 30, Map.of(), 2022, now));
+        String error = state.onAddWorker(new WorkerRegistration(address, name, 1, 1L << 30, Map.of(), now));
         assertNotNull(error, "registration of " + name + " at " + address + " accepted");
         after();
         return error;
@@ -333,9 +336,9 @@ final class SimCluster {
                 if (w == null) {
                     fail("message to a worker that is not registered: " + e);
                 }
-                w.receive((ToWorker) e.message(), revokedLater(batch, i));
+                w.receive((SchedulerToWorker) e.message(), revokedLater(batch, i));
             } else {
-                client(e.target()).receive((ToClient) e.message());
+                client(e.target()).receive((SchedulerToClient) e.message());
             }
         }
     }
@@ -347,13 +350,13 @@ final class SimCluster {
      */
     private static boolean revokedLater(List<RecordingOutbox.Envelope> batch, int i) {
         RecordingOutbox.Envelope e = batch.get(i);
-        if (!(e.message() instanceof ToWorker.ComputeTask c)) {
+        if (!(e.message() instanceof SchedulerToWorker.ComputeTask c)) {
             return false;
         }
         for (int j = i + 1; j < batch.size(); j++) {
             RecordingOutbox.Envelope later = batch.get(j);
             if (later.toWorker() && later.target().equals(e.target())
-                    && later.message() instanceof ToWorker.FreeKeys f && f.keys().contains(c.key())) {
+                    && later.message() instanceof SchedulerToWorker.FreeKeys f && f.keys().contains(c.key())) {
                 return true;
             }
         }
@@ -439,7 +442,7 @@ final class SimCluster {
     final class SimWorker {
         enum Outcome { COMPUTE, MEMORY, ERR }
 
-        record Running(ToWorker.ComputeTask task, Map<Object, Long> fetched, Outcome outcome) {
+        record Running(SchedulerToWorker.ComputeTask task, Map<Object, Long> fetched, Outcome outcome) {
         }
 
         final String address;
@@ -449,7 +452,7 @@ final class SimCluster {
         final LinkedHashMap<Object, Running> running = new LinkedHashMap<>();
         final Map<Object, Long> memory = new LinkedHashMap<>();
         final Set<Object> erred = new HashSet<>();
-        final List<ToWorker> received = new ArrayList<>();
+        final List<SchedulerToWorker> received = new ArrayList<>();
         int peakRunning;
         boolean closed;
 
@@ -460,10 +463,10 @@ final class SimCluster {
             this.resources = resources;
         }
 
-        void receive(ToWorker m, boolean revoked) {
+        void receive(SchedulerToWorker m, boolean revoked) {
             assertFalse(closed, () -> "message after close to " + address + ": " + m);
             received.add(m);
-            if (m instanceof ToWorker.ComputeTask c) {
+            if (m instanceof SchedulerToWorker.ComputeTask c) {
                 assertFalse(running.containsKey(c.key()), () -> address + " got compute-task for " + c.key()
                         + " which it is still running");
                 Map<Object, Long> fetched = new LinkedHashMap<>();
@@ -489,13 +492,13 @@ final class SimCluster {
                         : erred.contains(c.key()) ? Outcome.ERR : Outcome.COMPUTE;
                 running.put(c.key(), new Running(c, fetched, o));
                 peakRunning = Math.max(peakRunning, running.size());
-            } else if (m instanceof ToWorker.FreeKeys f) {
+            } else if (m instanceof SchedulerToWorker.FreeKeys f) {
                 for (Object k : f.keys()) {
                     running.remove(k);
                     memory.remove(k);
                     erred.remove(k);
                 }
-            } else if (m instanceof ToWorker.Close) {
+            } else if (m instanceof SchedulerToWorker.Close) {
                 closed = true;
             } else {
                 fail("unexpected message to " + address + ": " + m);
@@ -512,23 +515,23 @@ final class SimCluster {
     static final class SimClient {
         final String id;
         final Map<Object, String> last = new HashMap<>();
-        final List<ToClient> received = new ArrayList<>();
+        final List<SchedulerToClient> received = new ArrayList<>();
 
         SimClient(String id) {
             this.id = id;
         }
 
-        void receive(ToClient m) {
+        void receive(SchedulerToClient m) {
             received.add(m);
-            if (m instanceof ToClient.KeyInMemory k) {
+            if (m instanceof SchedulerToClient.KeyInMemory k) {
                 last.put(k.key(), "memory");
-            } else if (m instanceof ToClient.TaskErred e) {
+            } else if (m instanceof SchedulerToClient.TaskErred e) {
                 last.put(e.key(), "erred");
-            } else if (m instanceof ToClient.LostData l) {
+            } else if (m instanceof SchedulerToClient.LostData l) {
                 last.put(l.key(), "lost");
-            } else if (m instanceof ToClient.CancelledKey c) {
-                last.put(c.key(), "cancelled");
-            } else if (m instanceof ToClient.TaskRetried t) {
+            } else if (m instanceof SchedulerToClient.CancelledKeys c) {
+                c.keys().forEach(k -> last.put(k, "cancelled"));
+            } else if (m instanceof SchedulerToClient.TaskRetried t) {
                 last.put(t.key(), "retried");
             }
         }
@@ -541,20 +544,18 @@ final class SimCluster {
     /** A snapshot of the state's key -> task table. */
     Map<Object, TaskState> tasks() {
         Map<Object, TaskState> r = new HashMap<>();
-        for (TaskState ts : ((TaskTable) field("tasks")).values()) {
+        for (TaskState ts : state.taskTable().values()) {
             r.put(ts.key, ts);
         }
         return r;
     }
 
-    @SuppressWarnings("unchecked")
     Map<String, ClientState> stateClients() {
-        return (Map<String, ClientState>) field("clients");
+        return state.clientsById();
     }
 
-    @SuppressWarnings("unchecked")
     Map<String, WorkerState> stateWorkers() {
-        return (Map<String, WorkerState>) field("workers");
+        return state.workersByAddress();
     }
 
     /**
@@ -580,7 +581,7 @@ final class SimCluster {
     }
 
     TaskState ts(Object key) {
-        return ((TaskTable) field("tasks")).get(key);
+        return state.taskTable().get(key);
     }
 
     /** Keys each client (including published-dataset pseudo-clients) wants. */
@@ -594,16 +595,6 @@ final class SimCluster {
             r.put(cs.id, keys);
         }
         return r;
-    }
-
-    private Object field(String name) {
-        try {
-            Field f = SchedulerState.class.getDeclaredField(name);
-            f.setAccessible(true);
-            return f.get(state);
-        } catch (ReflectiveOperationException e) {
-            throw new AssertionError(e);
-        }
     }
 
     /**
