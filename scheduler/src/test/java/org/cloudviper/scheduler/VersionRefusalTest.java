@@ -17,6 +17,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,16 +37,19 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Peers that announce a distributed release outside every line cloudviper speaks (2021.1.1, a
- * future 2027.1.0), and Python peers of two lines in one cluster, are refused when they register,
- * with a message naming their version and the supported ones; the scheduler and the peers already
- * there go on. The fake peers speak the records of the protocol module over real TCP.
+ * Peers that announce a distributed release outside every line cloudviper speaks (2021.1.1, 2023.1.0
+ * between two lines, a future 2027.1.0), and Python peers of two lines in one cluster, are refused
+ * when they register, with a message naming their version and the supported ones, which the
+ * scheduler logs; the scheduler and the peers already there go on. The fake peers speak the
+ * records of the protocol module over real TCP.
  */
 class VersionRefusalTest {
     private static EventLoopGroup group;
     private Scheduler scheduler;
     private final List<FakePeer> peers = new ArrayList<>();
     private static final AtomicInteger PORTS = new AtomicInteger(40_000);
+    /** Before the first line, between the 2022.12 and 2024.1 lines, after the last. */
+    private static final List<String> REFUSED = List.of("2021.1.1", "2023.1.0", "2027.1.0");
 
     @BeforeAll
     static void loop() {
@@ -66,16 +73,26 @@ class VersionRefusalTest {
     }
 
     @Test
-    void aWorkerOfAnOldReleaseIsRefusedNamingItsVersionAndTheSupportedOnes() throws Exception {
-        FakePeer w = worker("2021.1.1");
-        Map<?, ?> reply = (Map<?, ?>) w.next();
-        assertEquals("error", reply.get("status"));
-        String message = Fields.str(reply, "message");
-        assertTrue(message.contains("runs distributed 2021.1.1, which cloudviper does not speak: it speaks distributed"
-                + " 2022.11.0 to 2022.12.1, 2023.10.0 to 2024.7.0, 2024.12.0 to 2024.12.1"), message);
-        assertTrue(w.closed.get(10, TimeUnit.SECONDS), "the scheduler closes the refused worker's connection");
-        assertTrue(w.received.isEmpty(), "nothing after the refusal: " + w.received);
-        assertEquals(0, scheduler.workerCount());
+    void workersOfReleasesOutsideTheLinesAreRefusedNamingTheirVersionAndTheSupportedOnes() throws Exception {
+        for (String v : REFUSED) {
+            Captured log = new Captured();
+            FakePeer w;
+            Map<?, ?> reply;
+            try (log) {
+                w = worker(v);
+                reply = (Map<?, ?>) w.next();
+            }
+            assertEquals("error", reply.get("status"));
+            String message = Fields.str(reply, "message");
+            assertEquals("worker " + w.id + " runs distributed " + v + ", which cloudviper does not speak: it speaks"
+                    + " distributed 2022.11.0 to 2022.12.1, 2023.10.0 to 2024.7.0, 2024.12.0 to 2024.12.1"
+                    + " (docs/dask-protocol.md, section 4.4)", message);
+            assertTrue(log.text().contains("WARN org.cloudviper.scheduler.server.RequestHandlers - Refused worker "
+                    + w.id + ": " + message), "the scheduler logs the refusal:\n" + log.text());
+            assertTrue(w.closed.get(10, TimeUnit.SECONDS), "the scheduler closes the refused worker's connection");
+            assertTrue(w.received.isEmpty(), "nothing after the refusal: " + w.received);
+            assertEquals(0, scheduler.workerCount());
+        }
 
         // the scheduler goes on: a worker of a supported release registers
         FakePeer ok = worker("2024.1.1");
@@ -84,24 +101,36 @@ class VersionRefusalTest {
     }
 
     @Test
-    void aClientOfAFutureReleaseGetsTheErrorItsClientRaises() throws Exception {
+    void clientsOfReleasesOutsideTheLinesGetTheErrorTheirClientRaises() throws Exception {
         FakePeer before = client("2024.12.1");
         assertEquals("", streamStart(before).get("error"));
-
-        FakePeer c = client("2027.1.0");
-        Map<?, ?> start = streamStart(c);
-        String error = Fields.str(start, "error");
-        assertTrue(error.startsWith("client " + c.id + " runs distributed 2027.1.0, which cloudviper does not speak"),
-                error);
-        assertTrue(error.contains("2024.12.0 to 2024.12.1"), error);
-        assertTrue(c.closed.get(10, TimeUnit.SECONDS));
-
-        // the client already there keeps its stream; the scheduler still answers
-        assertTrue(before.stream.isActive());
-        assertEquals("Scheduler", ((Map<?, ?>) call(SchedulerRequest.Identity.INSTANCE.encode(Generation.DASK_2024)))
-                .get("type"));
         FakePeer w = worker("2024.12.1");
         assertEquals("OK", ((Map<?, ?>) w.next()).get("status"));
+
+        for (String v : REFUSED) {
+            Captured log = new Captured();
+            FakePeer c;
+            String error;
+            try (log) {
+                c = client(v);
+                error = Fields.str(streamStart(c), "error");
+            }
+            assertTrue(error.startsWith("client " + c.id + " runs distributed " + v + ", which cloudviper does not"
+                    + " speak"), error);
+            assertTrue(error.contains("2024.12.0 to 2024.12.1"), error);
+            assertTrue(log.text().contains("Refused client " + c.id + ": " + error), log.text());
+            assertTrue(c.closed.get(10, TimeUnit.SECONDS));
+        }
+
+        // the client and worker already there keep their streams; the scheduler still answers
+        assertTrue(before.stream.isActive());
+        assertTrue(w.stream.isActive());
+        assertEquals(1, scheduler.workerCount());
+        assertEquals("Scheduler", ((Map<?, ?>) call(SchedulerRequest.Identity.INSTANCE.encode(Generation.DASK_2024)))
+                .get("type"));
+        FakePeer w2 = worker("2024.12.1");
+        assertEquals("OK", ((Map<?, ?>) w2.next()).get("status"));
+        assertEquals(2, scheduler.workerCount());
     }
 
     @Test
@@ -201,6 +230,47 @@ class VersionRefusalTest {
             }
         }));
         return reply.get(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * What is written to {@code System.err} while it is open, passed on as well: slf4j-simple, the
+     * tests' logging backend, looks {@code System.err} up on every line it writes.
+     */
+    private static final class Captured implements AutoCloseable {
+        private final PrintStream original = System.err;
+        private final ByteArrayOutputStream copy = new ByteArrayOutputStream();
+
+        Captured() {
+            System.setErr(new PrintStream(new OutputStream() {
+                @Override
+                public void write(int b) {
+                    original.write(b);
+                    synchronized (copy) {
+                        copy.write(b);
+                    }
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) {
+                    original.write(b, off, len);
+                    synchronized (copy) {
+                        copy.write(b, off, len);
+                    }
+                }
+            }, true, StandardCharsets.UTF_8));
+        }
+
+        String text() {
+            synchronized (copy) {
+                return copy.toString(StandardCharsets.UTF_8);
+            }
+        }
+
+        @Override
+        public void close() {
+            System.err.flush();
+            System.setErr(original);
+        }
     }
 
     /** A registered stream that records what arrives on it. */
