@@ -161,10 +161,12 @@ public enum DaskGeneration {
     /**
      * Why this generation cannot run here, or null: its interpreter is missing or cannot import
      * distributed {@link #version} and numpy (and pyarrow, {@code withPyarrow}), or (2024) the trixie
-     * root is unusable. Probed once per JVM.
+     * root is unusable. Probed once per JVM and interpreter.
      */
     public String unavailableReason(boolean withPyarrow) {
-        String reason = UNAVAILABLE.computeIfAbsent(name() + withPyarrow, k -> probe(withPyarrow));
+        // Keyed by interpreter too: -Dcloudviper.dask2024_1.python and the like may name another one.
+        String reason = UNAVAILABLE.computeIfAbsent(name() + withPyarrow + python(withPyarrow),
+                k -> probe(withPyarrow));
         return reason.isEmpty() ? null : reason;
     }
 
