@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import org.cloudviper.k8s.control.HttpScheduler;
 import org.cloudviper.k8s.control.InProcessScheduler;
 import org.cloudviper.k8s.kube.KubernetesScaler;
+import org.cloudviper.protocol.cli.Commands;
 import org.cloudviper.scheduler.Scheduler;
 import org.cloudviper.scheduler.SchedulerMain;
 import picocli.CommandLine;
@@ -29,18 +30,14 @@ import java.util.concurrent.CountDownLatch;
  * as its own Deployment, talking to the scheduler's {@code /api/v1} routes. Inside a pod the
  * Kubernetes client uses the pod's service account.
  */
-@Command(name = "cloudviper-k8s", mixinStandardHelpOptions = true, version = "cloudviper-k8s",
+@Command(name = "cloudviper-k8s", mixinStandardHelpOptions = true, versionProvider = Commands.JarVersion.class,
         description = "The cloudviper scheduler and the worker-pod scaler for Kubernetes.",
         subcommands = {K8sMain.SchedulerCommand.class, K8sMain.ScalerCommand.class})
 public final class K8sMain {
 
     public static void main(String[] args) {
-        System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
-        System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd HH:mm:ss,SSS");
-        if (System.getProperty("io.netty.tryReflectionSetAccessible") == null) {
-            System.setProperty("io.netty.tryReflectionSetAccessible", "true"); // as SchedulerMain does
-        }
-        int code = new CommandLine(new K8sMain()).execute(args);
+        Commands.prepareProcess();
+        int code = Commands.commandLine(new K8sMain()).execute(args);
         if (code != 0) {
             System.exit(code);
         }

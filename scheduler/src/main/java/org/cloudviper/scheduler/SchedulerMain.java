@@ -1,6 +1,7 @@
 package org.cloudviper.scheduler;
 
 import org.cloudviper.protocol.FrameLimits;
+import org.cloudviper.protocol.cli.Commands;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -9,7 +10,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -22,7 +22,7 @@ import java.util.concurrent.CountDownLatch;
  */
 @Command(name = "cloudviper-scheduler", customSynopsis = "java -jar cloudviper-scheduler.jar [OPTIONS]",
         description = "Starts a Dask scheduler, like 'dask scheduler', and runs until stopped.",
-        mixinStandardHelpOptions = true, versionProvider = SchedulerMain.JarVersion.class, sortOptions = false,
+        mixinStandardHelpOptions = true, versionProvider = Commands.JarVersion.class, sortOptions = false,
         usageHelpWidth = 100)
 public final class SchedulerMain implements Callable<Integer> {
     // The defaults below are SchedulerConfig.defaults() in the units of the command line (a test holds
@@ -90,34 +90,11 @@ public final class SchedulerMain implements Callable<Integer> {
     private CommandSpec spec;
 
     public static void main(String[] args) {
-        System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
-        System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd HH:mm:ss,SSS");
-        // With java.nio opened (the jar's Add-Opens), Netty allocates direct buffers without the JDK's
-        // zero-fill: relaying 1 GiB otherwise spends ~10 % of the process's CPU clearing memory that the
-        // socket read overwrites at once (perf, docs/benchmarks.md). Must precede every Netty class.
-        if (System.getProperty("io.netty.tryReflectionSetAccessible") == null) {
-            System.setProperty("io.netty.tryReflectionSetAccessible", "true");
-        }
-        int code = commandLine(new SchedulerMain()).execute(args);
+        Commands.prepareProcess();
+        int code = Commands.commandLine(new SchedulerMain()).execute(args);
         if (code != 0) {
             System.exit(code);
         }
-    }
-
-    /** The command line: {@code execute(args)} runs the scheduler, or answers --help, --version or a mistake. */
-    static CommandLine commandLine(SchedulerMain command) {
-        return new CommandLine(command)
-                .setOverwrittenOptionsAllowed(true) // the last one counts
-                .setParameterExceptionHandler(SchedulerMain::badUsage);
-    }
-
-    /** One line saying what is wrong, then the usage, and exit code 2 (as click gives dask scheduler). */
-    static int badUsage(ParameterException e, String[] args) {
-        CommandLine cl = e.getCommandLine();
-        PrintWriter err = cl.getErr();
-        err.println("error: " + e.getMessage());
-        cl.usage(err);
-        return cl.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     /** What a launcher needs of the command line: the configuration and the SIGTERM grace. */
@@ -131,13 +108,13 @@ public final class SchedulerMain implements Callable<Integer> {
      */
     public static Parsed parse(String... args) {
         SchedulerMain command = new SchedulerMain();
-        commandLine(command).parseArgs(args);
+        Commands.commandLine(command).parseArgs(args);
         return new Parsed(command.config(), command.gracefulTimeout());
     }
 
     /** The usage text, for such a launcher's --help. */
     public static String usage() {
-        return commandLine(new SchedulerMain()).getUsageMessage();
+        return Commands.commandLine(new SchedulerMain()).getUsageMessage();
     }
 
     /** The configuration the options give. */
@@ -201,15 +178,6 @@ public final class SchedulerMain implements Callable<Integer> {
         @Override
         public Double convert(String v) {
             return v.equals("inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(v);
-        }
-    }
-
-    /** The version in the jar's manifest (maven-jar-plugin writes it); none when run from class files. */
-    static final class JarVersion implements CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            String v = SchedulerMain.class.getPackage().getImplementationVersion();
-            return new String[]{"cloudviper-scheduler " + (v != null ? v : "(not packaged)")};
         }
     }
 }

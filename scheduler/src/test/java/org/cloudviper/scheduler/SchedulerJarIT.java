@@ -1,12 +1,12 @@
 package org.cloudviper.scheduler;
 
+import org.cloudviper.testkit.JarProcess;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -29,47 +29,29 @@ class SchedulerJarIT {
     @TempDir
     Path dir;
 
-    record Exit(int code, String out, String err) {
-    }
+    private JarProcess java;
 
-    private Process start(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-jar", JAR.toString()));
-        command.addAll(List.of(args));
-        return new ProcessBuilder(command).redirectOutput(dir.resolve("out").toFile())
-                .redirectError(dir.resolve("err").toFile()).start();
-    }
-
-    private String read(String stream) throws Exception {
-        Path f = dir.resolve(stream);
-        return Files.exists(f) ? Files.readString(f, StandardCharsets.UTF_8) : "";
-    }
-
-    private Exit run(String... args) throws Exception {
-        Process p = start(args);
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail("java -jar " + JAR + " " + String.join(" ", args) + " still runs after 60 s");
-        }
-        return new Exit(p.exitValue(), read("out"), read("err"));
+    @BeforeEach
+    void jar() {
+        java = new JarProcess(JAR, dir);
     }
 
     @Test
     void versionIsTheProjectVersion() throws Exception {
-        assertEquals(new Exit(0, "cloudviper-scheduler " + System.getProperty("cloudviper.version") + "\n", ""),
-                run("--version"));
+        assertEquals(new JarProcess.Exit(0, "cloudviper-scheduler " + System.getProperty("cloudviper.version") + "\n", ""),
+                java.run("--version"));
     }
 
     @Test
     void help() throws Exception {
-        Exit e = run("--help");
+        JarProcess.Exit e = java.run("--help");
         assertEquals(0, e.code(), e.err());
         assertTrue(e.out().startsWith("Usage: java -jar cloudviper-scheduler.jar [OPTIONS]"), e.out());
     }
 
     @Test
     void aBadFlagExitsWith2() throws Exception {
-        Exit e = run("--port", "0", "--bogus");
+        JarProcess.Exit e = java.run("--port", "0", "--bogus");
         assertEquals(2, e.code(), e.err());
         List<String> lines = e.err().lines().toList();
         assertEquals("error: Unknown option: '--bogus'", lines.get(0));
@@ -79,13 +61,13 @@ class SchedulerJarIT {
     @Test
     void startsWritesTheSchedulerFileAndLogs() throws Exception {
         Path file = dir.resolve("scheduler.json");
-        Process p = start("--port", "0", "--scheduler-file", file.toString());
+        Process p = java.start("--port", "0", "--scheduler-file", file.toString());
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             Matcher m = SCHEDULER_AT.matcher("");
-            while (!m.reset(read("err")).find()) {
+            while (!m.reset(java.err()).find()) {
                 if (!p.isAlive() || System.nanoTime() > deadline) {
-                    fail("no 'Scheduler at:' line (exit " + (p.isAlive() ? "-" : p.exitValue()) + "):\n" + read("err"));
+                    fail("no 'Scheduler at:' line (exit " + (p.isAlive() ? "-" : p.exitValue()) + "):\n" + java.err());
                 }
                 Thread.sleep(50);
             }
@@ -93,7 +75,7 @@ class SchedulerJarIT {
             // the log line through the jar's own SLF4J backend, with the date the main asks it for
             assertTrue(Pattern.compile("^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d,\\d{3} \\[.*] INFO "
                     + "org\\.cloudviper\\.scheduler\\.server\\.SchedulerServer - Scheduler at: "
-                    + Pattern.quote(m.group(1)) + "$", Pattern.MULTILINE).matcher(read("err")).find(), read("err"));
+                    + Pattern.quote(m.group(1)) + "$", Pattern.MULTILINE).matcher(java.err()).find(), java.err());
         } finally {
             p.destroy();
             if (!p.waitFor(30, TimeUnit.SECONDS)) {

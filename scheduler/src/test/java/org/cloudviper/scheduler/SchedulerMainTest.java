@@ -1,5 +1,6 @@
 package org.cloudviper.scheduler;
 
+import org.cloudviper.protocol.cli.Commands;
 import org.cloudviper.protocol.FrameLimits;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -21,7 +22,7 @@ class SchedulerMainTest {
     /** The configuration {@code args} give, or null for --help; a mistake throws ParameterException. */
     static SchedulerConfig parse(String... args) {
         SchedulerMain command = new SchedulerMain();
-        CommandLine cl = SchedulerMain.commandLine(command);
+        CommandLine cl = Commands.commandLine(command);
         cl.parseArgs(args);
         return cl.isUsageHelpRequested() ? null : command.config();
     }
@@ -31,7 +32,7 @@ class SchedulerMainTest {
         static Run of(String... args) {
             StringWriter out = new StringWriter();
             StringWriter err = new StringWriter();
-            int code = SchedulerMain.commandLine(new SchedulerMain())
+            int code = Commands.commandLine(new SchedulerMain())
                     .setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true)).execute(args);
             return new Run(code, out.toString(), err.toString());
         }

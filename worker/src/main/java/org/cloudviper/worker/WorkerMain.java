@@ -3,7 +3,7 @@ package org.cloudviper.worker;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.cloudviper.protocol.FrameLimits;
-import picocli.CommandLine;
+import org.cloudviper.protocol.cli.Commands;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -13,7 +13,6 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,7 +32,7 @@ import java.util.regex.Pattern;
 @Command(name = "cloudviper-worker", customSynopsis = "java -jar cloudviper-worker.jar [SCHEDULER] [OPTIONS]",
         description = "Starts a Dask worker that runs tasks implemented in Java, like 'dask worker', and runs"
                 + " until the scheduler goes away or the process is stopped.",
-        mixinStandardHelpOptions = true, versionProvider = WorkerMain.JarVersion.class, sortOptions = false,
+        mixinStandardHelpOptions = true, versionProvider = Commands.JarVersion.class, sortOptions = false,
         usageHelpWidth = 100)
 public final class WorkerMain implements Callable<Integer> {
     /** How long SIGTERM waits for the worker's data to move to its peers before it closes anyway. */
@@ -103,35 +102,12 @@ public final class WorkerMain implements Callable<Integer> {
     private final AtomicBoolean signalled = new AtomicBoolean();
 
     public static void main(String[] args) {
-        System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
-        System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd HH:mm:ss,SSS");
-        // With java.nio opened (the jar's Add-Opens), Netty allocates direct buffers without the JDK's
-        // zero-fill: relaying 1 GiB otherwise spends ~10 % of the process's CPU clearing memory that the
-        // socket read overwrites at once (perf, docs/benchmarks.md). Must precede every Netty class.
-        if (System.getProperty("io.netty.tryReflectionSetAccessible") == null) {
-            System.setProperty("io.netty.tryReflectionSetAccessible", "true");
-        }
+        Commands.prepareProcess();
         WorkerMain command = new WorkerMain();
-        int code = commandLine(command).execute(args);
+        int code = Commands.commandLine(command).execute(args);
         if (code != 0 || !command.signalled.get()) {
             System.exit(code); // e.g. the scheduler went away or closed us: leave like dask worker does
         }
-    }
-
-    /** The command line: {@code execute(args)} runs the worker, or answers --help, --version or a mistake. */
-    static CommandLine commandLine(WorkerMain command) {
-        return new CommandLine(command)
-                .setOverwrittenOptionsAllowed(true) // the last one counts, as in dask worker
-                .setParameterExceptionHandler(WorkerMain::badUsage);
-    }
-
-    /** One line saying what is wrong, then the usage, and exit code 2 (as click gives dask worker). */
-    static int badUsage(ParameterException e, String[] args) {
-        CommandLine cl = e.getCommandLine();
-        PrintWriter err = cl.getErr();
-        err.println("error: " + e.getMessage());
-        cl.usage(err);
-        return cl.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     @Override
@@ -309,14 +285,5 @@ public final class WorkerMain implements Callable<Integer> {
         @Option(names = "--death-timeout", paramLabel = "SECONDS",
                 description = "the worker leaves as soon as the scheduler goes away")
         private String deathTimeout;
-    }
-
-    /** The version in the jar's manifest (maven-jar-plugin writes it); none when run from class files. */
-    static final class JarVersion implements CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            String v = WorkerMain.class.getPackage().getImplementationVersion();
-            return new String[]{"cloudviper-worker " + (v != null ? v : "(not packaged)")};
-        }
     }
 }

@@ -1,13 +1,12 @@
 package org.cloudviper.worker;
 
+import org.cloudviper.testkit.JarProcess;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -27,47 +26,29 @@ class WorkerJarIT {
     @TempDir
     Path dir;
 
-    record Exit(int code, String out, String err) {
-    }
+    private JarProcess java;
 
-    private Process start(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-jar", JAR.toString()));
-        command.addAll(List.of(args));
-        return new ProcessBuilder(command).redirectOutput(dir.resolve("out").toFile())
-                .redirectError(dir.resolve("err").toFile()).start();
-    }
-
-    private String read(String stream) throws Exception {
-        Path f = dir.resolve(stream);
-        return Files.exists(f) ? Files.readString(f, StandardCharsets.UTF_8) : "";
-    }
-
-    private Exit run(String... args) throws Exception {
-        Process p = start(args);
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail("java -jar " + JAR + " " + String.join(" ", args) + " still runs after 60 s");
-        }
-        return new Exit(p.exitValue(), read("out"), read("err"));
+    @BeforeEach
+    void jar() {
+        java = new JarProcess(JAR, dir);
     }
 
     @Test
     void versionIsTheProjectVersion() throws Exception {
-        assertEquals(new Exit(0, "cloudviper-worker " + System.getProperty("cloudviper.version") + "\n", ""),
-                run("--version"));
+        assertEquals(new JarProcess.Exit(0, "cloudviper-worker " + System.getProperty("cloudviper.version") + "\n", ""),
+                java.run("--version"));
     }
 
     @Test
     void help() throws Exception {
-        Exit e = run("--help");
+        JarProcess.Exit e = java.run("--help");
         assertEquals(0, e.code(), e.err());
         assertTrue(e.out().startsWith("Usage: java -jar cloudviper-worker.jar [SCHEDULER] [OPTIONS]"), e.out());
     }
 
     @Test
     void aBadFlagExitsWith2() throws Exception {
-        Exit e = run("tcp://127.0.0.1:8786", "--bogus");
+        JarProcess.Exit e = java.run("tcp://127.0.0.1:8786", "--bogus");
         assertEquals(2, e.code(), e.err());
         List<String> lines = e.err().lines().toList();
         assertEquals("error: Unknown option: '--bogus'", lines.get(0));
@@ -80,17 +61,17 @@ class WorkerJarIT {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort(); // free again once closed: nothing listens there
         }
-        Process p = start("tcp://127.0.0.1:" + port, "--nthreads", "1");
+        Process p = java.start("tcp://127.0.0.1:" + port, "--nthreads", "1");
         try {
             // the log line through the jar's own SLF4J backend, with the date the main asks it for
             Pattern waiting = Pattern.compile("^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d,\\d{3} \\[.*] INFO "
                     + "org\\.cloudviper\\.worker\\.runtime\\.SchedulerLink - Waiting to connect to: tcp://127\\.0\\.0\\.1:"
                     + port + " ", Pattern.MULTILINE);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!waiting.matcher(read("err")).find()) {
+            while (!waiting.matcher(java.err()).find()) {
                 if (!p.isAlive() || System.nanoTime() > deadline) {
                     fail("no 'Waiting to connect' line (exit " + (p.isAlive() ? "-" : p.exitValue()) + "):\n"
-                            + read("err"));
+                            + java.err());
                 }
                 Thread.sleep(50);
             }

@@ -1,5 +1,6 @@
 package org.cloudviper.worker;
 
+import org.cloudviper.protocol.cli.Commands;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -25,7 +26,7 @@ class WorkerMainTest {
     /** The configuration {@code args} give, or null for --help; a mistake throws ParameterException. */
     static WorkerConfig parse(String[] args, long systemMemory) throws IOException, InterruptedException {
         WorkerMain command = new WorkerMain();
-        CommandLine cl = WorkerMain.commandLine(command);
+        CommandLine cl = Commands.commandLine(command);
         cl.parseArgs(args);
         return cl.isUsageHelpRequested() ? null : command.config(systemMemory);
     }
@@ -35,7 +36,7 @@ class WorkerMainTest {
         static Run of(String... args) {
             StringWriter out = new StringWriter();
             StringWriter err = new StringWriter();
-            int code = WorkerMain.commandLine(new WorkerMain())
+            int code = Commands.commandLine(new WorkerMain())
                     .setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true)).execute(args);
             return new Run(code, out.toString(), err.toString());
         }
