@@ -15,6 +15,8 @@ import java.util.Map;
 final class LatencyRecorder {
     private final long[] samples;
     private long count;
+    private long recorded;
+    private long maxSinceTaken;
 
     LatencyRecorder(int capacity) {
         samples = new long[capacity];
@@ -22,6 +24,22 @@ final class LatencyRecorder {
 
     void record(long nanos) {
         samples[(int) (count++ % samples.length)] = nanos;
+        recorded++;
+        if (nanos > maxSinceTaken) {
+            maxSinceTaken = nanos;
+        }
+    }
+
+    /** Samples recorded since the recorder was made ({@link #reset} does not change it). */
+    long recorded() {
+        return recorded;
+    }
+
+    /** The longest sample since the last call (Dask's tick maximum "since Prometheus last scraped"). */
+    long takeMax() {
+        long m = maxSinceTaken;
+        maxSinceTaken = 0;
+        return m;
     }
 
     /** Count and p50/p90/p99/max in microseconds over the kept samples. */

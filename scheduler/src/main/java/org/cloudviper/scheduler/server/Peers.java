@@ -14,6 +14,10 @@ final class Peers {
     private final Map<String, Peer> workers = new HashMap<>();
     private final Map<String, Peer> clients = new HashMap<>();
     private final Map<String, Map<String, Object>> workerInfo = new LinkedHashMap<>();
+    private long workersAdded;
+    private long workersRemoved;
+    private long clientsAdded;
+    private long clientsRemoved;
 
     Peer worker(String address) {
         return workers.get(address);
@@ -40,21 +44,37 @@ final class Peers {
     void addWorker(Peer p, Map<String, Object> info) {
         workers.put(p.id, p);
         workerInfo.put(p.id, info);
+        workersAdded++;
     }
 
     /** Forgets a worker's stream and info; returns the stream, or null. */
     Peer removeWorker(String address) {
         workerInfo.remove(address);
-        return workers.remove(address);
+        Peer p = workers.remove(address);
+        if (p != null) {
+            workersRemoved++;
+        }
+        return p;
     }
 
     /** Registers a client's stream; returns the stream it replaces (the client reconnected), or null. */
     Peer addClient(Peer p) {
+        clientsAdded++;
         return clients.put(p.id, p);
     }
 
     void removeClient(String id) {
-        clients.remove(id);
+        if (clients.remove(id) != null) {
+            clientsRemoved++;
+        }
+    }
+
+    /** Connections counted since start: workers and clients added and removed (Dask's counters). */
+    PeerCounts counts() {
+        return new PeerCounts(workersAdded, workersRemoved, clientsAdded, clientsRemoved);
+    }
+
+    record PeerCounts(long workersAdded, long workersRemoved, long clientsAdded, long clientsRemoved) {
     }
 
     /** Whether {@code p} is the current stream of the worker or client it registered as. */

@@ -361,6 +361,14 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
         }
 
         @Override
+        public Activity activity() {
+            Peers.PeerCounts c = peers.counts();
+            return new Activity(state.forgottenTotal(), Map.copyOf(state.suspiciousByPrefix()), c.workersAdded(),
+                    c.workersRemoved(), c.clientsAdded(), c.clientsRemoved(), latency.recorded(),
+                    latency.takeMax() / 1e9);
+        }
+
+        @Override
         public Map<String, Object> identity() {
             return requests.identity();
         }

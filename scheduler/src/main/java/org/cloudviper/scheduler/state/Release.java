@@ -83,7 +83,7 @@ final class Release {
         } else {
             ts.exceptionBlame = null; // no error to clear: only an erred task holds one
         }
-        transitions.transition(ts, FORGOTTEN);
+        transitions.forget(ts);
         tasks.remove(ts.key);
         ts.dropSpec();
         for (TaskState dep : ts.dependencies) {
@@ -111,7 +111,7 @@ final class Release {
         }
         for (TaskState ts : lost) {
             tasks.remove(ts.key);
-            transitions.transition(ts, FORGOTTEN);
+            transitions.forget(ts);
             ts.dropSpec();
             for (TaskState dep : ts.dependencies) {
                 if (!lost.contains(dep)) {

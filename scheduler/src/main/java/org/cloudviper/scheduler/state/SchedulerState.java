@@ -594,6 +594,19 @@ public final class SchedulerState {
         return ts == null ? null : ts.status.daskName;
     }
 
+    /** Tasks forgotten since the state was made (Dask's {@code dask_scheduler_tasks_forgotten}). */
+    public long forgottenTotal() {
+        return transitions.forgotten();
+    }
+
+    /**
+     * Per task prefix, how often a worker died while running one of its tasks (Dask's
+     * {@code dask_scheduler_tasks_suspicious{task_prefix_name}}); a read-only view.
+     */
+    public Map<String, Long> suspiciousByPrefix() {
+        return transitions.suspiciousByPrefix();
+    }
+
     /** Number of state transitions so far (for benchmarks). */
     public long transitions() {
         return transitions.count();

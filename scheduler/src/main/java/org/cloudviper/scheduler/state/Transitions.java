@@ -9,10 +9,12 @@ import org.cloudviper.scheduler.state.TaskState.Status;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 import static org.cloudviper.scheduler.state.TaskState.Status.ERRED;
 import static org.cloudviper.scheduler.state.TaskState.Status.FORGOTTEN;
@@ -78,6 +80,10 @@ final class Transitions {
 
     /** The current event's stimulus id: stamped on transitions and on the messages they cause. */
     private String stimulusId;
+    /** Tasks forgotten so far (Dask's {@code dask_scheduler_tasks_forgotten}). */
+    private long forgotten;
+    /** Per task prefix, how often a worker died running one (Dask's {@code tasks_suspicious}). */
+    private final Map<String, Long> suspiciousByPrefix = new TreeMap<>();
     private long nextRunId;
 
     Transitions(Outbox out, Workers workers, Placement placement,
@@ -157,6 +163,20 @@ final class Transitions {
         if ((WAITER_CHANGE & bit) != 0) {
             countWaiter(ts, finish.needsInputs);
         }
+    }
+
+    /** The last move of a task: to forgotten, counted. */
+    void forget(TaskState ts) {
+        transition(ts, FORGOTTEN);
+        forgotten++;
+    }
+
+    long forgotten() {
+        return forgotten;
+    }
+
+    Map<String, Long> suspiciousByPrefix() {
+        return Collections.unmodifiableMap(suspiciousByPrefix);
     }
 
     /**
@@ -573,6 +593,7 @@ final class Transitions {
         for (TaskState ts : new ArrayList<>(ws.processing)) {
             if (lost) {
                 ts.suspicious++;
+                suspiciousByPrefix.merge(KeyPrefix.of(ts.key), 1L, Long::sum);
             }
             if (ts.suspicious > allowedFailures) {
                 byte[] exc = Pickles.call("distributed.scheduler", "KilledWorker",

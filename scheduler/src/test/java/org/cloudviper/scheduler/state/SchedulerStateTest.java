@@ -162,10 +162,12 @@ class SchedulerStateTest {
         assertEquals(Set.of("x"), c.out.takeFreed(A));
         assertEquals("released", c.state.taskStatus("x"));
 
+        assertEquals(0, c.state.forgottenTotal());
         c.clientReleasesKeys(C1, List.of("y"));
         assertEquals(Set.of("y"), c.out.takeFreed(A));
         assertNull(c.state.taskStatus("y"));
         assertNull(c.state.taskStatus("x"));
+        assertEquals(2, c.state.forgottenTotal(), "counted for dask_scheduler_tasks_forgotten");
     }
 
     @Test
@@ -690,6 +692,7 @@ class SchedulerStateTest {
         assertTrue(c.workers.get(B).running.containsKey("x"));
         c.removeWorker(B); // suspicious 2 > 1: erred
         assertEquals("erred", c.state.taskStatus("x"));
+        assertEquals(Map.of("x", 2L), c.state.suspiciousByPrefix(), "per prefix, for tasks_suspicious");
         assertEquals("erred", c.state.taskStatus("y"));
         SchedulerToClient.TaskErred e = null;
         for (SchedulerToClient m : c.client(C1).received) {

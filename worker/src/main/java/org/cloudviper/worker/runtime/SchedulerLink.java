@@ -51,6 +51,9 @@ final class SchedulerLink {
 
         String serverId();
 
+        /** Dask's {@code services} of the registration: {"dashboard": port} when the HTTP side runs. */
+        Map<String, Object> services();
+
         WorkerMetrics metrics(Generation g);
 
         /** Feeds the state machine. */
@@ -133,7 +136,7 @@ final class SchedulerLink {
 
     private SchedulerRequest.RegisterWorker registration() {
         return new SchedulerRequest.RegisterWorker(worker.address(), worker.name(), config.nthreads(),
-                config.memoryLimit(), config.effectiveResources(), worker.localDirectory(), Map.of(), null,
+                config.memoryLimit(), config.effectiveResources(), worker.localDirectory(), worker.services(), null,
                 ProcessHandle.current().pid(), versions(), worker.metrics(generation).encode(generation), Map.of(),
                 "worker-connect-" + now(), worker.serverId(), now());
     }

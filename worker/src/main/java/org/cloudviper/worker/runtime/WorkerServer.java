@@ -191,6 +191,11 @@ public final class WorkerServer implements SchedulerLink.Worker, PeerService.Wor
     }
 
     @Override
+    public Map<String, Object> services() {
+        return http == null ? Map.of() : Map.of("dashboard", (long) http.port());
+    }
+
+    @Override
     public WorkerState state() {
         return state;
     }

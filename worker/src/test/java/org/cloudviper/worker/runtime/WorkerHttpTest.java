@@ -10,6 +10,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -41,6 +42,8 @@ class WorkerHttpTest {
             assertTrue(text.contains("# TYPE dask_worker_transfer_incoming_count gauge\n"), text);
             assertEquals(404, http.send(HttpRequest.newBuilder(URI.create(base + "/nothing")).build(),
                     HttpResponse.BodyHandlers.ofString()).statusCode());
+            assertEquals(Map.of("dashboard", (long) worker.httpPort()), scheduler.services(),
+                    "registered with its HTTP port, as a Dask worker registers its dashboard");
         }
     }
 
@@ -49,6 +52,7 @@ class WorkerHttpTest {
         try (StubScheduler scheduler = StubScheduler.start();
              Worker worker = Worker.start(WorkerConfig.defaults(scheduler.address()).withNthreads(1))) {
             assertEquals(-1, worker.httpPort());
+            assertEquals(Map.of(), scheduler.services());
         }
     }
 }

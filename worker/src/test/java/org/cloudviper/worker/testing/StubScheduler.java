@@ -35,6 +35,7 @@ public final class StubScheduler implements AutoCloseable {
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final List<String> ops = new CopyOnWriteArrayList<>();
+    private volatile Map<?, ?> services;
     private final Channel listener;
     private final String distributed;
 
@@ -71,6 +72,11 @@ public final class StubScheduler implements AutoCloseable {
         return List.copyOf(ops);
     }
 
+    /** The {@code services} of the last register-worker received, or null before one. */
+    public Map<?, ?> services() {
+        return services;
+    }
+
     @Override
     public void close() {
         listener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
@@ -86,6 +92,9 @@ public final class StubScheduler implements AutoCloseable {
                 } else if (tree instanceof Map<?, ?> m) {
                     String op = String.valueOf(m.get("op"));
                     ops.add(op);
+                    if (op.equals("register-worker")) {
+                        services = (Map<?, ?>) m.get("services");
+                    }
                     Object reply = reply(op);
                     if (op.equals("register-worker") || !Boolean.FALSE.equals(m.get("reply"))) {
                         ctx.writeAndFlush(MessageCodec.encode(reply));

@@ -44,7 +44,8 @@ public final class DashboardService {
         Map<String, HttpEndpoint.Route> routes = new LinkedHashMap<>();
         routes.put("/health", (rq, r) -> r.text(200, "ok"));
         routes.put("/metrics", (rq, r) -> r.send(200, ClusterMetrics.CONTENT_TYPE,
-                ClusterMetrics.text(ClusterMetrics.snapshots(view.summary(false)))));
+                ClusterMetrics.text(ClusterMetrics.snapshots(view.summary(false), view.activity(),
+                        System.currentTimeMillis() / 1e3))));
         routes.put("/api/v1", (rq, r) -> r.text(200, "API V1"));
         routes.put("/api/v1/get_workers", (rq, r) -> json(r, getWorkers(view.summary(false))));
         routes.put("/api/v1/adaptive_target", (rq, r) -> json(r, Map.of("workers",

@@ -17,6 +17,20 @@ public interface SchedulerView {
     /** Task state transitions so far (cheap: no walk over the tasks). */
     long transitions();
 
+    /** What has happened since start, for the counters of {@code /metrics}; resets the turn maximum. */
+    Activity activity();
+
+    /**
+     * @param tasksForgotten     tasks forgotten so far
+     * @param suspiciousByPrefix per task prefix, how often a worker died running one of its tasks
+     * @param loopTurns          event-loop turns that handled messages (Dask counts its loop's ticks)
+     * @param maxTurnSeconds     the longest such turn since the previous call
+     */
+    record Activity(long tasksForgotten, Map<String, Long> suspiciousByPrefix, long workersAdded,
+                    long workersRemoved, long clientsAdded, long clientsRemoved, long loopTurns,
+                    double maxTurnSeconds) {
+    }
+
     /** Dask's identity(): type, id, address, services, started, workers. */
     Map<String, Object> identity();
 
