@@ -20,6 +20,7 @@ public sealed interface SchedulerToClient extends DaskMessage {
             case "cancelled-keys" -> new CancelledKeys(Fields.listOrEmpty(m.get("keys")));
             case "task-retried" -> new TaskRetried(Fields.require(m, "key", op));
             case "stream-closed" -> StreamClosed.INSTANCE;
+            case "pubsub-msg" -> new PubSubMsg(CoordinationRequest.name(m), m.get("msg"));
             default -> new Unknown(op, m);
         };
     }
@@ -109,6 +110,14 @@ public sealed interface SchedulerToClient extends DaskMessage {
         @Override
         public Map<String, Object> encode(Generation g) {
             return Map.of("op", "stream-closed");
+        }
+    }
+
+    /** A Pub's message on a topic this client subscribes to (pubsub.py; {@code msg} as the Pub sent it). */
+    record PubSubMsg(Object name, Object msg) implements SchedulerToClient {
+        @Override
+        public Map<String, Object> encode(Generation g) {
+            return CoordinationStream.pubSubMsg(name, msg);
         }
     }
 

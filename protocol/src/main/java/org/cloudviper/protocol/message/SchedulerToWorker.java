@@ -27,6 +27,13 @@ public sealed interface SchedulerToWorker extends DaskMessage {
             case "cancel-compute" -> new CancelCompute(m.get("key"), sid);
             case "worker-status-change" -> new WorkerStatusChange(Fields.str(m, "status"), sid);
             case "close" -> new Close(Fields.str(m, "reason"));
+            case "pubsub-add-subscriber" -> new PubSubSubscriber(CoordinationRequest.name(m),
+                    Fields.str(m, "address"), true);
+            case "pubsub-remove-subscriber" -> new PubSubSubscriber(CoordinationRequest.name(m),
+                    Fields.str(m, "address"), false);
+            case "pubsub-publish-scheduler" -> new PubSubPublishScheduler(CoordinationRequest.name(m),
+                    Fields.bool(m, "publish"));
+            case "pubsub-msg" -> new PubSubMsg(CoordinationRequest.name(m), m.get("msg"));
             default -> new Unknown(op, m);
         };
     }
@@ -171,6 +178,41 @@ public sealed interface SchedulerToWorker extends DaskMessage {
             r.put("op", "close");
             r.put("reason", reason);
             return r;
+        }
+    }
+
+    /**
+     * A worker subscriber of topic {@code name} at {@code address} came ({@code add}) or went: the
+     * Pubs of this worker send to it directly (pubsub.py PubSubWorkerExtension).
+     */
+    record PubSubSubscriber(Object name, String address, boolean add) implements SchedulerToWorker {
+        @Override
+        public Map<String, Object> encode(Generation g) {
+            Map<String, Object> r = new CompactMap<>(3);
+            r.put("op", add ? "pubsub-add-subscriber" : "pubsub-remove-subscriber");
+            r.put("address", address);
+            r.put("name", name);
+            return r;
+        }
+    }
+
+    /** Whether this worker's Pubs of {@code name} also send to the scheduler (a client subscribes). */
+    record PubSubPublishScheduler(Object name, boolean publish) implements SchedulerToWorker {
+        @Override
+        public Map<String, Object> encode(Generation g) {
+            Map<String, Object> r = new CompactMap<>(3);
+            r.put("op", "pubsub-publish-scheduler");
+            r.put("name", name);
+            r.put("publish", publish);
+            return r;
+        }
+    }
+
+    /** A client Pub's message, relayed to a worker subscriber of the topic. */
+    record PubSubMsg(Object name, Object msg) implements SchedulerToWorker {
+        @Override
+        public Map<String, Object> encode(Generation g) {
+            return CoordinationStream.pubSubMsg(name, msg);
         }
     }
 

@@ -41,12 +41,15 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
     private final StreamHandlers streams;
     private final StreamBatcher batcher;
     private final Closures closures;
+    private final CoordinationCalls coordination;
 
-    Dispatcher(RequestHandlers requests, StreamHandlers streams, StreamBatcher batcher, Closures closures) {
+    Dispatcher(RequestHandlers requests, StreamHandlers streams, StreamBatcher batcher, Closures closures,
+               CoordinationCalls coordination) {
         this.requests = requests;
         this.streams = streams;
         this.batcher = batcher;
         this.closures = closures;
+        this.coordination = coordination;
     }
 
     @Override
@@ -110,7 +113,6 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
         if (m.get("op") == null && m.containsKey("status")) {
             return; // a 2024 nanny confirms register_nanny's reply with {"status": "ok"}
         }
-        SchedulerRequest request = SchedulerRequest.decode(m, peer.generation);
         boolean wantsReply = Rpc.wantsReply(m);
         boolean closeAfter = Rpc.closesAfter(m);
         Channel ch = peer.channel;
@@ -122,7 +124,10 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
                 ch.close();
             }
         };
-        requests.handle(peer, request, reply);
+        SchedulerRequest request = SchedulerRequest.decode(m, peer.generation);
+        if (!(request instanceof SchedulerRequest.Unknown) || !coordination.handle(peer, m, reply)) {
+            requests.handle(peer, request, reply);
+        }
     }
 
     /** Returns false when the stream ended. */
@@ -130,15 +135,22 @@ final class Dispatcher extends ChannelInboundHandlerAdapter {
         if (!(o instanceof Map<?, ?> m)) {
             throw new ProtocolException("stream message is not a map: " + DataRelay.brief(o));
         }
+        // the coordination primitives' ops are none of the families': only unknown ops are offered to them
         if (peer.role == Peer.Role.WORKER) {
             if ("close-stream".equals(m.get("op"))) {
                 peer.channel.close();
                 return false;
             }
-            streams.fromWorker(peer, WorkerToScheduler.decode(m, peer.generation));
+            WorkerToScheduler message = WorkerToScheduler.decode(m, peer.generation);
+            if (!(message instanceof WorkerToScheduler.Unknown) || !coordination.fromStream(peer, m)) {
+                streams.fromWorker(peer, message);
+            }
             return true;
         }
         ClientToScheduler message = ClientToScheduler.decode(m, peer.generation);
+        if (message instanceof ClientToScheduler.Unknown && coordination.fromStream(peer, m)) {
+            return true;
+        }
         if (message == ClientToScheduler.CloseStream.INSTANCE) {
             endClientStream(peer);
             return false;

@@ -24,6 +24,8 @@ import org.cloudviper.scheduler.server.http.SchedulerView;
 import org.cloudviper.scheduler.state.ClusterSummary;
 import org.cloudviper.scheduler.state.Outbox;
 import org.cloudviper.scheduler.state.SchedulerState;
+import org.cloudviper.scheduler.state.coordination.Coordination;
+import org.cloudviper.scheduler.state.coordination.StateKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,6 +63,7 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
     private final Retirements retirements;
     private final Dispatcher dispatcher;
     private final RequestHandlers requests;
+    private final CoordinationCalls coordination;
     private DashboardService dashboard;
     private final String id = "Scheduler-" + UUID.randomUUID();
     private final double started = now();
@@ -81,9 +84,12 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
         this.retirements = new Retirements(state, peers, loop, this);
         DataRelay relay = new DataRelay(state, peers, rpc, loop);
         FlushMarkers flushMarkers = new FlushMarkers();
-        this.requests = new RequestHandlers(this, state, peers, relay, retirements,
-                new WorkerCalls(state, peers, rpc), flushMarkers);
-        this.dispatcher = new Dispatcher(requests, new StreamHandlers(state, peers, batcher, flushMarkers), batcher, this);
+        WorkerCalls workerCalls = new WorkerCalls(state, peers, rpc);
+        this.requests = new RequestHandlers(this, state, peers, relay, retirements, workerCalls, flushMarkers);
+        this.coordination = new CoordinationCalls(new Coordination(new StateKeys(state), new StreamOutbox(),
+                CoordinationCalls.LEASE_TIMEOUT_S), loop, workerCalls);
+        this.dispatcher = new Dispatcher(requests, new StreamHandlers(state, peers, batcher, flushMarkers), batcher, this,
+                coordination);
     }
 
     public static SchedulerServer start(SchedulerConfig config) throws InterruptedException {
@@ -298,11 +304,13 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
             peers.removeWorker(peer.id);
             log.info("Remove worker {} (stream closed)", peer.id);
             state.onRemoveWorker(peer.id, RequestHandlers.stimulus("handle-worker-cleanup"));
+            coordination.workerRemoved(peer.id);
             workersChanged();
         } else {
             peers.removeClient(peer.id);
             log.info("Remove client {}", peer.id);
             state.onRemoveClient(peer.id, RequestHandlers.stimulus("remove-client"));
+            coordination.clientRemoved(peer.id);
         }
     }
 
@@ -314,6 +322,7 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
     @Override
     public void drop(String address, String reason) {
         Peer p = peers.removeWorker(address);
+        coordination.workerRemoved(address);
         workersChanged();
         if (p != null) {
             if (reason != null) {

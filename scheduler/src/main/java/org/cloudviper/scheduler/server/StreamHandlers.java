@@ -73,7 +73,7 @@ final class StreamHandlers {
                 refuseGraph(peer, client, u.keys(), e.getMessage());
                 return;
             }
-            state.onUpdateGraph(g);
+            state.onUpdateGraph(g.withActors(u.actors()));
         } else if (m instanceof ClientToScheduler.UpdateGraph u) {
             updateGraph(peer, u);
         } else if (m instanceof ClientToScheduler.ClientDesiresKeys d) {
@@ -124,7 +124,7 @@ final class StreamHandlers {
             return;
         }
         try {
-            state.onUpdateGraph(g);
+            state.onUpdateGraph(g.withActors(u.actors()));
         } finally {
             PickledGraph.release(g);
         }

@@ -65,6 +65,7 @@ final class GraphIngest {
             }
             ts.spec = interner.internSpec(nt.spec());
             applyOptions(ts, nt.options());
+            ts.actor = u.actors().contains(nt.key());
             ts.generation = generation;
             ts.order = GraphOrder.UNORDERED;
             created.add(ts);

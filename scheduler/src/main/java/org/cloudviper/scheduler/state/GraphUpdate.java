@@ -2,8 +2,11 @@ package org.cloudviper.scheduler.state;
 
 import org.cloudviper.protocol.message.RunSpec;
 
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A client's new tasks (update-graph-hlg / update-graph), already flattened to one entry per key.
@@ -15,7 +18,28 @@ import java.util.Map;
  * @param fifoTimeout seconds after which a new graph starts a new priority generation
  */
 public record GraphUpdate(String client, List<NewTask> tasks, List<Object> wanted, boolean clientOrder,
-                          double now, double fifoTimeout, String stimulusId) {
+                          double now, double fifoTimeout, String stimulusId, Set<Object> actors) {
+
+    public GraphUpdate(String client, List<NewTask> tasks, List<Object> wanted, boolean clientOrder,
+                       double now, double fifoTimeout, String stimulusId) {
+        this(client, tasks, wanted, clientOrder, now, fifoTimeout, stimulusId, Set.of());
+    }
+
+    /**
+     * The same update whose tasks of {@code actorKeys} are actors: update-graph's {@code actors},
+     * True for every wanted key or a list of keys (Scheduler.update_graph).
+     */
+    public GraphUpdate withActors(Object actorKeys) {
+        Set<Object> a;
+        if (Boolean.TRUE.equals(actorKeys)) {
+            a = new HashSet<>(wanted);
+        } else if (actorKeys instanceof Collection<?> c && !c.isEmpty()) {
+            a = new HashSet<>(c);
+        } else {
+            return this;
+        }
+        return new GraphUpdate(client, tasks, wanted, clientOrder, now, fifoTimeout, stimulusId, a);
+    }
 
     /**
      * One key of the graph. {@code dependencies} may name keys of earlier graphs. {@code order} is

@@ -156,38 +156,54 @@ final class Placement {
         return best;
     }
 
-    /** Restricted tasks go to any eligible running worker, ignoring the saturation cap (as in Dask). */
+    /**
+     * Restricted tasks and actors go to any eligible running worker, ignoring the saturation cap (as
+     * in Dask): the least loaded, and for an actor the one with the fewest actors first
+     * (Scheduler.worker_objective). Loose restrictions that name no running worker allow any.
+     */
     WorkerState pickRestricted(TaskState ts) {
+        WorkerState best = bestEligible(ts, true);
+        if (best == null && ts.looseRestrictions && ts.workerRestrictions != null) {
+            for (WorkerState ws : workers.all()) {
+                if (ws.running && matches(ts.workerRestrictions, ws)) {
+                    return null; // a named worker lacks the resources: wait for it, as before
+                }
+            }
+            best = bestEligible(ts, false);
+        }
+        return best;
+    }
+
+    private WorkerState bestEligible(TaskState ts, boolean named) {
         WorkerState best = null;
+        int bestActors = Integer.MAX_VALUE;
         double bestLoad = Double.MAX_VALUE;
-        boolean anyNamed = false;
         for (WorkerState ws : workers.all()) {
-            if (!ws.running) {
+            if (!ws.running || named && ts.workerRestrictions != null && !matches(ts.workerRestrictions, ws)
+                    || !hasResources(ws, ts.resourceRestrictions)) {
                 continue;
             }
-            boolean named = ts.workerRestrictions == null || matches(ts.workerRestrictions, ws);
-            anyNamed |= named && ts.workerRestrictions != null;
-            if (!named || !hasResources(ws, ts.resourceRestrictions)) {
-                continue;
-            }
+            int actors = ts.actor ? actorsOn(ws) : 0;
             double load = (double) ws.occupied() / ws.nthreads;
-            if (load < bestLoad) {
+            if (actors < bestActors || actors == bestActors && load < bestLoad) {
                 best = ws;
+                bestActors = actors;
                 bestLoad = load;
             }
         }
-        if (best == null && ts.looseRestrictions && !anyNamed) {
-            for (WorkerState ws : workers.all()) {
-                if (ws.running && hasResources(ws, ts.resourceRestrictions)) {
-                    double load = (double) ws.occupied() / ws.nthreads;
-                    if (load < bestLoad) {
-                        best = ws;
-                        bestLoad = load;
-                    }
-                }
-            }
-        }
         return best;
+    }
+
+    /** Actors processing or held on {@code ws} (a scan: only actor placement asks). */
+    private static int actorsOn(WorkerState ws) {
+        int n = 0;
+        for (TaskState t : ws.processing) {
+            n += t.actor ? 1 : 0;
+        }
+        for (TaskState t : ws.hasWhat) {
+            n += t.actor ? 1 : 0;
+        }
+        return n;
     }
 
     private static boolean matches(List<String> allowed, WorkerState ws) {

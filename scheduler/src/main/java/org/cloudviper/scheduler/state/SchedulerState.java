@@ -594,6 +594,16 @@ public final class SchedulerState {
         return ts == null ? null : ts.status.daskName;
     }
 
+    /**
+     * The exception and traceback an erred key holds (what its clients got with task-erred), or
+     * two nulls: Variables and Queues hand them out with an erred future.
+     */
+    public Object[] taskError(Object key) {
+        TaskState ts = tasks.get(key);
+        return ts == null || ts.status != TaskState.Status.ERRED ? new Object[2]
+                : new Object[]{ts.exception, ts.traceback};
+    }
+
     /** Tasks forgotten since the state was made (Dask's {@code dask_scheduler_tasks_forgotten}). */
     public long forgottenTotal() {
         return transitions.forgotten();

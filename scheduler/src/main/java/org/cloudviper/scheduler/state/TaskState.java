@@ -62,6 +62,11 @@ final class TaskState {
     boolean looseRestrictions;
     Map<String, Double> resourceRestrictions;
     Map<String, Object> annotations = Map.of();
+    /**
+     * The task's result is an actor (update-graph's {@code actors}): it lives on its worker, which
+     * answers calls to it; it is placed as a restricted task is, never queued (scheduler.py).
+     */
+    boolean actor;
 
     /** For erred tasks: the error as sent to clients (each erred task holds its own references). */
     Object exception;

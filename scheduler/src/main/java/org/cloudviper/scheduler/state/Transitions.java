@@ -318,7 +318,7 @@ final class Transitions {
      * (-> no-worker).
      */
     private void scheduleReady(TaskState ts) {
-        if (ts.hasRestrictions()) {
+        if (ts.hasRestrictions() || ts.actor) {
             WorkerState ws = placement.pickRestricted(ts);
             if (ws == null) {
                 transition(ts, NO_WORKER);
@@ -387,7 +387,7 @@ final class Transitions {
         Map<String, Object> resources = ts.resourceRestrictions == null ? Map.of() : new LinkedHashMap<>(ts.resourceRestrictions);
         out.toWorker(ws.address, new SchedulerToWorker.ComputeTask(ts.key, ts.runId,
                 List.of(ts.negUserPriority, ts.generation, ts.order), 0.5,
-                stimulusId != null ? stimulusId : "compute-task", whoHas, nbytes, ts.spec, resources, false,
+                stimulusId != null ? stimulusId : "compute-task", whoHas, nbytes, ts.spec, resources, ts.actor,
                 ts.annotations, null));
     }
 
@@ -481,6 +481,12 @@ final class Transitions {
      */
     void dataLost(TaskState ts, List<TaskState> again) {
         transition(ts, RELEASED);
+        if (ts.actor && ts.wanted()) {
+            // An actor's state lived on the lost worker: Dask errs it instead of making a new one
+            // (transition_memory_released, "don't try to recreate").
+            toErred(ts, Pickles.call("builtins", "ValueError", "Worker holding Actor was lost"), null);
+            return;
+        }
         for (ClientState c : Clients.wanters(ts)) {
             out.toClient(c.id, new SchedulerToClient.LostData(ts.key));
         }
