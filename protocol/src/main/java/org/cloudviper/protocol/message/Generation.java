@@ -169,4 +169,22 @@ public enum Generation {
     public boolean updateGraphHasSpanMetadata() {
         return this == DASK_2024;
     }
+
+    /**
+     * A client confirms a Variable's future with {@code variable-future-received-confirm} and leaves
+     * wanting its key to the scheduler (from 2024.8.2, variable.py); before, it sends
+     * {@code variable-future-release} and client-desires-keys itself.
+     */
+    public boolean confirmsVariableFutures() {
+        return this == DASK_2024;
+    }
+
+    /**
+     * {@code variable_set} takes a {@code timeout} and {@code semaphore_register} the client's
+     * {@code lease_timeout} (variable.py, semaphore.py of 2024.12; every 2024.1-line release has
+     * neither, and its scheduler rejects them).
+     */
+    public boolean coordinationSendsTimeouts() {
+        return this == DASK_2024;
+    }
 }
