@@ -47,6 +47,7 @@ def image_cube(client, location, npix, cell_arcsec, weighting="natural", robust=
     chunk...) raises here with the Java worker's message, which names the object.
     """
     import numpy as np
+    from distributed import as_completed
 
     so = dict(storage_options or {})
     res = dict(_JAVA if resources is None else resources)
@@ -57,14 +58,18 @@ def image_cube(client, location, npix, cell_arcsec, weighting="natural", robust=
     def submit(fn, *args):
         return client.submit(fn, *args, resources=res, pure=False)
 
-    layout = submit(plan, location, so).result()
+    # the plan stays on the workers while the cube is imaged: the grid tasks take the dataset's
+    # description from it instead of each reading _dataset.json
+    planned = submit(plan, location, so)
+    layout = planned.result()
     images = []
     for block in layout["blocks"]:
         chunks = list(block["chunks"])
         summed_density = None
         if image["weighting"].lower() != "natural":
-            summed_density = submit(density_sum, [submit(density, location, so, c, image) for c in chunks], image)
-        level = [submit(grid, location, so, c, image, summed_density) for c in chunks]
+            summed_density = submit(density_sum, [submit(density, location, so, c, image, planned) for c in chunks],
+                                    image)
+        level = [submit(grid, location, so, c, image, summed_density, planned) for c in chunks]
         while len(level) > FAN_IN:
             level = [submit(grid_sum, level[i:i + FAN_IN], image) for i in range(0, len(level), FAN_IN)]
         images.append(submit(image_block, level, image))
@@ -72,7 +77,11 @@ def image_cube(client, location, npix, cell_arcsec, weighting="natural", robust=
     nchan = int(layout["nchan"])
     dirty = np.zeros((nchan, npix, npix), np.float32)
     beams = np.zeros((nchan, npix, npix), np.float32) if psf else None
-    for block, arr in zip(layout["blocks"], client.gather(images)):
+    # each block's images travel as soon as they are made, while later blocks are still gridded
+    block_of = {f.key: b for f, b in zip(images, layout["blocks"])}
+    for done in as_completed(images):
+        arr = done.result()
+        block = block_of[done.key]
         s, n = int(block["chan_start"]), int(block["nchan"])
         if psf:
             dirty[s:s + n] = arr[0]
@@ -91,8 +100,10 @@ def plan(location, storage_options):
     _java_only("plan")
 
 
-def density(location, storage_options, chunk, image):
-    """A chunk's uniform/Briggs weight density (a flat uint8 array: a partial for density_sum)."""
+def density(location, storage_options, chunk, image, plan=None):
+    """A chunk's uniform/Briggs weight density (a flat uint8 array: a partial for density_sum). With
+    ``plan`` (the result of plan), the chunk is checked against the description it carries instead of
+    reading ``_dataset.json`` again."""
     _java_only("density")
 
 
@@ -101,8 +112,9 @@ def density_sum(densities, image):
     _java_only("density_sum")
 
 
-def grid(location, storage_options, chunk, image, density):
-    """A chunk read, formed into Stokes I, weighted and gridded: its partial grids (flat uint8 array)."""
+def grid(location, storage_options, chunk, image, density, plan=None):
+    """A chunk read, formed into Stokes I, weighted and gridded: its partial grids (flat uint8 array).
+    ``plan`` as for density."""
     _java_only("grid")
 
 

@@ -335,7 +335,83 @@ def cases():
     yield ("legacy_raw", "client.get on a raw dict: data, nested tuple tasks, lists of keys, aliases, int key",
            legacy_raw, None)
     yield ("blockwise_unoptimized", "(x + 1).sum() with optimize_graph=False: Blockwise layers",
-           blockwise, "dask.blockwise.Blockwise")
+           blockwise, None)
+    yield from layer_cases()
+
+
+def part_frame(i):
+    """from_map's function: a small deterministic partition."""
+    import pandas as pd
+    return pd.DataFrame({"a": [i, i + 1, i % 2], "b": [0.5 * i, 1.5, 2.5 * i]})
+
+
+def layer_cases():
+    """Layers Dask's scheduler materializes by running them, expanded by cloudviper (PickledLayers)."""
+    import pandas as pd
+    import dask.dataframe as dd
+
+    n = 60
+    pdf = pd.DataFrame({"a": np.arange(n) % 7, "b": np.arange(n) * 0.5, "c": (np.arange(n) * 7919) % 13})
+    small = pd.DataFrame({"a": range(7), "name": list("abcdefg")})
+    x = da.arange(144, chunks=30).reshape((12, 12)).rechunk((5, 4))
+
+    def df():
+        return dd.from_pandas(pdf, npartitions=4)
+
+    def compute(coll, **kw):
+        return lambda c: c.compute(coll(), **kw)
+
+    yield "df_sum", "from_pandas(...).b.sum(): Blockwise + DataFrameTreeReduction", compute(lambda: df().b.sum()), None
+    yield ("df_groupby_agg", "groupby().agg(): Blockwise + DataFrameTreeReduction",
+           compute(lambda: df().groupby("a").agg({"b": "sum", "c": "max"})), None)
+    yield ("df_groupby_split_out", "groupby().sum(split_out=2): tree reduction with splits, SimpleShuffleLayer",
+           compute(lambda: df().groupby("a").b.sum(split_out=2)), None)
+    yield ("df_merge_hash", "merge on a column: SimpleShuffleLayers (task shuffle) + Blockwise",
+           compute(lambda: dd.merge(df(), dd.from_pandas(pdf.iloc[::3], npartitions=3), on="a")), None)
+    yield ("df_merge_broadcast", "merge(how='left', broadcast=True): BroadcastJoinLayer with hash splits",
+           compute(lambda: dd.merge(df(), dd.from_pandas(small, npartitions=2), on="a", how="left",
+                                    broadcast=True)), None)
+    yield ("df_merge_broadcast_inner", "merge(broadcast=True): inner BroadcastJoinLayer",
+           compute(lambda: dd.merge(df(), dd.from_pandas(small, npartitions=2), on="a", broadcast=True)), None)
+    yield "df_set_index", "set_index on a column: the shuffle graph", compute(lambda: df().set_index("c")), None
+    yield "df_shuffle", "shuffle on a column: SimpleShuffleLayer", compute(lambda: df().shuffle("a")), None
+    yield ("df_shuffle_stages", "shuffle(max_branch=3) of 10 partitions: three ShuffleLayer stages",
+           compute(lambda: dd.from_pandas(pdf, npartitions=10).shuffle("c", max_branch=3)), None)
+    yield ("df_from_map", "dd.from_map(...) with optimize_graph=False: DataFrameIOLayer with a BlockwiseDepDict",
+           compute(lambda: dd.from_map(part_frame, [1, 2, 3]).b.sum(), optimize_graph=False), None)
+    yield ("df_unoptimized", "a dataframe expression with optimize_graph=False: unfused Blockwise layers",
+           compute(lambda: (df().b + df().c).map_partitions(lambda s: s * 2).sum(), optimize_graph=False), None)
+    yield ("array_matmul", "x @ x.T with optimize_graph=False: lists of blocks along the contracted index",
+           compute(lambda: x @ x.T, optimize_graph=False), None)
+    yield ("array_drop_axis", "map_blocks(drop_axis=1), optimize_graph=False: concatenate=True (nested Task)",
+           compute(lambda: x.map_blocks(lambda b: b.sum(axis=1), drop_axis=1, dtype=x.dtype), optimize_graph=False),
+           None)
+    yield ("array_overlap", "map_overlap(depth=1), optimize_graph=False: ArrayOverlapLayer",
+           compute(lambda: x.map_overlap(lambda b: b * 2, depth=1, boundary="none"), optimize_graph=False), None)
+    yield ("array_overlap_2d", "map_overlap(depth={0: 1, 1: 2}) on 3x3 blocks: corners and edges",
+           compute(lambda: da.ones((9, 9), chunks=3).map_overlap(lambda b: b + 1, depth={0: 1, 1: 2},
+                                                                 boundary="none"), optimize_graph=False), None)
+    yield ("array_rechunk", "rechunk with optimize_graph=False", compute(lambda: x.rechunk((12, 3)),
+                                                                         optimize_graph=False), None)
+    yield ("array_from_numpy_unoptimized", "from_array(...).T + 1, optimize_graph=False: ArraySliceDep IO input",
+           compute(lambda: da.from_array(np.arange(40.0).reshape(8, 5), chunks=(3, 2)).T + 1, optimize_graph=False),
+           None)
+    yield ("array_block_info", "map_blocks with block_info: ArrayValuesDep and ArrayChunkShapeDep IO inputs",
+           compute(lambda: da.ones((6, 6), chunks=3).map_blocks(
+               lambda b, block_info=None: b * block_info[0]["chunk-location"][0], dtype=float),
+               optimize_graph=False), None)
+    yield ("array_block_id", "map_blocks with block_id: ArrayBlockIdDep IO input",
+           compute(lambda: da.ones((6, 6), chunks=3).map_blocks(lambda b, block_id=None: b * block_id[1],
+                                                                dtype=float), optimize_graph=False), None)
+    yield ("df_groupby_apply", "groupby().apply(): cloudpickled SimpleShuffleLayer, its priority a MethodType",
+           compute(lambda: df().groupby("a").apply(lambda g: g.b.sum(), meta=(None, "f8"))), None)
+    yield ("df_to_delayed", "to_delayed() (as to_csv computes it): a MaterializedLayer holding a HighLevelGraph",
+           lambda c: c.compute(df().b.map_partitions(lambda s: s * 2).to_delayed()), None)
+    yield ("array_rechunk_p2p", "rechunk(method='p2p'), optimized: materialized P2P tasks, refused",
+           compute(lambda: x.rechunk((12, 2), method="p2p")), "P2PBarrierTask")
+    yield ("bag_unoptimized", "bag map + sum with optimize_graph=False",
+           compute(lambda: db.from_sequence(range(20), npartitions=4).map(lambda v: v + 1).sum(),
+                   optimize_graph=False), None)
 
 
 def large_cases(n):

@@ -16,6 +16,7 @@ and, where the corpus has expected/<n>.pkl, also checked to equal those stored p
 1. the key sets are equal, and each task's dependencies equal node.dependencies;
 2. structure: pickle.loads(slice, buffers=[graph_frames[i] for i in buffer_frames]) equals the
    expected node under norm(): GraphNodes by type and every slot (key, _dependencies, func,
+   the key of a DataNode(None, value) aside, which a process-wide counter numbers,
    args, kwargs, target, value, ...; Task.__eq__ alone compares only a token of func/args/kwargs),
    dynamic (cloudpickled) functions by code object fields, defaults, closure cell contents, the
    globals their code names and their __dict__, importable functions/classes/modules by name,
@@ -35,7 +36,7 @@ import types
 
 import numpy as np
 
-from dask._task_spec import GraphNode
+from dask._task_spec import DataNode, GraphNode
 from distributed.protocol.serialize import deserialize
 from distributed.scheduler import _materialize_graph
 
@@ -59,6 +60,27 @@ def code_names(code, out):
     return out
 
 
+def anonymous(node):
+    """Whether a DataNode's key is one DataNode(None, value) made: (type name, counter)."""
+    k = node.key
+    return (type(k) is tuple and len(k) == 2 and k[0] == type(node.value).__name__ and type(k[1]) is int)
+
+
+def norm_pandas(o, seen):
+    """pandas objects by type, dtypes, labels and values (their reductions hold memory addresses)."""
+    import pandas as pd
+    t = type(o)
+    if isinstance(o, pd.DataFrame):
+        return ("DataFrame", tuple(map(str, o.dtypes)), norm(list(o.columns), seen), norm(o.index, seen),
+                norm(o.to_numpy().tolist(), seen))
+    if isinstance(o, pd.Series):
+        return ("Series", str(o.dtype), norm(o.name, seen), norm(o.index, seen), norm(o.tolist(), seen))
+    if isinstance(o, pd.Index):
+        return ("Index", t.__qualname__, str(o.dtype), norm(o.name, seen), norm(o.tolist(), seen))
+    rv = o.__reduce_ex__(5)
+    return ("reduce", t.__module__, t.__qualname__, rv if isinstance(rv, str) else tuple(norm(x, seen) for x in rv))
+
+
 def norm(o, seen=None):
     if seen is None:
         seen = {}
@@ -71,9 +93,15 @@ def norm(o, seen=None):
         return ("bytearray", bytes(o))
     if t in (memoryview, pickle.PickleBuffer):
         return (t.__name__, bytes(memoryview(o)))
+    if t in (tuple, frozenset):
+        # immutable: whether two equal ones are one object or two does not change a task
+        return (t.__name__, tuple(norm(x, seen) for x in o) if t is tuple
+                else tuple(sorted((norm(x, seen) for x in o), key=repr)))
     if id(o) in seen:
-        return ("<ref>", seen[id(o)])
-    seen[id(o)] = len(seen)
+        return ("<ref>", seen[id(o)][0])
+    seen[id(o)] = (len(seen), o)  # holding o keeps its id from being reused by a temporary
+    if t.__module__.startswith("pandas"):
+        return norm_pandas(o, seen)
     if t in (tuple, list):
         return (t.__name__, tuple(norm(x, seen) for x in o))
     if t in (set, frozenset):
@@ -81,8 +109,11 @@ def norm(o, seen=None):
     if t is dict:
         return ("dict", tuple((norm(k, seen), norm(v, seen)) for k, v in o.items()))
     if isinstance(o, GraphNode):
-        return ("node", t.__module__, t.__qualname__,
-                tuple((s, norm(getattr(o, s, MISSING), seen)) for s in slot_names(t)))
+        slots = tuple((s, norm(getattr(o, s, MISSING), seen)) for s in slot_names(t))
+        if isinstance(o, DataNode) and anonymous(o):
+            # DataNode(None, value) numbers its key from a process-wide counter
+            slots = tuple((s, ("<anonymous>",) if s == "key" else v) for s, v in slots)
+        return ("node", t.__module__, t.__qualname__, slots)
     if o is MISSING:
         return ("<missing>",)
     if isinstance(o, np.ndarray):

@@ -33,8 +33,10 @@ import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
  * is written to an in-process s3proxy on 127.0.0.1 (blobs on disk), then, in alternating rounds,
  * every chunk is read (1) raw: the bytes through the same {@code ObjectStore.read} (the SDK's CRT
  * client, parallel ranged GETs) into a discarded buffer; (2) arrow: through {@code ChunkReader},
- * every record batch decoded into Arrow vectors; (3) stokes: as (2) plus Stokes I into a reused
- * block. Prints MB/s of object bytes per round and the median ratio arrow / raw.
+ * every record batch decoded into Arrow vectors, on the reading thread ({@code readAhead} 0) and read
+ * ahead (decoded on other threads, {@code -Dcloudviper.arrow.readAhead} batches, 2 unless set); (3)
+ * stokes: as (2) on the reading thread (the default), plus Stokes I into a reused block. Prints MB/s of object bytes per round
+ * and the median ratios to raw.
  *
  * <pre>java -cp bench/target/benchmarks.jar org.cloudviper.bench.CubeReadMain [times] [rounds] [none|lz4|zstd]</pre>
  */
@@ -91,26 +93,56 @@ public final class CubeReadMain {
         System.out.printf(Locale.ROOT, "dataset: %d rows x %d channels, %d chunks, %.1f MB (%s), written in %.1f s%n",
                 synth.rows(), info.nchan(), info.chunks().size(), bytes / 1e6, compression,
                 (System.nanoTime() - start) / 1e9);
+        List<Double> inline = new ArrayList<>();
         List<Double> ratios = new ArrayList<>();
         List<Double> stokesRatios = new ArrayList<>();
+        int depth = Integer.getInteger(ChunkReader.READ_AHEAD, 2); // the read-ahead compared
         try (Dataset ds = Dataset.open(location, options); BufferAllocator root = new RootAllocator(512L << 20)) {
             readRaw(ds, info);
-            readArrow(ds, info, root, false);
+            readArrow(ds, info, root, false, depth);
+            double[] cpu = new double[4];
             for (int r = 0; r < rounds; r++) {
+                long c0 = cpuNanos();
                 double raw = bytes / 1e6 / readRaw(ds, info);
-                double arrow = bytes / 1e6 / readArrow(ds, info, root, false);
-                double stokes = bytes / 1e6 / readArrow(ds, info, root, true);
+                long c1 = cpuNanos();
+                double onReader = bytes / 1e6 / readArrow(ds, info, root, false, 0);
+                long c2 = cpuNanos();
+                double arrow = bytes / 1e6 / readArrow(ds, info, root, false, depth);
+                long c3 = cpuNanos();
+                double stokes = bytes / 1e6 / readArrow(ds, info, root, true, 0);
+                long c4 = cpuNanos();
+                inline.add(onReader / raw);
                 ratios.add(arrow / raw);
                 stokesRatios.add(stokes / raw);
-                System.out.printf(Locale.ROOT, "round %d: raw GET %.1f MB/s, Arrow batches %.1f MB/s (%.2fx), "
-                        + "+ Stokes I %.1f MB/s (%.2fx)%n", r + 1, raw, arrow, arrow / raw, stokes, stokes / raw);
+                double gb = bytes / 1e9;
+                double[] round = {(c1 - c0) / 1e9 / gb, (c2 - c1) / 1e9 / gb, (c3 - c2) / 1e9 / gb, (c4 - c3) / 1e9 / gb};
+                for (int i = 0; i < 4; i++) {
+                    cpu[i] += round[i] / rounds;
+                }
+                System.out.printf(Locale.ROOT, "round %d: raw GET %.1f MB/s, Arrow batches decoded on the reading thread"
+                        + " %.1f MB/s (%.2fx), read ahead %.1f MB/s (%.2fx), + Stokes I %.1f MB/s (%.2fx); process CPU"
+                        + " s per GB %.2f, %.2f, %.2f, %.2f; load %.1f%n", r + 1, raw, onReader, onReader / raw, arrow,
+                        arrow / raw, stokes, stokes / raw, round[0], round[1], round[2], round[3], load());
             }
+            System.out.printf(Locale.ROOT, "process CPU s per GB (mean; S3 server included): raw GET %.2f, Arrow on"
+                    + " the reading thread %.2f, read ahead %.2f, + Stokes I %.2f%n", cpu[0], cpu[1], cpu[2], cpu[3]);
             if (root.getAllocatedMemory() != 0) {
                 throw new IllegalStateException("Arrow memory held: " + root.getAllocatedMemory());
             }
         }
-        System.out.printf(Locale.ROOT, "median: Arrow batches / raw GET = %.2f, + Stokes I / raw GET = %.2f%n",
-                median(ratios), median(stokesRatios));
+        System.out.printf(Locale.ROOT, "median: Arrow batches / raw GET = %.2f on the reading thread, %.2f read ahead"
+                + " (%d batches); + Stokes I / raw GET = %.2f%n", median(inline), median(ratios), depth,
+                median(stokesRatios));
+    }
+
+    private static long cpuNanos() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() : 0;
+    }
+
+    /** The one-minute load average, NaN where the system does not say. */
+    private static double load() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
     private static double readRaw(Dataset ds, DatasetInfo info) throws Exception {
@@ -126,8 +158,9 @@ public final class CubeReadMain {
         return (System.nanoTime() - t0) / 1e9;
     }
 
-    private static double readArrow(Dataset ds, DatasetInfo info, BufferAllocator root, boolean stokes)
+    private static double readArrow(Dataset ds, DatasetInfo info, BufferAllocator root, boolean stokes, int readAhead)
             throws Exception {
+        System.setProperty(ChunkReader.READ_AHEAD, Integer.toString(readAhead));
         StokesIBlock block = new StokesIBlock();
         long rows = 0;
         long t0 = System.nanoTime();

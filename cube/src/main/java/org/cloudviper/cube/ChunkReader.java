@@ -1,5 +1,6 @@
 package org.cloudviper.cube;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PushbackInputStream;
@@ -15,6 +16,10 @@ import org.apache.arrow.memory.OutOfMemoryException;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.ArrowStreamReader;
+import org.apache.arrow.vector.ipc.ReadChannel;
+import org.apache.arrow.vector.ipc.message.MessageChannelReader;
+import org.apache.arrow.vector.ipc.message.MessageSerializer;
+import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * The record batches of one chunk, decoded as its bytes arrive. Each {@link #next()} reads one
@@ -27,6 +32,12 @@ import org.apache.arrow.vector.ipc.ArrowStreamReader;
  * {@link DatasetException}s naming the object: {@code FORMAT} for a wrong schema or content,
  * {@code TRUNCATED} for an object ending inside a message or without the end-of-stream marker, and
  * the store's own kinds ({@code NOT_FOUND}, {@code ACCESS_DENIED}, {@code IO}). Not thread-safe.
+ *
+ * <p>With {@code -Dcloudviper.arrow.readAhead=N} (N > 0), the next N batches are read ahead and
+ * decoded (decompressed) on other threads ({@link BatchReadAhead}): for a node with idle cores. By
+ * default (0) each batch is read and decoded on the caller's thread when it asks for it: on a machine
+ * whose cores are busy, handing batches between threads costs more CPU than it saves (see
+ * docs/benchmarks.md, "S3 to Arrow batches").
  */
 public final class ChunkReader implements AutoCloseable {
     private final String object;
@@ -35,6 +46,9 @@ public final class ChunkReader implements AutoCloseable {
     private final ArrowStreamReader reader;
     private final ChunkSchema.Metadata meta;
     private final int[] pair;
+    private final MessageChannelReader messages;
+    private final int readAhead = Integer.getInteger(READ_AHEAD, 0);
+    private BatchReadAhead ahead;
     private VectorSchemaRoot root;
     private boolean loaded;
     private boolean ended;
@@ -42,9 +56,13 @@ public final class ChunkReader implements AutoCloseable {
     private long rows;
     private boolean closed;
 
-    private ChunkReader(String object, BufferAllocator allocator, TrackingInputStream in, ArrowStreamReader reader,
-            ChunkSchema.Metadata meta) {
+    /** Batches read and decoded ahead of the caller, on other threads; 0: none. */
+    public static final String READ_AHEAD = "cloudviper.arrow.readAhead";
+
+    private ChunkReader(String object, BufferAllocator allocator, TrackingInputStream in, MessageChannelReader messages,
+            ArrowStreamReader reader, ChunkSchema.Metadata meta) {
         this.object = object;
+        this.messages = messages;
         this.allocator = allocator;
         this.in = in;
         this.reader = reader;
@@ -64,14 +82,16 @@ public final class ChunkReader implements AutoCloseable {
         ArrowStreamReader reader = null;
         try {
             in = new TrackingInputStream(checkStart(store.read(key), object));
-            reader = new ArrowStreamReader(in, allocator, CommonsCompressionFactory.INSTANCE);
+            MessageChannelReader messages = new MessageChannelReader(
+                    new ReadChannel(java.nio.channels.Channels.newChannel(in)), allocator);
+            reader = new ArrowStreamReader(messages, allocator, CommonsCompressionFactory.INSTANCE);
             ChunkSchema.Metadata meta;
             try {
                 meta = ChunkSchema.check(reader.getVectorSchemaRoot().getSchema(), dataset, object);
             } catch (IOException | RuntimeException e) {
                 throw streamFailure(object, in, "cannot read the schema", e);
             }
-            return new ChunkReader(object, allocator, in, reader, meta);
+            return new ChunkReader(object, allocator, in, messages, reader, meta);
         } catch (DatasetException | RuntimeException e) {
             closeAll(reader, in, allocator, e);
             throw e;
@@ -91,21 +111,7 @@ public final class ChunkReader implements AutoCloseable {
         try {
             byte[] first = in.readNBytes(8);
             in.unread(first);
-            if (first.length == 8 && new String(first, 0, 6, StandardCharsets.ISO_8859_1).equals("ARROW1")) {
-                throw new DatasetException(DatasetException.Kind.FORMAT, object,
-                        "this is an Arrow IPC file; chunks are IPC streams (pyarrow.ipc.new_stream)");
-            }
-            ByteBuffer b = ByteBuffer.wrap(first).order(ByteOrder.LITTLE_ENDIAN);
-            // the continuation marker and the length, or (before Arrow 0.15) the length alone
-            long length = first.length < 4 ? 0 : b.getInt(0) == -1 ? (first.length < 8 ? 0 : b.getInt(4)) : b.getInt(0);
-            if (first.length < 8) {
-                throw new DatasetException(DatasetException.Kind.TRUNCATED, object, "the object ends after "
-                        + first.length + " bytes, before its schema");
-            }
-            if (length <= 0 || length > MAX_SCHEMA_BYTES) {
-                throw new DatasetException(DatasetException.Kind.FORMAT, object, "not an Arrow IPC stream: it starts with "
-                        + HexFormat.of().formatHex(first) + " (expected: ffffffff and the schema message's length)");
-            }
+            schemaLength(first, object);
             return in;
         } catch (IOException e) {
             try {
@@ -116,6 +122,62 @@ public final class ChunkReader implements AutoCloseable {
             throw e instanceof DatasetException d ? d
                     : new DatasetException(DatasetException.Kind.IO, object, "cannot read: " + e, e);
         }
+    }
+
+    /** The length of the schema message that {@code first} (an object's first 8 bytes or more) starts, checked. */
+    private static int schemaLength(byte[] first, String object) throws DatasetException {
+        if (first.length >= 8 && new String(first, 0, 6, StandardCharsets.ISO_8859_1).equals("ARROW1")) {
+            throw new DatasetException(DatasetException.Kind.FORMAT, object,
+                    "this is an Arrow IPC file; chunks are IPC streams (pyarrow.ipc.new_stream)");
+        }
+        if (first.length < 8) {
+            throw new DatasetException(DatasetException.Kind.TRUNCATED, object, "the object ends after "
+                    + first.length + " bytes, before its schema");
+        }
+        ByteBuffer b = ByteBuffer.wrap(first).order(ByteOrder.LITTLE_ENDIAN);
+        // the continuation marker and the length, or (before Arrow 0.15) the length alone
+        long length = b.getInt(0) == -1 ? b.getInt(4) : b.getInt(0);
+        if (length <= 0 || length > MAX_SCHEMA_BYTES) {
+            throw new DatasetException(DatasetException.Kind.FORMAT, object, "not an Arrow IPC stream: it starts with "
+                    + HexFormat.of().formatHex(first, 0, 8) + " (expected: ffffffff and the schema message's length)");
+        }
+        return (int) length;
+    }
+
+    /** A chunk's channels, as its schema says. */
+    public record ChannelRange(String object, int chanStart, int nchan) {
+    }
+
+    /** Bytes of an object read for its schema alone: the metadata of thousands of channels fits. */
+    static final int SCHEMA_HEAD_BYTES = 64 << 10;
+
+    /**
+     * The channels of chunk {@code key}, its schema checked as {@link #open} checks it (against
+     * {@code dataset} when not null), from the object's first bytes alone: one ranged read (two for a
+     * schema longer than {@value #SCHEMA_HEAD_BYTES} bytes), none of its record batches. Thread-safe.
+     */
+    public static ChannelRange channels(ObjectStore store, String key, DatasetInfo dataset) throws DatasetException {
+        String object = store.uri(key);
+        int want = SCHEMA_HEAD_BYTES;
+        byte[] head = store.readHead(key, want);
+        int need = 8 + schemaLength(head, object);
+        if (need > head.length && head.length == want) {
+            head = store.readHead(key, need);
+        }
+        Schema schema;
+        try {
+            schema = MessageSerializer.deserializeSchema(
+                    new ReadChannel(java.nio.channels.Channels.newChannel(new ByteArrayInputStream(head))));
+        } catch (IOException | RuntimeException e) {
+            if (need > head.length) {
+                throw new DatasetException(DatasetException.Kind.TRUNCATED, object, "cannot read the schema: the "
+                        + "object ends inside it after " + head.length + " bytes (" + e.getMessage() + ")", e);
+            }
+            throw new DatasetException(DatasetException.Kind.FORMAT, object, "cannot read the schema: not an Arrow IPC "
+                    + "stream (" + e + ")", e);
+        }
+        ChunkSchema.Metadata meta = ChunkSchema.check(schema, dataset, object);
+        return new ChannelRange(object, meta.chanStart(), meta.nchan());
     }
 
     private static void closeAll(ArrowStreamReader reader, TrackingInputStream in, BufferAllocator allocator,
@@ -177,8 +239,20 @@ public final class ChunkReader implements AutoCloseable {
         }
         boolean more;
         try {
-            more = reader.loadNextBatch();
-            root = reader.getVectorSchemaRoot();
+            if (readAhead > 0) {
+                if (ahead == null) {
+                    ahead = new BatchReadAhead(messages, reader.getVectorSchemaRoot().getSchema(), allocator,
+                            CommonsCompressionFactory.INSTANCE, readAhead);
+                } else if (root != null) {
+                    root.close();
+                    root = null;
+                }
+                root = ahead.next();
+                more = root != null;
+            } else {
+                more = reader.loadNextBatch();
+                root = reader.getVectorSchemaRoot();
+            }
         } catch (OutOfMemoryException e) {
             throw new DatasetException(DatasetException.Kind.IO, object, "batch " + batches + " does not fit in the "
                     + allocator.getLimit() + "-byte allocator limit (" + allocator.getAllocatedMemory()
@@ -225,9 +299,15 @@ public final class ChunkReader implements AutoCloseable {
         return root;
     }
 
-    /** Stokes I of the current batch, into {@code block} (reshaped, its arrays reused); returns it. */
+    /** Stokes I of the current batch, into {@code block} (its rows replaced, its arrays reused); returns it. */
     public StokesIBlock stokesI(StokesIBlock block) {
-        StokesIFormation.fill(batch(), meta, pair, block);
+        block.clear();
+        return appendStokesI(block);
+    }
+
+    /** Stokes I of the current batch after the rows {@code block} holds (of this chunk's channels); returns it. */
+    public StokesIBlock appendStokesI(StokesIBlock block) {
+        StokesIFormation.append(batch(), meta, pair, block);
         return block;
     }
 
@@ -257,6 +337,12 @@ public final class ChunkReader implements AutoCloseable {
         }
         closed = true;
         try {
+            if (ahead != null) {
+                ahead.close();
+                if (root != null) {
+                    root.close();
+                }
+            }
             reader.close();
         } catch (IOException e) {
             // the object's bytes are no longer wanted; a failure to stop its transfer changes nothing

@@ -47,6 +47,16 @@ final class LocalObjectStore implements ObjectStore {
     }
 
     @Override
+    public byte[] readHead(String key, int maxBytes) throws DatasetException {
+        Path p = file(key);
+        try (InputStream in = Files.newInputStream(p)) {
+            return in.readNBytes(maxBytes);
+        } catch (IOException e) {
+            throw failure(p, "cannot read", e);
+        }
+    }
+
+    @Override
     public byte[] readAll(String key, int maxBytes) throws DatasetException {
         long size = size(key);
         if (size > maxBytes) {

@@ -40,6 +40,12 @@ public interface ObjectStore extends AutoCloseable {
     /** A stream of the object's bytes; its read errors are {@link DatasetException}s naming the object. */
     InputStream read(String key) throws DatasetException;
 
+    /**
+     * The object's first {@code maxBytes} bytes, or all of it when it is shorter: one ranged GET, for a
+     * reader that needs only a chunk's schema. Thread-safe: a caller may read the heads of many objects at once.
+     */
+    byte[] readHead(String key, int maxBytes) throws DatasetException;
+
     /** The whole of a small object (such as {@code _dataset.json}); refuses one above {@code maxBytes}. */
     byte[] readAll(String key, int maxBytes) throws DatasetException;
 

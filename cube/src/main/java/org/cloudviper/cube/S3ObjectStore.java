@@ -10,11 +10,15 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.ResponseBytes;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
+import software.amazon.awssdk.core.async.AsyncResponseTransformer;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3CrtAsyncClientBuilder;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 /**
  * {@link ObjectStore} over a prefix of an S3 bucket, through the AWS SDK's CRT-based client: a GET of
@@ -136,6 +140,24 @@ final class S3ObjectStore implements ObjectStore {
     @Override
     public InputStream read(String key) throws DatasetException {
         return S3ReadStream.open(this, key);
+    }
+
+    @Override
+    public byte[] readHead(String key, int maxBytes) throws DatasetException {
+        if (maxBytes <= 0) {
+            return new byte[0];
+        }
+        CompletableFuture<ResponseBytes<GetObjectResponse>> f = client.getObject(
+                r -> r.bucket(bucket).key(fullKey(key)).range("bytes=0-" + (maxBytes - 1)),
+                AsyncResponseTransformer.toBytes());
+        try {
+            return S3Errors.join(uri(key), "cannot read", f).asByteArrayUnsafe();
+        } catch (DatasetException e) {
+            if (e.getCause() instanceof AwsServiceException s && s.statusCode() == 416) {
+                return new byte[0]; // a range of an empty object
+            }
+            throw e.kind() == DatasetException.Kind.NOT_FOUND ? bucketMissing(e) : e;
+        }
     }
 
     @Override

@@ -3,7 +3,7 @@ package org.cloudviper.cube;
 import java.util.Arrays;
 
 /**
- * Stokes I of one record batch of a chunk, in plain arrays for the gridder: per row the baseline
+ * Stokes I of one or more record batches of a chunk, in plain arrays for the gridder: per row the baseline
  * (u, v, w) in metres, per (row, channel) the complex visibility and its weight, a weight of 0 where
  * the sample was dropped (both products flagged). Arrays may be longer than the content; row
  * {@code r}, channel {@code c} (of this chunk, dataset channel {@link #chanStart()} + c) is at
@@ -12,8 +12,9 @@ import java.util.Arrays;
  * <p>From products a (XX or RR) and b (YY or LL) with weights wa, wb: I = (a + b) / 2 with weight
  * wa + wb; with one product flagged, the other with its weight; with both flagged, weight 0 and
  * I = 0. A product also counts as flagged where its weight is not positive or its value not finite.
- * A block is reused from batch to batch ({@link ChunkReader#stokesI(StokesIBlock)}): its arrays grow
- * and are then kept, so that a task touches fresh memory once.
+ * A block is reused from batch to batch ({@link ChunkReader#stokesI(StokesIBlock)}, or {@link
+ * ChunkReader#appendStokesI(StokesIBlock)} to gather several batches into one): its arrays grow and
+ * are then kept, so that a task touches fresh memory once.
  */
 public final class StokesIBlock {
     private int rows;
@@ -87,26 +88,43 @@ public final class StokesIBlock {
         return dropped;
     }
 
-    /** Makes room for {@code rows} x {@code nchan} and sets the shape; keeps arrays that are large enough. */
-    void reshape(int rows, int nchan, int chanStart, double[] freqHz) {
-        long samples = (long) rows * nchan;
+    /**
+     * Makes room for {@code more} rows after the current ones, which are kept (same channels required
+     * when there are any); returns the index of the first new row.
+     */
+    int extend(int more, int nchan, int chanStart, double[] freqHz) {
+        if (this.rows > 0 && (nchan != this.nchan || chanStart != this.chanStart)) {
+            throw new IllegalArgumentException("rows of channels " + chanStart + " +" + nchan + " after rows of "
+                    + this.chanStart + " +" + this.nchan + " (expected: the same channels)");
+        }
+        int first = this.rows;
+        long rows = (long) first + more;
+        long samples = rows * nchan;
         if (2 * samples > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("a batch of " + rows + " rows x " + nchan
                     + " channels is too large for one block: write smaller record batches");
         }
-        this.rows = rows;
+        this.rows = (int) rows;
         this.nchan = nchan;
         this.chanStart = chanStart;
         this.freqHz = freqHz;
         if (u.length < rows) {
-            u = new double[rows];
-            v = new double[rows];
-            w = new double[rows];
+            int n = (int) Math.min(Integer.MAX_VALUE - 16, Math.max(rows, first == 0 ? rows : 2L * u.length));
+            u = Arrays.copyOf(u, n);
+            v = Arrays.copyOf(v, n);
+            w = Arrays.copyOf(w, n);
         }
         if (weight.length < samples) {
-            weight = new float[(int) samples];
-            vis = new float[(int) (2 * samples)];
+            long n = Math.min((Integer.MAX_VALUE - 16) / 2, Math.max(samples, first == 0 ? samples : 2L * weight.length));
+            weight = Arrays.copyOf(weight, (int) n);
+            vis = Arrays.copyOf(vis, (int) (2 * n));
         }
+        return first;
+    }
+
+    /** Empties the block (its arrays kept for the next rows). */
+    public void clear() {
+        rows = 0;
         dropped = 0;
     }
 

@@ -21,14 +21,15 @@ final class StokesIFormation {
     private StokesIFormation() {
     }
 
-    static void fill(VectorSchemaRoot root, ChunkSchema.Metadata m, int[] pair, StokesIBlock out) {
+    /** Stokes I of the batch in {@code root} after the rows {@code out} holds ({@code out} cleared before to replace them). */
+    static void append(VectorSchemaRoot root, ChunkSchema.Metadata m, int[] pair, StokesIBlock out) {
         int rows = root.getRowCount();
         int nchan = m.nchan();
         int npol = m.pols().size();
-        out.reshape(rows, nchan, m.chanStart(), m.freqHz());
-        doubles((Float8Vector) root.getVector("u"), rows).get(out.u(), 0, rows);
-        doubles((Float8Vector) root.getVector("v"), rows).get(out.v(), 0, rows);
-        doubles((Float8Vector) root.getVector("w"), rows).get(out.w(), 0, rows);
+        int first = out.extend(rows, nchan, m.chanStart(), m.freqHz());
+        doubles((Float8Vector) root.getVector("u"), rows).get(out.u(), first, rows);
+        doubles((Float8Vector) root.getVector("v"), rows).get(out.v(), first, rows);
+        doubles((Float8Vector) root.getVector("w"), rows).get(out.w(), first, rows);
         FloatBuffer vis = floats(child(root, "vis"), (long) rows * nchan * npol * 2);
         FloatBuffer wts = floats(child(root, "weight"), (long) rows * npol);
         BitVector flagVector = (BitVector) ((FixedSizeListVector) root.getVector("flag")).getDataVector();
@@ -54,7 +55,7 @@ final class StokesIFormation {
             float wb = b < 0 ? 0 : wts.get(r * npol + b);
             boolean weightA = wa > 0 && wa < Float.POSITIVE_INFINITY;
             boolean weightB = wb > 0 && wb < Float.POSITIVE_INFINITY;
-            int o = r * nchan;
+            int o = (first + r) * nchan;
             for (int c = 0; c < nchan; c++) {
                 int base = c * npol;
                 float ar = rv[2 * (base + a)];

@@ -1,10 +1,12 @@
 package org.cloudviper.cube;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -15,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A reader's memory is its allocator's, bounded by the caller's limit and all released on every
- * path; objects that are no chunk at all.
+ * path; batches read ahead are those of the reading thread; objects that are no chunk at all.
  */
 class ChunkReaderTest {
     @TempDir
@@ -40,18 +42,69 @@ class ChunkReaderTest {
             }
             assertEquals(0, root.getAllocatedMemory());
         }
-        try (BufferAllocator root = new RootAllocator(8 << 20); Dataset ds = Dataset.open(dir.toString(),
-                StoreOptions.defaults())) {
-            long peak = 0;
-            try (ChunkReader chunk = ds.chunk("t000_c0000.arrows", root)) {
-                while (chunk.next()) {
-                    peak = Math.max(peak, root.getAllocatedMemory());
+        // a batch's body is one buffer of 2 MiB (1.2 MB rounded up); read ahead, at most 2 wait decoded,
+        // 1 is being read and the caller holds 1
+        assertEquals(1, peakBatches(synth, 0), "one batch at a time on the reading thread");
+        assertTrue(peakBatches(synth, 2) <= 4, "at most 4 batches held with 2 read ahead");
+    }
+
+    /** The most Arrow memory held while every batch of the chunk is read, in 2 MiB batches. */
+    private long peakBatches(SyntheticDataset synth, int readAhead) throws Exception {
+        return WithProperty.call(ChunkReader.READ_AHEAD, Integer.toString(readAhead), () -> {
+            try (BufferAllocator root = new RootAllocator(16 << 20); Dataset ds = Dataset.open(dir.toString(),
+                    StoreOptions.defaults())) {
+                long peak = 0;
+                try (ChunkReader chunk = ds.chunk("t000_c0000.arrows", root)) {
+                    while (chunk.next()) {
+                        peak = Math.max(peak, root.getAllocatedMemory());
+                    }
+                    assertEquals(synth.rows(), chunk.rows());
                 }
-                assertEquals(synth.rows(), chunk.rows());
+                assertEquals(0, root.getAllocatedMemory());
+                assertTrue(peak > 1 << 20, "peak " + peak);
+                return (peak + (2 << 20) - 1) / (2 << 20);
             }
-            assertTrue(peak > 1 << 20 && peak < 4 << 20, "one batch at a time: peak " + peak);
-            assertEquals(0, root.getAllocatedMemory());
+        });
+    }
+
+    @Test
+    void readAheadGivesTheBatchesOfTheReadingThreadInOrder() throws Exception {
+        for (Compression c : new Compression[] {Compression.ZSTD, Compression.LZ4_FRAME, Compression.NONE}) {
+            SyntheticDataset synth = SyntheticDataset.builder().track(20, 60, 0).channels(8, 100e9, 1e7)
+                    .source(Source.point(1, 1e-5, 0)).noiseJy(0.1).flagFraction(0.05).chunking(20, 8, 700)
+                    .compression(c).build();
+            Path where = dir.resolve(c.name());
+            try (BufferAllocator root = new RootAllocator(); ObjectStore store = ObjectStore.open(where.toString(),
+                    StoreOptions.defaults())) {
+                synth.write(store, root);
+            }
+            StokesIBlock inline = stokesI(where, 0);
+            StokesIBlock ahead = stokesI(where, 3);
+            assertTrue(inline.rows() > 10 * 700, c + ": " + inline.rows() + " rows");
+            assertEquals(inline.rows(), ahead.rows(), c.name());
+            int n = inline.rows() * inline.nchan();
+            assertArrayEquals(Arrays.copyOf(inline.u(), inline.rows()), Arrays.copyOf(ahead.u(), ahead.rows()));
+            assertArrayEquals(Arrays.copyOf(inline.vis(), 2 * n), Arrays.copyOf(ahead.vis(), 2 * n), c.name());
+            assertArrayEquals(Arrays.copyOf(inline.weight(), n), Arrays.copyOf(ahead.weight(), n), c.name());
+            assertEquals(inline.dropped(), ahead.dropped());
         }
+    }
+
+    /** Stokes I of every batch of the first chunk at {@code where}, read with {@code readAhead}. */
+    private static StokesIBlock stokesI(Path where, int readAhead) throws Exception {
+        return WithProperty.call(ChunkReader.READ_AHEAD, Integer.toString(readAhead), () -> {
+            StokesIBlock block = new StokesIBlock();
+            try (BufferAllocator root = new RootAllocator(64 << 20); Dataset ds = Dataset.open(where.toString(),
+                    StoreOptions.defaults())) {
+                try (ChunkReader chunk = ds.chunk(ds.info().chunks().get(0), root)) {
+                    while (chunk.next()) {
+                        chunk.appendStokesI(block);
+                    }
+                }
+                assertEquals(0, root.getAllocatedMemory());
+            }
+            return block;
+        });
     }
 
     @Test

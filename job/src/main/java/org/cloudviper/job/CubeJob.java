@@ -2,6 +2,7 @@ package org.cloudviper.job;
 
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -49,10 +50,14 @@ public final class CubeJob {
     /**
      * The imaged cube: per dataset channel an npix x npix image ({@code [m][l]}, float32; zeros for
      * channels no chunk holds), the PSFs (or null), and per channel the visibilities gridded and the
-     * sum of the imaging weights.
+     * sum of the imaging weights, and when each stage of the run ended.
      */
     public record Cube(int npix, double[] freqHz, double[] phaseCentreRad, float[][] dirty, float[][] psf,
-            long[] gridded, long[] dropped, double[] sumWeights, int chunks) {
+            long[] gridded, long[] dropped, double[] sumWeights, int chunks, Stages stages) {
+
+        Cube withStages(Stages s) {
+            return new Cube(npix, freqHz, phaseCentreRad, dirty, psf, gridded, dropped, sumWeights, chunks, s);
+        }
 
         /** Visibilities (Stokes I samples of non-zero weight) gridded, over all channels. */
         public long visibilities() {
@@ -65,6 +70,19 @@ public final class CubeJob {
     }
 
     /**
+     * Seconds from the start of {@link #run} until the plan came back, the last grid task finished,
+     * the last images were gathered into this process (each block's as soon as they were made), and
+     * the cube was assembled from them.
+     */
+    public record Stages(double planned, double gridded, double gathered, double assembled) {
+        @Override
+        public String toString() {
+            return String.format("plan %.3f s, grid tasks %.3f s, last images %.3f s, assembly %.3f s", planned,
+                    gridded - planned, gathered - gridded, assembled - gathered);
+        }
+    }
+
+    /**
      * Images the dataset at {@code location} ({@code s3://bucket/prefix} or a folder the workers see),
      * reached with {@code storageOptions} (fsspec-style keys: endpoint_url, key, secret, region...).
      *
@@ -73,9 +91,21 @@ public final class CubeJob {
      */
     public static Cube run(JavaClient client, String location, Map<String, ?> storageOptions, ImageParams image,
             Progress progress) throws InterruptedException {
+        long start = System.nanoTime();
         Map<String, Object> so = Map.copyOf(storageOptions);
         Map<String, Object> img = image.toMap();
-        Map<?, ?> plan = client.compute(client.task(TASKS + "plan", location, so), Map.class);
+        // the plan stays in the workers' memory while the job runs: the grid tasks take their
+        // description from it instead of each reading _dataset.json
+        JavaClient.Task planTask = client.task(TASKS + "plan", location, so);
+        Map<?, ?> plan;
+        try {
+            client.persist(List.of(planTask));
+            plan = (Map<?, ?>) client.gather(List.of(planTask)).get(0);
+        } catch (RuntimeException e) {
+            client.release(List.of(planTask));
+            throw e;
+        }
+        long planned = System.nanoTime();
         int nchan = ((Number) plan.get("nchan")).intValue();
         List<?> blocks = (List<?>) plan.get("blocks");
 
@@ -91,13 +121,13 @@ public final class CubeJob {
             if (image.weightingRule().needsDensity()) {
                 List<JavaClient.Task> parts = new ArrayList<>();
                 for (Object chunk : names) {
-                    parts.add(client.task(TASKS + "density", location, so, chunk, img));
+                    parts.add(client.task(TASKS + "density", location, so, chunk, img, planTask));
                 }
                 density = client.task(TASKS + "density_sum", parts, img);
             }
             List<JavaClient.Task> level = new ArrayList<>();
             for (Object chunk : names) {
-                JavaClient.Task g = client.task(TASKS + "grid", location, so, chunk, img, density);
+                JavaClient.Task g = client.task(TASKS + "grid", location, so, chunk, img, density, planTask);
                 level.add(g);
                 grids.add(g);
             }
@@ -116,39 +146,62 @@ public final class CubeJob {
         outputs.addAll(images);
         outputs.addAll(stats);
         List<CompletableFuture<Void>> done = client.submit(outputs);
+        Object[] values = new Object[images.size() + stats.size()];
+        long gridded;
         try {
-            awaitGrids(client, grids, done, progress);
-            CompletableFuture.allOf(done.subList(grids.size(), done.size()).toArray(new CompletableFuture<?>[0])).get();
+            gridded = collect(client, outputs, grids.size(), done, values, planTask, progress);
         } catch (ExecutionException e) {
             client.release(outputs);
             throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
-        }
-        List<JavaClient.Task> results = new ArrayList<>(images);
-        results.addAll(stats);
-        List<Object> values;
-        try {
-            values = client.gather(results);
         } finally {
-            client.release(results);
+            client.release(List.of(planTask));
         }
-        return assemble(plan, nchan, image, values, blocks.size(), chunks);
+        long gathered = System.nanoTime();
+        Cube cube = assemble(plan, nchan, image, Arrays.asList(values), blocks.size(), chunks);
+        long assembled = System.nanoTime();
+        return cube.withStages(new Stages((planned - start) / 1e9, (gridded - start) / 1e9, (gathered - start) / 1e9,
+                (assembled - start) / 1e9));
     }
 
-    /** Reports each grid task as it finishes and lets the client's hold on it go (its dependents keep it). */
-    private static void awaitGrids(JavaClient client, List<JavaClient.Task> grids, List<CompletableFuture<Void>> done,
-            Progress progress) throws InterruptedException, ExecutionException {
+    /**
+     * Waits for every output (the grid tasks first in {@code outputs}, then the images and statistics of
+     * each block): reports each grid task as it finishes and lets the client's hold on it go (its
+     * dependents keep it), lets the plan go after the last one, and gathers each block's images and
+     * statistics into {@code values} as soon as they are done, while later blocks are still being
+     * gridded, so that the images travel while the workers compute. Returns when the last grid task
+     * finished ({@link System#nanoTime}).
+     */
+    private static long collect(JavaClient client, List<JavaClient.Task> outputs, int ngrids,
+            List<CompletableFuture<Void>> done, Object[] values, JavaClient.Task planTask, Progress progress)
+            throws InterruptedException, ExecutionException {
         BlockingQueue<Integer> finished = new LinkedBlockingQueue<>();
-        for (int i = 0; i < grids.size(); i++) {
+        for (int i = 0; i < outputs.size(); i++) {
             int index = i;
             done.get(i).whenComplete((v, e) -> finished.add(index));
         }
-        progress.update(0, grids.size());
-        for (int n = 1; n <= grids.size(); n++) {
+        long gridded = System.nanoTime();
+        int grids = 0;
+        progress.update(0, ngrids);
+        for (int n = 0; n < outputs.size(); n++) {
             int i = finished.take();
-            done.get(i).get(); // a failed grid task fails the job here
-            client.release(List.of(grids.get(i)));
-            progress.update(n, grids.size());
+            done.get(i).get(); // a failed task fails the job here
+            List<JavaClient.Task> one = List.of(outputs.get(i));
+            if (i < ngrids) {
+                client.release(one);
+                progress.update(++grids, ngrids);
+                if (grids == ngrids) {
+                    gridded = System.nanoTime();
+                    client.release(List.of(planTask));
+                }
+            } else {
+                try {
+                    values[i - ngrids] = client.gather(one).get(0);
+                } finally {
+                    client.release(one);
+                }
+            }
         }
+        return gridded;
     }
 
     private static Cube assemble(Map<?, ?> plan, int nchan, ImageParams image, List<Object> values, int nblocks,
@@ -178,7 +231,7 @@ public final class CubeJob {
             }
         }
         return new Cube(npix, doubles(plan.get("freq_hz")), doubles(plan.get("phase_centre_rad")), dirty, psf, gridded,
-                dropped, sums, chunks);
+                dropped, sums, chunks, null);
     }
 
     private static double[] doubles(Object list) {

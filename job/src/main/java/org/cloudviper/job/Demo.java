@@ -110,7 +110,7 @@ public final class Demo {
         SyntheticDataset.Builder b = SyntheticDataset.builder().layout(AntennaLayout.compactAlma(s.antennas(), 1))
                 .track(s.times(), 60, 0).channels(s.channels(), 100e9, 15.625e6).noiseJy(s.noiseJy())
                 .flagFraction(0.02).flaggedAntenna(Math.min(7, s.antennas() - 1)).seed(1)
-                .chunking(s.timesPerChunk(), s.chansPerChunk(), 8192);
+                .chunking(s.timesPerChunk(), s.chansPerChunk(), Integer.getInteger("demo.batchRows", 8192));
         sky.forEach(b::source);
         SyntheticDataset data = b.build();
         long start = System.nanoTime();
@@ -132,9 +132,13 @@ public final class Demo {
             String scheduler = s.scheduler();
             int cores = s.cores();
             if (scheduler == null) {
-                cluster = JavaCluster.start(s.workers(), s.threadsPerWorker(), TaskRegistry.withBuiltins());
+                // as a worker's own default (one task thread per core), the cores shared among the workers
+                int threads = s.threadsPerWorker() > 0 ? s.threadsPerWorker()
+                        : Math.max(1, Runtime.getRuntime().availableProcessors() / Math.max(1, s.workers()));
+                cluster = JavaCluster.start(s.workers(), threads, TaskRegistry.withBuiltins());
                 scheduler = cluster.schedulerAddress();
-                out.println("scheduler " + scheduler + " and " + s.workers() + " Java worker(s) in this JVM");
+                out.println("scheduler " + scheduler + " and " + s.workers() + " Java worker(s) of " + threads
+                        + " task thread(s) in this JVM");
                 if (cores == 0) {
                     cores = Runtime.getRuntime().availableProcessors();
                 }
@@ -144,8 +148,18 @@ public final class Demo {
             try (JavaClient client = JavaClient.connect(scheduler)) {
                 for (int run = 0; run < Math.max(1, s.repeat()); run++) {
                     long start = System.nanoTime();
+                    long cpuStart = processCpuNanos();
+                    ThreadCpu threadCpu = s.repeat() > 1 ? ThreadCpu.start() : null;
                     cube = CubeJob.run(client, location, so, params, new ProgressBar(err, "grid tasks"));
                     seconds = (System.nanoTime() - start) / 1e9; // the last run's: warm for --repeat > 1
+                    if (s.repeat() > 1) {
+                        // the CPU of the whole process: with everything in process, S3 server and scheduler included
+                        out.printf("run %d: %.3f s, process CPU %.3f s (%s)%n", run + 1, seconds,
+                                (processCpuNanos() - cpuStart) / 1e9, cube.stages());
+                        if (threadCpu != null) {
+                            out.println("  CPU s by thread: " + threadCpu.line());
+                        }
+                    }
                 }
             }
             Outputs o = write(s, cellRad, location, options, cube);
@@ -160,6 +174,11 @@ public final class Demo {
                 cluster.close();
             }
         }
+    }
+
+    static long processCpuNanos() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() : 0;
     }
 
     private record Outputs(Path fits, Path png, String fitsInBucket) {

@@ -24,9 +24,9 @@ public final class DemoMain implements Callable<Integer> {
     @Option(names = "--workers", defaultValue = "2", description = "Java workers in this JVM (default: ${DEFAULT-VALUE})")
     private int workers;
 
-    @Option(names = "--threads", defaultValue = "1",
-            description = "task threads per worker in this JVM; gridding and FFTs run on the pinned compute threads"
-                    + " (default: ${DEFAULT-VALUE})")
+    @Option(names = "--threads", defaultValue = "0",
+            description = "task threads per worker in this JVM, which read chunks while the pinned compute threads grid"
+                    + " and transform (default: the cores divided among the workers, at least 1)")
     private int threads;
 
     @Option(names = "--s3-endpoint", paramLabel = "URL",

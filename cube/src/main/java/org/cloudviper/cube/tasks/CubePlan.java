@@ -54,6 +54,43 @@ final class CubePlan {
                 + other.chunks().get(0) + " (expected: every time range split into the same channel ranges)");
     }
 
+    /**
+     * The description a plan carries (its {@code nchan}, {@code freq_hz}, {@code phase_centre_rad},
+     * {@code pols}, and the chunks of its blocks), as the task that made it read it, for tasks that check
+     * their chunk against it without reading {@code _dataset.json} again.
+     */
+    static DatasetInfo info(Object plan, String task) {
+        if (!(plan instanceof Map<?, ?> m)) {
+            throw new IllegalArgumentException(task + ": plan is " + ImageParams.describe(plan)
+                    + " (expected: the dict of cloudviper.imaging.plan)");
+        }
+        try {
+            List<String> chunks = new ArrayList<>();
+            for (Object b : (List<?>) m.get("blocks")) {
+                for (Object c : (List<?>) ((Map<?, ?>) b).get("chunks")) {
+                    chunks.add((String) c);
+                }
+            }
+            List<String> pols = new ArrayList<>();
+            for (Object p : (List<?>) m.get("pols")) {
+                pols.add((String) p);
+            }
+            return new DatasetInfo(((Number) m.get("nchan")).intValue(), pols, doubles(m.get("freq_hz")),
+                    doubles(m.get("phase_centre_rad")), chunks);
+        } catch (ClassCastException | NullPointerException e) {
+            throw new IllegalArgumentException(task + ": plan is not the dict of cloudviper.imaging.plan (" + e + ")", e);
+        }
+    }
+
+    private static double[] doubles(Object list) {
+        List<?> l = (List<?>) list;
+        double[] d = new double[l.size()];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = ((Number) l.get(i)).doubleValue();
+        }
+        return d;
+    }
+
     static Map<String, Object> toMap(DatasetInfo info, TreeMap<Integer, Block> blocks) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("nchan", (long) info.nchan());

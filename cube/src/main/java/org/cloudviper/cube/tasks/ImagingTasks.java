@@ -9,10 +9,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-import org.apache.arrow.memory.BufferAllocator;
 import org.cloudviper.cube.ChunkReader;
 import org.cloudviper.cube.Dataset;
+import org.cloudviper.cube.DatasetException;
 import org.cloudviper.cube.DatasetInfo;
+import org.cloudviper.cube.ObjectStore;
 import org.cloudviper.imaging.ChannelGrids;
 import org.cloudviper.imaging.GridPool;
 import org.cloudviper.imaging.ImageSpec;
@@ -22,11 +23,12 @@ import org.cloudviper.imaging.VisBlock;
 import org.cloudviper.imaging.WeightDensity;
 import org.cloudviper.imaging.Weighting;
 import org.cloudviper.imaging.affinity.ComputePool;
-import org.cloudviper.worker.tasks.ArrowTable;
 import org.cloudviper.worker.tasks.JavaTask;
 import org.cloudviper.worker.tasks.NdArray;
 import org.cloudviper.worker.tasks.TaskProvider;
 import org.cloudviper.worker.tasks.TaskRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The tasks of distributed cube imaging, under the names of {@code worker/python/cloudviper/imaging.py}
@@ -36,11 +38,14 @@ import org.cloudviper.worker.tasks.TaskRegistry;
  *
  * <ol>
  *   <li>{@code plan(location, storage_options)}: the description and the chunks of each block (each
- *       chunk's channels are read from its schema);</li>
- *   <li>uniform or Briggs weighting only: {@code density(location, storage_options, chunk, image)} per
- *       chunk, then {@code density_sum(densities, image)} per block;</li>
- *   <li>{@code grid(location, storage_options, chunk, image, density)} per chunk: read, Stokes I,
- *       imaging weights, gridding into grids of the worker's pool, the written rows returned;</li>
+ *       chunk's channels are read from its schema, from the first bytes of the objects, many at once);</li>
+ *   <li>uniform or Briggs weighting only: {@code density(location, storage_options, chunk, image,
+ *       plan)} per chunk, then {@code density_sum(densities, image)} per block;</li>
+ *   <li>{@code grid(location, storage_options, chunk, image, density, plan)} per chunk: read, Stokes I
+ *       (record batches gathered into blocks, {@link ChunkBlocks}), imaging weights, gridding into grids
+ *       of the worker's pool, the written rows returned. With {@code plan} (the plan's result, kept on
+ *       the workers while the cube is imaged) the chunk is checked against the description it carries;
+ *       with None, {@code _dataset.json} is read again;</li>
  *   <li>{@code grid_sum(partials, image)}: partial grids of a block summed (a tree, for many time
  *       ranges);</li>
  *   <li>{@code image_block(partials, image)}: the last sum, then per channel the FFT and the grid
@@ -53,6 +58,7 @@ import org.cloudviper.worker.tasks.TaskRegistry;
  * of {@link ImagingRuntime}.
  */
 public final class ImagingTasks implements TaskProvider {
+    private static final Logger LOG = LoggerFactory.getLogger(ImagingTasks.class);
     public static final String MODULE = "cloudviper.imaging";
 
     @Override
@@ -77,23 +83,22 @@ public final class ImagingTasks implements TaskProvider {
         try (Dataset d = Dataset.open(rt.store(a.string(0), a.options(1)))) {
             DatasetInfo info = d.info();
             TreeMap<Integer, CubePlan.Block> blocks = new TreeMap<>();
-            for (String chunk : info.chunks()) {
-                try (BufferAllocator alloc = ArrowTable.newAllocator("imaging plan " + chunk);
-                     ChunkReader r = d.chunk(chunk, alloc)) {
-                    CubePlan.add(blocks, chunk, r.chanStart(), r.nchan(), d.store().uri(chunk));
-                }
+            List<ChunkReader.ChannelRange> channels = d.channels(info.chunks());
+            for (int i = 0; i < channels.size(); i++) {
+                ChunkReader.ChannelRange c = channels.get(i);
+                CubePlan.add(blocks, info.chunks().get(i), c.chanStart(), c.nchan(), c.object());
             }
             return CubePlan.toMap(info, blocks);
         }
     }
 
-    /** {@code density(location, storage_options, chunk, image)}: the chunk's weight density. */
+    /** {@code density(location, storage_options, chunk, image, plan=None)}: the chunk's weight density. */
     static Object density(List<Object> args, Map<String, Object> kwargs) throws Exception {
-        Args a = new Args("density", args, kwargs, "location", "storage_options", "chunk", "image");
+        Args a = new Args("density", args, kwargs, "location", "storage_options", "chunk", "image", "plan");
         ImageParams p = a.image(3);
         ImagingRuntime rt = ImagingRuntime.get();
         Imager imager = rt.geometry(p.spec()).imager;
-        try (Dataset d = Dataset.open(rt.store(a.string(0), a.options(1)));
+        try (Dataset d = a.dataset(rt, 0, 1, 4);
              ChunkBlocks blocks = ChunkBlocks.open(d, a.string(2))) {
             WeightDensity density = imager.newDensity(blocks.nchan());
             for (VisBlock b = blocks.next(); b != null; b = blocks.next()) {
@@ -117,25 +122,52 @@ public final class ImagingTasks implements TaskProvider {
         return Partials.encodeDensity(p.spec(), first.chanStart(), sum);
     }
 
-    /** {@code grid(location, storage_options, chunk, image, density)}: the chunk's partial grids. */
+    /**
+     * {@code grid(location, storage_options, chunk, image, density, plan=None)}: the chunk's partial grids;
+     * at debug level, a line per task with the time of each step.
+     */
     static Object grid(List<Object> args, Map<String, Object> kwargs) throws Exception {
-        Args a = new Args("grid", args, kwargs, "location", "storage_options", "chunk", "image", "density");
+        Args a = new Args("grid", args, kwargs, "location", "storage_options", "chunk", "image", "density", "plan");
         ImageParams p = a.image(3);
         ImageSpec spec = p.spec();
         ImagingRuntime rt = ImagingRuntime.get();
         ImagingRuntime.Geometry g = rt.geometry(spec);
-        try (Dataset d = Dataset.open(rt.store(a.string(0), a.options(1)));
+        long start = System.nanoTime();
+        try (Dataset d = a.dataset(rt, 0, 1, 5);
              ChunkBlocks blocks = ChunkBlocks.open(d, a.string(2))) {
+            long opened = System.nanoTime();
             ImagingWeights weights = weights(g.imager, p, a.arrayOrNull(4), blocks);
             ComputePool pool = rt.pool();
             return withGrids(g, blocks.nchan(), p.psf(), (dirty, psf) -> {
-                for (VisBlock b = blocks.next(); b != null; b = blocks.next()) {
+                long lent = System.nanoTime();
+                long reading = 0;
+                long gridding = 0;
+                for (long t = lent; ; ) {
+                    VisBlock b = blocks.next();
+                    long read = System.nanoTime();
+                    reading += read - t;
+                    if (b == null) {
+                        break;
+                    }
                     weights.apply(b, b.weight());
                     g.imager.grid(b, b.weight(), dirty, psf, pool, pool.parallelism());
+                    t = System.nanoTime();
+                    gridding += t - read;
                 }
-                return Partials.encodeGrids(spec, blocks.chanStart(), dirty, psf);
+                long encoding = System.nanoTime();
+                NdArray out = Partials.encodeGrids(spec, blocks.chanStart(), dirty, psf);
+                if (LOG.isDebugEnabled()) {
+                    LOG.debug("grid {}: {} rows; ms: open {}, wait for grids {}, read and Stokes I {}, weigh and grid {},"
+                            + " encode {}", blocks.object(), blocks.rows(), ms(opened - start), ms(lent - opened),
+                            ms(reading), ms(gridding), ms(System.nanoTime() - encoding));
+                }
+                return out;
             });
         }
+    }
+
+    private static String ms(long nanos) {
+        return String.format("%.1f", nanos / 1e6);
     }
 
     private static ImagingWeights weights(Imager imager, ImageParams p, NdArray density, ChunkBlocks blocks) {
@@ -184,7 +216,7 @@ public final class ImagingTasks implements TaskProvider {
             int sets = psf == null ? 1 : 2;
             ByteBuffer bytes = ByteBuffer.allocate(4 * sets * nchan * npix * npix).order(ByteOrder.LITTLE_ENDIAN);
             FloatBuffer out = bytes.asFloatBuffer();
-            float[][] planes = new float[nchan][npix * npix];
+            float[][] planes = IMAGE_PLANES.get().planes(nchan, npix * npix);
             for (ChannelGrids grids : psf == null ? new ChannelGrids[] {dirty} : new ChannelGrids[] {dirty, psf}) {
                 g.imager.images(grids, planes, rt.pool());
                 for (float[] plane : planes) {
@@ -245,6 +277,24 @@ public final class ImagingTasks implements TaskProvider {
             throw new IllegalArgumentException(task + ": partials of channels " + h.chanStart() + ".."
                     + (h.chanStart() + h.nchan() - 1) + " and " + first.chanStart() + ".."
                     + (first.chanStart() + first.nchan() - 1) + " (expected: one block's)");
+        }
+    }
+
+    /**
+     * The image planes of one block, kept per task thread from block to block: a block's images are
+     * nchan planes of npix^2 floats (4 MiB each at 1024^2), which the JVM would otherwise allocate
+     * and zero afresh for every block, outside its young generation.
+     */
+    private static final ThreadLocal<ImagePlanes> IMAGE_PLANES = ThreadLocal.withInitial(ImagePlanes::new);
+
+    private static final class ImagePlanes {
+        private float[][] planes = new float[0][];
+
+        float[][] planes(int n, int pixels) {
+            if (planes.length != n || planes[0].length != pixels) {
+                planes = new float[n][pixels];
+            }
+            return planes;
         }
     }
 
@@ -317,6 +367,16 @@ public final class ImagingTasks implements TaskProvider {
                 return (Map<String, Object>) m;
             }
             throw wrong(i, "a dict of storage options or None");
+        }
+
+        /**
+         * The dataset at the location and storage options of arguments {@code location} and {@code
+         * options}, described by the plan in argument {@code plan} or, when that is None, by its
+         * {@code _dataset.json}.
+         */
+        Dataset dataset(ImagingRuntime rt, int location, int options, int plan) throws DatasetException {
+            ObjectStore store = rt.store(string(location), options(options));
+            return values[plan] == null ? Dataset.open(store) : Dataset.of(store, CubePlan.info(values[plan], task));
         }
 
         ImageParams image(int i) {

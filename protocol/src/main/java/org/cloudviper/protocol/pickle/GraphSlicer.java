@@ -1,5 +1,9 @@
 package org.cloudviper.protocol.pickle;
 
+import org.cloudviper.protocol.layers.Budget;
+import org.cloudviper.protocol.layers.LayerException;
+import org.cloudviper.protocol.layers.LayerLimits;
+
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -30,9 +34,13 @@ import java.util.Set;
  *       element of every iterable and the kwargs dict, exactly as {@code _MapLayer._construct_graph}
  *       builds it on Python's scheduler (keyword arguments Dask would move into a DataNode are
  *       refused).</li>
+ *   <li>the layers Dask's scheduler materializes by running their code ({@link PickledLayers}):
+ *       {@code Blockwise}, {@code DataFrameIOLayer}, {@code DataFrameTreeReduction}, the task-based
+ *       shuffle layers, {@code BroadcastJoinLayer}, {@code ArrayOverlapLayer}; one that the client
+ *       already materialized ({@code _cached_dict}) is read like a MaterializedLayer.</li>
  * </ul>
- * Any other layer class (an unoptimized {@code dask.blockwise.Blockwise}, shuffle and dataframe IO
- * layers) needs Python to materialize and is refused with an {@link UnsupportedGraphException}.
+ * Any other layer class needs Python to materialize and is refused with an
+ * {@link UnsupportedGraphException}, as is a layer that would expand beyond {@link LayerLimits}.
  *
  * <p>Cost: linear in the pickle plus the slices written; a 100,000-task graph takes well under a
  * second. Thread-safe (each call has its own state).
@@ -50,13 +58,19 @@ public final class GraphSlicer {
     }
 
     private final PickleReader reader;
+    private final LayerLimits layerLimits;
 
     public GraphSlicer() {
-        this(PickleLimits.DEFAULT);
+        this(PickleLimits.DEFAULT, LayerLimits.DEFAULT);
     }
 
     public GraphSlicer(PickleLimits limits) {
+        this(limits, LayerLimits.DEFAULT);
+    }
+
+    public GraphSlicer(PickleLimits limits, LayerLimits layerLimits) {
         this.reader = new PickleReader(limits);
+        this.layerLimits = layerLimits;
     }
 
     /**
@@ -74,9 +88,11 @@ public final class GraphSlicer {
     public SlicedGraph slice(byte[] graphPickle, int outOfBandBuffers, Form form) {
         ParsedPickle p = reader.read(graphPickle, outOfBandBuffers);
         try {
-            return new Walk(p, form).run();
+            return new Walk(p, form, new Budget(layerLimits)).run();
         } catch (PickleException e) {
             throw e;
+        } catch (LayerException e) {
+            throw new UnsupportedGraphException(e.getMessage());
         } catch (RuntimeException e) {
             throw new PickleException("graph pickle: internal error while slicing (please report): " + e, e);
         }
@@ -89,6 +105,7 @@ public final class GraphSlicer {
         int keyId;
         PickleValue node;
         Walk.MapLayer map;
+        PickledLayers.Generated generated;
         int index;
         int layer;
 
@@ -114,12 +131,14 @@ public final class GraphSlicer {
         final PickleWriter w;
         final Map<Object, Entry> entries = new LinkedHashMap<>();
         final List<SlicedGraph.Layer> layers = new ArrayList<>();
+        final Budget budget;
 
-        Walk(ParsedPickle p, Form form) {
+        Walk(ParsedPickle p, Form form, Budget budget) {
             this.p = p;
             this.form = form;
             this.em = new SliceEmitter(p);
             this.w = em.w;
+            this.budget = budget;
         }
 
         SlicedGraph run() {
@@ -140,6 +159,7 @@ public final class GraphSlicer {
             if (layersV == null || !(layersV.resolve() instanceof PickleValue.PyDict layerDict)) {
                 throw new PickleException("graph pickle: HighLevelGraph without a 'layers' dict");
             }
+            refuseP2pTasks();
             Set<Integer> seen = new HashSet<>();
             for (int i = 0; i < layerDict.size(); i++) {
                 Object name = PickleValues.toKey(layerDict.key(i));
@@ -153,10 +173,21 @@ public final class GraphSlicer {
                 return callTuples();
             }
             LegacyTasks legacy = null;
+            LegacySlices layerTasks = null;
             List<TaskSlice> out = new ArrayList<>(entries.size());
             for (Entry e : entries.values()) {
                 TaskSlice t;
-                if (e.map != null) {
+                if (e.generated instanceof PickledLayers.Block b) {
+                    t = b.layer().slice(em, e.key, b.args(), e.layer);
+                } else if (e.generated instanceof PickledLayers.Legacy l) {
+                    if (legacy == null) {
+                        legacy = new LegacyTasks(p, keyIndex());
+                    }
+                    if (layerTasks == null) {
+                        layerTasks = new LegacySlices(em, legacy);
+                    }
+                    t = layerTasks.slice(e.key, l.task(), e.layer);
+                } else if (e.map != null) {
                     t = e.map.task(e.index, e.key, em, e.layer);
                 } else {
                     PickleValue u = e.node.resolve();
@@ -189,6 +220,12 @@ public final class GraphSlicer {
             CallTuples tuples = null;
             List<TaskSlice> out = new ArrayList<>(entries.size());
             for (Entry e : entries.values()) {
+                if (e.generated != null) {
+                    throw new UnsupportedGraphException("graph layer " + layers.get(e.layer).name() + " is not"
+                            + " materialized: cloudviper expands such layers into the 2024.12 line's tasks only;"
+                            + " for a client of the distributed 2023.10 to 2024.7 line, persist the collection first"
+                            + " or compute a materialized graph");
+                }
                 if (e.map != null) {
                     throw new UnsupportedGraphException("graph layer " + layers.get(e.layer).name() + " is a"
                             + " client.map layer (distributed.client._MapLayer), which clients send from distributed"
@@ -220,48 +257,10 @@ public final class GraphSlicer {
         }
 
         private void readLayer(Object name, PickleValue layer) {
-            TaskSpec.Obj o = TaskSpec.object(layer);
-            if (o == null) {
-                throw new UnsupportedGraphException("graph layer " + name + " is " + layer.describe()
-                        + ", not a Layer object cloudviper can read");
-            }
+            TaskSpec.Obj o = layerObject(name, layer);
             int index = layers.size();
             List<Object> keys = new ArrayList<>();
-            if (o.is(HLG, "MaterializedLayer") || (o.is("distributed.client", "_MapLayer")
-                    && o.attr("_cached_dict") != null)) {
-                PickleValue mapping = o.attr(o.is(HLG, "MaterializedLayer") ? "mapping" : "_cached_dict");
-                if (mapping == null || !(mapping.resolve() instanceof PickleValue.PyDict d)) {
-                    throw new UnsupportedGraphException("graph layer " + name + " (" + o.className()
-                            + ") has no plain dict mapping");
-                }
-                for (int i = 0; i < d.size(); i++) {
-                    Object key = PickleValues.toKey(d.key(i));
-                    keys.add(key);
-                    Entry e = entry(key);
-                    if (e.keyId == 0) {
-                        e.keyId = d.key(i).id;
-                    }
-                    e.node = d.value(i);
-                    e.map = null;
-                    e.layer = index;
-                }
-            } else if (o.is("distributed.client", "_MapLayer")) {
-                MapLayer m = new MapLayer(name, o);
-                for (int i = 0; i < m.size(); i++) {
-                    Object key = m.key(i);
-                    keys.add(key);
-                    Entry e = entry(key);
-                    e.node = null;
-                    e.map = m;
-                    e.index = i;
-                    e.layer = index;
-                }
-            } else {
-                throw new UnsupportedGraphException("graph layer " + name + " is a " + o.className()
-                        + ", which Dask's Python scheduler materializes by running Python code; cloudviper only"
-                        + " reads materialized graphs: compute with optimize_graph=True (the default), or"
-                        + " persist the collection first");
-            }
+            String splitName = readKeys(name, o, index, keys);
             Map<String, Object> annotations = new LinkedHashMap<>();
             Set<String> opaque = new LinkedHashSet<>();
             PickleValue a = o.attr("annotations");
@@ -278,7 +277,163 @@ public final class GraphSlicer {
                     }
                 }
             }
-            layers.add(new SlicedGraph.Layer(name, o.className(), keys, annotations, opaque));
+            if (splitName != null) {
+                opaque.remove("priority"); // the layer's own _key_priority, applied per key by the reader
+            }
+            layers.add(new SlicedGraph.Layer(name, o.className(), keys, annotations, opaque, splitName));
+        }
+
+        /**
+         * Reads the keys of layer object {@code o} into {@link #entries} as layer {@code index}.
+         *
+         * @return the shuffle split name when the layer's priority is its own {@code _key_priority}
+         */
+        private String readKeys(Object name, TaskSpec.Obj o, int index, List<Object> keys) {
+            PickleValue cached = o.attr("_cached_dict");
+            boolean expands = PickledLayers.expands(o);
+            if (o.is(HLG, "MaterializedLayer") || (cached != null && (expands || o.is("distributed.client", "_MapLayer")))) {
+                PickleValue mapping = o.is(HLG, "MaterializedLayer") ? o.attr("mapping") : cached;
+                if (mapping != null && expands && o.attr("task") != null
+                        && mapping.resolve() instanceof PickleValue.PyDict c) {
+                    mapping = c.get("dsk"); // Blockwise caches {"dsk": dsk}
+                }
+                TaskSpec.Obj nested = mapping == null ? null : TaskSpec.object(mapping);
+                if (nested != null && nested.is(HLG, "HighLevelGraph")) {
+                    readNested(name, nested, index, keys);
+                    return null;
+                }
+                if (mapping == null || !(mapping.resolve() instanceof PickleValue.PyDict d)) {
+                    throw new UnsupportedGraphException("graph layer " + name + " (" + o.className()
+                            + ") has no plain dict mapping");
+                }
+                for (int i = 0; i < d.size(); i++) {
+                    Object key = PickleValues.toKey(d.key(i));
+                    keys.add(key);
+                    Entry e = entry(key);
+                    if (e.keyId == 0) {
+                        e.keyId = d.key(i).id;
+                    }
+                    e.node = d.value(i);
+                    e.map = null;
+                    e.generated = null;
+                    e.layer = index;
+                }
+                return PickledLayers.splitName(name, o);
+            }
+            if (o.is("distributed.client", "_MapLayer")) {
+                MapLayer m = new MapLayer(name, o);
+                for (int i = 0; i < m.size(); i++) {
+                    Object key = m.key(i);
+                    keys.add(key);
+                    Entry e = entry(key);
+                    e.node = null;
+                    e.map = m;
+                    e.generated = null;
+                    e.index = i;
+                    e.layer = index;
+                }
+                return null;
+            }
+            if (!expands) {
+                throw PickledLayers.unsupported(name, o);
+            }
+            try {
+                return PickledLayers.expand(name, o, budget, (key, g) -> {
+                    keys.add(key);
+                    Entry e = entry(key);
+                    e.node = null;
+                    e.map = null;
+                    e.generated = g;
+                    e.layer = index;
+                });
+            } catch (LayerException e) {
+                throw new UnsupportedGraphException(e.getMessage());
+            }
+        }
+
+        /**
+         * A P2P layer the client already materialized (array optimization materializes every
+         * layer) leaves tasks that need the Python scheduler's shuffle extension; its barrier task,
+         * a {@code distributed.shuffle._core.P2PBarrierTask}, marks it. Refused as the layer would
+         * be, instead of workers failing without a P2P plugin.
+         */
+        private void refuseP2pTasks() {
+            for (int id = 1; id <= p.valueCount(); id++) {
+                int k = p.kind(id);
+                if ((k == ParsedPickle.K_GLOBAL || k == ParsedPickle.K_GLOBAL_TEXT)
+                        && new PickleValue.Global(p, id).is("distributed.shuffle._core", "P2PBarrierTask")) {
+                    throw PickledLayers.p2p("the graph holds P2P tasks (distributed.shuffle._core.P2PBarrierTask)");
+                }
+            }
+        }
+
+        /** A layer object, or the refusal of a value that is none (such as a class of the client's). */
+        private TaskSpec.Obj layerObject(Object name, PickleValue layer) {
+            TaskSpec.Obj o = TaskSpec.object(layer);
+            if (o == null) {
+                String byValue = byValueClass(layer);
+                if (byValue != null) {
+                    throw PickledLayers.unsupported(name, "a " + byValue + " (a class of the client's own script)");
+                }
+                throw new UnsupportedGraphException("graph layer " + name + " is " + layer.describe()
+                        + ", not a Layer object cloudviper can read");
+            }
+            return o;
+        }
+
+        /**
+         * A MaterializedLayer whose mapping is itself a HighLevelGraph ({@code to_delayed} of a
+         * dataframe or bag, {@code HighLevelGraph.from_collections(name, graph)}): Dask's scheduler
+         * iterates it with {@code ensure_dict}, so its layers are read in order, each layer object
+         * once, as keys of the outer layer, whose annotations alone apply (the inner layers' are
+         * not in {@code graph.layers}, distributed/scheduler.py _materialize_graph).
+         */
+        private void readNested(Object name, TaskSpec.Obj hlg, int index, List<Object> keys) {
+            PickleValue layersV = hlg.attr("layers");
+            if (layersV == null || !(layersV.resolve() instanceof PickleValue.PyDict inner)) {
+                throw new PickleException("graph layer " + name + ": nested HighLevelGraph without a 'layers' dict");
+            }
+            Set<Integer> seen = new HashSet<>();
+            for (int i = 0; i < inner.size(); i++) {
+                Object innerName = PickleValues.toKey(inner.key(i));
+                PickleValue layer = inner.value(i).resolve();
+                if (seen.add(layer.id())) {
+                    readKeys(innerName, layerObject(innerName, layer), index, keys);
+                }
+            }
+        }
+
+        /**
+         * The name of the class of {@code v} when cloudpickle pickled that class by value (defined
+         * in the client's {@code __main__}): {@code _make_skeleton_class(type, name, ...)}; else null.
+         */
+        private String byValueClass(PickleValue v) {
+            PickleValue obj = unbuilt(v);
+            if (!(obj instanceof PickleValue.NewObj n)) {
+                return null;
+            }
+            PickleValue cls = unbuilt(n.cls());
+            if (cls instanceof PickleValue.Reduce red && red.callee().resolve() instanceof PickleValue.Global g
+                    && g.name().equals("_make_skeleton_class") && red.args().resolve() instanceof PickleValue.Tuple t
+                    && t.size() > 1 && t.get(1).resolve() instanceof PickleValue.Str s) {
+                return s.value();
+            }
+            return null;
+        }
+
+        /** The object a chain of BUILDs (and memo references) completes. */
+        private static PickleValue unbuilt(PickleValue v) {
+            PickleValue r = v;
+            for (int i = 0; i < 64; i++) {
+                if (r instanceof PickleValue.Ref ref) {
+                    r = ref.target();
+                } else if (r instanceof PickleValue.Build b) {
+                    r = b.obj();
+                } else {
+                    return r;
+                }
+            }
+            return r;
         }
 
         /** dict.update semantics: a repeated key keeps its first key object and position. */

@@ -149,6 +149,37 @@ final class LegacyTasks {
         return new Converted(out.list, self, scan(v));
     }
 
+    /** Whether {@code canonical} (see {@link PickleValues#canonicalKey}) is a key of the graph. */
+    boolean isKey(Object canonical) {
+        return keys.containsKey(canonical);
+    }
+
+    /** The graph's own key object for {@code canonical}, or {@code canonical} for a key outside it. */
+    Object graphKey(Object canonical) {
+        return keys.getOrDefault(canonical, canonical);
+    }
+
+    /**
+     * Adds the dependencies of value {@code v} as a positional argument of a task
+     * ({@code convert_legacy_task}'s loop over a task's arguments: a dict is wrapped in {@code Dict}
+     * unconverted, anything else converted).
+     */
+    void argumentDependencies(Object key, int v, Keys out) {
+        currentKey = key;
+        argument(v, 1, out);
+    }
+
+    /** Adds the dependencies of value {@code v} held raw by a {@code Dict(...)} (GraphNodes and TaskRefs only). */
+    void rawDependencies(int v, Keys out) {
+        rawNode(v, out);
+    }
+
+    /** Adds the dependencies of value {@code v} inside a task ({@code convert_legacy_task(None, v)}). */
+    void nodeDependencies(Object key, int v, Keys out) {
+        currentKey = key;
+        node(v, 1, out);
+    }
+
     private boolean isCallableTuple(int v) {
         return p.kind(v) == K_TUPLE && p.childCount(v) > 0 && callable(p, p.child(v, 0)) != Callability.NO;
     }

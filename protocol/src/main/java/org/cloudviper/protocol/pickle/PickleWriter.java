@@ -198,6 +198,24 @@ public final class PickleWriter {
         return op(EMPTY_DICT);
     }
 
+    public PickleWriter emptyList() {
+        return op(EMPTY_LIST);
+    }
+
+    /** Appends the items since the last MARK to the list below it. */
+    public PickleWriter appends() {
+        return op(APPENDS);
+    }
+
+    public PickleWriter emptySet() {
+        return op(EMPTY_SET);
+    }
+
+    /** Adds the items since the last MARK to the set below it. */
+    public PickleWriter addItems() {
+        return op(ADDITEMS);
+    }
+
     public PickleWriter setItems() {
         return op(SETITEMS);
     }

@@ -34,9 +34,12 @@ public record SlicedGraph(List<TaskSlice> tasks, List<Layer> layers, int buffers
      * @param opaqueAnnotations names of annotations whose value is not plain data; in practice
      *                          callables that Python's scheduler calls once per key
      *                          ({@code dask.annotate(priority=lambda k: ...)}), which cloudviper cannot
+     * @param splitName         for a shuffle layer whose priority annotation is its own
+     *                          {@code _key_priority} (dask/layers.py SimpleShuffleLayer): priority 1
+     *                          for the keys {@code (splitName, ...)}, 0 for its other keys; else null
      */
     public record Layer(Object name, String className, List<Object> keys, Map<String, Object> annotations,
-                        Set<String> opaqueAnnotations) {
+                        Set<String> opaqueAnnotations, String splitName) {
         public Layer {
             keys = Collections.unmodifiableList(keys);
             annotations = Collections.unmodifiableMap(annotations);

@@ -35,7 +35,14 @@ public record TaskSlice(Object key, List<Object> dependencies, byte[] runSpec, i
          * A legacy value as a distributed 2023.10 to 2024.7 worker runs it: a pickled
          * {@code (function, args, kwargs)} ({@link GraphSlicer.Form#CALL_TUPLES}).
          */
-        CALL_TUPLE
+        CALL_TUPLE,
+        /**
+         * A task of an expanded layer whose {@code _construct_graph} builds legacy tasks (tree
+         * reduction, shuffle, broadcast join, array overlap), converted like {@link #LEGACY}.
+         */
+        LAYER_TASK,
+        /** A block of an expanded Blockwise layer: its task template with the block's inputs substituted. */
+        BLOCKWISE
     }
 
     @Override

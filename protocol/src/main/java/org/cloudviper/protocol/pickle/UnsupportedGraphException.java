@@ -2,8 +2,8 @@ package org.cloudviper.protocol.pickle;
 
 /**
  * A well-formed graph that cloudviper cannot turn into per-task pickles without running Python:
- * a layer class other than MaterializedLayer and _MapLayer (e.g. an unoptimized
- * {@code dask.blockwise.Blockwise}), a {@code client.map} keyword argument Dask would turn into a
+ * a layer class cloudviper does not expand (e.g. a P2P shuffle of {@code distributed.shuffle}) or
+ * a layer state beyond its limits, a {@code client.map} keyword argument Dask would turn into a
  * DataNode, a legacy task whose meaning depends on Python semantics we cannot decide symbolically.
  * The message says what and how to avoid it; the scheduler reports it to the client as the
  * error of every key of the graph.

@@ -386,6 +386,43 @@ class FrameDecoderTest {
     }
 
     @Test
+    void largeHeapFramesGoOutInSlicesThatShareTheirMemory() {
+        for (boolean direct : new boolean[] {false, true}) {
+            TrackingAllocator alloc = new TrackingAllocator(direct);
+            byte[] big = new byte[(5 * FrameEncoder.HEAP_SLICE_BYTES) / 2 + 3];
+            new Random(3).nextBytes(big);
+            List<byte[]> frames = List.of(CLOSE_MSGPACK, big);
+            ByteBuf header = alloc.input(CLOSE_MSGPACK);
+            ByteBuf frame = alloc.input(big);
+            EmbeddedChannel ch = new EmbeddedChannel(FrameEncoder.INSTANCE);
+            ch.config().setAllocator(alloc);
+            assertTrue(ch.writeOutbound(new Frames(List.of(header, frame))));
+            List<ByteBuf> written = new ArrayList<>();
+            for (ByteBuf out; (out = ch.readOutbound()) != null; ) {
+                written.add(out);
+            }
+            assertSame(header, written.get(1));
+            if (direct) {
+                // the channel writes direct memory as it is: the frame goes out whole
+                assertEquals(3, written.size());
+                assertSame(frame, written.get(2));
+            } else {
+                // prelude, header, then three slices of at most 1 MiB, views of the frame's own array
+                assertEquals(5, written.size());
+                for (ByteBuf slice : written.subList(2, 5)) {
+                    assertTrue(slice.readableBytes() <= FrameEncoder.HEAP_SLICE_BYTES);
+                    assertSame(frame.array(), slice.array(), "a view, not a copy");
+                }
+            }
+            ByteBuf all = Unpooled.wrappedBuffer(written.toArray(ByteBuf[]::new));
+            assertArrayEquals(wire(frames), bytes(all));
+            all.release();
+            assertFalse(ch.finish());
+            alloc.assertAllReleased();
+        }
+    }
+
+    @Test
     void encodedStreamDecodesBack() {
         TrackingAllocator alloc = new TrackingAllocator(true);
         EmbeddedChannel enc = new EmbeddedChannel(FrameEncoder.INSTANCE);

@@ -79,7 +79,11 @@ class CorpusSliceTest {
                 continue;
             }
             for (Map.Entry<String, Object> a : ann.entrySet()) {
-                if (a.getValue() instanceof Map<?, ?> m && m.containsKey("callable")) {
+                if (a.getValue() instanceof Map<?, ?> m && String.valueOf(m.get("callable")).endsWith("._key_priority")) {
+                    // a shuffle layer's own priority: applied per key (split keys 1, others 0)
+                    assertEquals("priority", a.getKey());
+                    assertTrue(layer.splitName() != null && !layer.opaqueAnnotations().contains("priority"));
+                } else if (a.getValue() instanceof Map<?, ?> m && m.containsKey("callable")) {
                     assertTrue(layer.opaqueAnnotations().contains(a.getKey()), a.getKey());
                 } else {
                     assertEquals(a.getValue(), layer.annotations().get(a.getKey()), a.getKey());
@@ -94,7 +98,10 @@ class CorpusSliceTest {
         Corpus.cases().forEach(c -> names.add(c.name()));
         for (String n : List.of("submit_inc", "map3", "map100", "submit_tuple_key", "submit_dependent_alias",
                 "numpy_arg", "delayed_chain", "array_optimized", "bag_fold", "map_lambda", "map_closure",
-                "blockwise_unoptimized", "cap24_graph6")) {
+                "blockwise_unoptimized", "cap24_graph6", "df_sum", "df_groupby_agg", "df_merge_hash",
+                "df_merge_broadcast", "df_set_index", "df_shuffle", "df_shuffle_stages", "df_from_map",
+                "array_matmul", "array_drop_axis", "array_overlap", "array_rechunk", "array_block_info", "df_groupby_apply",
+                "df_to_delayed", "array_rechunk_p2p")) {
             assertTrue(names.contains(n), n);
         }
     }

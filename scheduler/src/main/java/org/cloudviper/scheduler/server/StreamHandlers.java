@@ -5,6 +5,9 @@ import org.cloudviper.protocol.message.SchedulerToClient;
 import org.cloudviper.protocol.message.SchedulerToWorker;
 import org.cloudviper.protocol.message.WorkerToScheduler;
 import org.cloudviper.protocol.pickle.PickleException;
+import org.cloudviper.scheduler.server.graph.GraphUpdates;
+import org.cloudviper.scheduler.server.graph.HlgGraph;
+import org.cloudviper.scheduler.server.graph.PickledGraph;
 import org.cloudviper.scheduler.state.GraphUpdate;
 import org.cloudviper.scheduler.state.SchedulerState;
 import org.slf4j.Logger;
@@ -73,7 +76,11 @@ final class StreamHandlers {
                 refuseGraph(peer, client, u.keys(), e.getMessage());
                 return;
             }
-            state.onUpdateGraph(g.withActors(u.actors()));
+            try {
+                state.onUpdateGraph(g.withActors(u.actors()));
+            } finally {
+                GraphUpdates.release(g);
+            }
         } else if (m instanceof ClientToScheduler.UpdateGraph u) {
             updateGraph(peer, u);
         } else if (m instanceof ClientToScheduler.ClientDesiresKeys d) {
@@ -126,7 +133,7 @@ final class StreamHandlers {
         try {
             state.onUpdateGraph(g.withActors(u.actors()));
         } finally {
-            PickledGraph.release(g);
+            GraphUpdates.release(g);
         }
     }
 

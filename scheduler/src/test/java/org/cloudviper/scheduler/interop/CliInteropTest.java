@@ -25,8 +25,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * The command-line scheduler as a user starts it: a separate JVM running SchedulerMain with
  * {@code --port 0 --scheduler-file F}; a stock {@code dask worker --scheduler-file F} and a stock
- * {@code Client(scheduler_file=F)} find it through the file. Also checks that a graph the scheduler
- * cannot expand errs clearly on the client.
+ * {@code Client(scheduler_file=F)} find it through the file. Also checks that an unoptimized array
+ * computes and that a graph the scheduler cannot expand (a layer class of the user's own) errs
+ * clearly on the client.
  */
 @DaskInterop
 class CliInteropTest {
@@ -54,8 +55,10 @@ class CliInteropTest {
             Map<String, Object> v = r.json();
             assertEquals(2L, v.get("submit"));
             assertEquals(100.0 * 100.0, ((Number) v.get("optimized")).doubleValue());
-            String refusal = String.valueOf(v.get("unoptimized"));
-            assertTrue(refusal.contains("Blockwise") && refusal.contains("optimize_graph=True"),
+            assertEquals(2.0 * 100.0 * 100.0, ((Number) v.get("unoptimized")).doubleValue());
+            String refusal = String.valueOf(v.get("custom_layer"));
+            assertTrue(refusal.contains("Doubling") && refusal.contains("cloudviper")
+                            && refusal.contains("Materialize it on the client"),
                     "the refusal should name the layer and the way around it: " + refusal);
         } finally {
             scheduler.destroy();

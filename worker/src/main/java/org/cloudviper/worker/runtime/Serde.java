@@ -517,9 +517,8 @@ final class Serde {
             throw new DataException("numpy array of " + count * item + " bytes is too large");
         }
         byte[] buf = frames.get(0);
-        ByteBuffer out = ByteBuffer.allocate((int) (count * item)).order(ByteOrder.LITTLE_ENDIAN);
         if (count == 0) {
-            return NdArray.wrap(dtype, shape, out);
+            return NdArray.wrap(dtype, shape, ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN));
         }
         // Validate that every element lies inside the frame, then copy into C order.
         long maxOffset = 0;
@@ -534,21 +533,23 @@ final class Serde {
                     + Arrays.toString(shape) + " and strides " + Arrays.toString(strides));
         }
         if (isCContiguous(shape, strides, item)) {
-            out.put(buf, 0, (int) (count * item));
-        } else {
-            long[] idx = new long[nd];
-            for (long n = 0; n < count; n++) {
-                long off = 0;
-                for (int i = 0; i < nd; i++) {
-                    off += idx[i] * strides[i];
+            // the frame was copied out of the message for this value alone: the array takes it as it is
+            return NdArray.wrap(dtype, shape, ByteBuffer.wrap(buf, 0, (int) (count * item)).slice()
+                    .order(ByteOrder.LITTLE_ENDIAN));
+        }
+        ByteBuffer out = ByteBuffer.allocate((int) (count * item)).order(ByteOrder.LITTLE_ENDIAN);
+        long[] idx = new long[nd];
+        for (long n = 0; n < count; n++) {
+            long off = 0;
+            for (int i = 0; i < nd; i++) {
+                off += idx[i] * strides[i];
+            }
+            out.put(buf, (int) off, item);
+            for (int i = nd - 1; i >= 0; i--) {
+                if (++idx[i] < shape[i]) {
+                    break;
                 }
-                out.put(buf, (int) off, item);
-                for (int i = nd - 1; i >= 0; i--) {
-                    if (++idx[i] < shape[i]) {
-                        break;
-                    }
-                    idx[i] = 0;
-                }
+                idx[i] = 0;
             }
         }
         out.flip();

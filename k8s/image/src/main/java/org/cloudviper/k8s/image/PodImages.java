@@ -47,23 +47,43 @@ public final class PodImages {
         build(args[0], Path.of(args[2]), "cloudviper-worker.jar", args[4], List.of(8788, 8789));
     }
 
-    /** One image: the base, a layer with the jar, a layer with the entrypoint script. */
+    /** The launchers, put next to the entrypoint (which prefers them to plain java). */
+    static final List<String> LAUNCHERS = List.of("cloudviper-launcher.sh", "cloudviper-scheduler", "cloudviper-worker");
+
+    /**
+     * One image: the base, a layer with the jar (and the class-data archives written next to it for
+     * it, {@code NAME.jdkN.aot}/{@code .jsa}), a layer with the entrypoint and the launchers. The jar
+     * keeps its modification time: the JVM accepts an archive only for the jar it was written from.
+     */
     public static void build(String base, Path jar, String jarName, String to, List<Integer> ports)
             throws Exception {
-        Path script = Files.createTempFile("entrypoint", "");
-        try (InputStream in = PodImages.class.getResourceAsStream("entrypoint")) {
-            if (in == null) {
-                throw new IOException("missing resource entrypoint");
-            }
-            Files.copy(in, script, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        }
+        Path scripts = Files.createTempDirectory("cloudviper-bin");
         try {
+            FileEntriesLayer.Builder bin = FileEntriesLayer.builder().setName("bin");
+            for (String name : concat("entrypoint", LAUNCHERS)) {
+                String resource = name.equals("entrypoint") ? name : "bin/" + name;
+                Path script = scripts.resolve(name);
+                try (InputStream in = PodImages.class.getResourceAsStream(resource)) {
+                    if (in == null) {
+                        throw new IOException("missing resource " + resource);
+                    }
+                    Files.copy(in, script);
+                }
+                bin.addEntry(script, AbsoluteUnixPath.get(HOME + "/bin/" + name),
+                        FilePermissions.fromOctalString(name.endsWith(".sh") ? "644" : "755"));
+            }
+            FileEntriesLayer.Builder lib = FileEntriesLayer.builder().setName("jar")
+                    .addEntry(jar, AbsoluteUnixPath.get(HOME + "/lib/" + jarName), FilePermissions.DEFAULT_FILE_PERMISSIONS,
+                            Files.getLastModifiedTime(jar).toInstant());
+            for (Path archive : archives(jar)) {
+                String name = archive.getFileName().toString().replace(
+                        jar.getFileName().toString().replaceFirst("\\.jar$", ""), jarName.replaceFirst("\\.jar$", ""));
+                lib.addEntry(archive, AbsoluteUnixPath.get(HOME + "/lib/" + name), FilePermissions.DEFAULT_FILE_PERMISSIONS,
+                        Files.getLastModifiedTime(archive).toInstant());
+            }
             JibContainerBuilder b = Jib.from(base)
-                    .addFileEntriesLayer(FileEntriesLayer.builder().setName("jar")
-                            .addEntry(jar, AbsoluteUnixPath.get(HOME + "/lib/" + jarName)).build())
-                    .addFileEntriesLayer(FileEntriesLayer.builder().setName("entrypoint")
-                            .addEntry(script, AbsoluteUnixPath.get(ENTRYPOINT), FilePermissions.fromOctalString("755"))
-                            .build())
+                    .addFileEntriesLayer(lib.build())
+                    .addFileEntriesLayer(bin.build())
                     .setEntrypoint(ENTRYPOINT)
                     .setWorkingDirectory(AbsoluteUnixPath.get(HOME));
             for (int p : ports) {
@@ -71,8 +91,33 @@ public final class PodImages {
             }
             b.containerize(containerizer(to));
         } finally {
-            Files.deleteIfExists(script);
+            try (var s = Files.list(scripts)) {
+                for (Path p : s.toList()) {
+                    Files.delete(p);
+                }
+            }
+            Files.delete(scripts);
         }
+    }
+
+    /**
+     * The class-data archives next to {@code jar} (scripts/train-aot.sh): {@code NAME.jdkN.aot}, which
+     * a JDK of the same build accepts at another path. AppCDS archives ({@code .jsa}) name the jar's
+     * path, so they are made in the image instead (the smoke test shows how).
+     */
+    static List<Path> archives(Path jar) throws IOException {
+        String base = jar.getFileName().toString().replaceFirst("\\.jar$", "");
+        try (var s = Files.list(jar.toAbsolutePath().getParent())) {
+            return s.filter(p -> p.getFileName().toString().matches(java.util.regex.Pattern.quote(base) + "\\.jdk\\d+\\.aot"))
+                    .sorted().toList();
+        }
+    }
+
+    private static List<String> concat(String first, List<String> rest) {
+        List<String> r = new java.util.ArrayList<>();
+        r.add(first);
+        r.addAll(rest);
+        return r;
     }
 
     private static Containerizer containerizer(String to) throws InvalidImageReferenceException {

@@ -16,6 +16,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -23,8 +24,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (scripts/image-base.sh, cached under .cache/image-base), the scheduler and worker images built on it
  * by Jib as tars, their layers unpacked into a root, both entrypoints started under chroot, and a stock
  * Python client (Dask 2022.12.1) computing a Java task through that scheduler and worker. Measures the
- * worker's cold start (entrypoint to registered), with the JDK's default class-data archive and with an
- * application archive (AppCDS) made by a first run.
+ * worker's cold start (entrypoint to registered, through the image's launcher), with the JDK's default
+ * class-data archive and with an application archive (AppCDS) made by a first run, which the launcher
+ * then uses by itself ({@code -Xshare:on}: the JVM exits if it cannot map it).
  */
 @Timeout(value = 20, unit = TimeUnit.MINUTES)
 class PodImageSmokeTest {
@@ -62,6 +64,9 @@ class PodImageSmokeTest {
         unpack(schedulerTar, root);
         unpack(workerTar, root);
         assertTrue(Files.isExecutable(root.resolve("opt/cloudviper/bin/entrypoint")));
+        for (String launcher : List.of("cloudviper-scheduler", "cloudviper-worker")) {
+            assertTrue(Files.isExecutable(root.resolve("opt/cloudviper/bin/" + launcher)), launcher);
+        }
         assertTrue(Files.isRegularFile(root.resolve("opt/cloudviper/lib/cloudviper-k8s.jar")));
         assertTrue(Files.isRegularFile(root.resolve("opt/cloudviper/lib/cloudviper-worker.jar")));
         for (String m : List.of("proc", "dev")) {
@@ -78,16 +83,22 @@ class PodImageSmokeTest {
         String address = await(schedulerLog, SCHEDULER_AT, 60).group(1);
 
         // cold start: entrypoint to registered, first with the JDK's default archive ...
-        double plain = coldStart(entrypoint, address, target.resolve("image-worker-1.log"), "");
-        // ... then with an application class-data archive written by a first run (JDK 17: at exit)
+        Path plainLog = target.resolve("image-worker-1.log");
+        double plain = coldStart(entrypoint, address, plainLog, "");
+        assertTrue(Files.readString(plainLog).contains("Sockets on Netty's epoll transport"));
+        // ... then with an application class-data archive written by a first run (JDK 17: at exit) where
+        // the worker's launcher looks for it, next to the jar, so the next start uses it unasked
+        String archive = PodImages.HOME + "/lib/cloudviper-worker.jdk17.jsa";
         Path jsaLog = target.resolve("image-worker-dump.log");
         Process dump = start(concat(entrypoint, "worker", address, "--nthreads", "1", "--name", "dump"), jsaLog,
-                "-XX:ArchiveClassesAtExit=/tmp/worker.jsa");
+                "-XX:ArchiveClassesAtExit=" + archive);
         await(jsaLog, Pattern.compile("Registered to"), 120);
         dump.destroy();
         dump.waitFor(60, TimeUnit.SECONDS);
-        double cds = coldStart(entrypoint, address, target.resolve("image-worker-2.log"),
-                "-XX:SharedArchiveFile=/tmp/worker.jsa");
+        assertTrue(Files.isRegularFile(root.resolve(archive.substring(1))), archive);
+        Path cdsLog = target.resolve("image-worker-2.log");
+        double cds = coldStart(entrypoint, address, cdsLog, "-Xshare:on -Xlog:cds=warning");
+        assertFalse(Files.readString(cdsLog).contains("Unable to use shared archive"), Files.readString(cdsLog));
 
         Path script = Files.writeString(target.resolve("image_client.py"), String.join("\n",
                 "import sys",
