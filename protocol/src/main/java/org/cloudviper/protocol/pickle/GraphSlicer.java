@@ -220,12 +220,6 @@ public final class GraphSlicer {
             CallTuples tuples = null;
             List<TaskSlice> out = new ArrayList<>(entries.size());
             for (Entry e : entries.values()) {
-                if (e.generated != null) {
-                    throw new UnsupportedGraphException("graph layer " + layers.get(e.layer).name() + " is not"
-                            + " materialized: cloudviper expands such layers into the 2024.12 line's tasks only;"
-                            + " for a client of the distributed 2023.10 to 2024.7 line, persist the collection first"
-                            + " or compute a materialized graph");
-                }
                 if (e.map != null) {
                     throw new UnsupportedGraphException("graph layer " + layers.get(e.layer).name() + " is a"
                             + " client.map layer (distributed.client._MapLayer), which clients send from distributed"
@@ -336,6 +330,14 @@ public final class GraphSlicer {
             }
             if (!expands) {
                 throw PickledLayers.unsupported(name, o);
+            }
+            if (form == Form.CALL_TUPLES) {
+                // PickledLayers reads the layer classes of dask 2024.12 and writes Task nodes.
+                throw new UnsupportedGraphException("graph layer " + name + " is a " + o.className() + " that is"
+                        + " not materialized: cloudviper expands such layers for clients of the distributed 2024.12"
+                        + " line only; from a client of the 2023.10 to 2024.7 line it takes materialized graphs"
+                        + " (compute with optimize_graph=True, the default, or materialize the layer on the"
+                        + " client: a MaterializedLayer of dict(layer))");
             }
             try {
                 return PickledLayers.expand(name, o, budget, (key, g) -> {
