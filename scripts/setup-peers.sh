@@ -7,6 +7,9 @@
 #  - .cache/py22: a venv over the Debian Python (--system-site-packages: the same Dask 2022.12.1, numpy
 #    and pandas) plus pyarrow, which bookworm lacks; the worker's Arrow interop tests run their Python
 #    peers with it
+#  - .cache/dask-2024.1: the Dask/distributed 2024.1.1 referee (scripts/dask-2024.1.sh), where git
+#    repositories of dask and distributed are at hand; without them its interop runs are skipped,
+#    saying why
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 need=()
@@ -39,4 +42,9 @@ if [ "${SKIP_TRIXIE:-0}" != 1 ]; then
       || { chroot "$trixie" apt-get update -q && chroot "$trixie" env DEBIAN_FRONTEND=noninteractive \
         apt-get install -y -q --no-install-recommends python3-prometheus-client; }
   fi
+fi
+if [ "${SKIP_TRIXIE:-0}" != 1 ]; then
+  # exit 3: no sources for it here, which the tests report as a skip; any other failure is a broken build
+  rc=0; "$here/scripts/dask-2024.1.sh" ensure || rc=$?
+  [ "$rc" = 0 ] || [ "$rc" = 3 ] || exit "$rc"
 fi

@@ -5,8 +5,6 @@ argv: SCHEDULER_ADDR
 """
 import time
 
-import distributed
-
 from distributed import Event, Lock, MultiLock, Pub, Queue, Semaphore, Sub, Variable
 
 from interop_common import CALL_TIMEOUT, connect, emit, part, raised
@@ -70,8 +68,8 @@ def main():
             lambda: Semaphore(max_leases=1, name="held-sem").acquire(timeout=LEASE_WAIT)))
         part(results, "task_semaphore", lambda: timed(
             lambda: Semaphore(max_leases=1, name="task-sem").acquire(timeout=LEASE_WAIT)))
-        # 2022's Lock has no lease (stays held); 2024's is a semaphore of one lease (lapses)
-        lock_wait = 2 if distributed.__version__.startswith("2022") else LEASE_WAIT
+        # Before 2024.7.1 Lock has no lease (stays held); since, it is a semaphore of one lease (lapses)
+        lock_wait = LEASE_WAIT if issubclass(Lock, Semaphore) else 2
         part(results, "lock", lambda: timed(lambda: Lock("held-lock").acquire(timeout=lock_wait)))
     emit(results)
 

@@ -4,14 +4,19 @@
 # worker and capture_client.py, all on 127.0.0.1, the worker and the client connected through the
 # proxy. Usage (from the repository root):
 #   testkit/src/main/resources/captures/capture.sh 2024 OUT_DIR
-# 2022 runs /usr/bin/python3 (Debian bookworm); 2024 the trixie root (scripts/dask-trixie.sh).
+# 2022 runs /usr/bin/python3 (Debian bookworm); 2024 the trixie root (scripts/dask-trixie.sh);
+# 2024.1 the Dask 2024.1.1 venv (scripts/dask-2024.1.sh).
 # The raw messages land in OUT_DIR/wire.jsonl.raw/, one file per message, named by connection and
 # sequence; the README next to each captures folder says which became which fixture.
 set -euo pipefail
 gen=$1; out=$(realpath -m "$2"); here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/../../../../.." && pwd)
 mkdir -p "$out"
 proxy_py=/usr/bin/python3
-if [ "$gen" = 2024 ]; then
+if [ "$gen" = 2024.1 ]; then
+  "$root/scripts/dask-2024.1.sh" ensure
+  work=$out; cp "$here/capture_client.py" "$work/"
+  py() { "$root/scripts/dask-2024.1.sh" python "$@"; }
+elif [ "$gen" = 2024 ]; then
   "$root/scripts/dask-trixie.sh" ensure
   trixie="${DASK_TRIXIE_ROOT:-$root/.cache/dask-trixie}"
   work=/tmp/cloudviper-capture; mkdir -p "$trixie$work"; cp "$here/capture_client.py" "$trixie$work/"

@@ -15,6 +15,10 @@ def div(x):
     return 1 / x
 
 
+def add(x, y=0):
+    return x + y
+
+
 c = Client(sys.argv[1], timeout=30)
 print(c.submit(inc, 1).result())
 print(c.gather(c.map(inc, range(5))))
@@ -31,5 +35,10 @@ f = c.submit(time.sleep, 5)
 time.sleep(0.5)
 c.cancel(f)
 print(c.who_has(), c.has_what(), c.ncores())
+# Task shapes a worker runs (added after the 2024.12.1 and 2022.12.1 captures were taken): a future
+# as an argument, keyword arguments (apply), and a task nested in another's arguments.
+[y] = c.scatter([1])
+print(c.submit(add, y, 2).result(), c.submit(add, 3, y=4).result())
+print(c.get({"a": 1, "b": (inc, "a"), "c": (sum, [(inc, "a"), "b"])}, "c"))
 time.sleep(1)
 c.close()

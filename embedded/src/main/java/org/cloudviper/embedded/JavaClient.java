@@ -10,6 +10,7 @@ import org.cloudviper.protocol.message.ClientToScheduler;
 import org.cloudviper.protocol.message.DaskMessage;
 import org.cloudviper.protocol.message.Fields;
 import org.cloudviper.protocol.message.Generation;
+import org.cloudviper.protocol.message.PeerVersion;
 import org.cloudviper.protocol.message.SchedulerRequest;
 import org.cloudviper.protocol.message.SchedulerToClient;
 import org.cloudviper.protocol.netty.BatchedStream;
@@ -144,7 +145,10 @@ public final class JavaClient implements AutoCloseable {
         }
     }
 
-    /** identity (the scheduler answers as one), then the stream with register-client. */
+    /**
+     * identity (the scheduler answers as one), versions (a Python scheduler must be of the 2022
+     * line, the only one with update-graph-hlg), then the stream with register-client.
+     */
     private CompletableFuture<Void> start() {
         CompletableFuture<Object> identity = new CompletableFuture<>();
         loop.execute(() -> rpc.call(scheduler, SchedulerRequest.Identity.INSTANCE.encode(GENERATION), false, (r, e) -> {
@@ -162,7 +166,28 @@ public final class JavaClient implements AutoCloseable {
                 }
             }
         }));
-        return identity.thenCompose(x -> BatchedStream.open(loop, FrameLimits.DEFAULT, scheduler,
+        CompletableFuture<Object> versions = identity.thenCompose(x -> {
+            CompletableFuture<Object> v = new CompletableFuture<>();
+            loop.execute(() -> rpc.call(scheduler, SchedulerRequest.Versions.INSTANCE.encode(GENERATION), false,
+                    (r, e) -> {
+                        if (e != null) {
+                            v.completeExceptionally(e);
+                            return;
+                        }
+                        PeerVersion sv = PeerVersion.of(r);
+                        MessageCodec.release(r);
+                        if (sv.generation() != GENERATION) {
+                            v.completeExceptionally(new IOException("the scheduler at " + scheduler + " runs " + sv
+                                    + ": JavaClient speaks the distributed " + GENERATION.range() + " line"
+                                    + " (update-graph-hlg), which only cloudviper's scheduler and distributed "
+                                    + GENERATION.range() + " schedulers read"));
+                        } else {
+                            v.complete(null);
+                        }
+                    }));
+            return v;
+        });
+        return versions.thenCompose(x -> BatchedStream.open(loop, FrameLimits.DEFAULT, scheduler,
                 registerClient().encode(GENERATION), new StreamListener())).thenCompose(s -> {
                     stream = s;
                     return streamStarted;
@@ -174,6 +199,7 @@ public final class JavaClient implements AutoCloseable {
         packages.put("python", null);
         packages.put("dask", GENERATION.referenceVersion());
         packages.put("distributed", GENERATION.referenceVersion());
+        packages.put(PeerVersion.CLOUDVIPER_PACKAGE, PeerVersion.cloudviperVersion());
         Map<String, Object> versions = new LinkedHashMap<>();
         versions.put("host", Map.of("python", "cloudviper JavaClient (Java " + Runtime.version() + ")"));
         versions.put("packages", packages);

@@ -26,6 +26,8 @@ import java.util.stream.Stream;
 public final class Captures {
     /** The folder of the captures from distributed 2022.12.1 peers. */
     public static final String DASK_2022 = "dask-2022.12.1";
+    /** The folder of the captures from distributed 2024.1.1 peers. */
+    public static final String DASK_2024_1 = "dask-2024.1.1";
     /** The folder of the captures from distributed 2024.12.1 peers. */
     public static final String DASK_2024 = "dask-2024.12.1";
 

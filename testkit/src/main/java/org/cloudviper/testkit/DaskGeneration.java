@@ -15,25 +15,39 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The stock Dask release an interop test's Python peers run. Every interop test runs once per
- * generation; {@code -Dinterop.dask=2022|2024} skips the other one (default: both run; see
- * {@link InteropExtension}).
+ * default generation (2022.12.1 and 2024.12.1), and once with 2024.1.1 where it asks to
+ * ({@link InteropTest#withDask2024_1()}); {@code -Dinterop.dask} chooses otherwise (see
+ * {@link #PROPERTY} and {@link InteropExtension}).
  *
  * <ul>
  * <li>{@link #DASK_2022}: distributed 2022.12.1 of Debian bookworm, run as {@code /usr/bin/python3}
  *     (never the python3 first on PATH); peers that need pyarrow, which bookworm lacks, run from the
  *     venv {@code scripts/setup-peers.sh} makes over it ({@code .cache/py22}, or
  *     {@code -Dcloudviper.pyarrow.python}).</li>
+ * <li>{@link #DASK_2024_1}: distributed 2024.1.1 (the Helm chart release of the deployments
+ *     cloudviper grew from) from the venv {@code scripts/dask-2024.1.sh} builds from its git tags
+ *     ({@code .cache/dask-2024.1}, or {@code -Dcloudviper.dask2024_1.python}); no pyarrow. Where it
+ *     is not built (the script needs git repositories of dask and distributed) its runs are skipped,
+ *     saying so, unless {@code -Dinterop.dask} asks for it by name.</li>
  * <li>{@link #DASK_2024}: distributed 2024.12.1 of the {@link TrixieRoot}, run in its chroot. The
  *     root has no pyarrow.</li>
  * </ul>
  */
 public enum DaskGeneration {
 
-    DASK_2022("2022", "2022.12.1", "Debian bookworm /usr/bin/python3"),
-    DASK_2024("2024", "2024.12.1", "Debian trixie chroot");
+    DASK_2022("2022", "2022.12.1", "Debian bookworm /usr/bin/python3", false),
+    DASK_2024_1("2024.1", "2024.1.1", "venv of scripts/dask-2024.1.sh", true),
+    DASK_2024("2024", "2024.12.1", "Debian trixie chroot", false);
 
-    /** The system property that selects generations: {@code 2022}, {@code 2024}, or both (default). */
+    /**
+     * The system property that selects generations: {@code 2022}, {@code 2024.1} or {@code 2024}
+     * (or their full versions, comma-separated) run every interop test with just those; {@code all}
+     * runs every test with all three; unset (or {@code both}) runs the defaults, plus 2024.1.1 for the
+     * tests that ask for it.
+     */
     public static final String PROPERTY = "interop.dask";
+    /** The interpreter of the Dask 2024.1.1 referee. */
+    public static final String DASK_2024_1_PYTHON_PROPERTY = "cloudviper.dask2024_1.python";
     /** The interpreter of Dask 2022.12.1 plus pyarrow. */
     public static final String PYARROW_PYTHON_PROPERTY = "cloudviper.pyarrow.python";
 
@@ -45,14 +59,31 @@ public enum DaskGeneration {
     /** The distributed release its peers must report. */
     public final String version;
     private final String where;
+    /** Runs only for tests that ask for it, and is skipped where it is not installed. */
+    private final boolean optIn;
 
-    DaskGeneration(String year, String version, String where) {
+    DaskGeneration(String year, String version, String where, boolean optIn) {
         this.year = year;
         this.version = version;
         this.where = where;
+        this.optIn = optIn;
     }
 
-    /** The generations {@code -Dinterop.dask} selects, in release order. */
+    /** Whether this generation runs only for the tests that ask for it ({@link InteropTest#withDask2024_1()}). */
+    public boolean optIn() {
+        return optIn;
+    }
+
+    /** Whether {@code -Dinterop.dask} names this generation (or says {@code all}). */
+    public boolean explicitlySelected() {
+        String value = System.getProperty(PROPERTY, "").trim().toLowerCase(Locale.ROOT);
+        return value.equals("all") || !value.isEmpty() && !value.equals("both") && selected().contains(this);
+    }
+
+    /**
+     * The generations {@code -Dinterop.dask} selects, in release order: by default every one (the
+     * opt-in ones then run only for the tests that ask for them).
+     */
     public static List<DaskGeneration> selected() {
         String value = System.getProperty(PROPERTY, "").trim().toLowerCase(Locale.ROOT);
         if (value.isEmpty() || value.equals("both") || value.equals("all")) {
@@ -67,7 +98,8 @@ public enum DaskGeneration {
                 }
             }
             if (g == null) {
-                throw new IllegalArgumentException(PROPERTY + ": " + value + " (expected: 2022, 2024 or both)");
+                throw new IllegalArgumentException(PROPERTY + ": " + value + " (expected: 2022, 2024.1, 2024, both"
+                        + " or all)");
             }
             chosen.add(g);
         }
@@ -84,7 +116,16 @@ public enum DaskGeneration {
         if (this == DASK_2024) {
             return TrixieRoot.python();
         }
+        if (this == DASK_2024_1) {
+            return List.of(dask2024_1Python().toString());
+        }
         return List.of((withPyarrow ? pyarrowPython() : BOOKWORM_PYTHON).toString());
+    }
+
+    private static Path dask2024_1Python() {
+        String configured = System.getProperty(DASK_2024_1_PYTHON_PROPERTY);
+        return configured != null ? Path.of(configured)
+                : TrixieRoot.projectRoot().resolve(".cache").resolve("dask-2024.1").resolve("bin").resolve("python");
     }
 
     /** Whether the project's set-up installs pyarrow for this generation (2024's root has none). */
@@ -104,7 +145,7 @@ public enum DaskGeneration {
      * named after {@code logDir}, so that the tests of two checkouts never share one.
      */
     Path workDir(Path logDir) {
-        if (this == DASK_2022) {
+        if (this != DASK_2024) {
             return logDir;
         }
         String owner = Integer.toHexString(logDir.getParent().toString().hashCode());
@@ -114,16 +155,18 @@ public enum DaskGeneration {
 
     /** How this generation's Python spells the host path {@code hostPath} (which it must be able to see). */
     String pythonPath(Path hostPath) {
-        return this == DASK_2022 ? hostPath.toAbsolutePath().normalize().toString() : TrixieRoot.pathInside(hostPath);
+        return this != DASK_2024 ? hostPath.toAbsolutePath().normalize().toString() : TrixieRoot.pathInside(hostPath);
     }
 
     /**
      * Why this generation cannot run here, or null: its interpreter is missing or cannot import
      * distributed {@link #version} and numpy (and pyarrow, {@code withPyarrow}), or (2024) the trixie
-     * root is unusable. Probed once per JVM.
+     * root is unusable. Probed once per JVM and interpreter.
      */
     public String unavailableReason(boolean withPyarrow) {
-        String reason = UNAVAILABLE.computeIfAbsent(name() + withPyarrow, k -> probe(withPyarrow));
+        // Keyed by interpreter too: -Dcloudviper.dask2024_1.python and the like may name another one.
+        String reason = UNAVAILABLE.computeIfAbsent(name() + withPyarrow + python(withPyarrow),
+                k -> probe(withPyarrow));
         return reason.isEmpty() ? null : reason;
     }
 
@@ -134,6 +177,10 @@ public enum DaskGeneration {
             if (root != null) {
                 return root;
             }
+        } else if (this == DASK_2024_1 && !Files.isExecutable(Path.of(python.get(0)))) {
+            return "the Dask 2024.1.1 referee is not built (" + python.get(0) + " is missing): scripts/dask-2024.1.sh"
+                    + " ensure builds it from git repositories of dask and distributed (DASK_GIT_DIR,"
+                    + " DISTRIBUTED_GIT_DIR), which this machine may not have";
         } else if (!Files.isExecutable(Path.of(python.get(0)))) {
             return python.get(0) + " is not executable (scripts/setup-peers.sh installs Dask 2022.12.1"
                     + (withPyarrow ? " and makes the pyarrow venv)" : ")");

@@ -23,13 +23,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Runs each {@link InteropTest} method of a {@link DaskInterop} class once per {@link DaskGeneration},
- * displayed as {@code [dask 2022.12.1 (...)]} and so on. Every generation always gets its run, in
- * release order, so surefire's names are stable: {@code method(PythonPeers)[1]} is Dask 2022,
- * {@code [2]} is Dask 2024. A run is skipped (JUnit assumption, with the reason) when
- * {@code -Dinterop.dask} deselects its generation, with {@code -Dinterop.skip=true}, or when the
- * class needs pyarrow and the generation's set-up installs none; it fails when a selected
- * generation cannot run (no trixie root, no Python Dask): a broken peer install never passes as a
- * skip. Each run gets its own {@link PythonPeers} of that generation; a failure's message is
+ * displayed as {@code [dask 2022.12.1 (...)]} and so on. The default generations always get their
+ * run, so surefire's names are stable: {@code method(PythonPeers)[1]} is Dask 2022, {@code [2]} is
+ * Dask 2024; the opt-in Dask 2024.1.1 comes third, for the tests that ask for it
+ * ({@link InteropTest#withDask2024_1()}) or when {@code -Dinterop.dask} names it. A run is skipped
+ * (JUnit assumption, with the reason) when {@code -Dinterop.dask} deselects its generation, with
+ * {@code -Dinterop.skip=true}, when the class needs pyarrow and the generation's set-up installs
+ * none, or when an opt-in generation not asked for by name is not installed; it fails when a
+ * selected generation cannot run (no trixie root, no Python Dask): a broken peer install never
+ * passes as a skip. Each run gets its own {@link PythonPeers} of that generation; a failure's message is
  * prefixed with the generation and followed by the peers' log tails; and every peer is stopped after
  * the run, pass or fail.
  */
@@ -43,7 +45,13 @@ final class InteropExtension implements TestTemplateInvocationContextProvider {
     @Override
     public Stream<TestTemplateInvocationContext> provideTestTemplateInvocationContexts(ExtensionContext context) {
         DaskGeneration.selected(); // a misspelt -Dinterop.dask fails every interop test, loudly
-        return Stream.of(DaskGeneration.values()).map(Invocation::new);
+        boolean asked = context.getTestMethod()
+                .flatMap(m -> AnnotationSupport.findAnnotation(m, InteropTest.class))
+                .map(InteropTest::withDask2024_1).orElse(false);
+        Stream<DaskGeneration> defaults = Stream.of(DaskGeneration.values()).filter(g -> !g.optIn());
+        Stream<DaskGeneration> optIn = Stream.of(DaskGeneration.values())
+                .filter(g -> g.optIn() && (asked || g.explicitlySelected()));
+        return Stream.concat(defaults, optIn).map(Invocation::new);
     }
 
     /** One run of a test method with one generation's peers. */
@@ -84,6 +92,9 @@ final class InteropExtension implements TestTemplateInvocationContextProvider {
                     + DaskGeneration.PROPERTY + "=" + System.getProperty(DaskGeneration.PROPERTY));
             assumeTrue(!PythonPeers.skipRequested(), "-D" + PythonPeers.SKIP_PROPERTY + "=true");
             String reason = dask.unavailableReason(false);
+            if (reason != null && dask.optIn() && !dask.explicitlySelected()) {
+                assumeTrue(false, () -> dask.label() + " skipped: " + reason);
+            }
             if (reason != null) {
                 fail(dask.label() + " peers unavailable: " + reason + HOW);
             }

@@ -12,14 +12,16 @@ class CapturesTest {
 
     @Test
     void everyCaptureSplitsIntoItsFrames() {
-        List<String> names = Captures.names(Captures.DASK_2022);
-        assertTrue(names.size() >= 25, names.toString());
-        assertEquals(names.stream().sorted().toList(), names);
-        for (String name : names) {
-            byte[] raw = Captures.raw(Captures.DASK_2022, name);
-            List<byte[]> frames = Captures.frames(Captures.DASK_2022, name);
-            long payload = frames.stream().mapToLong(f -> f.length).sum();
-            assertEquals(raw.length, 16 + 8L * frames.size() + payload, name);
+        for (String generation : List.of(Captures.DASK_2022, Captures.DASK_2024_1, Captures.DASK_2024)) {
+            List<String> names = Captures.names(generation);
+            assertTrue(names.size() >= 25, generation + ": " + names);
+            assertEquals(names.stream().sorted().toList(), names);
+            for (String name : names) {
+                byte[] raw = Captures.raw(generation, name);
+                List<byte[]> frames = Captures.frames(generation, name);
+                long payload = frames.stream().mapToLong(f -> f.length).sum();
+                assertEquals(raw.length, 16 + 8L * frames.size() + payload, generation + "/" + name);
+            }
         }
     }
 

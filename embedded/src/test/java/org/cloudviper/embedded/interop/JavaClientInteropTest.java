@@ -20,8 +20,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * The embedded Java client against a stock Python {@code dask scheduler} 2022.12.1: identity,
  * register-client, update-graph-hlg, key-in-memory / task-erred, gather and release as the Python
  * scheduler understands them (it unpacks our layer with dask's own code), with a cloudviper Java
- * worker running the tasks. A 2024.12.1 scheduler no longer accepts update-graph-hlg, so that run
- * is skipped.
+ * worker running the tasks. Schedulers of later lines no longer accept update-graph-hlg: JavaClient
+ * refuses them when it connects, naming their version.
  */
 @DaskInterop
 class JavaClientInteropTest {
@@ -50,5 +50,14 @@ class JavaClientInteropTest {
             }
             assertEquals(124750.0, client.compute(client.task("cloudviper.tasks.sum", leaves), Double.class));
         }
+    }
+
+    @InteropTest(withDask2024_1 = true)
+    void javaClientRefusesASchedulerOfAnotherLine(PythonPeers peers) throws Exception {
+        assumeTrue(peers.dask() != DaskGeneration.DASK_2022, "a 2022.12.1 scheduler is JavaClient's own line");
+        String scheduler = peers.startScheduler().address();
+        java.io.IOException e = assertThrows(java.io.IOException.class, () -> JavaClient.connect(scheduler).close());
+        assertTrue(e.getMessage().contains("the scheduler at " + scheduler + " runs distributed " + peers.dask().version
+                + ": JavaClient speaks the distributed 2022.11.0 to 2022.12.1 line"), e.getMessage());
     }
 }

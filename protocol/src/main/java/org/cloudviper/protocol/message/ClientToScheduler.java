@@ -60,8 +60,9 @@ public sealed interface ClientToScheduler extends DaskMessage {
     }
 
     /**
-     * 2024: the whole graph pickled ({@code graphFrames}: the pickle, then its out-of-band buffers;
-     * {@code internalPriority} the client's order by key; {@code annotations} a pickled dict).
+     * 2024.1 and later: the whole graph pickled ({@code graphFrames}: the pickle, then its out-of-band
+     * buffers; {@code internalPriority} the client's order by key; {@code annotations} a pickled
+     * dict; {@code spanMetadata} null where the client's line sends none).
      * 2022 sends this op too, without a graph and with an empty {@code tasks}, when a future is
      * unpickled (get_dataset): then {@code graphFrames} is null and only {@code keys} matter.
      */
@@ -92,14 +93,16 @@ public sealed interface ClientToScheduler extends DaskMessage {
             }
             r.put("graph_header", graphHeader);
             r.put("graph_frames", graphFrames);
-            r.put("keys", Fields.set(keys));
+            r.put("keys", g.updateGraphKeysAsSet() ? Fields.set(keys) : keys);
             r.put("internal_priority", internalPriority);
             r.put("submitting_task", submittingTask);
             r.put("fifo_timeout", fifoTimeout);
             r.put("actors", actors);
             r.put("code", code);
             r.put("annotations", annotations);
-            r.put("span_metadata", spanMetadata);
+            if (g.updateGraphHasSpanMetadata()) {
+                r.put("span_metadata", spanMetadata);
+            }
             return r;
         }
     }

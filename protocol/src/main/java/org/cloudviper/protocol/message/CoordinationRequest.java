@@ -10,9 +10,9 @@ import java.util.Map;
  * Requests of Dask's coordination primitives, which Dask's scheduler serves from its extensions
  * (distributed/variable.py, queues.py, lock.py, multi_lock.py, semaphore.py, event.py, pubsub.py),
  * and the {@code proxy} through which a client reaches its actors' workers (actor.py ProxyRPC).
- * Every record reads the fields of both generations; where they differ (2024 sends a
- * {@code timeout} with variable_set, {@code lease_timeout} with semaphore_register) it writes the
- * peer's. Names are str or, as Dask allows, a list (Dask turns it into a tuple), kept as decoded.
+ * Every record reads the fields of every generation; where they differ (2024.12 sends a
+ * {@code timeout} with variable_set, {@code lease_timeout} with semaphore_register:
+ * {@link Generation#coordinationSendsTimeouts}) it writes the peer's. Names are str or, as Dask allows, a list (Dask turns it into a tuple), kept as decoded.
  * {@code timeout} is seconds, null for none.
  */
 public sealed interface CoordinationRequest extends DaskMessage {
@@ -82,7 +82,7 @@ public sealed interface CoordinationRequest extends DaskMessage {
                 b.with("data", data);
             }
             b.with("name", name);
-            if (g == Generation.DASK_2024) {
+            if (g.coordinationSendsTimeouts()) {
                 b.with("timeout", timeout);
             }
             return b.done();
@@ -238,7 +238,7 @@ public sealed interface CoordinationRequest extends DaskMessage {
         @Override
         public Map<String, Object> encode(Generation g) {
             Rpc.Builder b = Rpc.request("semaphore_register").with("name", name).with("max_leases", maxLeases);
-            if (g == Generation.DASK_2024) {
+            if (g.coordinationSendsTimeouts()) {
                 b.with("lease_timeout", leaseTimeout);
             }
             return b.done();

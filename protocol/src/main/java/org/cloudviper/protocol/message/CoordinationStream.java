@@ -31,15 +31,15 @@ public sealed interface CoordinationStream extends DaskMessage {
 
     /**
      * A client got a variable's future and holds it now: the variable's pending release of an older
-     * value may go on. 2022 calls it variable-future-release (its client also sends
-     * client-desires-keys itself); 2024 variable-future-received-confirm, and the scheduler makes
-     * the client want the key.
+     * value may go on. 2022.12 and 2024.1 call it variable-future-release (their client also sends
+     * client-desires-keys itself); 2024.12 variable-future-received-confirm, and the scheduler makes
+     * the client want the key ({@link Generation#confirmsVariableFutures}).
      */
     record VariableFutureReceived(Object name, Object key, String token) implements CoordinationStream {
         @Override
         public Map<String, Object> encode(Generation g) {
             Map<String, Object> r = new CompactMap<>(4);
-            r.put("op", g == Generation.DASK_2022 ? "variable-future-release" : "variable-future-received-confirm");
+            r.put("op", g.confirmsVariableFutures() ? "variable-future-received-confirm" : "variable-future-release");
             r.put("name", name);
             r.put("key", key);
             r.put("token", token);

@@ -38,13 +38,7 @@ public record DaskVersion(int year, int month, int patch, String text) implement
      * {@code scheduler.packages.distributed}); empty when there is none or it cannot be read.
      */
     public static Optional<DaskVersion> ofVersions(Object versions) {
-        if (!(versions instanceof Map<?, ?> v)) {
-            return Optional.empty();
-        }
-        String s = Fields.str(Fields.map(v, "packages"), "distributed");
-        if (s == null) {
-            s = Fields.str(Fields.map(Fields.map(v, "scheduler"), "packages"), "distributed");
-        }
+        String s = statedIn(versions);
         if (s == null) {
             return Optional.empty();
         }
@@ -55,9 +49,21 @@ public record DaskVersion(int year, int month, int patch, String text) implement
         }
     }
 
-    /** The message shapes a peer of this version speaks. */
-    public Generation generation() {
-        return Generation.of(this);
+    /** The string a {@code versions} structure names as the distributed version, or null. */
+    static String statedIn(Object versions) {
+        if (!(versions instanceof Map<?, ?> v)) {
+            return null;
+        }
+        String s = Fields.str(Fields.map(v, "packages"), "distributed");
+        if (s == null) {
+            s = Fields.str(Fields.map(Fields.map(v, "scheduler"), "packages"), "distributed");
+        }
+        return s;
+    }
+
+    /** The line whose message shapes a peer of this version speaks; empty for a release outside every line. */
+    public Optional<Generation> generation() {
+        return Generation.forVersion(this);
     }
 
     @Override

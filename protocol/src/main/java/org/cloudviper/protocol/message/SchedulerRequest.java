@@ -67,6 +67,11 @@ public sealed interface SchedulerRequest extends DaskMessage {
 
     /** Turns the connection into the client's stream; answered with stream-start on it. */
     record RegisterClient(String client, Map<?, ?> versions) implements SchedulerRequest {
+        /** The client's distributed version and line. */
+        public PeerVersion peerVersion() {
+            return PeerVersion.of(versions);
+        }
+
         @Override
         public Map<String, Object> encode(Generation g) {
             Map<String, Object> r = new CompactMap<>(4);
@@ -96,8 +101,9 @@ public sealed interface SchedulerRequest extends DaskMessage {
                     Fields.dbl(m, "now", Double.NaN));
         }
 
-        public Generation generation() {
-            return Generation.ofVersions(versions);
+        /** The worker's distributed version and line. */
+        public PeerVersion peerVersion() {
+            return PeerVersion.of(versions);
         }
 
         @Override

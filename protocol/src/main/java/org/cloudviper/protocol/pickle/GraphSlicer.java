@@ -13,8 +13,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Cuts the task graph of a Dask 2024.12.1 {@code update-graph} message into one self-contained
- * pickle per task, without Python: the facade the scheduler calls.
+ * Cuts the task graph of a Dask {@code update-graph} message (distributed 2023.10 and later) into
+ * one self-contained pickle per task, without Python: the facade the scheduler calls. The
+ * {@link Form} says what each pickle is, after the workers' line: a {@code dask._task_spec} node
+ * (distributed 2024.12, described below) or a {@code (function, args, kwargs)} tuple (2023.10 to
+ * 2024.7, whose clients send only legacy values; see {@link CallTuples}).
  *
  * <p>Input: {@code graph_frames[0]} (a pickle of {@code distributed.protocol.serialize.ToPickle}
  * whose {@code data} is a {@code dask.highlevelgraph.HighLevelGraph}) and the number of further
@@ -46,6 +49,14 @@ public final class GraphSlicer {
     static final String TO_PICKLE = "distributed.protocol.serialize";
     static final String HLG = "dask.highlevelgraph";
 
+    /** What each task's pickle is. */
+    public enum Form {
+        /** A {@code dask._task_spec} node, as distributed 2024.12's scheduler holds it. */
+        TASK_NODES,
+        /** A {@code (function, args, kwargs)} tuple, as distributed 2023.10 to 2024.7's scheduler sends it. */
+        CALL_TUPLES
+    }
+
     private final PickleReader reader;
     private final LayerLimits layerLimits;
 
@@ -70,9 +81,14 @@ public final class GraphSlicer {
      * @throws PickleException           for anything malformed or beyond the limits
      */
     public SlicedGraph slice(byte[] graphPickle, int outOfBandBuffers) {
+        return slice(graphPickle, outOfBandBuffers, Form.TASK_NODES);
+    }
+
+    /** As {@link #slice(byte[], int)}, each task's pickle in {@code form}. */
+    public SlicedGraph slice(byte[] graphPickle, int outOfBandBuffers, Form form) {
         ParsedPickle p = reader.read(graphPickle, outOfBandBuffers);
         try {
-            return new Walk(p, new Budget(layerLimits)).run();
+            return new Walk(p, form, new Budget(layerLimits)).run();
         } catch (PickleException e) {
             throw e;
         } catch (LayerException e) {
@@ -85,6 +101,8 @@ public final class GraphSlicer {
     /** One layer's key and where its node comes from. */
     private static final class Entry {
         final Object key;
+        /** The value id of the key as the dict of its first layer holds it (0 for a client.map key). */
+        int keyId;
         PickleValue node;
         Walk.MapLayer map;
         PickledLayers.Generated generated;
@@ -108,14 +126,16 @@ public final class GraphSlicer {
 
     private static final class Walk {
         final ParsedPickle p;
+        final Form form;
         final SliceEmitter em;
         final PickleWriter w;
         final Map<Object, Entry> entries = new LinkedHashMap<>();
         final List<SlicedGraph.Layer> layers = new ArrayList<>();
         final Budget budget;
 
-        Walk(ParsedPickle p, Budget budget) {
+        Walk(ParsedPickle p, Form form, Budget budget) {
             this.p = p;
+            this.form = form;
             this.em = new SliceEmitter(p);
             this.w = em.w;
             this.budget = budget;
@@ -148,6 +168,9 @@ public final class GraphSlicer {
                     continue; // dask.utils.ensure_dict skips a layer object seen before
                 }
                 readLayer(name, layer);
+            }
+            if (form == Form.CALL_TUPLES) {
+                return callTuples();
             }
             LegacyTasks legacy = null;
             LegacySlices layerTasks = null;
@@ -188,6 +211,33 @@ public final class GraphSlicer {
                     }
                 }
                 out.add(t);
+            }
+            return new SlicedGraph(out, layers, p.buffersUsed);
+        }
+
+        /** Every task as distributed 2023.10 to 2024.7 sends it, from the legacy values of such a client. */
+        private SlicedGraph callTuples() {
+            CallTuples tuples = null;
+            List<TaskSlice> out = new ArrayList<>(entries.size());
+            for (Entry e : entries.values()) {
+                if (e.map != null) {
+                    throw new UnsupportedGraphException("graph layer " + layers.get(e.layer).name() + " is a"
+                            + " client.map layer (distributed.client._MapLayer), which clients send from distributed"
+                            + " 2024.7.1 on: a peer of the distributed 2023.10 to 2024.7 line cannot have sent it");
+                }
+                TaskSpec.Obj o = TaskSpec.object(e.node.resolve());
+                if (TaskSpec.dependencies(o) != 0) {
+                    throw new UnsupportedGraphException("task " + e.key + " is a " + o.className() + " node, which"
+                            + " clients send from distributed 2024.11 on: the workers of the distributed 2023.10 to"
+                            + " 2024.7 line cannot read it");
+                }
+                if (tuples == null) {
+                    tuples = new CallTuples(p, keyIndex(), em);
+                }
+                TaskSlice t = tuples.slice(e.key, e.keyId, e.node.id, e.layer);
+                if (t != null) {
+                    out.add(t);
+                }
             }
             return new SlicedGraph(out, layers, p.buffersUsed);
         }
@@ -254,6 +304,9 @@ public final class GraphSlicer {
                     Object key = PickleValues.toKey(d.key(i));
                     keys.add(key);
                     Entry e = entry(key);
+                    if (e.keyId == 0) {
+                        e.keyId = d.key(i).id;
+                    }
                     e.node = d.value(i);
                     e.map = null;
                     e.generated = null;
@@ -277,6 +330,14 @@ public final class GraphSlicer {
             }
             if (!expands) {
                 throw PickledLayers.unsupported(name, o);
+            }
+            if (form == Form.CALL_TUPLES) {
+                // PickledLayers reads the layer classes of dask 2024.12 and writes Task nodes.
+                throw new UnsupportedGraphException("graph layer " + name + " is a " + o.className() + " that is"
+                        + " not materialized: cloudviper expands such layers for clients of the distributed 2024.12"
+                        + " line only; from a client of the 2023.10 to 2024.7 line it takes materialized graphs"
+                        + " (compute with optimize_graph=True, the default, or materialize the layer on the"
+                        + " client: a MaterializedLayer of dict(layer))");
             }
             try {
                 return PickledLayers.expand(name, o, budget, (key, g) -> {

@@ -71,6 +71,11 @@ final class LegacyTasks {
         this.maxTupleKeyLength = maxTuple;
     }
 
+    /** Whether some key is, or holds, a number (which a numpy scalar may equal). */
+    boolean hasNumericKeys() {
+        return numericKeys;
+    }
+
     private static boolean containsNumber(List<?> l) {
         for (Object o : l) {
             if (o instanceof Number || (o instanceof List<?> inner && containsNumber(inner))) {
@@ -212,16 +217,24 @@ final class LegacyTasks {
                 }
                 Keys asData = new Keys();
                 data(v, depth, asData);
-                if (!asTask.sameAs(asData)) {
-                    throw new UnsupportedGraphException("legacy task of key " + currentKey + " starts with "
-                            + p.value(p.resolve(p.child(v, 0))).describe() + ", which may or may not be callable,"
-                            + " and its dependencies differ between the two readings");
-                }
-                out.addAll(asTask);
+                bothReadings("legacy task of key " + currentKey, p.value(p.resolve(p.child(v, 0))), asTask, asData, out);
                 return;
             }
         }
         data(v, depth, out);
+    }
+
+    /**
+     * A tuple whose head may or may not be callable: its dependencies read as a task and read as
+     * data, added to {@code out} when they agree; refused when they do not, since which one Python
+     * takes cannot be known from the pickle.
+     */
+    static void bothReadings(String task, PickleValue head, Keys asTask, Keys asData, Keys out) {
+        if (!asTask.sameAs(asData)) {
+            throw new UnsupportedGraphException(task + " starts with " + head.describe() + ", which may or may not"
+                    + " be callable, and its dependencies differ between the two readings");
+        }
+        out.addAll(asTask);
     }
 
     /** A positional argument of a tuple task: dicts are wrapped in Dict(...) unconverted. */

@@ -24,6 +24,12 @@ import static org.cloudviper.protocol.pickle.ParsedPickle.POINT_MEMO_GET;
  * dropping those nested in another gives a valid order, and each slice costs O(its own size +
  * log(opcodes)), independent of the size of the whole graph.
  *
+ * <p>Values registered with {@link #replaceWithKey} (distributed Futures) are written as the key
+ * they stand for wherever a copied span holds them, as distributed's scheduler unpacks them before
+ * it sends a task ({@code unpack_remotedata}): the callee and arguments are copied between MARK and
+ * POP_MARK (so the memo entries defined inside them stay defined, and nothing is called), then the
+ * key is copied again and bound to the memo entry of the replaced value.
+ *
  * <p>Not thread-safe; one emitter per parsed pickle and thread.
  */
 final class SliceEmitter {
@@ -49,6 +55,9 @@ final class SliceEmitter {
     private final int[] unitFirstPoint;
     /** By memo index: its unit (value id), or 0 if not resolved yet. */
     private final int[] unitOf;
+    /** Values written as a key instead (REDUCE value ids), sorted by span start; and the key inside each. */
+    private int[] replaced = new int[0];
+    private int[] replacedKey = new int[0];
 
     SliceEmitter(ParsedPickle p) {
         this.p = p;
@@ -59,6 +68,27 @@ final class SliceEmitter {
         this.externals = new int[p.memoTop][];
         this.unitFirstPoint = new int[p.memoTop];
         this.unitOf = new int[p.memoTop];
+    }
+
+    /**
+     * From now on, writes each REDUCE value of {@code calls} (a call whose arguments tuple holds
+     * {@code keys[i]}, a value id inside it) as that key. Spans of the calls must not overlap.
+     */
+    void replaceWithKey(int[] calls, int[] keys) {
+        Integer[] order = new Integer[calls.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (x, y) -> Integer.compare(p.start[calls[x]], p.start[calls[y]]));
+        replaced = new int[calls.length];
+        replacedKey = new int[calls.length];
+        for (int i = 0; i < order.length; i++) {
+            replaced[i] = calls[order[i]];
+            replacedKey[i] = keys[order[i]];
+            if (p.kind(replaced[i]) != ParsedPickle.K_REDUCE) {
+                throw new IllegalArgumentException("not a call: " + p.value(replaced[i]).describe());
+            }
+        }
     }
 
     /** Starts a new slice: {@code PROTO 5}. */
@@ -281,6 +311,64 @@ final class SliceEmitter {
     }
 
     private void span(int s, int e, int first) {
+        if (replaced.length == 0) {
+            copy(s, e, first);
+            return;
+        }
+        int k = firstReplacedAt(s);
+        int cur = s;
+        while (k < replaced.length && p.start[replaced[k]] < e) {
+            int call = replaced[k];
+            if (p.end[call] > e) {
+                k++; // the call encloses this span (its callee, while the call itself is written)
+                continue;
+            }
+            copy(cur, p.start[call], cur == s ? first : p.firstPoint(cur));
+            writeKeyFor(k);
+            cur = p.end[call];
+            while (k < replaced.length && p.start[replaced[k]] < cur) {
+                k++;
+            }
+        }
+        copy(cur, e, cur == s ? first : p.firstPoint(cur));
+    }
+
+    private int firstReplacedAt(int offset) {
+        int lo = 0;
+        int hi = replaced.length;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (p.start[replaced[mid]] < offset) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    /** The callee and arguments of replaced call {@code k}, popped; its key; the call's own memo entry. */
+    private void writeKeyFor(int k) {
+        int call = replaced[k];
+        w.mark();
+        body(p.value(p.a[call]));
+        body(p.value(p.b[call]));
+        w.op(Opcodes.POP_MARK);
+        body(p.value(replacedKey[k]));
+        int s = p.start[call];
+        int e = p.end[call];
+        for (int i = p.firstPoint(s); i < p.pointCount && pts[i * 2] < e; i++) {
+            int at = pts[i * 2];
+            int m = pts[i * 2 + 1];
+            if (p.pointKind(at) == POINT_MEMO_DEF && p.memo[m] == call) {
+                memoNew[m] = nextMemo++;
+                memoStamp[m] = stamp;
+                w.memoize();
+            }
+        }
+    }
+
+    private void copy(int s, int e, int first) {
         byte[] data = p.data;
         int cur = s;
         for (int i = first; i < p.pointCount && pts[i * 2] < e; i++) {

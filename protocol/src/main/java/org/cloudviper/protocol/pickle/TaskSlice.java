@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * One task of a sliced graph: what a 2024.12.1 worker needs in compute-task as
+ * One task of a sliced graph: what a worker needs in compute-task as
  * {@code run_spec: {"__Pickled__": i}} plus what the scheduler needs to place it.
  *
  * @param key          the key as the graph holds it (String, Long/BigInteger, Double, byte[] or a
@@ -12,8 +12,9 @@ import java.util.List;
  * @param dependencies keys this task needs, the graph's own key objects where the key is part of
  *                     the graph, else the canonical form ({@link PickleValues#canonicalKey}) of a
  *                     key that must already exist (a Future); in the node's order
- * @param runSpec      a protocol-5 pickle that unpickles to exactly the node Python's scheduler
- *                     holds for this key (a {@code dask._task_spec} GraphNode)
+ * @param runSpec      a protocol-5 pickle that unpickles to exactly what Python's scheduler holds
+ *                     for this key: a {@code dask._task_spec} GraphNode, or for
+ *                     {@link Kind#CALL_TUPLE} a {@code (function, args, kwargs)} tuple
  * @param bufferFrames out-of-band buffers {@code runSpec} consumes, in order, as indexes into the
  *                     update-graph {@code graph_frames} (frame 0 is the graph pickle, so these are
  *                     >= 1); send them as the sub-object's frames ({@code num-sub-frames})
@@ -30,6 +31,11 @@ public record TaskSlice(Object key, List<Object> dependencies, byte[] runSpec, i
         MAP_TASK,
         /** A legacy tuple task or raw value, converted on unpickling by dask's convert_legacy_graph. */
         LEGACY,
+        /**
+         * A legacy value as a distributed 2023.10 to 2024.7 worker runs it: a pickled
+         * {@code (function, args, kwargs)} ({@link GraphSlicer.Form#CALL_TUPLES}).
+         */
+        CALL_TUPLE,
         /**
          * A task of an expanded layer whose {@code _construct_graph} builds legacy tasks (tree
          * reduction, shuffle, broadcast join, array overlap), converted like {@link #LEGACY}.

@@ -28,6 +28,10 @@ class CapturedRecordsTest {
         return Captures.names(Captures.DASK_2022).stream().filter(n -> !n.startsWith("handshake"));
     }
 
+    static Stream<String> captures2024_1() {
+        return Captures.names(Captures.DASK_2024_1).stream().filter(n -> !n.startsWith("handshake"));
+    }
+
     static Stream<String> captures2024() {
         return Captures.names(Captures.DASK_2024).stream().filter(n -> !n.startsWith("handshake"));
     }
@@ -36,6 +40,12 @@ class CapturedRecordsTest {
     @MethodSource("captures2022")
     void reencodesByteForByte2022(String name) {
         roundTrip(Captures.DASK_2022, name, Generation.DASK_2022);
+    }
+
+    @ParameterizedTest
+    @MethodSource("captures2024_1")
+    void reencodesByteForByte2024_1(String name) {
+        roundTrip(Captures.DASK_2024_1, name, Generation.DASK_2024_1);
     }
 
     @ParameterizedTest
@@ -112,8 +122,9 @@ class CapturedRecordsTest {
     /** The compute interval of a real task-finished: what the scheduler's pipelining reads. */
     @org.junit.jupiter.api.Test
     void computeSecondsOfRealTaskFinishedMessages() {
-        for (String dir : List.of(Captures.DASK_2022, Captures.DASK_2024)) {
-            Generation g = dir.equals(Captures.DASK_2022) ? Generation.DASK_2022 : Generation.DASK_2024;
+        for (String dir : List.of(Captures.DASK_2022, Captures.DASK_2024_1, Captures.DASK_2024)) {
+            Generation g = dir.equals(Captures.DASK_2022) ? Generation.DASK_2022
+                    : dir.equals(Captures.DASK_2024_1) ? Generation.DASK_2024_1 : Generation.DASK_2024;
             Frames frames = TestWire.frames(Captures.frames(dir, "worker-to-scheduler.task-finished.bin")
                     .toArray(new byte[0][]));
             Object tree = MessageCodec.decode(frames);
@@ -126,7 +137,7 @@ class CapturedRecordsTest {
             org.junit.jupiter.api.Assertions.assertTrue(t.computeSeconds() > 0 && t.computeSeconds() < 1,
                     "an inc takes microseconds: " + t.computeSeconds());
             assertEquals(28, t.nbytes());
-            assertEquals(g == Generation.DASK_2024 ? 0 : -1, t.runId());
+            assertEquals(g == Generation.DASK_2022 ? -1 : 0, t.runId());
         }
     }
 }

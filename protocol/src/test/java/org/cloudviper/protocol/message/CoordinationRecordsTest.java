@@ -56,8 +56,8 @@ class CoordinationRecordsTest {
                 new CoordinationRequest.LockRelease("l", "id-1"),
                 new CoordinationRequest.MultiLockAcquire(List.of("a", "b"), "id-2", null, 1),
                 new CoordinationRequest.MultiLockRelease("id-2"),
-                new CoordinationRequest.SemaphoreRegister("s", 2L, g == Generation.DASK_2024 ? 30.0 : null,
-                        g == Generation.DASK_2024),
+                new CoordinationRequest.SemaphoreRegister("s", 2L, g.coordinationSendsTimeouts() ? 30.0 : null,
+                        g.coordinationSendsTimeouts()),
                 new CoordinationRequest.SemaphoreAcquire("s", null, "lease-1"),
                 new CoordinationRequest.SemaphoreRelease("s", "lease-1"),
                 new CoordinationRequest.SemaphoreClose("s"),
@@ -104,9 +104,11 @@ class CoordinationRecordsTest {
         CoordinationRequest.VariableSet set = new CoordinationRequest.VariableSet("v", "k", null, null, 1.5);
         assertFalse(set.encode(Generation.DASK_2022).containsKey("timeout"), "2022's variable_set has no timeout");
         assertEquals(1.5, set.encode(Generation.DASK_2024).get("timeout"));
+        assertFalse(set.encode(Generation.DASK_2024_1).containsKey("timeout"), "2024.1.1's variable_set has none");
         CoordinationRequest.SemaphoreRegister reg = new CoordinationRequest.SemaphoreRegister("s", 1L, null, true);
         assertFalse(reg.encode(Generation.DASK_2022).containsKey("lease_timeout"));
         assertTrue(reg.encode(Generation.DASK_2024).containsKey("lease_timeout"));
+        assertFalse(reg.encode(Generation.DASK_2024_1).containsKey("lease_timeout"));
         CoordinationRequest.SemaphoreRegister from2022 = (CoordinationRequest.SemaphoreRegister)
                 CoordinationRequest.decode(Map.of("op", "semaphore_register", "name", "s", "max_leases", 1L),
                         Generation.DASK_2022);
@@ -114,6 +116,8 @@ class CoordinationRecordsTest {
         CoordinationStream.VariableFutureReceived confirm = new CoordinationStream.VariableFutureReceived("v", "k", "t");
         assertEquals("variable-future-release", confirm.encode(Generation.DASK_2022).get("op"));
         assertEquals("variable-future-received-confirm", confirm.encode(Generation.DASK_2024).get("op"));
+        assertEquals("variable-future-release", confirm.encode(Generation.DASK_2024_1).get("op"),
+                "2024.1.1's scheduler has only variable-future-release (variable.py)");
         assertNull(CoordinationRequest.decode(Map.of("op", "identity"), Generation.DASK_2022));
         assertNull(CoordinationStream.decode(Map.of("op", "heartbeat-client"), Generation.DASK_2022));
     }

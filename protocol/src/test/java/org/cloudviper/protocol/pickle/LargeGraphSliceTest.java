@@ -26,4 +26,17 @@ class LargeGraphSliceTest {
         TaskSlice last = g.tasks().get(N - 1);
         assertEquals(kind.equals("map") ? 0 : 1, last.dependencies().size(), last.toString());
     }
+
+    /** The same legacy chain as a distributed 2024.1 client sends it, cut into call tuples. */
+    @org.junit.jupiter.api.Test
+    void slicesA100kLegacyChainIntoCallTuples() {
+        SlicedGraph g = new GraphSlicer().slice(SyntheticGraphs.legacyChain(N), 0, GraphSlicer.Form.CALL_TUPLES);
+        assertEquals(N, g.tasks().size());
+        TaskSlice last = g.tasks().get(N - 1);
+        assertEquals(java.util.List.of("d-" + (N - 2)), last.dependencies());
+        assertEquals("(operator.add, ('d-" + (N - 2) + "', " + (N - 1) + "), {})",
+                CallTuplesTest.structure(new PickleReader().read(last.runSpec()).root()));
+        assertEquals("(distributed.worker.execute_task, (0,), {})",
+                CallTuplesTest.structure(new PickleReader().read(g.tasks().get(0).runSpec()).root()));
+    }
 }

@@ -5,15 +5,17 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.util.AttributeKey;
 import org.cloudviper.protocol.MessageCodec;
 import org.cloudviper.protocol.message.Generation;
+import org.cloudviper.protocol.message.PeerVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * One connection to the scheduler and what it has become: request/reply (RPC) until
- * {@code register-client} or {@code register-worker} turns it into that peer's stream. Its Dask
- * generation is read once, from the registration's versions.
+ * {@code register-client} or {@code register-worker} turns it into that peer's stream. Its
+ * distributed line is read once, from the registration's versions.
  */
 final class Peer implements StreamBatcher.Stream {
     private static final Logger log = LoggerFactory.getLogger(Peer.class);
@@ -38,6 +40,12 @@ final class Peer implements StreamBatcher.Stream {
     /** The client id or the worker address, once registered. */
     String id;
     Generation generation = Generation.DASK_2022;
+    /** The distributed version the peer stated when it registered. */
+    PeerVersion version = PeerVersion.UNSTATED;
+    /** A cloudviper peer (Java worker, JavaClient), not held to one line with the Python peers. */
+    boolean cloudviper;
+    /** The packages its versions listed (for Dask's version-mismatch warning). */
+    Map<?, ?> packages = Map.of();
     /** The client's stream is ending (stream-closed sent). */
     boolean closing;
     /** The message whose large frame 0 is arriving, read as it comes; null between such messages. */
@@ -58,6 +66,11 @@ final class Peer implements StreamBatcher.Stream {
 
     void send(Object message) {
         send(channel, message);
+    }
+
+    /** Writes {@code message}, then closes the connection (a refused registration). */
+    void sendAndClose(Object message) {
+        channel.writeAndFlush(MessageCodec.encode(message)).addListener(ChannelFutureListener.CLOSE);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package org.cloudviper.scheduler.server;
 
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -26,8 +27,13 @@ final class Peers {
         return clients.get(id);
     }
 
-    /** Every registered client's stream (live). */
-    java.util.Collection<Peer> clients() {
+    /** The registered workers' streams (live view). */
+    Collection<Peer> workers() {
+        return workers.values();
+    }
+
+    /** The registered clients' streams (live view). */
+    Collection<Peer> clients() {
         return clients.values();
     }
 

@@ -3,6 +3,7 @@ package org.cloudviper.scheduler.server;
 import org.cloudviper.protocol.SubObject;
 import org.cloudviper.protocol.message.Fields;
 import org.cloudviper.protocol.message.Generation;
+import org.cloudviper.protocol.message.PeerVersion;
 import org.cloudviper.protocol.message.Rpc;
 import org.cloudviper.protocol.message.SchedulerRequest;
 import org.cloudviper.protocol.message.SchedulerToClient;
@@ -166,21 +167,50 @@ final class RequestHandlers {
     }
 
     private void registerClient(Peer peer, SchedulerRequest.RegisterClient r) {
+        PeerVersion version = r.peerVersion();
+        boolean cloudviper = PeerVersion.isCloudviper(r.versions());
+        String refused = Lines.refusal("client " + r.client(), Peer.Role.CLIENT, version, cloudviper, peers);
+        if (refused != null) {
+            // A non-empty error makes the client raise ImportError(error) (client.py _ensure_connected).
+            log.warn("Refused client {}: {}", r.client(), refused);
+            peer.sendAndClose(List.of(new SchedulerToClient.StreamStart("", refused)
+                    .encode(version.generationOr(Generation.DASK_2022))));
+            return;
+        }
+        String warning = cloudviper ? "" : Lines.warning(Peer.Role.CLIENT, r.versions(), peers);
         peer.role = Peer.Role.CLIENT;
         peer.id = r.client();
-        peer.generation = Generation.ofVersions(r.versions());
+        peer.generation = version.generation();
+        peer.version = version;
+        peer.cloudviper = cloudviper;
+        peer.packages = Lines.packages(r.versions());
         Peer old = peers.addClient(peer);
         if (old != null && old != peer) {
             old.channel.close();
         }
         state.onAddClient(r.client());
-        log.info("Receive client connection: {}", r.client());
+        log.info("Receive client connection: {} ({})", r.client(), version);
+        if (!warning.isEmpty()) {
+            log.warn("Client {}: {}", r.client(), warning);
+        }
         // The client asserts that its first batch holds exactly this one message.
-        peer.send(List.of(new SchedulerToClient.StreamStart("", "").encode(peer.generation)));
+        peer.send(List.of(new SchedulerToClient.StreamStart(warning, "").encode(peer.generation)));
     }
 
     private void registerWorker(Peer peer, SchedulerRequest.RegisterWorker r) {
-        Generation generation = r.generation();
+        PeerVersion version = r.peerVersion();
+        boolean cloudviper = PeerVersion.isCloudviper(r.versions());
+        String refused = Lines.refusal("worker " + r.address(), Peer.Role.WORKER, version, cloudviper, peers);
+        if (refused != null) {
+            // The worker logs "Unable to connect to scheduler: <message>" and stops (worker.py
+            // _register_with_scheduler); it gets no other message.
+            log.warn("Refused worker {}: {}", r.address(), refused);
+            peer.sendAndClose(SchedulerRequest.RegisterWorker.Reply.error(now(), refused)
+                    .encode(version.generationOr(Generation.DASK_2022)));
+            return;
+        }
+        String warning = cloudviper ? "" : Lines.warning(Peer.Role.WORKER, r.versions(), peers);
+        Generation generation = version.generation();
         String name = r.name() == null ? r.address() : String.valueOf(r.name());
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("type", "Worker");
@@ -204,6 +234,9 @@ final class RequestHandlers {
         peer.role = Peer.Role.WORKER;
         peer.id = r.address();
         peer.generation = generation;
+        peer.version = version;
+        peer.cloudviper = cloudviper;
+        peer.packages = Lines.packages(r.versions());
         peers.addWorker(peer, info);
         String error = state.onAddWorker(new WorkerRegistration(r.address(), name, r.nthreads(), r.memoryLimit(),
                 r.resources(), now()));
@@ -219,10 +252,13 @@ final class RequestHandlers {
             return;
         }
         server.workersChanged();
-        peer.send(new SchedulerRequest.RegisterWorker.Reply("OK", now(), heartbeatInterval(), admin.workerPlugins(), null,
-                "").encode(generation));
-        log.info("Register worker {} ({} threads, distributed {})", r.address(), r.nthreads(),
-                generation.referenceVersion());
+        peer.send(new SchedulerRequest.RegisterWorker.Reply("OK", now(), heartbeatInterval(), admin.workerPlugins(),
+                null, warning).encode(generation));
+        log.info("Register worker {} ({} threads, {}{})", r.address(), r.nthreads(), version,
+                cloudviper ? ", cloudviper" : "");
+        if (!warning.isEmpty()) {
+            log.warn("Worker {}: {}", r.address(), warning);
+        }
     }
 
     private Map<String, Object> heartbeat(SchedulerRequest.HeartbeatWorker h) {

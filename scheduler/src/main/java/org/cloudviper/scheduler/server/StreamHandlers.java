@@ -160,7 +160,8 @@ final class StreamHandlers {
         }
         GraphUpdate g;
         try {
-            g = pickledGraphs.read(u, client, RequestHandlers.now(), RequestHandlers.stimulus("update-graph"));
+            g = pickledGraphs.read(u, peer.generation, client, RequestHandlers.now(),
+                    RequestHandlers.stimulus("update-graph"));
         } catch (PickleException e) {
             // Unsupported layers and hostile or malformed pickles: this client's keys err, nothing else.
             refuseGraph(peer, client, u.keys(), e.getMessage());

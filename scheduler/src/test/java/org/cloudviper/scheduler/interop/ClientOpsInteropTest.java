@@ -21,7 +21,7 @@ class ClientOpsInteropTest {
      * {@code time.sleep(60)} returns (Python cannot interrupt it), and the tasks submitted after the
      * cancel need the other one.
      */
-    @InteropTest
+    @InteropTest(withDask2024_1 = true)
     void scatterCancelPublish(PythonPeers peers) throws Exception {
         InteropScheduler scheduler = InteropScheduler.start(peers);
         scheduler.startWorkers(peers, 1, 2, false);

@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ComputeInteropTest {
 
     /** Test 1: {@code submit(inc, 1)} and a 1,000-task {@code map} + {@code gather}. */
-    @InteropTest
+    @InteropTest(withDask2024_1 = true)
     void submitAndMap(PythonPeers peers) throws Exception {
         InteropScheduler scheduler = InteropScheduler.start(peers);
         scheduler.startWorkers(peers, 1, 1, false);
@@ -48,7 +48,7 @@ class ComputeInteropTest {
      * the graph features a 2024 pickled graph carries as Alias nodes, out-of-band buffers and
      * cloudpickled code.
      */
-    @InteropTest
+    @InteropTest(withDask2024_1 = true)
     void graphShapes(PythonPeers peers) throws Exception {
         InteropScheduler scheduler = InteropScheduler.start(peers);
         scheduler.startWorkers(peers, 1, 1, false);
@@ -63,7 +63,7 @@ class ComputeInteropTest {
     }
 
     /** Test 2: a layered {@code dask.delayed} graph of 1,000 tasks with shared dependencies. */
-    @InteropTest
+    @InteropTest(withDask2024_1 = true)
     void delayedGraphMatchesLocalCompute(PythonPeers peers) throws Exception {
         InteropScheduler scheduler = InteropScheduler.start(peers);
         scheduler.startWorkers(peers, 1, 1, false);
@@ -80,7 +80,7 @@ class ComputeInteropTest {
      * Test 3: a seeded {@code dask.array} expression against numpy, and a {@code dask.bag} fold. The
      * worker runs under a nanny here, as {@code dask worker} does by default.
      */
-    @InteropTest
+    @InteropTest(withDask2024_1 = true)
     void arrayAndBag(PythonPeers peers) throws Exception {
         InteropScheduler scheduler = InteropScheduler.start(peers);
         scheduler.startWorkers(peers, 1, 1, true);

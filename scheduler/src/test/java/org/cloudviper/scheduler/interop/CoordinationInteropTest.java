@@ -147,6 +147,6 @@ class CoordinationInteropTest {
                 () -> assertEquals(true, r.partMap("task_semaphore").get("value"),
                         "the lease of a task on the dead worker lapsed"),
                 () -> assertEquals(leasedLock, r.partMap("lock").get("value"),
-                        leasedLock ? "2024's Lock is a lease that lapses" : "2022's Lock has no lease"));
+                        leasedLock ? "2024.12's Lock is a lease that lapses" : "a Lock before 2024.7.1 has no lease"));
     }
 }

@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @DaskInterop
 class ErrorsInteropTest {
 
-    @InteropTest
+    @InteropTest(withDask2024_1 = true)
     void exceptionTracebackAndRetries(PythonPeers peers) throws Exception {
         InteropScheduler scheduler = InteropScheduler.start(peers);
         scheduler.startWorkers(peers, 1, 1, false);

@@ -88,7 +88,11 @@ class LayersInteropTest {
         if (peers.dask() != DaskGeneration.DASK_2022 && scheduler.isCloudviper()) { // 2022.12.1 has no P2P rechunk
             // optimized, the client materializes the layer: its P2P barrier task is what is refused
             assertRefused(r.partMap("p2p_refused"), "distributed.shuffle._core.P2PBarrierTask");
-            assertRefused(r.partMap("p2p_refused_unopt"), "distributed.shuffle._rechunk.P2PRechunkLayer");
+            // unoptimized, the layer arrives whole, unless the client materialized it before pickling
+            // (its cached dict is pickled with it): then the barrier task is what is refused
+            Map<String, Object> unopt = r.partMap("p2p_refused_unopt");
+            assertRefused(unopt, String.valueOf(unopt.get("text")).contains("P2PBarrierTask")
+                    ? "distributed.shuffle._core.P2PBarrierTask" : "distributed.shuffle._rechunk.P2PRechunkLayer");
         }
         if (scheduler.isCloudviper() || peers.dask() != DaskGeneration.DASK_2022) {
             assertAll(equalParts(r, List.of("map_overlap")));

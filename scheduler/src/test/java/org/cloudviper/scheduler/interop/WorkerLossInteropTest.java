@@ -25,7 +25,7 @@ class WorkerLossInteropTest {
      * once a tenth of the map is done. Workers run without a nanny, so the pid is the worker itself
      * and nothing restarts it.
      */
-    @InteropTest
+    @InteropTest(withDask2024_1 = true)
     void graphSurvivesKilledWorker(PythonPeers peers) throws Exception {
         InteropScheduler scheduler = InteropScheduler.start(peers);
         List<Peer> workers = scheduler.startWorkers(peers, 2, 1, false);

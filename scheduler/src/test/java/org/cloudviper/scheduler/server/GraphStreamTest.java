@@ -199,7 +199,7 @@ class GraphStreamTest {
             for (Object m : messages) {
                 if (m instanceof Map<?, ?> map && String.valueOf(map.get("op")).startsWith("update-graph")) {
                     ClientToScheduler msg = ClientToScheduler.decode(map, g);
-                    out.add(update(msg, () -> HlgGraph.read((ClientToScheduler.UpdateGraphHlg) msg, "c", 1.0, "s")));
+                    out.add(update(msg, g, () -> HlgGraph.read((ClientToScheduler.UpdateGraphHlg) msg, "c", 1.0, "s")));
                 } else {
                     out.add(describe(m));
                 }
@@ -231,7 +231,7 @@ class GraphStreamTest {
                 if (item instanceof StreamedGraph read) {
                     try {
                         ClientToScheduler msg = read.message();
-                        out.add(update(msg, () -> {
+                        out.add(update(msg, g, () -> {
                             ClientToScheduler.UpdateGraphHlg hlg = (ClientToScheduler.UpdateGraphHlg) msg;
                             HlgGraph.Layers layers = new HlgGraph.Layers(hlg.priority(), LayerLimits.DEFAULT);
                             read.addLayers(layers);
@@ -252,10 +252,10 @@ class GraphStreamTest {
         return out;
     }
 
-    private static String update(ClientToScheduler msg, java.util.function.Supplier<GraphUpdate> hlg) {
+    private static String update(ClientToScheduler msg, Generation g, java.util.function.Supplier<GraphUpdate> hlg) {
         GraphUpdate u;
         try {
-            u = msg instanceof ClientToScheduler.UpdateGraph pickled ? new PickledGraph().read(pickled, "c", 1.0, "s")
+            u = msg instanceof ClientToScheduler.UpdateGraph pickled ? new PickledGraph().read(pickled, g, "c", 1.0, "s")
                     : hlg.get();
         } catch (HlgGraph.UnsupportedLayer e) {
             return "refused: " + e.getMessage();

@@ -7,6 +7,7 @@ import org.cloudviper.protocol.ProtocolException;
 import org.cloudviper.protocol.SubObject;
 import org.cloudviper.protocol.message.Fields;
 import org.cloudviper.protocol.message.Generation;
+import org.cloudviper.protocol.message.PeerVersion;
 import org.cloudviper.protocol.message.SchedulerRequest;
 import org.cloudviper.protocol.message.SchedulerToWorker;
 import org.cloudviper.protocol.message.WorkerMetrics;
@@ -109,11 +110,19 @@ final class SchedulerLink {
                 }
                 return;
             }
-            generation = Generation.ofVersions(reply);
+            PeerVersion version = PeerVersion.of(reply);
             if (reply instanceof Map<?, ?> m && m.get("packages") instanceof Map<?, ?> p) {
                 schedulerPackages = (Map<?, ?>) Fields.plain(p);
             }
             MessageCodec.release(reply);
+            if (!version.supported()) {
+                // Registering would send messages of some other line to a scheduler that cannot read them.
+                String why = version.refusal("the scheduler at " + config.scheduler());
+                log.error("Unable to connect to scheduler: {}", why);
+                registered.completeExceptionally(new IOException(why));
+                return;
+            }
+            generation = version.generation();
             BatchedStream.open(loop, config.limits(), config.scheduler(), registration().encode(generation),
                     new StreamListener()).whenComplete((opened, failure) -> {
                         if (failure != null) {
@@ -149,10 +158,13 @@ final class SchedulerLink {
         host.put("LANG", String.valueOf(System.getenv().getOrDefault("LANG", "None")));
         Map<String, Object> packages = new LinkedHashMap<>();
         if (schedulerPackages.isEmpty()) {
+            // cloudviper's scheduler: it knows this worker by the cloudviper package (a Python scheduler
+            // would warn every client of a package they lack, so there the worker lists only the scheduler's)
             String v = generation.referenceVersion();
             packages.put("python", null);
             packages.put("dask", v);
             packages.put("distributed", v);
+            packages.put(PeerVersion.CLOUDVIPER_PACKAGE, PeerVersion.cloudviperVersion());
         } else {
             for (Map.Entry<?, ?> e : schedulerPackages.entrySet()) {
                 packages.put(String.valueOf(e.getKey()), e.getValue());
@@ -176,7 +188,7 @@ final class SchedulerLink {
             log.warn(reply.warning());
         }
         heartbeatInterval = reply.heartbeatInterval();
-        log.info("        Registered to: {} (distributed {})", config.scheduler(), generation.referenceVersion());
+        log.info("        Registered to: {} (the distributed {} line)", config.scheduler(), generation.range());
         // Like a Python worker: announce "running" once registered.
         worker.handle(new Event.WorkerStatusChange("running", "worker-status-change-" + now()));
         lastKeepAlive = now();

@@ -174,11 +174,10 @@ final class TaskRunner {
         }
         try {
             if (spec.taskSpec() != null) {
-                TaskSpecs.TaskCall c = TaskSpecs.read(spec.taskSpec(), spec.buffers());
-                return new Call(c.function(), c.args(), c.kwargs(), null, false, false, null);
+                return call(TaskSpecs.read(spec.taskSpec(), spec.buffers()));
             }
             if (spec.task() != null) {
-                return parseLegacyTask(spec.task());
+                return call(TaskSpecs.legacyTask(PlainData.parse(spec.task(), 0)));
             }
             if (spec.function() == null) {
                 throw new Refused("cloudviper Java worker got a task without a function");
@@ -289,30 +288,12 @@ final class TaskRunner {
         }
     }
 
-    /**
-     * A 2022 legacy task: {@code (func, *args)} or {@code (apply, func, args[, kwargs])}, or plain
-     * data; a function inside the arguments (a nested task) is refused.
-     */
-    private static Call parseLegacyTask(byte[] pickle) throws Refused {
-        PickleValue task = PlainData.parse(pickle, 0).resolve();
-        if (!(task instanceof PickleValue.Tuple t) || t.size() == 0
-                || !(t.get(0).resolve() instanceof PickleValue.Global f)) {
-            return new Call(null, null, null, PlainData.of(task), true, true, null);
+    private static Call call(TaskSpecs.Spec s) {
+        if (s instanceof TaskSpecs.Literal l) {
+            return new Call(null, null, null, l.value(), true, true, null);
         }
-        List<PickleValue> rest = t.items().subList(1, t.size());
-        if (f.is("dask.utils", "apply")) {
-            if (rest.isEmpty() || !(rest.get(0).resolve() instanceof PickleValue.Global g)) {
-                throw new Refused("cloudviper Java worker cannot run apply() of a function pickled by value");
-            }
-            List<Object> args = rest.size() > 1 ? asArgs(PlainData.of(rest.get(1))) : List.of();
-            Map<String, Object> kwargs = rest.size() > 2 ? asKwargs(PlainData.of(rest.get(2))) : Map.of();
-            return new Call(PlainData.qualifiedName(g), args, kwargs, null, false, true, null);
-        }
-        List<Object> args = new ArrayList<>(rest.size());
-        for (PickleValue a : rest) {
-            args.add(PlainData.of(a));
-        }
-        return new Call(PlainData.qualifiedName(f), args, Map.of(), null, false, true, null);
+        TaskSpecs.TaskCall c = (TaskSpecs.TaskCall) s;
+        return new Call(c.function(), c.args(), c.kwargs(), null, false, c.keysInPlace(), null);
     }
 
     @SuppressWarnings("unchecked")
@@ -347,14 +328,15 @@ final class TaskRunner {
     }
 
     /**
-     * distributed.utils_comm.pack_data: a str that is a dependency's key becomes its value (2022);
-     * a 2024 Alias ({@link TaskSpecs.DepRef}) becomes the value of the key it names.
+     * distributed.utils_comm.pack_data: a str, or a tuple (a List here), that is a dependency's key
+     * becomes its value (2022 and 2024.1 run specs); a 2024.12 Alias ({@link TaskSpecs.DepRef})
+     * becomes the value of the key it names.
      */
     static Object substitute(Object v, Map<Object, Object> deps) {
         return substitute(v, deps, true);
     }
 
-    /** As {@link #substitute(Object, Map)}; {@code keysAsStrings} false (2024) replaces only DepRefs. */
+    /** As {@link #substitute(Object, Map)}; {@code keysAsStrings} false (2024.12) replaces only DepRefs. */
     static Object substitute(Object v, Map<Object, Object> deps, boolean keysAsStrings) {
         if (v instanceof TaskSpecs.DepRef r) {
             if (!deps.containsKey(r.key())) {
@@ -363,8 +345,8 @@ final class TaskRunner {
             }
             return deps.get(r.key());
         }
-        if (keysAsStrings && v instanceof String s && deps.containsKey(s)) {
-            return deps.get(s);
+        if (keysAsStrings && (v instanceof String || v instanceof List<?>) && deps.containsKey(v)) {
+            return deps.get(v);
         }
         if (v instanceof List<?> l) {
             List<Object> r = new ArrayList<>(l.size());

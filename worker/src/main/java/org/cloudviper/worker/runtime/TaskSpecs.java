@@ -12,14 +12,21 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads the run_spec a distributed >= 2023.4 scheduler sends: the pickle of a
- * {@code dask._task_spec.Task}, read symbolically with the protocol's pickle reader (nothing is
- * imported or run). CPython pickles a Task as {@code NEWOBJ(Task, ())} + {@code BUILD((None, slots))}
- * with slots {@code func}, {@code args}, {@code kwargs}, {@code key}, ...; an argument is plain data,
- * an {@code Alias} (its {@code target} is the key of a dependency, as TaskRef arguments become), a
- * {@code DataNode} ({@code REDUCE(DataNode, (key, value))}), or a nested container Task whose func is
- * {@code NestedContainer.to_container} and whose kwargs name the container class. Anything else (a
- * nested call, an object) is refused with a message naming it.
+ * Reads the pickled run_spec a distributed >= 2023.10 scheduler sends, symbolically with the
+ * protocol's pickle reader (nothing is imported or run), in the form of its line:
+ * <ul>
+ *   <li>2024.12: a {@code dask._task_spec.Task}. CPython pickles it as {@code NEWOBJ(Task, ())} +
+ *       {@code BUILD((None, slots))} with slots {@code func}, {@code args}, {@code kwargs},
+ *       {@code key}, ...; an argument is plain data, an {@code Alias} (its {@code target} is the key
+ *       of a dependency, as TaskRef arguments become), a {@code DataNode} ({@code REDUCE(DataNode,
+ *       (key, value))}), or a nested container Task whose func is {@code NestedContainer.to_container}
+ *       and whose kwargs name the container class.</li>
+ *   <li>2023.10 to 2024.7: a {@code (function, args, kwargs)} tuple (distributed worker.py
+ *       _normalize_task) whose arguments hold the dependencies' keys in place (pack_data), or
+ *       {@code (execute_task, (value,), {})} for a legacy task or data, read as 2022's legacy tasks
+ *       are ({@link #legacyTask}).</li>
+ * </ul>
+ * Anything else (a nested call, an object) is refused with a message naming it.
  */
 final class TaskSpecs {
     private static final String MODULE = "dask._task_spec";
@@ -32,8 +39,20 @@ final class TaskSpecs {
     record DepRef(Object key) {
     }
 
-    /** The function's qualified name and its arguments, {@link DepRef}s standing for dependencies. */
-    record TaskCall(String function, List<Object> args, Map<String, Object> kwargs) {
+    /** What a run spec asks for: a call, or data returned as it is. */
+    sealed interface Spec permits TaskCall, Literal {
+    }
+
+    /**
+     * The function's qualified name and its arguments, where {@link DepRef}s stand for dependencies
+     * or, {@code keysInPlace}, the dependencies' keys themselves (distributed's pack_data).
+     */
+    record TaskCall(String function, List<Object> args, Map<String, Object> kwargs, boolean keysInPlace)
+            implements Spec {
+    }
+
+    /** Plain data (keys of dependencies in place), the task's result once they are substituted. */
+    record Literal(Object value) implements Spec {
     }
 
     /** Why the task cannot run; its message is a predicate for "cloudviper Java worker ...". */
@@ -47,7 +66,7 @@ final class TaskSpecs {
      * The call a Task pickle ({@code buffers} out-of-band frames follow it) describes, or a
      * {@link SpecException} saying why the Java worker cannot run it.
      */
-    static TaskCall read(byte[] pickle, int buffers) throws SpecException {
+    static Spec read(byte[] pickle, int buffers) throws SpecException {
         ParsedPickle p;
         try {
             p = new PickleReader().read(pickle, buffers);
@@ -55,6 +74,9 @@ final class TaskSpecs {
             throw new SpecException("cannot read the task specification: " + e.getMessage());
         }
         PickleValue root = p.root().resolve();
+        if (root instanceof PickleValue.Tuple t && t.size() == 3) {
+            return callTuple(t);
+        }
         Map<String, PickleValue> slots = taskSlots(root);
         if (slots == null) {
             throw new SpecException("cannot run a run_spec that is not a dask._task_spec.Task: " + root.describe());
@@ -77,7 +99,90 @@ final class TaskSpecs {
         } else if (kw != null && !(kw instanceof PickleValue.None)) {
             throw new SpecException("cannot read task keyword arguments that are not a dict: " + kw.describe());
         }
-        return new TaskCall(PlainData.qualifiedName(g), args, kwargs);
+        return new TaskCall(PlainData.qualifiedName(g), args, kwargs, false);
+    }
+
+    /** {@code (function, args, kwargs)}: distributed 2023.10 to 2024.7's run spec. */
+    private static Spec callTuple(PickleValue.Tuple t) throws SpecException {
+        PickleValue func = t.get(0).resolve();
+        if (!(func instanceof PickleValue.Global g)) {
+            throw new SpecException("cannot run a Python function pickled by value (defined in __main__, a lambda"
+                    + " or a closure): not a registered Java task");
+        }
+        try {
+            if (g.is("distributed.worker", "execute_task")) {
+                PickleValue args = t.get(1).resolve();
+                if (!(args instanceof PickleValue.Tuple a) || a.size() != 1) {
+                    throw new SpecException("cannot read execute_task arguments " + args.describe());
+                }
+                return legacyTask(a.get(0));
+            }
+            Object args = PlainData.of(t.get(1));
+            Object kwargs = PlainData.of(t.get(2));
+            if (!(args instanceof List<?> a)) {
+                throw new SpecException("cannot read task arguments that are not a tuple: " + t.get(1).resolve().describe());
+            }
+            return new TaskCall(PlainData.qualifiedName(g), new ArrayList<>(a), kwargs(kwargs), true);
+        } catch (PickleValues.NotPlainException e) {
+            throw new SpecException(e.getMessage());
+        } catch (PickleException e) {
+            throw new SpecException("cannot read the task's arguments: " + e.getMessage());
+        }
+    }
+
+    /**
+     * A legacy task (2022's run_spec, the value of 2024.1's execute_task): {@code (func, *args)} or
+     * {@code (apply, func, args[, kwargs])}, or plain data; a function inside the arguments (a nested
+     * task) is refused.
+     */
+    static Spec legacyTask(PickleValue v) throws SpecException {
+        PickleValue task = v.resolve();
+        try {
+            if (!(task instanceof PickleValue.Tuple t) || t.size() == 0
+                    || !(t.get(0).resolve() instanceof PickleValue.Global f)) {
+                return new Literal(PlainData.of(task));
+            }
+            List<PickleValue> rest = t.items().subList(1, t.size());
+            if (f.is("dask.utils", "apply")) {
+                if (rest.isEmpty() || !(rest.get(0).resolve() instanceof PickleValue.Global g)) {
+                    throw new SpecException("cannot run apply() of a function pickled by value");
+                }
+                List<Object> args = rest.size() > 1 ? list(PlainData.of(rest.get(1))) : List.of();
+                Map<String, Object> kwargs = rest.size() > 2 ? kwargs(PlainData.of(rest.get(2))) : Map.of();
+                return new TaskCall(PlainData.qualifiedName(g), args, kwargs, true);
+            }
+            List<Object> args = new ArrayList<>(rest.size());
+            for (PickleValue a : rest) {
+                args.add(PlainData.of(a));
+            }
+            return new TaskCall(PlainData.qualifiedName(f), args, Map.of(), true);
+        } catch (PickleValues.NotPlainException e) {
+            throw new SpecException(e.getMessage());
+        } catch (PickleException e) {
+            throw new SpecException("cannot read the task's arguments: " + e.getMessage());
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Object> list(Object v) throws SpecException {
+        if (v instanceof List<?> l) {
+            return (List<Object>) l;
+        }
+        throw new SpecException("cannot read task arguments that are not a tuple: " + v);
+    }
+
+    private static Map<String, Object> kwargs(Object v) throws SpecException {
+        if (!(v instanceof Map<?, ?> m)) {
+            throw new SpecException("cannot read task keyword arguments that are not a dict: " + v);
+        }
+        Map<String, Object> r = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            if (!(e.getKey() instanceof String k)) {
+                throw new SpecException("cannot read a keyword argument whose name is not a str: " + e.getKey());
+            }
+            r.put(k, e.getValue());
+        }
+        return r;
     }
 
     /** The slot dict of a {@code dask._task_spec.Task} object, or null if {@code v} is none. */

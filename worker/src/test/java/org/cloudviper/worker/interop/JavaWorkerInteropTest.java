@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @DaskInterop
 public class JavaWorkerInteropTest extends JavaWorkerInterop {
 
-    @InteropTest
+    @InteropTest(withDask2024_1 = true)
     public void schedulerRunsJavaTasks(PythonPeers peers) throws Exception {
         String scheduler = startScheduler(peers);
         String a = startJavaWorker(peers, scheduler, 2).address();
@@ -34,7 +34,7 @@ public class JavaWorkerInteropTest extends JavaWorkerInterop {
         assertJavaTasks(r, a, b);
     }
 
-    @InteropTest
+    @InteropTest(withDask2024_1 = true)
     public void mixedClusterTradesArraysWithAPythonWorker(PythonPeers peers) throws Exception {
         String scheduler = startScheduler(peers);
         String python = startPythonWorker(peers, scheduler).workerAddress();

@@ -37,8 +37,10 @@ public final class StubScheduler implements AutoCloseable {
     private final List<String> ops = new CopyOnWriteArrayList<>();
     private volatile Map<?, ?> services;
     private final Channel listener;
+    private final String distributed;
 
-    private StubScheduler() throws InterruptedException {
+    private StubScheduler(String distributed) throws InterruptedException {
+        this.distributed = distributed;
         listener = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
@@ -52,7 +54,12 @@ public final class StubScheduler implements AutoCloseable {
 
     /** Listens on 127.0.0.1, a free port. */
     public static StubScheduler start() throws InterruptedException {
-        return new StubScheduler();
+        return new StubScheduler("2022.12.1");
+    }
+
+    /** The same, its {@code versions} reply naming distributed {@code version}. */
+    public static StubScheduler start(String distributed) throws InterruptedException {
+        return new StubScheduler(distributed);
     }
 
     /** {@code tcp://127.0.0.1:PORT}, what a worker's configuration names. */
@@ -99,7 +106,7 @@ public final class StubScheduler implements AutoCloseable {
         private Object reply(String op) {
             double now = System.currentTimeMillis() / 1000.0;
             return switch (op) {
-                case "versions" -> Map.of("scheduler", Map.of("packages", Map.of("distributed", "2022.12.1")));
+                case "versions" -> Map.of("scheduler", Map.of("packages", Map.of("distributed", distributed)));
                 case "register-worker" -> {
                     Map<String, Object> r = new LinkedHashMap<>();
                     r.put("status", "OK");

@@ -6,6 +6,7 @@ import org.cloudviper.protocol.MessageCodec;
 import org.cloudviper.protocol.ProtocolException;
 import org.cloudviper.protocol.SubObject;
 import org.cloudviper.protocol.message.ClientToScheduler;
+import org.cloudviper.protocol.message.Generation;
 import org.cloudviper.protocol.message.RunSpec;
 import org.cloudviper.protocol.pickle.GraphSlicer;
 import org.cloudviper.protocol.pickle.PickleReader;
@@ -23,11 +24,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads a 2024.12 {@code update-graph} (distributed/client.py _graph_to_futures,
- * distributed/scheduler.py _materialize_graph) into a {@link GraphUpdate} without running Python:
- * the graph pickle is cut into one pickle per task by {@link GraphSlicer}, and each becomes the
- * task's {@code run_spec} as a {@code __Pickled__} sub-object carrying the out-of-band buffers it
- * uses (shared, not copied).
+ * Reads an {@code update-graph} of distributed 2023.10 and later (distributed/client.py
+ * _graph_to_futures, distributed/scheduler.py _materialize_graph) into a {@link GraphUpdate} without
+ * running Python: the graph pickle is cut into one pickle per task by {@link GraphSlicer}, in the
+ * task form of the client's line (a {@code (function, args, kwargs)} tuple for 2024.1, a
+ * {@code dask._task_spec} node for 2024.12), and each becomes the task's {@code run_spec} as a
+ * {@code __Pickled__} sub-object carrying the out-of-band buffers it uses (shared, not copied).
  *
  * <p>The returned update owns one reference to each run-spec sub-object; the caller releases them
  * with {@link GraphUpdates#release} once the state has taken its own.
@@ -36,12 +38,14 @@ public final class PickledGraph {
     private final GraphSlicer slicer = new GraphSlicer();
     private final PickleReader reader = new PickleReader();
 
-    public GraphUpdate read(ClientToScheduler.UpdateGraph msg, String client, double now, String stimulusId) {
+    public GraphUpdate read(ClientToScheduler.UpdateGraph msg, Generation line, String client, double now,
+                            String stimulusId) {
         List<Object> frames = msg.graphFrames();
         if (frames == null || frames.isEmpty() || !(frames.get(0) instanceof byte[] graph)) {
             throw new ProtocolException("update-graph without graph_frames");
         }
-        SlicedGraph g = slicer.slice(graph, frames.size() - 1);
+        SlicedGraph g = slicer.slice(graph, frames.size() - 1, line.taskForm() == Generation.TaskForm.CALL_TUPLE
+                ? GraphSlicer.Form.CALL_TUPLES : GraphSlicer.Form.TASK_NODES);
         Map<String, Object> global = pickledDict(msg.annotations());
         List<Map<String, Object>> layerAnnotations = new ArrayList<>();
         for (SlicedGraph.Layer layer : g.layers()) {
