@@ -10,8 +10,9 @@ import java.util.Set;
 
 /**
  * Work stealing, a simplified form of Dask's {@code distributed/stealing.py}: a periodic balance
- * finds workers holding more processing tasks than threads (victims) and workers with idle threads
- * (thieves), and asks a victim to give up a task it has not started ({@code steal-request}). The
+ * finds workers holding more processing tasks than threads (victims) and workers holding no more
+ * than threads (thieves, each filled up to twice its threads so that a task waits ready behind
+ * each running one), and asks a victim to give up a task it has not started ({@code steal-request}). The
  * victim answers {@code steal-response} with the state the task had there; only a task that was
  * still waiting, ready or constrained moves to the thief (a self-move processing -> processing in
  * {@link Transitions}, recorded in the key's story). One request per key is in flight at a time;
@@ -161,7 +162,7 @@ final class Stealing {
         List<WorkerState> victims = new ArrayList<>();
         for (WorkerState ws : workers.all()) {
             int n = combined(ws);
-            if (ws.running && !ws.retiring && n < ws.nthreads) {
+            if (ws.running && !ws.retiring && n <= ws.nthreads) {
                 thieves.add(ws);
             } else if (n > ws.nthreads) {
                 victims.add(ws);
