@@ -12,11 +12,13 @@ import java.util.Map;
  * puts a marker on its stream, then asks on its request connection to wait for it, so that what
  * it sent on the stream before (the futures it publishes) is handled before the publish. The two
  * connections are read independently and the client's stream is batched, so the request may come
- * first: its reply then waits for the marker.
+ * first: its reply then waits for the marker. One publish_dataset call of several datasets waits
+ * once per dataset on the same marker, so a marker answers every wait, as Dask's never-cleared
+ * {@code asyncio.Event} per uid does; the most recent markers are remembered.
  */
 final class FlushMarkers {
-    /** Markers seen and not yet waited for; old ones go first (a client that never asks). */
-    private static final int MAX_UNCLAIMED = 10_000;
+    /** Markers remembered; old ones go first. */
+    private static final int MAX_REMEMBERED = 10_000;
 
     private final LinkedHashSet<String> received = new LinkedHashSet<>();
     private final Map<String, List<Runnable>> waiting = new HashMap<>();
@@ -26,10 +28,9 @@ final class FlushMarkers {
         List<Runnable> w = waiting.remove(uid);
         if (w != null) {
             w.forEach(Runnable::run);
-            return;
         }
         received.add(uid);
-        if (received.size() > MAX_UNCLAIMED) {
+        if (received.size() > MAX_REMEMBERED) {
             Iterator<String> it = received.iterator();
             it.next();
             it.remove();
@@ -38,7 +39,7 @@ final class FlushMarkers {
 
     /** Runs {@code then} once the marker {@code uid} has arrived (at once if it has). */
     void await(String uid, Runnable then) {
-        if (received.remove(uid)) {
+        if (received.contains(uid)) {
             then.run();
         } else {
             waiting.computeIfAbsent(uid, u -> new ArrayList<>()).add(then);

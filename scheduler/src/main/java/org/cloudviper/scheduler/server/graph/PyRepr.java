@@ -117,14 +117,8 @@ final class PyRepr {
         for (int i = 0; i < s.length(); ) {
             int c = s.codePointAt(i);
             i += Character.charCount(c);
-            if (c == quote || c == '\\') {
-                b.append('\\').append((char) c);
-            } else if (c == '\t') {
-                b.append("\\t");
-            } else if (c == '\n') {
-                b.append("\\n");
-            } else if (c == '\r') {
-                b.append("\\r");
+            if (escaped(c, quote, b)) {
+                continue;
             } else if (c < ' ' || c == 0x7f) {
                 b.append(String.format("\\x%02x", c));
             } else if (c < 0x7f || printable(c)) {
@@ -138,6 +132,22 @@ final class PyRepr {
             }
         }
         b.append(quote);
+    }
+
+    /** The escapes {@code repr} of str and bytes share: the quote, backslash, tab, newline, return. */
+    private static boolean escaped(int c, char quote, StringBuilder b) {
+        switch (c) {
+            case '\t' -> b.append("\\t");
+            case '\n' -> b.append("\\n");
+            case '\r' -> b.append("\\r");
+            default -> {
+                if (c != quote && c != '\\') {
+                    return false;
+                }
+                b.append('\\').append((char) c);
+            }
+        }
+        return true;
     }
 
     /** {@code str.isprintable()} for one code point: not Cc, Cf, Cs, Co, Cn, Zl, Zp or Zs (space aside). */
@@ -161,14 +171,8 @@ final class PyRepr {
         b.append('b').append(quote);
         for (byte x : bytes) {
             int c = x & 0xff;
-            if (c == quote || c == '\\') {
-                b.append('\\').append((char) c);
-            } else if (c == '\t') {
-                b.append("\\t");
-            } else if (c == '\n') {
-                b.append("\\n");
-            } else if (c == '\r') {
-                b.append("\\r");
+            if (escaped(c, quote, b)) {
+                continue;
             } else if (c < ' ' || c >= 0x7f) {
                 b.append(String.format("\\x%02x", c));
             } else {
