@@ -22,49 +22,56 @@ import java.time.Duration;
  * @param dashboard        the HTTP side (health, metrics, /api/v1, status page) as {@code dask scheduler
  *                         --dashboard-address} takes it, {@code HOST:PORT} or {@code :PORT} (the scheduler's
  *                         host); port 0 picks a free one; null: none
+ * @param workStealing     move tasks not yet started from saturated workers to idle ones
+ *                         (distributed.scheduler.work-stealing)
  */
 public record SchedulerConfig(String host, int port, FrameLimits limits, Duration workerTtl,
                               double workerSaturation, int allowedFailures, Path schedulerFile,
-                              Duration workerPipeline, String dashboard) {
+                              Duration workerPipeline, String dashboard, boolean workStealing) {
 
     public static SchedulerConfig defaults() {
         return new SchedulerConfig("127.0.0.1", 8786, FrameLimits.DEFAULT, Duration.ofMinutes(5), 1.1, 3, null,
-                Duration.ofMillis(5), null);
+                Duration.ofMillis(5), null, true);
     }
 
     public SchedulerConfig withHost(String h) {
-        return new SchedulerConfig(h, port, limits, workerTtl, workerSaturation, allowedFailures, schedulerFile, workerPipeline, dashboard);
+        return new SchedulerConfig(h, port, limits, workerTtl, workerSaturation, allowedFailures, schedulerFile, workerPipeline, dashboard, workStealing);
     }
 
     public SchedulerConfig withPort(int p) {
-        return new SchedulerConfig(host, p, limits, workerTtl, workerSaturation, allowedFailures, schedulerFile, workerPipeline, dashboard);
+        return new SchedulerConfig(host, p, limits, workerTtl, workerSaturation, allowedFailures, schedulerFile, workerPipeline, dashboard, workStealing);
     }
 
     public SchedulerConfig withLimits(FrameLimits l) {
-        return new SchedulerConfig(host, port, l, workerTtl, workerSaturation, allowedFailures, schedulerFile, workerPipeline, dashboard);
+        return new SchedulerConfig(host, port, l, workerTtl, workerSaturation, allowedFailures, schedulerFile, workerPipeline, dashboard, workStealing);
     }
 
     public SchedulerConfig withWorkerTtl(Duration t) {
-        return new SchedulerConfig(host, port, limits, t, workerSaturation, allowedFailures, schedulerFile, workerPipeline, dashboard);
+        return new SchedulerConfig(host, port, limits, t, workerSaturation, allowedFailures, schedulerFile, workerPipeline, dashboard, workStealing);
     }
 
     public SchedulerConfig withWorkerSaturation(double s) {
-        return new SchedulerConfig(host, port, limits, workerTtl, s, allowedFailures, schedulerFile, workerPipeline, dashboard);
+        return new SchedulerConfig(host, port, limits, workerTtl, s, allowedFailures, schedulerFile, workerPipeline, dashboard, workStealing);
     }
 
     public SchedulerConfig withAllowedFailures(int n) {
-        return new SchedulerConfig(host, port, limits, workerTtl, workerSaturation, n, schedulerFile, workerPipeline, dashboard);
+        return new SchedulerConfig(host, port, limits, workerTtl, workerSaturation, n, schedulerFile, workerPipeline, dashboard, workStealing);
     }
 
     public SchedulerConfig withSchedulerFile(Path f) {
-        return new SchedulerConfig(host, port, limits, workerTtl, workerSaturation, allowedFailures, f, workerPipeline, dashboard);
+        return new SchedulerConfig(host, port, limits, workerTtl, workerSaturation, allowedFailures, f, workerPipeline, dashboard, workStealing);
     }
 
     public SchedulerConfig withWorkerPipeline(Duration d) {
         if (d.isNegative()) {
             throw new IllegalArgumentException("worker pipeline: " + d + " (expected: >= 0)");
         }
-        return new SchedulerConfig(host, port, limits, workerTtl, workerSaturation, allowedFailures, schedulerFile, d, dashboard);
+        return new SchedulerConfig(host, port, limits, workerTtl, workerSaturation, allowedFailures, schedulerFile, d, dashboard, workStealing);
+    }
+
+    public SchedulerConfig withWorkStealing(boolean on) {
+        return new SchedulerConfig(host, port, limits, workerTtl, workerSaturation, allowedFailures, schedulerFile,
+                workerPipeline, dashboard, on);
     }
 
     /** With the HTTP side at {@code address} ({@code HOST:PORT} or {@code :PORT}), or without it (null). */
@@ -73,7 +80,7 @@ public record SchedulerConfig(String host, int port, FrameLimits limits, Duratio
             DashboardAddress.parse(address, host);
         }
         return new SchedulerConfig(host, port, limits, workerTtl, workerSaturation, allowedFailures, schedulerFile,
-                workerPipeline, address);
+                workerPipeline, address, workStealing);
     }
 
     /** {@link #dashboard} parsed, or null without a dashboard. */

@@ -53,6 +53,10 @@ public final class SchedulerMain implements Callable<Integer> {
                     + " per thread, refilled when half has run; 0 = Dask's cap only (default: ${DEFAULT-VALUE})"})
     private double workerPipelineMs;
 
+    @Option(names = "--work-stealing", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "move tasks not started from saturated workers to idle ones (default: --work-stealing)")
+    private boolean workStealing;
+
     @Option(names = "--allowed-failures", paramLabel = "N", defaultValue = "3",
             description = "worker deaths a task survives before KilledWorker (default: ${DEFAULT-VALUE})")
     private int allowedFailures;
@@ -128,6 +132,7 @@ public final class SchedulerMain implements Callable<Integer> {
                     .withWorkerSaturation(workerSaturation)
                     .withWorkerPipeline(Duration.ofNanos((long) (workerPipelineMs * 1e6)))
                     .withAllowedFailures(allowedFailures)
+                    .withWorkStealing(workStealing)
                     .withLimits(new FrameLimits(maxFrames, maxFrameSize, maxMessageSize))
                     .withDashboard(dashboard ? dashboardAddress : null);
         } catch (IllegalArgumentException e) {

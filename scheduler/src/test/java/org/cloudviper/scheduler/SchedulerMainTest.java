@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,6 +43,13 @@ class SchedulerMainTest {
     void noOptionsGiveTheConfigDefaults() {
         // but the HTTP side, which the command line serves on Dask's port and the library leaves off
         assertEquals(SchedulerConfig.defaults().withDashboard(":8787"), parse());
+    }
+
+    @Test
+    void workStealingIsOnUnlessTurnedOff() {
+        assertTrue(parse().workStealing());
+        assertFalse(parse("--no-work-stealing").workStealing());
+        assertTrue(parse("--no-work-stealing", "--work-stealing").workStealing());
     }
 
     @Test

@@ -69,6 +69,7 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
     private Channel serverChannel;
     private String address;
     private ScheduledFuture<?> ttlTimer;
+    private ScheduledFuture<?> stealTimer;
     private volatile int workerCount;
 
     private SchedulerServer(SchedulerConfig config) {
@@ -134,6 +135,10 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
                 drop(a, "worker-ttl");
             }
         }, every, every, TimeUnit.MILLISECONDS);
+        if (config.workStealing()) {
+            // distributed.scheduler.work-stealing-interval
+            stealTimer = loop.scheduleAtFixedRate(() -> state.onBalance(now()), 100, 100, TimeUnit.MILLISECONDS);
+        }
         if (config.dashboard() != null) {
             startDashboard();
         }
@@ -285,6 +290,9 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
     }
 
     public void close() {
+        if (stealTimer != null) {
+            stealTimer.cancel(false);
+        }
         if (ttlTimer != null) {
             ttlTimer.cancel(false);
         }

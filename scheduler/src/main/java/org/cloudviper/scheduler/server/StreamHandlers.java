@@ -68,12 +68,14 @@ final class StreamHandlers {
         } else if (m instanceof WorkerToScheduler.RequestRefreshWhoHas q) {
             batcher.queue(peer, new SchedulerToWorker.RefreshWhoHas(state.whoHas(q.keys()),
                     RequestHandlers.stimulus("refresh-who-has")).encode(peer.generation));
+        } else if (m instanceof WorkerToScheduler.StealResponse r) {
+            state.onStealResponse(worker, r.key(), r.state(), r.stimulusId());
         } else if (m instanceof WorkerToScheduler.Unknown u && "log-event".equals(u.op())) {
             events.logFromWorker(worker, u.fields().get("topic"), u.fields().get("msg"), RequestHandlers.now());
         } else if (m instanceof WorkerToScheduler.Unknown u) {
             log.warn("Unknown worker stream operation {} from {}", u.op(), worker);
         }
-        // keep-alive and steal-response (cloudviper does not steal) need nothing
+        // keep-alive needs nothing
     }
 
     /** A client's graph read while it arrived ({@link GraphStream}); its decoded values are released here. */

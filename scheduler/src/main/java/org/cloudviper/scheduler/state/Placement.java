@@ -194,6 +194,12 @@ final class Placement {
         return best;
     }
 
+    /** Whether {@code ts} may run on {@code ws} under its restrictions (loose ones allow any worker). */
+    boolean eligible(TaskState ts, WorkerState ws) {
+        return hasResources(ws, ts.resourceRestrictions)
+                && (ts.workerRestrictions == null || ts.looseRestrictions || matches(ts.workerRestrictions, ws));
+    }
+
     /** Actors processing or held on {@code ws} (a scan: only actor placement asks). */
     private static int actorsOn(WorkerState ws) {
         int n = 0;

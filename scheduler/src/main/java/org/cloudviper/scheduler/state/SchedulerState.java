@@ -46,6 +46,7 @@ public final class SchedulerState {
     private final TransitionLog log;
     private final FreeKeys freeKeys;
     private final Transitions transitions;
+    private final Stealing stealing;
     private final Release release;
     private final Clients clients;
     private final Interner interner = new Interner();
@@ -100,11 +101,12 @@ public final class SchedulerState {
         this.retirement = new Retirement(out, workers, placement);
         this.log = new TransitionLog(transitionLogLength);
         this.freeKeys = new FreeKeys(out, workers);
-        this.transitions = new Transitions(out, workers, placement, retirement, log, freeKeys);
+        this.stealing = new Stealing(out, workers, placement);
+        this.transitions = new Transitions(out, workers, placement, retirement, log, freeKeys, stealing);
         this.release = new Release(out, tasks, transitions, retirement, freeKeys);
         this.clients = new Clients(out, tasks, workers, transitions);
         this.ingest = new GraphIngest(tasks, release, interner);
-        this.validator = new StateValidator(tasks, workers, placement, transitions);
+        this.validator = new StateValidator(tasks, workers, placement, transitions, stealing);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -444,6 +446,41 @@ public final class SchedulerState {
             transitions.recompute(ts);
         }
         release.settle(stimulusId);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Work stealing (see Stealing)
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * Timer (Dask's work-stealing-interval, 100 ms): asks saturated workers to give queued tasks to
+     * idle ones (steal-request). Not called when work stealing is off.
+     */
+    public void onBalance(double now) {
+        transitions.clock(now);
+        stealing.balance("steal-" + (long) (now * 1000));
+    }
+
+    /** steal-response: the victim's state for a key asked for; a task not started moves to the thief. */
+    public void onStealResponse(String worker, Object key, String state, String stimulusId) {
+        transitions.begin(stimulusId);
+        TaskState ts = tasks.get(key);
+        Stealing.Answer a = stealing.answer(ts, worker, state, stimulusId);
+        switch (a.outcome()) {
+            case MOVE -> transitions.stolen(ts, a.thief());
+            case RESCHEDULE -> {
+                transitions.processingToReleased(ts, false);
+                transitions.recompute(ts);
+            }
+            default -> {
+            }
+        }
+        release.settle(stimulusId);
+    }
+
+    /** Steal requests not yet answered. */
+    public int stealsInFlight() {
+        return stealing.inFlightCount();
     }
 
     /** worker-status-change: a paused worker gets no new tasks until it runs again. */

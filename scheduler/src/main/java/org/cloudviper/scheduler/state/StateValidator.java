@@ -9,8 +9,11 @@ final class StateValidator {
     private final Workers workers;
     private final Placement placement;
     private final Transitions transitions;
+    private final Stealing stealing;
 
-    StateValidator(TaskTable tasks, Workers workers, Placement placement, Transitions transitions) {
+    StateValidator(TaskTable tasks, Workers workers, Placement placement, Transitions transitions,
+                   Stealing stealing) {
+        this.stealing = stealing;
         this.tasks = tasks;
         this.workers = workers;
         this.placement = placement;
@@ -41,6 +44,10 @@ final class StateValidator {
             if (!workers.isRegistered(ws)) {
                 fail(null, "removed worker " + ws.address + " listed as free");
             }
+        }
+        String steals = stealing.problem();
+        if (steals != null) {
+            fail(null, steals);
         }
         for (TaskState ts : placement.unrunnable) {
             if (ts.status != TaskState.Status.NO_WORKER || tasks.get(ts.key) != ts) {

@@ -44,6 +44,8 @@ final class Transitions {
      * whatever state it was in; here scattered data moves processing or waiting -> memory directly
      * and any other state through released. Dask also goes through released for any other pair
      * without released in it; here such a pair is a bug, so the handler spells out both moves.
+     * processing -> processing is a stolen task moving to its thief: Dask's stealing changes
+     * {@code processing_on} without a transition (move_task_confirm); here the move is in the story.
      */
     private static final long LEGAL = bit(RELEASED, WAITING) | bit(RELEASED, ERRED) | bit(RELEASED, FORGOTTEN)
             | bit(RELEASED, MEMORY)
@@ -52,6 +54,7 @@ final class Transitions {
             | bit(QUEUED, RELEASED) | bit(QUEUED, PROCESSING) | bit(QUEUED, ERRED)
             | bit(NO_WORKER, RELEASED) | bit(NO_WORKER, PROCESSING) | bit(NO_WORKER, ERRED)
             | bit(PROCESSING, RELEASED) | bit(PROCESSING, MEMORY) | bit(PROCESSING, ERRED)
+            | bit(PROCESSING, PROCESSING)
             | bit(MEMORY, RELEASED) | bit(MEMORY, FORGOTTEN)
             | bit(ERRED, RELEASED);
 
@@ -67,6 +70,7 @@ final class Transitions {
     private final Retirement retirement;
     private final TransitionLog log;
     private final FreeKeys freeKeys;
+    private final Stealing stealing;
 
     /** Tasks that may no longer be needed, checked (released, forgotten) by {@link Release#settle}. */
     private final ArrayDeque<TaskState> releaseCandidates = new ArrayDeque<>();
@@ -87,13 +91,14 @@ final class Transitions {
     private long nextRunId;
 
     Transitions(Outbox out, Workers workers, Placement placement,
-                Retirement retirement, TransitionLog log, FreeKeys freeKeys) {
+                Retirement retirement, TransitionLog log, FreeKeys freeKeys, Stealing stealing) {
         this.out = out;
         this.workers = workers;
         this.placement = placement;
         this.retirement = retirement;
         this.log = log;
         this.freeKeys = freeKeys;
+        this.stealing = stealing;
     }
 
     /** Starts an event: what follows is caused by {@code stimulusId}. */
@@ -357,6 +362,15 @@ final class Transitions {
                 toProcessing(ts, ws);
             }
         }
+    }
+
+    /**
+     * processing -> processing: the victim gave up {@code ts} (steal-response confirmed it had not
+     * started) and the thief gets compute-task. The victim forgot the key itself.
+     */
+    void stolen(TaskState ts, WorkerState thief) {
+        removeProcessing(ts);
+        toProcessing(ts, thief);
     }
 
     /** waiting, queued or no-worker -> processing on {@code ws}: the worker gets compute-task. */
@@ -660,6 +674,7 @@ final class Transitions {
             ws.longRunning--;
         }
         ts.processingOn = null;
+        stealing.leftProcessing(ts);
         placement.updateFree(ws);
     }
 

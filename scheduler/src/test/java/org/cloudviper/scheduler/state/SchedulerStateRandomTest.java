@@ -88,8 +88,10 @@ class SchedulerStateRandomTest {
             int x = r.nextInt(100);
             if (x < 14) {
                 submitGraph();
-            } else if (x < 56) {
+            } else if (x < 51) {
                 finishSomething(0.15);
+            } else if (x < 56) {
+                stealing();
             } else if (x < 60) {
                 addWorker();
             } else if (x < 64) {
@@ -140,6 +142,11 @@ class SchedulerStateRandomTest {
                 }
             }
             c.failing = k -> false;
+            for (String a : new ArrayList<>(c.workers.keySet())) {
+                while (c.answerSteal(a)) {
+                    note("final steal-response from " + a);
+                }
+            }
             int guard = 0;
             while (c.busy()) {
                 finishSomething(0);
@@ -351,6 +358,24 @@ class SchedulerStateRandomTest {
                 note("scatter " + client + " " + key + " to " + a);
                 c.scatter(client, Map.of(key, a));
                 everUsedKeys.add(key);
+            }
+        }
+
+        /** A balance, or the answer to a steal-request. */
+        private void stealing() {
+            List<String> answering = new ArrayList<>();
+            for (SimCluster.SimWorker w : c.workers.values()) {
+                if (!w.stealAnswers.isEmpty()) {
+                    answering.add(w.address);
+                }
+            }
+            if (answering.isEmpty() || r.nextBoolean()) {
+                note("balance");
+                c.balance();
+            } else {
+                String a = pick(answering);
+                note("steal-response from " + a + ": " + c.workers.get(a).stealAnswers.get(0));
+                c.answerSteal(a);
             }
         }
 

@@ -3,6 +3,7 @@ package org.cloudviper.scheduler.state;
 import org.cloudviper.protocol.message.RunSpec;
 import org.cloudviper.protocol.message.SchedulerToClient;
 import org.cloudviper.protocol.message.SchedulerToWorker;
+import org.cloudviper.protocol.message.WorkerToScheduler;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -293,6 +294,28 @@ final class SimCluster {
         after();
     }
 
+    /** The work-stealing timer. */
+    void balance() {
+        now += 0.1;
+        state.onBalance(now);
+        after();
+    }
+
+    /** Sends the oldest steal-response of {@code worker}; false if it has none. */
+    boolean answerSteal(String worker) {
+        SimWorker w = workers.get(worker);
+        if (w == null || w.stealAnswers.isEmpty()) {
+            return false;
+        }
+        WorkerToScheduler.StealResponse a = w.stealAnswers.remove(0);
+        if (!w.stealAnswers.stream().anyMatch(o -> o.key().equals(a.key()))) {
+            w.givenUp.remove(a.key());
+        }
+        state.onStealResponse(worker, a.key(), a.state(), a.stimulusId());
+        after();
+        return true;
+    }
+
     void addKeys(String worker, Collection<?> keys) {
         state.onAddKeys(worker, keys, stimulus("add-keys"));
         after();
@@ -453,6 +476,10 @@ final class SimCluster {
         final Map<Object, Long> memory = new LinkedHashMap<>();
         final Set<Object> erred = new HashSet<>();
         final List<SchedulerToWorker> received = new ArrayList<>();
+        /** steal-responses decided when the request arrived (as a Dask worker does) and not yet sent. */
+        final List<WorkerToScheduler.StealResponse> stealAnswers = new ArrayList<>();
+        /** Keys given up to a steal whose answer is not yet sent: the scheduler still counts them here. */
+        final Set<Object> givenUp = new HashSet<>();
         int peakRunning;
         boolean closed;
 
@@ -490,14 +517,26 @@ final class SimCluster {
                 }
                 Outcome o = memory.containsKey(c.key()) ? Outcome.MEMORY
                         : erred.contains(c.key()) ? Outcome.ERR : Outcome.COMPUTE;
+                givenUp.remove(c.key());
                 running.put(c.key(), new Running(c, fetched, o));
                 peakRunning = Math.max(peakRunning, running.size());
             } else if (m instanceof SchedulerToWorker.FreeKeys f) {
                 for (Object k : f.keys()) {
                     running.remove(k);
+                    givenUp.remove(k);
                     memory.remove(k);
                     erred.remove(k);
                 }
+            } else if (m instanceof SchedulerToWorker.StealRequest s) {
+                // The first nthreads tasks run; the rest wait ready and are given up.
+                int position = new ArrayList<>(running.keySet()).indexOf(s.key());
+                String state = position >= nthreads ? "ready" : position >= 0 ? "executing"
+                        : memory.containsKey(s.key()) ? "memory" : erred.contains(s.key()) ? "error" : null;
+                if ("ready".equals(state)) {
+                    running.remove(s.key());
+                    givenUp.add(s.key());
+                }
+                stealAnswers.add(new WorkerToScheduler.StealResponse(s.key(), state, s.stimulusId()));
             } else if (m instanceof SchedulerToWorker.Close) {
                 closed = true;
             } else {
@@ -571,7 +610,9 @@ final class SimCluster {
             for (TaskState ts : ws.processing) {
                 processing.add(ts.key);
             }
-            assertEquals(processing, w.running.keySet(), () -> "running on " + w.address);
+            Set<Object> simProcessing = new HashSet<>(w.running.keySet());
+            simProcessing.addAll(w.givenUp);
+            assertEquals(processing, simProcessing, () -> "running on " + w.address);
             Set<Object> held = new HashSet<>();
             for (TaskState ts : ws.hasWhat) {
                 held.add(ts.key);

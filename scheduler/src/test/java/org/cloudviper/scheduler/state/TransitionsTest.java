@@ -51,9 +51,10 @@ class TransitionsTest {
             "queued erred", "no-worker erred");
 
     @Test
-    void legalMovesAreDasksTablePlusScatteredData() {
+    void legalMovesAreDasksTablePlusScatteredDataAndSteals() {
         Set<String> expected = new HashSet<>(DASK_TABLE);
         expected.add("released memory"); // update_data: scattered data is in memory whatever the key was
+        expected.add("processing processing"); // a stolen task moves to its thief (Stealing)
         Set<String> legal = new HashSet<>();
         for (Status from : Status.values()) {
             for (Status to : Status.values()) {
