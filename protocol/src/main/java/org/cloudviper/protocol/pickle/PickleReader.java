@@ -67,15 +67,9 @@ public final class PickleReader {
     }
 
 
-    private static final class Parser {
-        final byte[] data;
-        final int length;
+    private static final class Parser extends PickleInput {
         final int buffersAllowed;
         final int buffersGiven;
-        final PickleLimits limits;
-        int pos;
-        int opPos;
-        int op;
 
         // values (ids from 1; see ParsedPickle for the meaning of a, b, c)
         int count;
@@ -118,11 +112,9 @@ public final class PickleReader {
         int buffersUsed;
 
         Parser(byte[] data, int buffersAllowed, int buffersGiven, PickleLimits limits) {
-            this.data = data;
-            this.length = data.length;
+            super(data, limits);
             this.buffersAllowed = buffersAllowed;
             this.buffersGiven = buffersGiven;
-            this.limits = limits;
             // Real graph pickles hold about one value per 5 bytes, one memo opcode per 3 and one
             // memo entry per 5; start there (capped) instead of growing from nothing. A small pickle
             // (a task's arguments, read once per task by a worker) starts smaller still: these arrays
@@ -782,96 +774,6 @@ public final class PickleReader {
             int off = pos;
             pos += len;
             push(scalar(k, off, len));
-        }
-
-        /** A declared length: never trusted beyond the input left or the configured maximum. */
-        private void checkLength(long n, String what) {
-            if (n < 0 || n > limits.maxStringBytes()) {
-                throw PickleException.limitExceeded("pickle " + what + " length at offset " + opPos, n,
-                        limits.maxStringBytes());
-            }
-            if (n > length - pos) {
-                throw new PickleException("pickle truncated: " + what + " of " + n + " bytes at offset " + opPos
-                        + " but only " + (length - pos) + " bytes left");
-            }
-        }
-
-        /** Skips one text line (GLOBAL's module or name), checked as UTF-8; returns its length. */
-        private int line() {
-            int limit = (int) Math.min(length, pos + (long) limits.maxStringBytes() + 1);
-            for (int i = pos; i < limit; i++) {
-                if (data[i] == '\n') {
-                    Utf8.validate(data, pos, i - pos);
-                    int n = i - pos;
-                    pos = i + 1;
-                    return n;
-                }
-            }
-            throw new PickleException("pickle truncated: " + Opcodes.describe(op) + " at offset " + opPos
-                    + " has no end of line");
-        }
-
-        private int decimalLine(String what) {
-            long v = 0;
-            int i = pos;
-            while (i < length && data[i] != '\n') {
-                int c = data[i] - '0';
-                if (c < 0 || c > 9 || i - pos >= 10) {
-                    throw new PickleException(what + " at offset " + opPos + " has a malformed memo index");
-                }
-                v = v * 10 + c;
-                i++;
-            }
-            if (i >= length || i == pos) {
-                throw new PickleException("pickle truncated: " + what + " at offset " + opPos + " has no memo index");
-            }
-            pos = i + 1;
-            if (v > Integer.MAX_VALUE) {
-                throw PickleException.limitExceeded("pickle memo index", v, limits.maxMemo() - 1L);
-            }
-            return (int) v;
-        }
-
-        private void need(int n) {
-            if (length - pos < n) {
-                throw new PickleException("pickle truncated: " + Opcodes.describe(op) + " at offset " + opPos
-                        + " needs " + n + " argument bytes, " + (length - pos) + " left");
-            }
-        }
-
-        private int u8() {
-            need(1);
-            return data[pos++] & 0xff;
-        }
-
-        private int i32() {
-            need(4);
-            int v = (data[pos] & 0xff) | (data[pos + 1] & 0xff) << 8 | (data[pos + 2] & 0xff) << 16 | (data[pos + 3] & 0xff) << 24;
-            pos += 4;
-            return v;
-        }
-
-        private long u32() {
-            return i32() & 0xffffffffL;
-        }
-
-        private int u32Int(String what) {
-            long v = u32();
-            if (v > Integer.MAX_VALUE) {
-                throw PickleException.limitExceeded(what + " memo index", v, limits.maxMemo() - 1L);
-            }
-            return (int) v;
-        }
-
-        /** Unsigned 64-bit; values beyond 2^63 come back negative and fail every length check. */
-        private long u64() {
-            need(8);
-            long v = 0;
-            for (int i = 7; i >= 0; i--) {
-                v = (v << 8) | (data[pos + i] & 0xff);
-            }
-            pos += 8;
-            return v;
         }
 
         private PickleException unsupported(String what) {
