@@ -23,16 +23,10 @@ final class ClientPickles {
             return null;
         }
         PickleValue v = p.root().resolve();
-        if (v instanceof PickleValue.Build) {
-            // NEWOBJ (or REDUCE) then BUILD with the instance's __dict__: the object is the first one
-            // the pickle creates (its state may hold others, created after it)
-            v = null;
-            for (int id = 1; id <= p.valueCount() && v == null; id++) {
-                PickleValue c = p.value(id);
-                if (c instanceof PickleValue.NewObj || c instanceof PickleValue.Reduce) {
-                    v = c;
-                }
-            }
+        if (v instanceof PickleValue.Build b) {
+            // NEWOBJ (or REDUCE) then BUILD with the instance's __dict__. Not b.obj().resolve(): the
+            // reader refuses BUILD of a memo reference, and resolving the object leads back to its BUILD
+            v = b.obj();
         }
         PickleValue cls = null;
         if (v instanceof PickleValue.NewObj n) {

@@ -118,6 +118,9 @@ class AdminPartsTest {
         assertTrue(ClientPickles.isMonitorCountProbe(java.util.HexFormat.of().parseHex(MONITOR_PROBE_2022)));
         assertEquals("distributed.diagnostics.plugin.SchedulerUploadFile",
                 ClientPickles.className(Pickles.call("distributed.diagnostics.plugin", "SchedulerUploadFile", "f")));
+        // pickle.dumps(argparse.Namespace(a=1), protocol=4): NEWOBJ, then BUILD with its __dict__
+        assertEquals("argparse.Namespace", ClientPickles.className(java.util.HexFormat.of().parseHex(
+                "80049527000000000000008c086172677061727365948c094e616d6573706163659493942981947d948c0161944b0173622e")));
         assertNull(ClientPickles.className("not a pickle"));
         assertNull(ClientPickles.className(new byte[]{1, 2, 3}));
         assertFalse(ClientPickles.isMonitorCountProbe(Pickles.global("os", "getpid")));
