@@ -176,17 +176,27 @@ def process_name(pid):
         return f.read().strip()
 
 
-def start_scheduler(kind, logdir, jar=DEFAULT_JAR, xmx="2g", jvm_args=(), extra_args=(), trixie=None):
-    """trixie: a Trixie to run Dask's scheduler from (2024.12.1) instead of /usr/bin/python3."""
+def start_scheduler(kind, logdir, jar=DEFAULT_JAR, xmx="2g", jvm_args=(), extra_args=(), trixie=None,
+                    launcher=False):
+    """trixie: a Trixie to run Dask's scheduler from (2024.12.1) instead of /usr/bin/python3.
+    launcher: start cloudviper's jar through bin/cloudviper-scheduler, as the README does (its JVM
+    settings; xmx and jvm_args then go in CLOUDVIPER_JVM_OPTIONS, after the launcher's)."""
     impl, env, args = SCHEDULERS[kind]
     if impl == "dask":
         py = trixie.python if trixie else (lambda a: [PYTHON, *a])
         cmd = py(["-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
                   "--dashboard-address", "127.0.0.1:0", *args, *extra_args])
     else:
-        heap = [f"-Xmx{xmx}"] if xmx else []  # None: the JVM's own default, as the README starts it
-        cmd = ["java", *heap, *jvm_args, "-jar", jar, "--host", "127.0.0.1", "--port", "0",
-               *args, *extra_args]
+        heap = [f"-Xmx{xmx}"] if xmx else []  # None: the JVM's own default
+        if launcher:
+            env = {**env, "CLOUDVIPER_JAR": jar}
+            if heap or jvm_args:
+                env["CLOUDVIPER_JVM_OPTIONS"] = " ".join([*heap, *jvm_args])
+            cmd = [os.path.join(REPO, "bin", "cloudviper-scheduler"), "--host", "127.0.0.1", "--port", "0",
+                   *args, *extra_args]
+        else:
+            cmd = ["java", *heap, *jvm_args, "-jar", jar, "--host", "127.0.0.1", "--port", "0",
+                   *args, *extra_args]
     p = Proc("scheduler-" + kind, cmd, logdir, env)
     try:
         p.address = p.wait_for(SCHEDULER_AT).group(1)

@@ -21,6 +21,7 @@ Usage (from the repository root):
   /usr/bin/python3 bench/scripts/python_scheduler_memory.py --tasks 100000 200000
   /usr/bin/python3 bench/scripts/python_scheduler_memory.py --scheduler cloudviper --xmx 2g --tasks 1000000
   /usr/bin/python3 bench/scripts/python_scheduler_memory.py --scheduler cloudviper --xmx none --dask 2024 --tasks 1000000
+  /usr/bin/python3 bench/scripts/python_scheduler_memory.py --scheduler cloudviper --launcher --xmx none --dask 2024 --tasks 1000000
 Each N gets a fresh scheduler, worker and client. Logs: bench/target/runs/memory-*/.
 """
 import argparse
@@ -73,9 +74,16 @@ def jcmd(pid, *args):
 
 
 def heap_used_mib(heap_info):
-    # G1: " garbage-first heap   total 2097152K, used 412345K [0x..."
+    """(used, committed) MiB of the Java heap from GC.heap_info: G1's one line ("garbage-first heap
+    total 2097152K, used 412345K [0x...") or the sum of ParallelGC's generations ("PSYoungGen total
+    305664K, used 12345K", "ParOldGen total ..., used ...")."""
     m = re.search(r"heap\s+total\s+(\d+)K,\s+used\s+(\d+)K", heap_info)
-    return (int(m.group(2)) / 1024, int(m.group(1)) / 1024) if m else (None, None)
+    if m:
+        return int(m.group(2)) / 1024, int(m.group(1)) / 1024
+    gens = re.findall(r"(?:PSYoungGen|ParOldGen)\s+total\s+(\d+)K,\s+used\s+(\d+)K", heap_info)
+    if gens:
+        return sum(int(u) for _, u in gens) / 1024, sum(int(t) for t, _ in gens) / 1024
+    return None, None
 
 
 SUBMITTED = re.compile(r"submitted after ([0-9.]+) s")
@@ -106,7 +114,8 @@ def measure(kind, n, args, logdir):
     result = {"scheduler": kind, "tasks": n, "dask": args.dask}
     try:
         sched = cvbench.start_scheduler(kind, logdir, jar=args.jar, xmx=None if args.xmx == "none" else args.xmx,
-                                        jvm_args=args.jvm_arg, trixie=trixie)
+                                        jvm_args=args.jvm_arg, trixie=trixie,
+                                        launcher=args.launcher)
         procs.append(sched)
         result["pid"] = sched.pid
         worker = cvbench.start_worker(sched.address, f"worker-{kind}-{n}", logdir, nthreads=1,
@@ -147,6 +156,8 @@ def measure(kind, n, args, logdir):
             info = jcmd(sched.pid, "GC.heap_info").strip()
             result["heap_after"] = info
             result["heap_used_before_gc_mib"], result["heap_committed_before_gc_mib"] = heap_used_mib(info)
+            with open(os.path.join(logdir, f"histogram-{n}.txt"), "w") as f:  # live objects only (forces a GC)
+                f.write(jcmd(sched.pid, "GC.class_histogram"))
             jcmd(sched.pid, "GC.run")
             time.sleep(1)
             info = jcmd(sched.pid, "GC.heap_info").strip()
@@ -179,6 +190,8 @@ def main():
     ap.add_argument("--json", help="append results to this file (one JSON object per line)")
     ap.add_argument("--jvm-arg", action="append", default=[],
                     help="a JVM option for cloudviper's jar, e.g. the launcher's --jvm-arg=-XX:+UseParallelGC")
+    ap.add_argument("--launcher", action="store_true",
+                    help="start cloudviper's jar with bin/cloudviper-scheduler, as the README does")
     ap.add_argument("--dask", choices=["2022", "2024"], default="2022",
                     help="the Dask generation of client and worker (and of --scheduler dask)")
     ap.add_argument("--submit", metavar="ADDRESS", help=argparse.SUPPRESS)  # the --dask 2024 client
@@ -200,7 +213,7 @@ def main():
             print(f"{args.scheduler} (Dask {args.dask} client) {n:>9,} tasks: RSS {r['rss_before_mib']:.0f} -> {r['rss_after_mib']:.0f} MiB "
                   f"(+{r['rss_delta_mib']:.0f} MiB, peak {r['hwm_mib']:.0f} MiB), graph accepted after "
                   f"{r['first_task_started_s']:.1f} s, scheduler CPU {r['scheduler_cpu_s']:.1f} s", flush=True)
-            if r.get("heap_used_after_gc_mib") is not None:  # G1's heap_info (the regex reads G1's form)
+            if r.get("heap_used_after_gc_mib") is not None:
                 print(f"  java heap used {r['heap_used_before_gc_mib']:.0f} MiB -> after GC.run "
                       f"{r['heap_used_after_gc_mib']:.0f} MiB (committed {r['heap_committed_after_gc_mib']:.0f} MiB), "
                       f"RSS after GC {r['rss_after_gc_mib']:.0f} MiB", flush=True)

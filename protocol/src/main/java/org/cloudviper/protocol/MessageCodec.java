@@ -39,6 +39,8 @@ public final class MessageCodec {
         final MessagePacker packer = MessagePack.DEFAULT_PACKER_CONFIG.newPacker(out);
         /** Room for one short ASCII str, see {@link #packString}. */
         final byte[] ascii = new byte[SHORT_ASCII];
+        /** Set while an encode uses this packer: one nested inside it gets a packer of its own. */
+        boolean busy;
     }
 
     private static final int SHORT_ASCII = 256;
@@ -276,21 +278,29 @@ public final class MessageCodec {
      * frames (retained duplicates: the caller keeps its own references).
      */
     public static Frames encode(Object message) {
-        // One packer and output array per thread, reused (ReusableBufferOutput says why). encode
-        // never re-enters: write calls no user code.
+        // One packer and output array per thread, reused (ReusableBufferOutput says why). A
+        // DeferredSubObject may encode its own header while its message is being written: that
+        // nested encode gets a packer of its own.
         List<ByteBuf> out = new ArrayList<>(1);
         out.add(null);
-        Packing k = PACKING.get();
+        Packing shared = PACKING.get();
+        Packing k = shared.busy ? new Packing() : shared;
+        k.busy = true;
         k.out.reset();
         try {
             write(k, message, out, 0);
             k.packer.flush();
             out.set(0, Unpooled.wrappedBuffer(k.out.toByteArray()));
+            k.busy = false;
         } catch (IOException e) {
-            PACKING.remove(); // a packer stopped half-way is not reused
+            if (k == shared) {
+                PACKING.remove(); // a packer stopped half-way is not reused
+            }
             throw new IllegalStateException("in-memory msgpack packing failed", e);
         } catch (RuntimeException e) {
-            PACKING.remove();
+            if (k == shared) {
+                PACKING.remove();
+            }
             for (ByteBuf b : out) {
                 if (b != null) {
                     b.release();
@@ -362,6 +372,13 @@ public final class MessageCodec {
             out.add(s.header().retainedDuplicate());
             for (ByteBuf f : s.frames()) {
                 out.add(f.retainedDuplicate());
+            }
+        } else if (v instanceof DeferredSubObject d) {
+            SubObject s = d.materialize();
+            try {
+                write(k, s, out, depth);
+            } finally {
+                s.release();
             }
         } else if (v instanceof RawMsgpack r) {
             p.writePayload(r.bytes());

@@ -221,6 +221,37 @@ class MessageCodecTest {
         assertEquals(0, s.header().refCnt());
     }
 
+    /**
+     * A deferred sub-object is written where it stands, from what materialize returns, even when
+     * materialize packs its own header with the codec mid-message; what it returned is released.
+     */
+    @Test
+    void deferredSubObjectIsMaterializedInPlaceAndReleased() {
+        List<SubObject> made = new ArrayList<>();
+        DeferredSubObject deferred = () -> {
+            byte[] h = MessageCodec.pack(Map.of("num-sub-frames", 1L, "pickled-obj", new byte[] {7, 8}));
+            SubObject s = new SubObject(SubObject.Kind.PICKLED, Unpooled.wrappedBuffer(h),
+                    List.of(Unpooled.wrappedBuffer(new byte[] {9})));
+            made.add(s);
+            return s;
+        };
+        Map<String, Object> msg = new LinkedHashMap<>();
+        msg.put("op", "compute-task");
+        msg.put("run_spec", deferred);
+        msg.put("key", "after-the-sub-object");
+        Frames f = MessageCodec.encode(msg);
+        assertEquals(1, made.size());
+        assertEquals(0, made.get(0).refCnt(), "the encoder keeps only its own references");
+        assertEquals(3, f.count());
+        Map<?, ?> back = (Map<?, ?>) MessageCodec.decode(f);
+        assertEquals("after-the-sub-object", back.get("key"));
+        SubObject s = assertInstanceOf(SubObject.class, back.get("run_spec"));
+        Map<?, ?> header = (Map<?, ?>) MessageCodec.decodeValue(s.header());
+        assertArrayEquals(new byte[] {7, 8}, (byte[]) header.get("pickled-obj"));
+        assertArrayEquals(new byte[] {9}, bytes(s.frames().get(0)));
+        MessageCodec.release(back);
+    }
+
     // ---- sub-objects -------------------------------------------------------------------------
 
     private static byte[] header(long numSubFrames) {

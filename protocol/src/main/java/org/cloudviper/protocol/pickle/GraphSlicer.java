@@ -59,6 +59,8 @@ public final class GraphSlicer {
 
     private final PickleReader reader;
     private final LayerLimits layerLimits;
+    /** Tests turn it off to compare the compact form of client.map tasks with the full one. */
+    boolean compactMapLayers = true;
 
     public GraphSlicer() {
         this(PickleLimits.DEFAULT, LayerLimits.DEFAULT);
@@ -88,7 +90,7 @@ public final class GraphSlicer {
     public SlicedGraph slice(byte[] graphPickle, int outOfBandBuffers, Form form) {
         ParsedPickle p = reader.read(graphPickle, outOfBandBuffers);
         try {
-            return new Walk(p, form, new Budget(layerLimits)).run();
+            return new Walk(p, form, new Budget(layerLimits), compactMapLayers).run();
         } catch (PickleException e) {
             throw e;
         } catch (LayerException e) {
@@ -104,7 +106,7 @@ public final class GraphSlicer {
         /** The value id of the key as the dict of its first layer holds it (0 for a client.map key). */
         int keyId;
         PickleValue node;
-        Walk.MapLayer map;
+        MapLayerTasks map;
         PickledLayers.Generated generated;
         int index;
         int layer;
@@ -114,16 +116,6 @@ public final class GraphSlicer {
         }
     }
 
-    /**
-     * NEWOBJ(Task, ()) + BUILD((None, {slot: value})) is how copyreg pickles a dask 2024.12.1 Task;
-     * the slot order is copyreg._slotnames' (func, args, kwargs, _token, _is_coro, _repr, key,
-     * _dependencies), as in the Task pickles of the corpus.
-     */
-    private static final byte[] TASK_HEAD = new PickleWriter().global(TaskSpec.TASK_SPEC, "Task").emptyTuple()
-            .newobj().none().emptyDict().mark().str("func").toByteArray();
-    private static final byte[] TASK_CACHES = new PickleWriter().str("_token").none().str("_is_coro").none()
-            .str("_repr").none().str("key").toByteArray();
-
     private static final class Walk {
         final ParsedPickle p;
         final Form form;
@@ -132,8 +124,13 @@ public final class GraphSlicer {
         final Map<Object, Entry> entries = new LinkedHashMap<>();
         final List<SlicedGraph.Layer> layers = new ArrayList<>();
         final Budget budget;
+        /** The client.map layers read, each with whether any of its tasks has dependencies. */
+        final Map<MapLayerTasks, Boolean> mapLayers = new java.util.IdentityHashMap<>();
 
-        Walk(ParsedPickle p, Form form, Budget budget) {
+        final boolean compactMapLayers;
+
+        Walk(ParsedPickle p, Form form, Budget budget, boolean compactMapLayers) {
+            this.compactMapLayers = compactMapLayers;
             this.p = p;
             this.form = form;
             this.em = new SliceEmitter(p);
@@ -188,7 +185,7 @@ public final class GraphSlicer {
                     }
                     t = layerTasks.slice(e.key, l.task(), e.layer);
                 } else if (e.map != null) {
-                    t = e.map.task(e.index, e.key, em, e.layer);
+                    t = mapTask(e);
                 } else {
                     PickleValue u = e.node.resolve();
                     TaskSpec.Obj o = TaskSpec.object(u);
@@ -211,6 +208,9 @@ public final class GraphSlicer {
                     }
                 }
                 out.add(t);
+            }
+            for (Map.Entry<MapLayerTasks, Boolean> m : mapLayers.entrySet()) {
+                m.getKey().compact(m.getValue() || !compactMapLayers);
             }
             return new SlicedGraph(out, layers, p.buffersUsed);
         }
@@ -315,7 +315,7 @@ public final class GraphSlicer {
                 return PickledLayers.splitName(name, o);
             }
             if (o.is("distributed.client", "_MapLayer")) {
-                MapLayer m = new MapLayer(name, o);
+                MapLayerTasks m = new MapLayerTasks(name, o, p, em);
                 for (int i = 0; i < m.size(); i++) {
                     Object key = m.key(i);
                     keys.add(key);
@@ -452,6 +452,37 @@ public final class GraphSlicer {
                     e.layer);
         }
 
+        /** Task.__init__: _dependencies = union of the GraphNode arguments' dependencies. */
+        private TaskSlice mapTask(Entry e) {
+            MapLayerTasks m = e.map;
+            Set<Object> deps = null;
+            for (int j = 0; j < m.argumentCount(); j++) {
+                deps = addNodeDeps(deps, m.argument(j, e.index));
+            }
+            if (m.kwargs() != null) {
+                for (int k = 0; k < m.kwargs().size(); k++) {
+                    deps = addNodeDeps(deps, m.kwargs().value(k));
+                }
+            }
+            List<Object> own = deps == null ? List.of() : List.copyOf(deps);
+            mapLayers.merge(m, deps != null, Boolean::logicalOr);
+            return new TaskSlice(e.key, deps == null ? new ArrayList<>(0) : new ArrayList<>(deps),
+                    m.task(e.index, e.key, own), TaskSlice.Kind.MAP_TASK, e.layer);
+        }
+
+        private Set<Object> addNodeDeps(Set<Object> deps, PickleValue arg) {
+            int d = TaskSpec.dependencies(TaskSpec.object(arg));
+            if (d != 0) {
+                for (Object k : dependencyList(d)) {
+                    if (deps == null) {
+                        deps = new LinkedHashSet<>();
+                    }
+                    deps.add(k);
+                }
+            }
+            return deps;
+        }
+
         private List<Object> dependencyList(int deps) {
             if (deps == TaskSpec.NO_DEPENDENCIES) {
                 return new ArrayList<>(0);
@@ -498,150 +529,6 @@ public final class GraphSlicer {
                 buffers[i]++;
             }
             return buffers;
-        }
-
-        /** A {@code distributed.client._MapLayer}: func, iterables, kwargs and the cached keys. */
-        private final class MapLayer {
-            final Object name;
-            final PickleValue func;
-            final List<List<PickleValue>> iterables = new ArrayList<>();
-            final List<PickleValue> keys;
-            final PickleValue.PyDict kwargs;
-            final int size;
-
-            MapLayer(Object name, TaskSpec.Obj o) {
-                this.name = name;
-                func = o.attr("func");
-                if (func == null) {
-                    throw new PickleException("client.map layer " + name + " has no func");
-                }
-                PickleValue its = o.attr("iterables");
-                List<PickleValue> itList = its == null ? null : sequence(its);
-                if (itList == null) {
-                    throw new PickleException("client.map layer " + name + " has no iterables list");
-                }
-                int n = Integer.MAX_VALUE;
-                for (PickleValue it : itList) {
-                    List<PickleValue> items = sequence(it);
-                    if (items == null) {
-                        throw new PickleException("client.map layer " + name + ": iterable is " + it.resolve().describe());
-                    }
-                    iterables.add(items);
-                    n = Math.min(n, items.size());
-                }
-                if (iterables.isEmpty()) {
-                    n = 0; // zip(*[]) is empty
-                }
-                PickleValue cached = o.attr("_cached_keys");
-                if (cached == null) {
-                    PickleValue k = o.attr("key");
-                    if (k != null && sequence(k) != null) {
-                        cached = k;
-                    }
-                }
-                if (cached == null || sequence(cached) == null) {
-                    throw new UnsupportedGraphException("client.map layer " + name + " carries no computed keys"
-                            + " (_cached_keys); cloudviper cannot compute Dask tokens without Python");
-                }
-                keys = sequence(cached);
-                size = Math.min(n, keys.size());
-                PickleValue kw = o.attr("kwargs");
-                if (kw == null || kw.resolve() instanceof PickleValue.None) {
-                    kwargs = null;
-                } else if (kw.resolve() instanceof PickleValue.PyDict d) {
-                    kwargs = d.size() == 0 ? null : d;
-                } else {
-                    throw new PickleException("client.map layer " + name + ": kwargs is " + kw.resolve().describe());
-                }
-                if (kwargs != null) {
-                    for (int i = 0; i < kwargs.size(); i++) {
-                        long ub = Sizeof.upperBound(kwargs.value(i));
-                        if (ub > Sizeof.DATANODE_THRESHOLD) {
-                            throw new UnsupportedGraphException("client.map keyword argument "
-                                    + kwargs.key(i).resolve().describe() + " (" + kwargs.value(i).resolve().describe()
-                                    + ") may be larger than 100 kB, which Dask turns into a separate DataNode task"
-                                    + " on its scheduler; cloudviper cannot do that without Python: scatter the"
-                                    + " value first (client.scatter) and pass the Future, or bind it with"
-                                    + " functools.partial");
-                        }
-                    }
-                }
-            }
-
-            int size() {
-                return size;
-            }
-
-            Object key(int i) {
-                return PickleValues.toKey(keys.get(i));
-            }
-
-            TaskSlice task(int i, Object key, SliceEmitter em, int layer) {
-                int nargs = iterables.size();
-                PickleValue[] bodies = new PickleValue[1 + nargs + (kwargs == null ? 0 : 1)];
-                bodies[0] = func;
-                for (int j = 0; j < nargs; j++) {
-                    bodies[1 + j] = iterables.get(j).get(i);
-                }
-                if (kwargs != null) {
-                    bodies[bodies.length - 1] = kwargs;
-                }
-                // Task.__init__: _dependencies = union of the GraphNode arguments' dependencies.
-                Set<Object> deps = new LinkedHashSet<>();
-                for (int j = 1; j < bodies.length; j++) {
-                    if (kwargs != null && j == bodies.length - 1) {
-                        for (int k = 0; k < kwargs.size(); k++) {
-                            addNodeDeps(deps, kwargs.value(k));
-                        }
-                    } else {
-                        addNodeDeps(deps, bodies[j]);
-                    }
-                }
-                em.begin();
-                em.prefix(bodies);
-                w.raw(TASK_HEAD);
-                em.body(func);
-                w.str("args");
-                w.tupleStart(nargs);
-                for (int j = 0; j < nargs; j++) {
-                    em.body(bodies[1 + j]);
-                }
-                w.tupleEnd(nargs);
-                w.str("kwargs");
-                if (kwargs == null) {
-                    w.emptyDict();
-                } else {
-                    em.body(kwargs);
-                }
-                w.raw(TASK_CACHES);
-                w.value(key);
-                w.str("_dependencies").frozenset(deps);
-                w.setItems();
-                w.tupleEnd(2).build();
-                byte[] bytes = em.finish();
-                return new TaskSlice(key, new ArrayList<>(deps), bytes, frames(em.buffers()), TaskSlice.Kind.MAP_TASK,
-                        layer);
-            }
-
-            private void addNodeDeps(Set<Object> deps, PickleValue arg) {
-                int d = TaskSpec.dependencies(TaskSpec.object(arg));
-                if (d != 0) {
-                    for (Object k : dependencyList(d)) {
-                        deps.add(k);
-                    }
-                }
-            }
-        }
-
-        private static List<PickleValue> sequence(PickleValue v) {
-            PickleValue r = v.resolve();
-            if (r instanceof PickleValue.PyList l) {
-                return l.items();
-            }
-            if (r instanceof PickleValue.Tuple t) {
-                return t.items();
-            }
-            return null;
         }
     }
 }

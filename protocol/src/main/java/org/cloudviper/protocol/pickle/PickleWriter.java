@@ -55,6 +55,11 @@ public final class PickleWriter {
         len = 0;
     }
 
+    /** Copies {@code n} written bytes from {@code from} into {@code dst} at {@code at}. */
+    void copyTo(int from, byte[] dst, int at, int n) {
+        System.arraycopy(buf, from, dst, at, n);
+    }
+
     public byte[] toByteArray() {
         return Arrays.copyOf(buf, len);
     }

@@ -302,6 +302,28 @@ final class SliceEmitter {
         span(p.start[id], p.end[id], p.firstPoint(p.start[id]));
     }
 
+    /**
+     * Whether {@code v}'s span can be copied into any slice at any place as it is: it reads no memo
+     * entry (its own definitions become MEMOIZE, which takes the next index wherever it stands),
+     * consumes no out-of-band buffer and holds no value written as a key.
+     */
+    boolean standsAlone(PickleValue v) {
+        int id = v.id;
+        if (p.kind(id) == ParsedPickle.K_REF) {
+            return false;
+        }
+        int s = p.start[id];
+        int e = p.end[id];
+        for (int i = p.firstPoint(s); i < p.pointCount && pts[i * 2] < e; i++) {
+            int kind = p.pointKind(pts[i * 2]);
+            if (kind == POINT_MEMO_GET || kind == POINT_BUFFER) {
+                return false;
+            }
+        }
+        int k = firstReplacedAt(s);
+        return k >= replaced.length || p.start[replaced[k]] >= e;
+    }
+
     private void get(int m, int at) {
         if (memoStamp[m] != stamp) {
             throw new PickleException("slicer: memo entry " + m + " read at offset " + at

@@ -12,17 +12,31 @@ import java.util.List;
  * @param dependencies keys this task needs, the graph's own key objects where the key is part of
  *                     the graph, else the canonical form ({@link PickleValues#canonicalKey}) of a
  *                     key that must already exist (a Future); in the node's order
- * @param runSpec      a protocol-5 pickle that unpickles to exactly what Python's scheduler holds
- *                     for this key: a {@code dask._task_spec} GraphNode, or for
- *                     {@link Kind#CALL_TUPLE} a {@code (function, args, kwargs)} tuple
- * @param bufferFrames out-of-band buffers {@code runSpec} consumes, in order, as indexes into the
- *                     update-graph {@code graph_frames} (frame 0 is the graph pickle, so these are
- *                     >= 1); send them as the sub-object's frames ({@code num-sub-frames})
+ * @param pickle       a protocol-5 pickle that unpickles to exactly what Python's scheduler holds
+ *                     for this key (a {@code dask._task_spec} GraphNode, or for
+ *                     {@link Kind#CALL_TUPLE} a {@code (function, args, kwargs)} tuple), with the
+ *                     out-of-band buffers it consumes as indexes into the update-graph
+ *                     {@code graph_frames}; send them as the sub-object's frames
+ *                     ({@code num-sub-frames}). Deferred for {@link Kind#MAP_TASK}.
  * @param kind         how the slice was made
  * @param layer        index into {@link SlicedGraph#layers()} of the layer the key came from
  */
-public record TaskSlice(Object key, List<Object> dependencies, byte[] runSpec, int[] bufferFrames, Kind kind,
-                        int layer) {
+public record TaskSlice(Object key, List<Object> dependencies, TaskPickle pickle, Kind kind, int layer) {
+
+    /** A slice whose pickle is written already. */
+    public TaskSlice(Object key, List<Object> dependencies, byte[] runSpec, int[] bufferFrames, Kind kind, int layer) {
+        this(key, dependencies, new TaskPickle.Written(runSpec, bufferFrames), kind, layer);
+    }
+
+    /** The pickle's bytes (written anew if deferred). */
+    public byte[] runSpec() {
+        return pickle.write().bytes();
+    }
+
+    /** The out-of-band buffers of {@link #runSpec()}, as indexes into {@code graph_frames}. */
+    public int[] bufferFrames() {
+        return pickle.write().bufferFrames();
+    }
 
     public enum Kind {
         /** A GraphNode of the graph (Task, Alias, DataNode, containers), cut out as it is. */
@@ -47,7 +61,8 @@ public record TaskSlice(Object key, List<Object> dependencies, byte[] runSpec, i
 
     @Override
     public String toString() {
-        return "TaskSlice[" + key + " " + kind + " deps=" + dependencies + " " + runSpec.length + " bytes"
-                + (bufferFrames.length == 0 ? "" : " buffers=" + Arrays.toString(bufferFrames)) + "]";
+        TaskPickle.Written w = pickle.write();
+        return "TaskSlice[" + key + " " + kind + " deps=" + dependencies + " " + w.bytes().length + " bytes"
+                + (w.bufferFrames().length == 0 ? "" : " buffers=" + Arrays.toString(w.bufferFrames())) + "]";
     }
 }

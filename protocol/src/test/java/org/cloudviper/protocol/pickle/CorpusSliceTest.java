@@ -3,6 +3,7 @@ package org.cloudviper.protocol.pickle;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -103,6 +104,32 @@ class CorpusSliceTest {
                 "array_matmul", "array_drop_axis", "array_overlap", "array_rechunk", "array_block_info", "df_groupby_apply",
                 "df_to_delayed", "array_rechunk_p2p")) {
             assertTrue(names.contains(n), n);
+        }
+    }
+
+    /**
+     * client.map tasks written from the compact form (the function's part once, each task's
+     * arguments' bytes) are byte for byte those written from the parsed graph, also when a second
+     * write of the same task follows; arguments that do not stand alone (numpy buffers) keep the
+     * parsed graph.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"map3", "map100", "map_lambda", "map_closure", "map_numpy"})
+    void compactMapTasksWriteTheSameBytes(String name) {
+        Corpus.Case c = Corpus.get(name);
+        GraphSlicer full = new GraphSlicer();
+        full.compactMapLayers = false;
+        SlicedGraph a = new GraphSlicer().slice(c.graph(), c.buffers());
+        SlicedGraph b = full.slice(c.graph(), c.buffers());
+        assertEquals(b.tasks().size(), a.tasks().size());
+        assertEquals(!name.equals("map_numpy"), MapLayerTasks.compact(a.tasks().get(0).pickle()), "compact form");
+        assertEquals(false, MapLayerTasks.compact(b.tasks().get(0).pickle()));
+        for (int i = 0; i < a.tasks().size(); i++) {
+            TaskSlice x = a.tasks().get(i);
+            TaskSlice y = b.tasks().get(i);
+            assertArrayEquals(y.runSpec(), x.runSpec(), x.key() + ": compact and full differ");
+            assertArrayEquals(y.bufferFrames(), x.bufferFrames(), x.key() + ": buffers");
+            assertArrayEquals(x.runSpec(), x.runSpec(), x.key() + ": a second write differs");
         }
     }
 

@@ -2,6 +2,7 @@ package org.cloudviper.scheduler.server.graph;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import org.cloudviper.protocol.DeferredSubObject;
 import org.cloudviper.protocol.MessageCodec;
 import org.cloudviper.protocol.ProtocolException;
 import org.cloudviper.protocol.SubObject;
@@ -12,6 +13,7 @@ import org.cloudviper.protocol.pickle.GraphSlicer;
 import org.cloudviper.protocol.pickle.PickleReader;
 import org.cloudviper.protocol.pickle.PickleValues;
 import org.cloudviper.protocol.pickle.SlicedGraph;
+import org.cloudviper.protocol.pickle.TaskPickle;
 import org.cloudviper.protocol.pickle.TaskSlice;
 import org.cloudviper.protocol.pickle.UnsupportedGraphException;
 import org.cloudviper.scheduler.state.GraphUpdate;
@@ -29,7 +31,8 @@ import java.util.Map;
  * running Python: the graph pickle is cut into one pickle per task by {@link GraphSlicer}, in the
  * task form of the client's line (a {@code (function, args, kwargs)} tuple for 2024.1, a
  * {@code dask._task_spec} node for 2024.12), and each becomes the task's {@code run_spec} as a
- * {@code __Pickled__} sub-object carrying the out-of-band buffers it uses (shared, not copied).
+ * {@code __Pickled__} sub-object carrying the out-of-band buffers it uses (shared, not copied); a
+ * {@code client.map} task's is written only when it is sent ({@link DeferredSubObject}).
  *
  * <p>The returned update owns one reference to each run-spec sub-object; the caller releases them
  * with {@link GraphUpdates#release} once the state has taken its own.
@@ -70,12 +73,17 @@ public final class PickledGraph {
             }
         }
         Map<Integer, GraphUpdate.TaskOptions> optionsByLayer = new HashMap<>();
+        // A deferred run spec keeps the out-of-band buffers, never the graph pickle (frame 0).
+        List<Object> buffers = new ArrayList<>(frames);
+        buffers.set(0, null);
         List<GraphUpdate.NewTask> tasks = new ArrayList<>(g.tasks().size());
         try {
             for (TaskSlice t : g.tasks()) {
                 GraphUpdate.TaskOptions o = options(g.layers().get(t.layer()), t, layerAnnotations, optionsByLayer);
                 Long given = order == null ? null : order.get(t.key());
-                tasks.add(new GraphUpdate.NewTask(t.key(), new RunSpec(null, null, null, runSpec(t, frames)),
+                Object spec = t.pickle().deferred() ? new DeferredRunSpec(t.pickle(), buffers)
+                        : runSpec(t.pickle().write(), frames);
+                tasks.add(new GraphUpdate.NewTask(t.key(), new RunSpec(null, null, null, spec),
                         t.dependencies(), o, given == null ? GraphUpdate.NewTask.NO_ORDER : given));
             }
         } catch (RuntimeException e) {
@@ -117,11 +125,22 @@ public final class PickledGraph {
         });
     }
 
+    /**
+     * A run spec written when a compute-task carrying it is encoded: a client.map task keeps a few
+     * words (its layer keeps the graph) instead of its pickle, which repeats the function each time.
+     */
+    private record DeferredRunSpec(TaskPickle pickle, List<Object> frames) implements DeferredSubObject {
+        @Override
+        public SubObject materialize() {
+            return runSpec(pickle.write(), frames);
+        }
+    }
+
     /** {@code {"__Pickled__": i}} sub-header: {pickled-obj, compression, num-sub-frames}. */
-    private static SubObject runSpec(TaskSlice t, List<Object> frames) {
+    private static SubObject runSpec(TaskPickle.Written t, List<Object> frames) {
         int k = t.bufferFrames().length;
         Map<String, Object> header = new LinkedHashMap<>();
-        header.put("pickled-obj", t.runSpec());
+        header.put("pickled-obj", t.bytes());
         header.put("compression", Arrays.asList(new Object[k]));
         header.put("num-sub-frames", (long) k);
         List<ByteBuf> data = new ArrayList<>(k);
