@@ -9,6 +9,7 @@
 # An archive is valid only for the JDK build that wrote it and the jar it was written from (its path,
 # size and time): run this again after every build, with the JDK that will run the jars.
 #   mvn -B -ntp package -DskipTests && scripts/train-aot.sh        # JAVA_HOME chooses the JDK
+# CLOUDVIPER_TRAIN_ROUNDS: rounds of each shape in the training run (default 3; 12 measured no better)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
@@ -65,8 +66,9 @@ pids+=("$worker")
 pids+=($!)
 await "$work/worker-0.log" "Registered to"
 await "$work/worker-1.log" "Registered to"
+rounds=${CLOUDVIPER_TRAIN_ROUNDS:-3}
 for shape in map tree; do
-  "$java" -XX:+UseParallelGC -cp "$bench_jar" org.cloudviper.bench.DeployedThroughputMain "$address" "$shape" 20000 3 \
+  "$java" -XX:+UseParallelGC -cp "$bench_jar" org.cloudviper.bench.DeployedThroughputMain "$address" "$shape" 20000 "$rounds" \
     >"$work/client-$shape.log" 2>&1 || { cat "$work/client-$shape.log" >&2; exit 1; }
 done
 # SIGTERM: each JVM writes its archive as it exits (JDK 25 then starts a JVM that assembles the cache)

@@ -1,11 +1,12 @@
 """One large graph from the Java client, each process on its own as deployed: cloudviper's scheduler
-jar started as the README starts it (no JVM flag), two Java worker jars (one thread each), and
+started as the README starts it (bin/cloudviper-scheduler; --scheduler-xmx adds an -Xmx), two Java worker jars (one thread each), and
 org.cloudviper.bench.GraphIngestMain (the JavaClient) in a fourth JVM, which sends the graph and
 reports when the scheduler accepted it, when every task has run, and the scheduler's VmRSS and
 VmHWM (peak) from /proc at each step. Every process started is stopped by pid.
 
 Usage (from the repository root, after `mvn -q -B package -DskipTests -pl scheduler,worker,bench -am`):
   /usr/bin/python3 bench/scripts/java_graph_ingest.py --tasks 10000000 --shape tree
+  /usr/bin/python3 bench/scripts/java_graph_ingest.py --tasks 10000000 --client-xmx 12g --scheduler-xmx 10g
 Logs: bench/target/runs/java-ingest-*/.
 """
 import argparse
@@ -35,6 +36,9 @@ def main():
     ap.add_argument("--worker-jar", default=os.path.join(cvbench.REPO, "worker", "target", "cloudviper-worker.jar"))
     ap.add_argument("--bench-jar", default=os.path.join(cvbench.REPO, "bench", "target", "benchmarks.jar"))
     ap.add_argument("--client-xmx", default="14g", help="the client JVM's heap (it builds the whole graph)")
+    ap.add_argument("--scheduler-xmx", default=None,
+                    help="the scheduler's -Xmx (default: none; it is started by bin/cloudviper-scheduler)")
+    ap.add_argument("--worker-xmx", default="1g", help="each Java worker's heap (no-op tasks)")
     ap.add_argument("--timeout", type=float, default=3600)
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a stop by pid still stops the JVMs started
@@ -45,11 +49,12 @@ def main():
     dashboard = free_port()
     procs = []
     try:
-        sched = cvbench.start_scheduler("cloudviper", logdir, jar=args.jar, xmx=None,
-                                        extra_args=["--dashboard-address", f"127.0.0.1:{dashboard}"])
+        sched = cvbench.start_scheduler("cloudviper", logdir, jar=args.jar, xmx=args.scheduler_xmx,
+                                        extra_args=["--dashboard-address", f"127.0.0.1:{dashboard}"],
+                                        launcher=True)
         procs.append(sched)
         for i in range(args.workers):
-            procs.append(cvbench.Proc(f"worker-{i}", ["java", "-jar", args.worker_jar, sched.address,
+            procs.append(cvbench.Proc(f"worker-{i}", ["java", f"-Xmx{args.worker_xmx}", "-jar", args.worker_jar, sched.address,
                                                       "--nthreads", "1", "--name", f"java-{i}"], logdir))
         time.sleep(3)
         client = cvbench.Proc("client", ["java", f"-Xmx{args.client_xmx}", "-XX:+UseParallelGC", "-cp", args.bench_jar,
