@@ -290,7 +290,7 @@ public final class MessageCodec {
         try {
             write(k, message, out, 0);
             k.packer.flush();
-            out.set(0, Unpooled.wrappedBuffer(k.out.toByteArray()));
+            out.set(0, k.out.take());
             k.busy = false;
         } catch (IOException e) {
             if (k == shared) {

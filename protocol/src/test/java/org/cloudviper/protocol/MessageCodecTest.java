@@ -252,6 +252,34 @@ class MessageCodecTest {
         MessageCodec.release(back);
     }
 
+    /**
+     * A message past one chunk of the packer's output comes out as a composite of its chunks, and
+     * decodes to what was encoded (two payloads that straddle the chunk boundary, then a small one).
+     */
+    @Test
+    void messagePastOneChunkRoundTrips() {
+        byte[] a = new byte[ReusableBufferOutput.CHUNK / 2 + 11];
+        byte[] b = new byte[ReusableBufferOutput.CHUNK / 2 + 13];
+        Arrays.fill(a, (byte) 1);
+        Arrays.fill(b, (byte) 2);
+        a[a.length - 1] = 7;
+        b[0] = 9;
+        Map<String, Object> msg = new LinkedHashMap<>();
+        msg.put("a", a);
+        msg.put("b", b);
+        msg.put("c", "after");
+        Frames f = MessageCodec.encode(msg);
+        assertEquals(1, f.count());
+        assertEquals(a.length + b.length + 30, f.frames().get(0).readableBytes(), 20);
+        Map<?, ?> back = (Map<?, ?>) MessageCodec.decode(f);
+        assertArrayEquals(a, (byte[]) back.get("a"));
+        assertArrayEquals(b, (byte[]) back.get("b"));
+        assertEquals("after", back.get("c"));
+        // the thread's packer starts small again
+        Frames small = MessageCodec.encode(Map.of("op", "x"));
+        assertEquals(Map.of("op", "x"), MessageCodec.decode(small));
+    }
+
     // ---- sub-objects -------------------------------------------------------------------------
 
     private static byte[] header(long numSubFrames) {
