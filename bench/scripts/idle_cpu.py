@@ -6,7 +6,7 @@ event loop, other), and the load average at the start and end of the window.
 
   /usr/bin/python3 bench/scripts/idle_cpu.py [--schedulers cloudviper dask] [--jar JAR] [--rounds N]
       [--windows N] [--seconds S] [--settle S] [--jvm-args='-XX:+UseSerialGC ...']
-      [--scheduler-args=--no-dashboard]
+      [--scheduler-args=--no-dashboard] [--launcher [--java-home JDK]]
 
 Every process started is stopped by pid (try/finally); logs under bench/target/runs/idle-cpu-*/.
 """
@@ -26,9 +26,10 @@ def loadavg():
     return " ".join(open("/proc/loadavg").read().split()[:3])
 
 
-def one(kind, jar, seconds, settle, windows, logdir, jvm_args, scheduler_args):
+def one(kind, jar, seconds, settle, windows, logdir, jvm_args, scheduler_args, launcher=False):
     """Yields one result per window of `seconds`, back to back, after `settle`."""
-    scheduler = cvbench.start_scheduler(kind, logdir, jar=jar, jvm_args=jvm_args, extra_args=scheduler_args)
+    scheduler = cvbench.start_scheduler(kind, logdir, jar=jar, jvm_args=jvm_args, extra_args=scheduler_args,
+                                        xmx=None if launcher else "2g", launcher=launcher)
     workers = []
     try:
         workers = [cvbench.start_worker(scheduler.address, f"w{i}", logdir) for i in range(2)]
@@ -64,13 +65,18 @@ def main():
     ap.add_argument("--windows", type=int, default=1, help="windows back to back per scheduler start")
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--jvm-args", default="")
+    ap.add_argument("--launcher", action="store_true",
+                    help="start cloudviper's jar with bin/cloudviper-scheduler, as the README does")
+    ap.add_argument("--java-home", default="", help="the JDK the launcher runs (JAVA_HOME)")
     ap.add_argument("--scheduler-args", default="", help="e.g. --scheduler-args=--no-dashboard")
     a = ap.parse_args()
+    if a.java_home:
+        os.environ["JAVA_HOME"] = a.java_home  # the launcher's JDK; the Python peers do not read it
     logdir = cvbench.run_dir("idle-cpu")
     for r in range(a.rounds):
         for kind in a.schedulers:
             for res in one(kind, a.jar, a.seconds, a.settle, a.windows, logdir, a.jvm_args.split(),
-                           a.scheduler_args.split()):
+                           a.scheduler_args.split(), launcher=a.launcher):
                 res["round"] = r
                 print(json.dumps(res), flush=True)
 
