@@ -76,8 +76,8 @@ final class InstantWorkers implements Outbox {
             phases[1] = t2 - t1;
             phases[2] = System.nanoTime() - t2;
         }
-        if (state.taskCount() != 0) {
-            throw new IllegalStateException("tasks left after release: " + state.statusCounts());
+        if (state.queries().taskCount() != 0) {
+            throw new IllegalStateException("tasks left after release: " + state.queries().statusCounts());
         }
         return done;
     }

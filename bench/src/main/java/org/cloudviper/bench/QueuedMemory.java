@@ -65,7 +65,7 @@ public final class QueuedMemory {
         graph = null; // the server drops the decoded message after the event
         long retained = usedAfterGc(mem) - baseline;
 
-        Map<String, Integer> counts = state.statusCounts();
+        Map<String, Integer> counts = state.queries().statusCounts();
         System.out.printf("tasks: %,d  states: %s  compute-task sent: %d%n", n, counts, out.computeTasks);
         System.out.printf("GraphUpdate input (state empty, for reference): %.1f MiB%n",
                 (withGraph - baseline) / 1048576.0);

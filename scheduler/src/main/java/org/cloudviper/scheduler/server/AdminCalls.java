@@ -166,7 +166,7 @@ final class AdminCalls {
         } else if (a instanceof AdminRequest.CheckIdle) {
             // Dask checks every 250 ms; here each request is a check (the first after any activity
             // finds the scheduler busy, as Dask's first check after a transition does)
-            reply.accept(idle.check(state.transitions(), () -> state.summary(false), RequestHandlers.now()));
+            reply.accept(idle.check(state.queries().transitions(), () -> state.queries().summary(false), RequestHandlers.now()));
         } else if (a instanceof AdminRequest.CallStack c) {
             // each worker's call_stack of the keys (all when null); workers running none of them
             // answer nothing and are left out, as Scheduler.get_call_stack leaves them out
@@ -187,7 +187,7 @@ final class AdminCalls {
                 }
             });
         } else if (a instanceof AdminRequest.AdaptiveTarget t) {
-            reply.accept((long) org.cloudviper.scheduler.state.Adaptive.target(state.summary(false),
+            reply.accept((long) org.cloudviper.scheduler.state.Adaptive.target(state.queries().summary(false),
                     t.targetDuration() != null ? t.targetDuration()
                             : org.cloudviper.scheduler.state.Adaptive.DEFAULT_TARGET_SECONDS));
         } else if (a instanceof AdminRequest.Echo e) {
@@ -199,12 +199,12 @@ final class AdminCalls {
             reply.accept(null);
         } else if (a instanceof AdminRequest.GetTaskStatus t) {
             Map<Object, Object> r = new LinkedHashMap<>();
-            t.keys().forEach(k -> r.put(k, state.taskStatus(k)));
+            t.keys().forEach(k -> r.put(k, state.queries().taskStatus(k)));
             reply.accept(r);
         } else if (a instanceof AdminRequest.Nbytes n) {
             reply.accept(nbytes(n));
         } else if (a instanceof AdminRequest.AddKeys k) {
-            if (k.worker() != null && state.hasWorker(k.worker())) {
+            if (k.worker() != null && state.queries().hasWorker(k.worker())) {
                 state.onAddKeys(k.worker(), k.keys(), k.stimulusId() != null ? k.stimulusId()
                         : RequestHandlers.stimulus("add-keys"));
             }
@@ -221,7 +221,7 @@ final class AdminCalls {
     // Small queries and the metadata tree
 
     private Map<Object, Long> nbytes(AdminRequest.Nbytes n) {
-        Map<Object, Long> sizes = state.nbytes(n.keys());
+        Map<Object, Long> sizes = state.queries().nbytes(n.keys());
         if (!n.summary()) {
             return sizes;
         }
@@ -342,7 +342,7 @@ final class AdminCalls {
         msg.put("key", p.key());
         msg.put("server", p.server());
         List<String> workers = p.workers() == null ? null
-                : p.workers().stream().filter(state::hasWorker).toList();
+                : p.workers().stream().filter(state.queries()::hasWorker).toList();
         workerCalls.broadcast(new SchedulerRequest.Broadcast(msg, workers, null, false, "ignore"), answers -> {
             if (Rpc.Error.is(answers) || !(answers instanceof Map<?, ?> byWorker)) {
                 reply.accept(answers);

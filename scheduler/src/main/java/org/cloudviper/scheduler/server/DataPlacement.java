@@ -50,7 +50,7 @@ final class DataPlacement {
             reply.accept(PeerReply.error("ValueError", "Can not use replicate to delete data"));
             return;
         }
-        Map<Object, List<String>> whoHas = state.whoHas(r.keys());
+        Map<Object, List<String>> whoHas = state.queries().whoHas(r.keys());
         List<Object> missing = nowhere(whoHas);
         if (!missing.isEmpty()) {
             reply.accept(partialFail(missing));
@@ -71,7 +71,7 @@ final class DataPlacement {
 
     private void copyRound(List<Object> keys, int n, List<String> workers, int branching, String sid, Runnable done) {
         Map<String, Map<Object, List<String>>> gathers = new LinkedHashMap<>();
-        Map<Object, List<String>> whoHas = state.whoHas(keys);
+        Map<Object, List<String>> whoHas = state.queries().whoHas(keys);
         for (Map.Entry<Object, List<String>> e : whoHas.entrySet()) {
             List<String> holders = e.getValue();
             if (holders.isEmpty()) {
@@ -112,8 +112,8 @@ final class DataPlacement {
     void rebalance(AdminRequest.Rebalance r, Consumer<Object> reply) {
         String sid = r.stimulusId() != null ? r.stimulusId() : RequestHandlers.stimulus("rebalance");
         List<String> workers = running(r.workers());
-        Map<Object, List<String>> whoHas = state.whoHas(r.keys());
-        Map<Object, Long> nbytes = state.nbytes(whoHas.keySet());
+        Map<Object, List<String>> whoHas = state.queries().whoHas(r.keys());
+        Map<Object, Long> nbytes = state.queries().nbytes(whoHas.keySet());
         List<Object> missing = nowhere(whoHas);
         if (!missing.isEmpty()) {
             reply.accept(partialFail(missing));
@@ -176,7 +176,7 @@ final class DataPlacement {
             // free a sender's copy only where the recipient now holds one
             frees.forEach((w, keys) -> {
                 List<Object> safe = new ArrayList<>();
-                Map<Object, List<String>> now = state.whoHas(keys);
+                Map<Object, List<String>> now = state.queries().whoHas(keys);
                 for (Object k : keys) {
                     if (now.getOrDefault(k, List.of()).size() > 1) {
                         safe.add(k);
@@ -215,7 +215,7 @@ final class DataPlacement {
                                 got.add(k);
                             }
                         }
-                        if (state.hasWorker(worker) && !got.isEmpty()) {
+                        if (state.queries().hasWorker(worker) && !got.isEmpty()) {
                             state.onAddKeys(worker, got, sid);
                             copied[0] += got.size();
                         }
@@ -253,9 +253,9 @@ final class DataPlacement {
 
     private List<String> running(Collection<String> named) {
         List<String> r = new ArrayList<>();
-        for (String w : named == null ? state.workerAddresses() : named) {
+        for (String w : named == null ? state.queries().workerAddresses() : named) {
             Map<String, Object> info = peers.info(w);
-            if (state.hasWorker(w) && (info == null || "running".equals(info.get("status")))) {
+            if (state.queries().hasWorker(w) && (info == null || "running".equals(info.get("status")))) {
                 r.add(w);
             }
         }

@@ -56,7 +56,7 @@ final class DataRelay {
      * worker holds or whose worker failed to send them.
      */
     void gather(List<Object> keys, Consumer<Object> reply) {
-        Map<Object, List<String>> whoHas = state.whoHas(keys);
+        Map<Object, List<String>> whoHas = state.queries().whoHas(keys);
         List<Object> missing = new ArrayList<>();
         Map<String, List<Object>> byWorker = new LinkedHashMap<>();
         for (Object k : keys) {
@@ -155,7 +155,7 @@ final class DataRelay {
                                     String stimulusId, Consumer<Object> reply) {
         List<Object> keys = new ArrayList<>(values.keySet());
         List<Object> allowed = request.workers() == null ? null : new ArrayList<>(request.workers());
-        List<String> targets = state.scatterTargets(keys.size(), allowed);
+        List<String> targets = state.queries().scatterTargets(keys.size(), allowed);
         if (targets.isEmpty()) {
             if (System.nanoTime() / 1e9 > deadline) {
                 MessageCodec.release(values);
@@ -210,7 +210,7 @@ final class DataRelay {
 
     private List<String> allTargets(List<Object> allowed) {
         List<String> r = new ArrayList<>();
-        for (String a : state.workerAddresses()) {
+        for (String a : state.queries().workerAddresses()) {
             if (allowed == null || allowed.contains(a)) {
                 r.add(a);
             }

@@ -91,11 +91,11 @@ final class RequestHandlers {
         } else if (request instanceof SchedulerRequest.Retry r) {
             reply.accept(state.onRetry(r.client(), r.keys(), stimulus("stimulus-retry")));
         } else if (request instanceof SchedulerRequest.WhoHas w) {
-            reply.accept(state.whoHas(w.keys()));
+            reply.accept(state.queries().whoHas(w.keys()));
         } else if (request instanceof SchedulerRequest.HasWhat h) {
-            reply.accept(state.hasWhat(h.workers()));
+            reply.accept(state.queries().hasWhat(h.workers()));
         } else if (request instanceof SchedulerRequest.Ncores n) {
-            reply.accept(state.ncores(n.workers(), n.runningOnly()));
+            reply.accept(state.queries().ncores(n.workers(), n.runningOnly()));
         } else if (request instanceof SchedulerRequest.PublishPut p) {
             reply.accept(publishPut(p));
         } else if (request instanceof SchedulerRequest.PublishGet p) {
@@ -110,7 +110,7 @@ final class RequestHandlers {
             flushMarkers.await(w.uid(), () -> reply.accept(null));
         } else if (request instanceof SchedulerRequest.GetStory g) {
             List<Object> story = new java.util.ArrayList<>();
-            for (StoryEntry e : state.story(g.keysOrStimuli())) {
+            for (StoryEntry e : state.queries().story(g.keysOrStimuli())) {
                 story.add(e.toList());
             }
             reply.accept(story);

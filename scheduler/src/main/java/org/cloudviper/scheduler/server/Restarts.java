@@ -52,7 +52,7 @@ final class Restarts {
         for (Peer client : peers.clients()) {
             batcher.queue(client, SchedulerToClient.Restart.INSTANCE.encode(client.generation));
         }
-        restartWorkers(state.workerAddresses(), r.timeoutSeconds(), r.waitForWorkers(), sid, (outcome, timeout) -> {
+        restartWorkers(state.queries().workerAddresses(), r.timeoutSeconds(), r.waitForWorkers(), sid, (outcome, timeout) -> {
             if (timeout != null) {
                 reply.accept(timeoutError(timeout));
             } else {
@@ -65,8 +65,8 @@ final class Restarts {
     void restartWorkers(AdminRequest.RestartWorkers r, Consumer<Object> reply) {
         String sid = r.stimulusId() != null ? r.stimulusId() : RequestHandlers.stimulus("restart-workers");
         List<String> workers = new ArrayList<>();
-        for (String w : r.workers() == null ? state.workerAddresses() : r.workers()) {
-            if (state.hasWorker(w)) {
+        for (String w : r.workers() == null ? state.queries().workerAddresses() : r.workers()) {
+            if (state.queries().hasWorker(w)) {
                 workers.add(w);
             }
         }
@@ -85,7 +85,7 @@ final class Restarts {
     }
 
     private void restartWorkers(List<String> workers, double timeoutSeconds, boolean wait, String sid, Done done) {
-        int before = state.workerCount();
+        int before = state.queries().workerCount();
         long deadline = System.nanoTime() + (long) (timeoutSeconds * 1e9);
         Map<String, String> outcome = new LinkedHashMap<>();
         Map<String, String> nannies = new LinkedHashMap<>();
@@ -119,7 +119,7 @@ final class Restarts {
             }
             awaitWorkers(before, deadline, () -> done.done(outcome, null), () -> {
                 String msg = "Waited for " + workers.size() + " worker(s) to reconnect after restarting but, after "
-                        + timeoutSeconds + "s, " + (before - state.workerCount()) + " have not returned. Consider a"
+                        + timeoutSeconds + "s, " + (before - state.queries().workerCount()) + " have not returned. Consider a"
                         + " longer timeout, or `wait_for_workers=False`.";
                 if (!noNanny.isEmpty()) {
                     msg += " The " + noNanny.size() + " worker(s) not using Nannies were just shut down instead of"
@@ -153,7 +153,7 @@ final class Restarts {
                 outcome.put(worker, result);
                 // The old process is down (or given up on): forget it now rather than when its
                 // stream's closing arrives, so the count below sees only new workers.
-                if (peers.worker(worker) == stream && state.hasWorker(worker)) {
+                if (peers.worker(worker) == stream && state.queries().hasWorker(worker)) {
                     remove(worker, sid);
                 }
                 if (--outstanding[0] == 0) {
@@ -171,7 +171,7 @@ final class Restarts {
     }
 
     private void awaitWorkers(int count, long deadline, Runnable back, Runnable late) {
-        if (state.workerCount() >= count) {
+        if (state.queries().workerCount() >= count) {
             back.run();
         } else if (System.nanoTime() > deadline) {
             late.run();

@@ -183,7 +183,7 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
 
     /** {@link SchedulerState#summary}, taken on the loop. */
     public ClusterSummary summary(boolean groups) {
-        return onLoop(() -> state.summary(groups));
+        return onLoop(() -> state.queries().summary(groups));
     }
 
     /**
@@ -365,7 +365,7 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
 
     @Override
     public void workersChanged() {
-        workerCount = state.workerCount();
+        workerCount = state.queries().workerCount();
     }
 
     @Override
@@ -383,18 +383,18 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
     private final class View implements SchedulerView {
         @Override
         public ClusterSummary summary(boolean groups) {
-            return state.summary(groups);
+            return state.queries().summary(groups);
         }
 
         @Override
         public long transitions() {
-            return state.transitions();
+            return state.queries().transitions();
         }
 
         @Override
         public Activity activity() {
             Peers.PeerCounts c = peers.counts();
-            return new Activity(state.forgottenTotal(), Map.copyOf(state.suspiciousByPrefix()), c.workersAdded(),
+            return new Activity(state.queries().forgottenTotal(), Map.copyOf(state.queries().suspiciousByPrefix()), c.workersAdded(),
                     c.workersRemoved(), c.clientsAdded(), c.clientsRemoved(), latency.recorded(),
                     latency.takeMax() / 1e9);
         }

@@ -66,7 +66,7 @@ final class StreamHandlers {
                 info.put("status", s.status());
             }
         } else if (m instanceof WorkerToScheduler.RequestRefreshWhoHas q) {
-            batcher.queue(peer, new SchedulerToWorker.RefreshWhoHas(state.whoHas(q.keys()),
+            batcher.queue(peer, new SchedulerToWorker.RefreshWhoHas(state.queries().whoHas(q.keys()),
                     RequestHandlers.stimulus("refresh-who-has")).encode(peer.generation));
         } else if (m instanceof WorkerToScheduler.StealResponse r) {
             state.onStealResponse(worker, r.key(), r.state(), r.stimulusId());

@@ -45,7 +45,7 @@ final class WorkerCalls {
         if (b.workers() != null) {
             targets.addAll(b.workers());
         } else if (b.hosts() == null) {
-            targets.addAll(state.workerAddresses());
+            targets.addAll(state.queries().workerAddresses());
         }
         if (b.hosts() != null) {
             for (Map.Entry<String, Map<String, Object>> e : peers.workerInfo().entrySet()) {

@@ -19,15 +19,15 @@ import java.util.TreeMap;
  * <p>Task lifecycle (distributed/scheduler.py, same names): released -> waiting -> queued ->
  * processing -> memory, with erred, no-worker and forgotten. Every status change goes through
  * {@link Transitions#transition}, which rejects a move Dask's transition table does not have and
- * records each move for {@link #story}. Differences from Dask, on purpose: every ready task without
- * restrictions respects the worker-saturation cap (Dask 2022.12 caps only root-ish tasks), and a
+ * records each move for {@link StateQueries#story}. Differences from Dask, on purpose: every ready
+ * task without restrictions respects the worker-saturation cap (Dask 2022.12 caps only root-ish tasks), and a
  * freed slot is refilled within the same event, never on a timer.
  *
  * <p>This class is the event API; the work is done by one class per job: {@link Transitions} (the
  * moves), {@link Release} (releasing and forgetting), {@link Placement} (saturation caps, free
  * slots, the ready queue, choice of worker), {@link GraphIngest} and {@link GraphOrder} (new
- * graphs), {@link Clients} (who wants which key, datasets), {@link Workers}, {@link Retirement} and
- * {@link StateValidator}. Every event ends with {@link Release#settle}, which releases what nobody
+ * graphs), {@link Clients} (who wants which key, datasets), {@link Workers}, {@link Retirement},
+ * {@link StateValidator} and, for reading it, {@link StateQueries}. Every event ends with {@link Release#settle}, which releases what nobody
  * needs any more, forgets it, fills free worker slots from the queue and sends batched free-keys.
  *
  * <p>Time: the state reads no clock. Events that carry the time (a graph update's {@code now},
@@ -52,6 +52,7 @@ public final class SchedulerState {
     private final Interner interner = new Interner();
     private final GraphIngest ingest;
     private final StateValidator validator;
+    private final StateQueries queries;
 
     /** A published dataset: its data (a pickled object the client made) and the keys it holds. */
     public record Dataset(List<Object> keys, SubObject data) {
@@ -84,7 +85,7 @@ public final class SchedulerState {
     }
 
     /**
-     * @param transitionLogLength how many transitions {@link #story} remembers (Dask's
+     * @param transitionLogLength how many transitions {@link StateQueries#story} remembers (Dask's
      *                            {@code distributed.scheduler.transition-log-length}, 100,000)
      */
     public SchedulerState(Outbox out, double workerSaturation, int allowedFailures, double pipelineSeconds,
@@ -107,6 +108,7 @@ public final class SchedulerState {
         this.clients = new Clients(out, tasks, workers, transitions);
         this.ingest = new GraphIngest(tasks, release, interner);
         this.validator = new StateValidator(tasks, workers, placement, transitions, stealing);
+        this.queries = new StateQueries(tasks, workers, clients, transitions, log);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -563,145 +565,9 @@ public final class SchedulerState {
         return retirement.workersToClose(n);
     }
 
-    // ------------------------------------------------------------------------------------------
-    // Queries (RPC replies computed from the state)
-    // ------------------------------------------------------------------------------------------
-
-    /**
-     * Scheduler.story / the get_story RPC: the remembered transitions (the last
-     * {@code transitionLogLength}) of the given keys, and those caused by the given stimulus ids,
-     * oldest first. Timestamps are the latest time an event brought in (see the class comment).
-     */
-    public List<StoryEntry> story(Collection<?> keysOrStimuli) {
-        return log.story(keysOrStimuli);
-    }
-
-    /** who_has: key -> addresses; {@code keys == null} means every key in memory. */
-    public Map<Object, List<String>> whoHas(Collection<?> keys) {
-        Map<Object, List<String>> r = new LinkedHashMap<>();
-        if (keys == null) {
-            for (TaskState ts : tasks.values()) {
-                if (ts.status == TaskState.Status.MEMORY || ts.status == TaskState.Status.ERRED) {
-                    r.put(ts.key, ts.holderAddresses());
-                }
-            }
-        } else {
-            for (Object k : keys) {
-                TaskState ts = tasks.get(k);
-                r.put(k, ts == null ? List.of() : ts.holderAddresses());
-            }
-        }
-        return r;
-    }
-
-    /** has_what: address -> keys; {@code addresses == null} means all. */
-    /** Scheduler.get_nbytes: the size of each key in memory (all such keys when {@code keys} is null). */
-    public Map<Object, Long> nbytes(Collection<?> keys) {
-        Map<Object, Long> r = new LinkedHashMap<>();
-        if (keys == null) {
-            for (TaskState ts : tasks.values()) {
-                if (ts.status == TaskState.Status.MEMORY && ts.nbytes >= 0) {
-                    r.put(ts.key, ts.nbytes);
-                }
-            }
-        } else {
-            for (Object k : keys) {
-                TaskState ts = tasks.get(k);
-                if (ts != null && ts.status == TaskState.Status.MEMORY && ts.nbytes >= 0) {
-                    r.put(k, ts.nbytes);
-                }
-            }
-        }
-        return r;
-    }
-
-    public Map<String, List<Object>> hasWhat(Collection<?> addresses) {
-        return workers.hasWhat(addresses);
-    }
-
-    /** ncores: address -> threads; {@code runningOnly} for ncores_running. */
-    public Map<String, Long> ncores(Collection<?> addresses, boolean runningOnly) {
-        return workers.ncores(addresses, runningOnly);
-    }
-
-    /**
-     * Where scatter puts each of {@code count} values: running workers (optionally only those named),
-     * round robin weighted by threads, as distributed.utils_comm.scatter_to_workers does. Empty if
-     * no worker can take data.
-     */
-    public List<String> scatterTargets(int count, Collection<?> allowed) {
-        return workers.scatterTargets(count, allowed);
-    }
-
-    public boolean hasWorker(String address) {
-        return workers.contains(address);
-    }
-
-    public int workerCount() {
-        return workers.size();
-    }
-
-    public List<String> workerAddresses() {
-        return workers.addresses();
-    }
-
-    public int taskCount() {
-        return tasks.size();
-    }
-
-    public int clientCount() {
-        return clients.count();
-    }
-
-    /** Dask's name for the key's state ("memory", "processing", ...), or null if forgotten. */
-    public String taskStatus(Object key) {
-        TaskState ts = tasks.get(key);
-        return ts == null ? null : ts.status.daskName;
-    }
-
-    /**
-     * The exception and traceback an erred key holds (what its clients got with task-erred), or
-     * two nulls: Variables and Queues hand them out with an erred future.
-     */
-    public Object[] taskError(Object key) {
-        TaskState ts = tasks.get(key);
-        return ts == null || ts.status != TaskState.Status.ERRED ? new Object[2]
-                : new Object[]{ts.exception, ts.traceback};
-    }
-
-    /** Tasks forgotten since the state was made (Dask's {@code dask_scheduler_tasks_forgotten}). */
-    public long forgottenTotal() {
-        return transitions.forgotten();
-    }
-
-    /**
-     * Per task prefix, how often a worker died while running one of its tasks (Dask's
-     * {@code dask_scheduler_tasks_suspicious{task_prefix_name}}); a read-only view.
-     */
-    public Map<String, Long> suspiciousByPrefix() {
-        return transitions.suspiciousByPrefix();
-    }
-
-    /** Number of state transitions so far (for benchmarks). */
-    public long transitions() {
-        return transitions.count();
-    }
-
-    /**
-     * A copy of the workers and the task counts for readers off the state's thread (dashboard, metrics,
-     * scaler); with {@code groups} also the counts per task prefix. Walks every task: O(tasks).
-     */
-    public ClusterSummary summary(boolean groups) {
-        return Summaries.of(workers.all(), tasks.values(), clients.count(), transitions.count(), groups);
-    }
-
-    /** Tasks in each state (for logs and tests). */
-    public Map<String, Integer> statusCounts() {
-        Map<String, Integer> r = new TreeMap<>();
-        for (TaskState ts : tasks.values()) {
-            r.merge(ts.status.daskName, 1, Integer::sum);
-        }
-        return r;
+    /** The read-only answers computed from this state (RPC replies, counts, a key's status). */
+    public StateQueries queries() {
+        return queries;
     }
 
     /** Throws IllegalStateException describing the first inconsistency found (see {@link StateValidator}). */

@@ -27,7 +27,7 @@ import static org.cloudviper.scheduler.state.TaskState.Status.WAITING;
 
 /**
  * The task lifecycle: every status change goes through {@link #transition}, which checks the move
- * against the table of legal moves and records it in the {@link TransitionLog}. The moves that do
+ * against the table of legal moves ({@link LegalMoves}) and records it in the {@link TransitionLog}. The moves that do
  * real work have handlers named for them ({@code processingToMemory}, {@code erredToReleased}; with
  * several starts, for the finish: {@code toProcessing}, {@code toErred}), as Dask's
  * {@code transition_<start>_<finish>} functions. Unlike Dask, a handler applies a move's
@@ -37,30 +37,6 @@ import static org.cloudviper.scheduler.state.TaskState.Status.WAITING;
  * with {@link #begin}.
  */
 final class Transitions {
-    /**
-     * Legal moves, one bit per {@code (start, finish)} ({@link #bit}). Dask's _TRANSITIONS_TABLE of
-     * 2022.12.1 and 2024.12.1 (which adds queued -> erred and no-worker -> erred), plus released ->
-     * memory: Dask's update_data (scatter) sets a key's state to memory without a transition, from
-     * whatever state it was in; here scattered data moves processing or waiting -> memory directly
-     * and any other state through released. Dask also goes through released for any other pair
-     * without released in it; here such a pair is a bug, so the handler spells out both moves.
-     * processing -> processing is a stolen task moving to its thief: Dask's stealing changes
-     * {@code processing_on} without a transition (move_task_confirm); here the move is in the story.
-     */
-    private static final long LEGAL = bit(RELEASED, WAITING) | bit(RELEASED, ERRED) | bit(RELEASED, FORGOTTEN)
-            | bit(RELEASED, MEMORY)
-            | bit(WAITING, RELEASED) | bit(WAITING, PROCESSING) | bit(WAITING, QUEUED) | bit(WAITING, NO_WORKER)
-            | bit(WAITING, MEMORY)
-            | bit(QUEUED, RELEASED) | bit(QUEUED, PROCESSING) | bit(QUEUED, ERRED)
-            | bit(NO_WORKER, RELEASED) | bit(NO_WORKER, PROCESSING) | bit(NO_WORKER, ERRED)
-            | bit(PROCESSING, RELEASED) | bit(PROCESSING, MEMORY) | bit(PROCESSING, ERRED)
-            | bit(PROCESSING, PROCESSING)
-            | bit(MEMORY, RELEASED) | bit(MEMORY, FORGOTTEN)
-            | bit(ERRED, RELEASED);
-
-    /** The legal moves that start or stop a task's need for its inputs (its count in their waiters). */
-    private static final long WAITER_CHANGE = waiterChanges();
-
     /** How many of a key's last transitions an illegal move's exception shows. */
     private static final int STORY_IN_ERRORS = 20;
 
@@ -124,31 +100,6 @@ final class Transitions {
     // The transition function
     // ------------------------------------------------------------------------------------------
 
-    /** A move as a number below 64: {@code start.ordinal() * 8 + finish.ordinal()}. */
-    private static int move(Status start, Status finish) {
-        return start.ordinal() << 3 | finish.ordinal();
-    }
-
-    private static long bit(Status start, Status finish) {
-        return 1L << move(start, finish);
-    }
-
-    private static long waiterChanges() {
-        long m = 0;
-        for (Status start : Status.values()) {
-            for (Status finish : Status.values()) {
-                if (start.needsInputs != finish.needsInputs) {
-                    m |= bit(start, finish);
-                }
-            }
-        }
-        return m & LEGAL;
-    }
-
-    static boolean legal(Status start, Status finish) {
-        return (LEGAL & bit(start, finish)) != 0;
-    }
-
     /**
      * Moves {@code ts} to {@code finish}: checks the move, keeps the dependencies' {@code waiters}
      * counts (a task counts while it needs its inputs) and records the move. Every status change
@@ -158,14 +109,13 @@ final class Transitions {
      *                               move is not in the table (a bug in a handler)
      */
     void transition(TaskState ts, Status finish) {
-        int move = move(ts.status, finish);
-        long bit = 1L << move;
-        if ((LEGAL & bit) == 0) {
+        int move = LegalMoves.move(ts.status, finish);
+        if (!LegalMoves.legal(move)) {
             throw illegal(ts, finish);
         }
         ts.status = finish;
         log.record(ts.key, move);
-        if ((WAITER_CHANGE & bit) != 0) {
+        if (LegalMoves.changesWaiters(move)) {
             countWaiter(ts, finish.needsInputs);
         }
     }

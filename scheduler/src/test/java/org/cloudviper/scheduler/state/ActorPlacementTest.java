@@ -57,7 +57,7 @@ class ActorPlacementTest {
         SimCluster.SimWorker holder = a.memory.containsKey("counter") ? a : b;
         SimCluster.SimWorker other = holder == a ? b : a;
         c.removeWorker(holder.address);
-        assertEquals("erred", c.state.taskStatus("counter"), "Dask: Worker holding Actor was lost");
+        assertEquals("erred", c.state.queries().taskStatus("counter"), "Dask: Worker holding Actor was lost");
         assertEquals("erred", c.client("Client-1").last.get("counter"));
         assertTrue(other.running.isEmpty(), "no new actor was started: " + other.running.keySet());
     }

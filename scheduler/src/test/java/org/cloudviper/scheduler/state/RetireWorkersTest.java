@@ -90,8 +90,8 @@ class RetireWorkersTest {
 
         c.state.onRetiredWorkerRemoved(A, "retire-1");
         c.state.validate();
-        assertEquals(Map.of("x", List.of(B), "y", List.of(B)), c.state.whoHas(List.of("x", "y")));
-        assertEquals("memory", c.state.taskStatus("x"));
+        assertEquals(Map.of("x", List.of(B), "y", List.of(B)), c.state.queries().whoHas(List.of("x", "y")));
+        assertEquals("memory", c.state.queries().taskStatus("x"));
         assertEquals(SchedulerState.RetireOutcome.GONE, c.state.retirementOutcome(A));
     }
 
@@ -116,7 +116,7 @@ class RetireWorkersTest {
 
         c.state.onRetirementAborted(A, "retire-1");
         assertEquals("running", statusTo(A).status());
-        assertEquals(Map.of("x", List.of(A), "y", List.of(A)), c.state.whoHas(List.of("x", "y")));
+        assertEquals(Map.of("x", List.of(A), "y", List.of(A)), c.state.queries().whoHas(List.of("x", "y")));
         c.updateGraph(c.graph(C1, List.of(task("z")), keys("z"), null));
         c.out.takeCompute(A, "z"); // running again
     }
@@ -150,9 +150,9 @@ class RetireWorkersTest {
         assertEquals(SchedulerState.RetireOutcome.ABORTED, c.state.retirementOutcome(A));
         c.state.onRetirementAborted(A, "retire-1");
         assertEquals("running", statusTo(A).status());
-        assertEquals(Map.of("x", List.of(A), "y", List.of(A)), c.state.whoHas(List.of("x", "y")));
-        assertEquals("memory", c.state.taskStatus("x"));
-        assertEquals("memory", c.state.taskStatus("y"));
+        assertEquals(Map.of("x", List.of(A), "y", List.of(A)), c.state.queries().whoHas(List.of("x", "y")));
+        assertEquals("memory", c.state.queries().taskStatus("x"));
+        assertEquals("memory", c.state.queries().taskStatus("y"));
     }
 
     /** Dask's retire_workers gives an aborted worker its previous status back, paused included. */
@@ -205,7 +205,7 @@ class RetireWorkersTest {
         c.state.onRetiredWorkerRemoved(A, "retire-1");
         c.state.validate();
         c.out.takeCompute(B, "t");
-        assertEquals("processing", c.state.taskStatus("t"));
+        assertEquals("processing", c.state.queries().taskStatus("t"));
     }
 
     @Test
@@ -213,7 +213,7 @@ class RetireWorkersTest {
         retireAWhileItRunsT(new SimCluster(1.1, 0)); // remove=False: the worker closes itself
         c.removeWorker(A); // it unregisters
         c.out.takeCompute(B, "t");
-        assertEquals("processing", c.state.taskStatus("t"), "rescheduled, not erred");
+        assertEquals("processing", c.state.queries().taskStatus("t"), "rescheduled, not erred");
     }
 
     @Test

@@ -337,7 +337,7 @@ class SchedulerStateRandomTest {
             String client = client();
             List<Object> erred = new ArrayList<>();
             for (Object k : wantedBy(client)) {
-                if ("erred".equals(c.state.taskStatus(k))) {
+                if ("erred".equals(c.state.queries().taskStatus(k))) {
                     erred.add(k);
                 }
             }

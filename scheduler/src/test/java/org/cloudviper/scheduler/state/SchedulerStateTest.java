@@ -84,7 +84,7 @@ class SchedulerStateTest {
         assertEquals(Map.of(), ct.whoHas());
         assertEquals(Map.of(), ct.nbytes());
         assertEquals(Map.of("priority", 5L), ct.annotations());
-        assertEquals("processing", c.state.taskStatus("x"));
+        assertEquals("processing", c.state.queries().taskStatus("x"));
     }
 
     /**
@@ -97,14 +97,14 @@ class SchedulerStateTest {
         explicitCluster();
         c.addWorker("a", 1);
         c.clientDesiresKeys(C1, List.of("x"));
-        assertEquals("released", c.state.taskStatus("x"));
+        assertEquals("released", c.state.queries().taskStatus("x"));
         c.submit(C1, task("x"));
 
         SchedulerToWorker.ComputeTask ct = c.out.takeCompute(A, "x");
         assertArrayEquals("args-x".getBytes(StandardCharsets.UTF_8), (byte[]) ct.spec().args());
         c.taskFinished(A, "x", 28);
         c.out.expectInMemory(C1, "x");
-        assertEquals("memory", c.state.taskStatus("x"));
+        assertEquals("memory", c.state.queries().taskStatus("x"));
     }
 
     @Test
@@ -115,7 +115,7 @@ class SchedulerStateTest {
         c.out.takeCompute(A, "x");
         c.submit(C1, task("y", "x"));
         c.out.assertEmpty(); // y waits for x
-        assertEquals("waiting", c.state.taskStatus("y"));
+        assertEquals("waiting", c.state.queries().taskStatus("y"));
 
         c.taskFinished(A, "x", 123);
         SchedulerToClient.KeyInMemory kim = c.out.expectInMemory(C1, "x");
@@ -134,14 +134,14 @@ class SchedulerStateTest {
         c.out.takeCompute(A, "x");
         c.taskFinished(A, "x", 8);
         c.out.expectInMemory(C1, "x");
-        assertEquals("memory", c.state.taskStatus("x"));
-        assertEquals(Map.of("x", List.of(A)), c.state.whoHas(List.of("x")));
+        assertEquals("memory", c.state.queries().taskStatus("x"));
+        assertEquals(Map.of("x", List.of(A)), c.state.queries().whoHas(List.of("x")));
 
         c.clientReleasesKeys(C1, List.of("x"));
         assertEquals(Set.of("x"), c.out.takeFreed(A));
-        assertNull(c.state.taskStatus("x"), "forgotten");
-        assertEquals(0, c.state.taskCount());
-        assertEquals(Map.of(A, List.of()), c.state.hasWhat(null));
+        assertNull(c.state.queries().taskStatus("x"), "forgotten");
+        assertEquals(0, c.state.queries().taskCount());
+        assertEquals(Map.of(A, List.of()), c.state.queries().hasWhat(null));
     }
 
     @Test
@@ -160,14 +160,14 @@ class SchedulerStateTest {
         // Dask: memory -> released (free-keys) but not forgotten while a dependent lives.
         c.clientReleasesKeys(C1, List.of("x"));
         assertEquals(Set.of("x"), c.out.takeFreed(A));
-        assertEquals("released", c.state.taskStatus("x"));
+        assertEquals("released", c.state.queries().taskStatus("x"));
 
-        assertEquals(0, c.state.forgottenTotal());
+        assertEquals(0, c.state.queries().forgottenTotal());
         c.clientReleasesKeys(C1, List.of("y"));
         assertEquals(Set.of("y"), c.out.takeFreed(A));
-        assertNull(c.state.taskStatus("y"));
-        assertNull(c.state.taskStatus("x"));
-        assertEquals(2, c.state.forgottenTotal(), "counted for dask_scheduler_tasks_forgotten");
+        assertNull(c.state.queries().taskStatus("y"));
+        assertNull(c.state.queries().taskStatus("x"));
+        assertEquals(2, c.state.queries().forgottenTotal(), "counted for dask_scheduler_tasks_forgotten");
     }
 
     @Test
@@ -178,11 +178,11 @@ class SchedulerStateTest {
         c.out.takeCompute(A, "x");
         c.clientReleasesKeys(C1, List.of("x"));
         assertEquals(Set.of("x"), c.out.takeFreed(A));
-        assertNull(c.state.taskStatus("x"));
+        assertNull(c.state.queries().taskStatus("x"));
         // A late result is not wanted any more: the worker is told to drop it.
         c.taskFinished(A, "x", 8);
         assertEquals(Set.of("x"), c.out.takeFreed(A));
-        assertEquals(0, c.state.taskCount());
+        assertEquals(0, c.state.queries().taskCount());
     }
 
     // ------------------------------------------------------------------------------------------
@@ -222,7 +222,7 @@ class SchedulerStateTest {
         assertTrue(a.memory.size() >= 25 && b.memory.size() >= 25, "both workers used: " + a.memory.size()
                 + "/" + b.memory.size());
         for (Object k : keys) {
-            assertEquals("memory", c.state.taskStatus(k));
+            assertEquals("memory", c.state.queries().taskStatus(k));
             assertEquals(1, c.timesComputed(k), "computed once: " + k);
             assertEquals("memory", c.client(C1).last.get(k));
         }
@@ -389,7 +389,7 @@ class SchedulerStateTest {
             if (children.containsKey(key) && !key.equals(root)) {
                 for (Object child : children.get(key)) {
                     // Dask: memory -> released (free-keys); kept as lineage until the parent is forgotten.
-                    assertEquals("released", c.state.taskStatus(child), child + " after its parent " + key);
+                    assertEquals("released", c.state.queries().taskStatus(child), child + " after its parent " + key);
                     for (SimCluster.SimWorker x : c.workers.values()) {
                         assertFalse(x.memory.containsKey(child), child + " still on " + x.address);
                     }
@@ -399,11 +399,11 @@ class SchedulerStateTest {
         assertEquals(127, steps);
         int bound = 2 * 6 + 2 * 2; // 2*log2(leaves) + workers * slots
         assertTrue(c.peakInMemory <= bound, "peak results in memory " + c.peakInMemory + " > " + bound);
-        assertEquals("memory", c.state.taskStatus(root));
-        assertEquals(Map.of("memory", 1, "released", 126), c.state.statusCounts());
+        assertEquals("memory", c.state.queries().taskStatus(root));
+        assertEquals(Map.of("memory", 1, "released", 126), c.state.queries().statusCounts());
         c.assertQuiescent();
         c.clientReleasesKeys(C1, List.of(root));
-        assertEquals(0, c.state.taskCount(), "the whole lineage forgotten with the root");
+        assertEquals(0, c.state.queries().taskCount(), "the whole lineage forgotten with the root");
         c.assertQuiescent();
     }
 
@@ -421,12 +421,12 @@ class SchedulerStateTest {
         Object last = "c-" + (n - 1);
         c.updateGraph(c.graph(C1, tasks, List.of(last), null));
         assertEquals(n, c.runToCompletion());
-        assertEquals("memory", c.state.taskStatus(last));
-        assertEquals(Map.of("memory", 1, "released", n - 1), c.state.statusCounts());
+        assertEquals("memory", c.state.queries().taskStatus(last));
+        assertEquals(Map.of("memory", 1, "released", n - 1), c.state.queries().statusCounts());
         assertTrue(c.peakInMemory <= 2, "peak " + c.peakInMemory);
         c.assertQuiescent();
         c.clientReleasesKeys(C1, List.of(last));
-        assertEquals(0, c.state.taskCount());
+        assertEquals(0, c.state.queries().taskCount());
         c.assertQuiescent();
     }
 
@@ -444,15 +444,15 @@ class SchedulerStateTest {
         c.failing = "c-0"::equals;
         c.updateGraph(c.graph(C1, tasks, List.of(last), null));
         c.runToCompletion();
-        assertEquals(Map.of("erred", n), c.state.statusCounts());
+        assertEquals(Map.of("erred", n), c.state.queries().statusCounts());
         assertEquals("erred", c.client(C1).last.get(last));
         c.failing = k -> false;
         List<Object> retried = c.retry(C1, List.of(last));
         assertEquals(n, retried.size());
         assertEquals(n, c.runToCompletion());
-        assertEquals("memory", c.state.taskStatus(last));
+        assertEquals("memory", c.state.queries().taskStatus(last));
         c.clientReleasesKeys(C1, List.of(last));
-        assertEquals(0, c.state.taskCount());
+        assertEquals(0, c.state.queries().taskCount());
         c.assertQuiescent();
     }
 
@@ -483,10 +483,10 @@ class SchedulerStateTest {
             erredKeys.add(te.key());
         }
         assertEquals(Set.of("y", "z"), erredKeys, "u was culled (nobody wants it)");
-        assertEquals("erred", c.state.taskStatus("x"));
-        assertEquals("erred", c.state.taskStatus("y"));
-        assertEquals("erred", c.state.taskStatus("z"));
-        assertNull(c.state.taskStatus("u"));
+        assertEquals("erred", c.state.queries().taskStatus("x"));
+        assertEquals("erred", c.state.queries().taskStatus("y"));
+        assertEquals("erred", c.state.queries().taskStatus("z"));
+        assertNull(c.state.queries().taskStatus("u"));
 
         // A later request for an erred key is answered at once (report_on_key).
         c.updateGraph(c.graph(C1, list(task("z", "y")), keys("z"), null));
@@ -497,7 +497,7 @@ class SchedulerStateTest {
         c.out.assertEmpty(); // x still wanted by C2
         c.clientReleasesKeys(C2, keys("x"));
         assertEquals(Set.of("x"), c.out.takeFreed(A));
-        assertEquals(0, c.state.taskCount());
+        assertEquals(0, c.state.queries().taskCount());
     }
 
     @Test
@@ -524,7 +524,7 @@ class SchedulerStateTest {
         c.failing = k -> true;
         c.submit(C1, task("x", SimCluster.retries(2)));
         assertEquals(3, c.runToCompletion());
-        assertEquals("erred", c.state.taskStatus("x"));
+        assertEquals("erred", c.state.queries().taskStatus("x"));
         assertEquals(1, c.client(C1).received.size());
         assertEquals("erred", c.client(C1).last.get("x"));
         c.assertQuiescent();
@@ -563,11 +563,11 @@ class SchedulerStateTest {
         c.failing = "x"::equals;
         c.updateGraph(c.graph(C1, list(task("x"), task("y", "x")), keys("y"), null));
         c.runToCompletion();
-        assertEquals("erred", c.state.taskStatus("y"));
+        assertEquals("erred", c.state.queries().taskStatus("y"));
         c.failing = k -> false;
         c.retry(C1, keys("y"));
         c.runToCompletion();
-        assertEquals("memory", c.state.taskStatus("y"));
+        assertEquals("memory", c.state.queries().taskStatus("y"));
         c.assertQuiescent();
     }
 
@@ -584,8 +584,8 @@ class SchedulerStateTest {
         }
         assertEquals(Set.of("x", "y"), cancelled, "the key and its dependents");
         assertEquals(Set.of("x"), c.out.takeFreed(A));
-        assertNull(c.state.taskStatus("x"));
-        assertNull(c.state.taskStatus("y"));
+        assertNull(c.state.queries().taskStatus("x"));
+        assertNull(c.state.queries().taskStatus("y"));
     }
 
     @Test
@@ -597,14 +597,14 @@ class SchedulerStateTest {
         c.out.takeCompute(A, "x");
         c.cancel(C1, keys("x"), false);
         c.out.assertEmpty();
-        assertEquals("processing", c.state.taskStatus("x"));
+        assertEquals("processing", c.state.queries().taskStatus("x"));
         c.taskFinished(A, "x", 8);
         c.out.expectInMemory(C2, "x");
         // force cancels for everyone
         c.cancel(C1, keys("x"), true);
         c.out.expectCancelled(C2, "x");
         assertEquals(Set.of("x"), c.out.takeFreed(A));
-        assertNull(c.state.taskStatus("x"));
+        assertNull(c.state.queries().taskStatus("x"));
     }
 
     // ------------------------------------------------------------------------------------------
@@ -618,14 +618,14 @@ class SchedulerStateTest {
         // r-i -> m-i, s(m-0, m-1); the client wants m-0 and s.
         c.updateGraph(c.graph(C1, list(task("r-0"), task("r-1"), task("m-0", "r-0"), task("m-1", "r-1"),
                 task("s", "m-0", "m-1"), task("p")), keys("m-0", "s", "p"), null));
-        while (!"processing".equals(c.state.taskStatus("s"))) {
+        while (!"processing".equals(c.state.queries().taskStatus("s"))) {
             assertTrue(c.finishOne(0));
         }
         if (a.running.containsKey("p")) {
             c.finish(A, "p");
         }
         assertEquals(Set.of("s"), a.running.keySet());
-        assertEquals("released", c.state.taskStatus("r-0"), "released, kept as lineage of m-0");
+        assertEquals("released", c.state.queries().taskStatus("r-0"), "released, kept as lineage of m-0");
         assertEquals(Set.of("m-0", "m-1", "p"), a.memory.keySet());
         SimCluster.SimWorker b = c.addWorker("b", 1);
         assertTrue(b.running.isEmpty());
@@ -636,15 +636,15 @@ class SchedulerStateTest {
         assertEquals("lost", c.client(C1).last.get("m-0"));
         assertEquals("lost", c.client(C1).last.get("p"));
         // s was processing on a: back to waiting on its lost inputs, recomputed from the released r-i.
-        assertEquals("waiting", c.state.taskStatus("s"));
+        assertEquals("waiting", c.state.queries().taskStatus("s"));
         assertEquals(Set.of("r-0", "r-1"), b.running.keySet(), "lost inputs' inputs run first");
         c.runToCompletion();
         assertEquals(2, c.timesComputed("r-0"));
         assertEquals(2, c.timesComputed("m-0"));
-        assertEquals("memory", c.state.taskStatus("s"));
-        assertEquals("memory", c.state.taskStatus("m-0"));
-        assertEquals("memory", c.state.taskStatus("p"));
-        assertEquals(List.of(B), c.state.whoHas(List.of("s")).get("s"));
+        assertEquals("memory", c.state.queries().taskStatus("s"));
+        assertEquals("memory", c.state.queries().taskStatus("m-0"));
+        assertEquals("memory", c.state.queries().taskStatus("p"));
+        assertEquals(List.of(B), c.state.queries().whoHas(List.of("s")).get("s"));
         c.assertQuiescent();
     }
 
@@ -674,7 +674,7 @@ class SchedulerStateTest {
         assertTrue(b.running.keySet().size() == 2, "b's slots stay full");
         c.runToCompletion();
         for (Object k : onA) {
-            assertEquals(List.of(B), c.state.whoHas(List.of(k)).get(k));
+            assertEquals(List.of(B), c.state.queries().whoHas(List.of(k)).get(k));
             assertEquals(1, c.timesComputed(k));
         }
         c.assertQuiescent();
@@ -687,13 +687,13 @@ class SchedulerStateTest {
         c.updateGraph(c.graph(C1, list(task("x"), task("y", "x")), keys("x", "y"), null));
         assertTrue(c.workers.get(A).running.containsKey("x"));
         c.removeWorker(A); // suspicious 1 <= allowed 1: rescheduled
-        assertEquals("queued", c.state.taskStatus("x"), "waits for a worker");
+        assertEquals("queued", c.state.queries().taskStatus("x"), "waits for a worker");
         c.addWorker("b", 1);
         assertTrue(c.workers.get(B).running.containsKey("x"));
         c.removeWorker(B); // suspicious 2 > 1: erred
-        assertEquals("erred", c.state.taskStatus("x"));
-        assertEquals(Map.of("x", 2L), c.state.suspiciousByPrefix(), "per prefix, for tasks_suspicious");
-        assertEquals("erred", c.state.taskStatus("y"));
+        assertEquals("erred", c.state.queries().taskStatus("x"));
+        assertEquals(Map.of("x", 2L), c.state.queries().suspiciousByPrefix(), "per prefix, for tasks_suspicious");
+        assertEquals("erred", c.state.queries().taskStatus("y"));
         SchedulerToClient.TaskErred e = null;
         for (SchedulerToClient m : c.client(C1).received) {
             if (m instanceof SchedulerToClient.TaskErred te && te.key().equals("x")) {
@@ -745,7 +745,7 @@ class SchedulerStateTest {
         cluster();
         SimCluster.SimWorker a = c.addWorker("a", 4);
         c.submit(C1, task("gpu", SimCluster.resources(Map.of("GPU", 1.0))));
-        assertEquals("no-worker", c.state.taskStatus("gpu"));
+        assertEquals("no-worker", c.state.queries().taskStatus("gpu"));
         assertTrue(a.running.isEmpty());
         c.submit(C1, task("cpu"));
         assertEquals(Set.of("cpu"), a.running.keySet());
@@ -753,7 +753,7 @@ class SchedulerStateTest {
         assertEquals(Set.of("gpu"), g.running.keySet());
         assertEquals(Map.of("GPU", 1.0), g.running.get("gpu").task().resourceRestrictions());
         c.runToCompletion();
-        assertEquals("memory", c.state.taskStatus("gpu"));
+        assertEquals("memory", c.state.queries().taskStatus("gpu"));
         assertTrue(g.memory.containsKey("gpu"));
         c.assertQuiescent();
     }
@@ -775,8 +775,8 @@ class SchedulerStateTest {
         c.updateGraph(c.graph(C1, tasks, keys, null));
         assertEquals(2, b.running.size());
         assertTrue(a.running.isEmpty());
-        assertEquals("no-worker", c.state.taskStatus("on-a"));
-        assertEquals(Map.of(B, 1L), c.state.ncores(null, true));
+        assertEquals("no-worker", c.state.queries().taskStatus("on-a"));
+        assertEquals(Map.of(B, 1L), c.state.queries().ncores(null, true));
         for (int i = 0; i < 4; i++) {
             c.finishOne(1);
             assertTrue(a.running.isEmpty(), "paused worker got work");
@@ -802,9 +802,9 @@ class SchedulerStateTest {
             cancelled.addAll(assertInstanceOf(SchedulerToClient.CancelledKeys.class, m).keys());
         }
         assertEquals(Set.of("y", "z"), cancelled);
-        assertNull(c.state.taskStatus("y"));
-        assertNull(c.state.taskStatus("z"));
-        assertNull(c.state.taskStatus("ghost"));
+        assertNull(c.state.queries().taskStatus("y"));
+        assertNull(c.state.queries().taskStatus("z"));
+        assertNull(c.state.queries().taskStatus("ghost"));
         c.out.takeCompute(A, "ok");
     }
 
@@ -833,7 +833,7 @@ class SchedulerStateTest {
         c.scatter(C1, Map.of("d", B));
         SchedulerToClient.KeyInMemory kim = c.out.expectInMemory(C1, "d");
         assertNull(kim.type());
-        assertEquals(Map.of("d", List.of(B)), c.state.whoHas(keys("d")));
+        assertEquals(Map.of("d", List.of(B)), c.state.queries().whoHas(keys("d")));
         c.submit(C1, task("t", "d"));
         SchedulerToWorker.ComputeTask ct = c.out.takeCompute(B, "t");
         assertEquals(Map.of("d", List.of(B)), ct.whoHas());
@@ -844,7 +844,7 @@ class SchedulerStateTest {
         assertEquals(Set.of("d"), c.out.takeFreed(B));
         c.clientReleasesKeys(C1, keys("t"));
         assertEquals(Set.of("t"), c.out.takeFreed(B));
-        assertEquals(0, c.state.taskCount());
+        assertEquals(0, c.state.queries().taskCount());
     }
 
     @Test
@@ -863,7 +863,7 @@ class SchedulerStateTest {
         c.out.assertEmpty();
         assertEquals(120, c.stateWorkers().get(A).nbytes);
         assertEquals(120, c.stateWorkers().get(B).nbytes);
-        assertEquals(Set.of(A, B), new HashSet<>(c.state.whoHas(keys("x")).get("x")));
+        assertEquals(Set.of(A, B), new HashSet<>(c.state.queries().whoHas(keys("x")).get("x")));
         c.clientReleasesKeys(C1, keys("x"));
         assertEquals(Set.of("x"), c.out.takeFreed(A));
         assertEquals(Set.of("x"), c.out.takeFreed(B));
@@ -882,9 +882,9 @@ class SchedulerStateTest {
         c.out.expectInMemory(C1, "x");
         c.out.expectInMemory(C2, "x");
         assertEquals(Set.of("x"), c.out.takeFreed(on), "the computing worker drops its run");
-        assertEquals(List.of(other), c.state.whoHas(keys("x")).get("x"));
+        assertEquals(List.of(other), c.state.queries().whoHas(keys("x")).get("x"));
         c.taskFinished(on, "x", 10); // its result raced the free-keys: kept as a replica
-        assertEquals(2, c.state.whoHas(keys("x")).get("x").size());
+        assertEquals(2, c.state.queries().whoHas(keys("x")).get("x").size());
 
         c.submit(C1, task("y"));
         String yOn = c.out.hasWorkerMessage(A) ? A : B;
@@ -892,7 +892,7 @@ class SchedulerStateTest {
         c.scatter(C1, Map.of("y", yOn)); // onto the worker computing it: it took the data over
         c.out.expectAllInMemory(C1, "y");
         c.out.assertEmpty();
-        assertEquals("memory", c.state.taskStatus("y"));
+        assertEquals("memory", c.state.queries().taskStatus("y"));
     }
 
     @Test
@@ -914,7 +914,7 @@ class SchedulerStateTest {
                 assertEquals(Set.of(key), c.out.takeFreed(on));
             }
             c.out.assertEmpty();
-            assertEquals("memory", c.state.taskStatus(key));
+            assertEquals("memory", c.state.queries().taskStatus(key));
         }
     }
 
@@ -926,8 +926,8 @@ class SchedulerStateTest {
         c.scatter(C1, Map.of("d", A));
         c.submit(C1, task("t", "d"));
         c.removeWorker(A);
-        assertEquals("erred", c.state.taskStatus("d"));
-        assertEquals("erred", c.state.taskStatus("t"));
+        assertEquals("erred", c.state.queries().taskStatus("d"));
+        assertEquals("erred", c.state.queries().taskStatus("t"));
         assertEquals("erred", c.client(C1).last.get("t"));
         c.assertQuiescent();
     }
@@ -948,7 +948,7 @@ class SchedulerStateTest {
         assertEquals(List.of("x"), c.state.dataset("ds").keys());
         c.clientReleasesKeys(C1, keys("x"));
         c.out.assertEmpty();
-        assertEquals("memory", c.state.taskStatus("x"), "the dataset still wants x");
+        assertEquals("memory", c.state.queries().taskStatus("x"), "the dataset still wants x");
 
         // publish_get: another client asks for the dataset's keys
         c.clientDesiresKeys(C2, c.state.dataset("ds").keys());
@@ -959,11 +959,11 @@ class SchedulerStateTest {
         assertTrue(c.publishPut("ds", keys("x"), true));
         c.out.drainClient("published-ds");
         c.out.assertEmpty();
-        assertEquals("memory", c.state.taskStatus("x"));
+        assertEquals("memory", c.state.queries().taskStatus("x"));
 
         c.publishDelete("ds");
         assertEquals(Set.of("x"), c.out.takeFreed(A));
-        assertNull(c.state.taskStatus("x"));
+        assertNull(c.state.queries().taskStatus("x"));
         assertNull(c.state.dataset("ds"));
         assertEquals(List.of(), c.state.datasetNames());
     }
@@ -975,10 +975,10 @@ class SchedulerStateTest {
         String error = c.addWorkerRefused(address("other"), "a");
         assertTrue(error.contains("name taken"), error);
         assertTrue(c.addWorkerRefused(A, "fresh").contains("already registered"));
-        assertEquals(List.of(A), c.state.workerAddresses());
+        assertEquals(List.of(A), c.state.queries().workerAddresses());
         c.removeWorker(A);
         c.addWorker("a", 1); // the name is free again
-        assertEquals(1, c.state.workerCount());
+        assertEquals(1, c.state.queries().workerCount());
     }
 
     @Test
@@ -1008,14 +1008,14 @@ class SchedulerStateTest {
         assertEquals(List.of(), c.tick(1055, 60));
         assertEquals(List.of(A), c.tick(1065, 60), "a silent for 65 s > 60 s");
         assertFalse(c.heartbeat(A), "a removed worker is told it is missing");
-        assertEquals(List.of(B), c.state.workerAddresses());
+        assertEquals(List.of(B), c.state.queries().workerAddresses());
         assertEquals(2, b.running.size());
         for (Object k : wasOnA) {
-            assertEquals("queued", c.state.taskStatus(k));
+            assertEquals("queued", c.state.queries().taskStatus(k));
         }
         c.runToCompletion();
         for (Object k : wasOnA) {
-            assertEquals(List.of(B), c.state.whoHas(List.of(k)).get(k));
+            assertEquals(List.of(B), c.state.queries().whoHas(List.of(k)).get(k));
         }
         c.assertQuiescent();
     }
@@ -1029,9 +1029,9 @@ class SchedulerStateTest {
         c.runToCompletion();
         assertEquals(Set.of("x", "y"), a.memory.keySet());
         c.removeClient(C1);
-        assertEquals(0, c.state.taskCount());
+        assertEquals(0, c.state.queries().taskCount());
         assertTrue(a.memory.isEmpty(), "free-keys sent for everything");
-        assertEquals(0, c.state.clientCount());
+        assertEquals(0, c.state.queries().clientCount());
         c.assertQuiescent();
     }
 
@@ -1056,7 +1056,7 @@ class SchedulerStateTest {
         c.reschedule(A, "x");
         assertEquals(Set.of("x"), a.running.keySet(), "sent again (to the only worker)");
         c.runToCompletion();
-        assertEquals("memory", c.state.taskStatus("x"));
+        assertEquals("memory", c.state.queries().taskStatus("x"));
         c.assertQuiescent();
     }
 

@@ -142,7 +142,7 @@ final class SimCluster {
     private void after() {
         state.validate();
         if (trackMemory) {
-            Integer mem = state.statusCounts().get("memory");
+            Integer mem = state.queries().statusCounts().get("memory");
             peakInMemory = Math.max(peakInMemory, mem == null ? 0 : mem);
         }
         if (autoDeliver) {
@@ -439,7 +439,7 @@ final class SimCluster {
         int steps = 0;
         while (finishOne(steps)) {
             if (++steps > maxSteps) {
-                fail("still running after " + maxSteps + " steps: " + state.statusCounts());
+                fail("still running after " + maxSteps + " steps: " + state.queries().statusCounts());
             }
         }
         return steps;

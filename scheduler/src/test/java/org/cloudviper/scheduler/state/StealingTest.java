@@ -66,8 +66,8 @@ class StealingTest {
         c.state.onStealResponse(A, r.key(), "ready", r.stimulusId());
         SchedulerToWorker.ComputeTask moved = c.out.takeCompute(B, r.key());
         assertEquals(r.stimulusId(), moved.stimulusId());
-        assertEquals("processing", c.state.taskStatus(r.key()));
-        assertTrue(c.state.story(List.of(r.key())).stream().anyMatch(e -> e.toString().contains(r.stimulusId())),
+        assertEquals("processing", c.state.queries().taskStatus(r.key()));
+        assertTrue(c.state.queries().story(List.of(r.key())).stream().anyMatch(e -> e.toString().contains(r.stimulusId())),
                 "the move is in the key's story");
         assertTrue(c.out.drainWorker(A).isEmpty(), "the victim forgot the key itself: no free-keys");
         // A second answer to the same request changes nothing.
@@ -95,7 +95,7 @@ class StealingTest {
         SchedulerToWorker.StealRequest r = asked.get(0);
         c.state.onStealResponse(A, r.key(), "ready", r.stimulusId());
         assertTrue(c.out.isEmpty());
-        assertEquals("processing", c.state.taskStatus(r.key()));
+        assertEquals("processing", c.state.queries().taskStatus(r.key()));
     }
 
     @Test
@@ -107,7 +107,7 @@ class StealingTest {
         assertEquals(1, c.state.stealsInFlight());
         c.state.onStealResponse(A, r.key(), "memory", r.stimulusId());
         assertTrue(c.out.isEmpty(), "no compute-task for a finished task");
-        assertEquals("memory", c.state.taskStatus(r.key()));
+        assertEquals("memory", c.state.queries().taskStatus(r.key()));
     }
 
     @Test
@@ -115,7 +115,7 @@ class StealingTest {
         List<SchedulerToWorker.StealRequest> asked = loadAThenAddB(10);
         SchedulerToWorker.StealRequest r = asked.get(0);
         c.state.onStealResponse(A, r.key(), null, r.stimulusId());
-        assertEquals("processing", c.state.taskStatus(r.key()));
+        assertEquals("processing", c.state.queries().taskStatus(r.key()));
         List<SchedulerToWorker> toB = c.out.drainWorker(B);
         List<SchedulerToWorker> toA = c.out.drainWorker(A);
         assertEquals(1, toA.size() + toB.size(), "sent once, wherever placement chose");
@@ -128,7 +128,7 @@ class StealingTest {
         SchedulerToWorker.StealRequest r = asked.get(0);
         c.state.onStealResponse(A, r.key(), "ready", r.stimulusId());
         c.out.takeCompute(A, r.key());
-        assertEquals("processing", c.state.taskStatus(r.key()));
+        assertEquals("processing", c.state.queries().taskStatus(r.key()));
     }
 
     @Test

@@ -31,7 +31,7 @@ class SummaryTest {
         keys.add("('sum-abc', 0)");
         c.updateGraph(c.graph("c1", tasks, keys, null));
 
-        ClusterSummary s = c.state.summary(true);
+        ClusterSummary s = c.state.queries().summary(true);
         assertEquals(2, s.workers().size());
         ClusterSummary.Worker a = s.workers().get(0);
         assertEquals(address("a"), a.address());
@@ -46,6 +46,6 @@ class SummaryTest {
         assertEquals(Map.of("inc", Map.of("processing", 3, "queued", 2), "sum", Map.of("waiting", 1)), s.groups());
         assertEquals(1, s.clients());
         assertTrue(s.transitions() > 0);
-        assertEquals(Map.of(), c.state.summary(false).groups(), "prefixes only when asked");
+        assertEquals(Map.of(), c.state.queries().summary(false).groups(), "prefixes only when asked");
     }
 }

@@ -58,7 +58,7 @@ class TransitionsTest {
         Set<String> legal = new HashSet<>();
         for (Status from : Status.values()) {
             for (Status to : Status.values()) {
-                if (Transitions.legal(from, to)) {
+                if (LegalMoves.legal(from, to)) {
                     legal.add(from.daskName + " " + to.daskName);
                 }
             }
@@ -84,7 +84,7 @@ class TransitionsTest {
         assertTrue(m.contains("x: released -> waiting (update-graph-"), m);
         assertTrue(m.contains("x: waiting -> processing (update-graph-"), m);
         assertTrue(m.contains("x: processing -> memory (task-finished-"), m);
-        assertEquals("memory", c.state.taskStatus("x"), "the refused move changed nothing");
+        assertEquals("memory", c.state.queries().taskStatus("x"), "the refused move changed nothing");
     }
 
     @Test
@@ -128,7 +128,7 @@ class TransitionsTest {
         c.clientReleasesKeys(C1, List.of("x"));
         c.out.takeFreed(A);
 
-        List<StoryEntry> story = c.state.story(List.of("x"));
+        List<StoryEntry> story = c.state.queries().story(List.of("x"));
         assertEquals(List.of("x released -> waiting", "x waiting -> processing", "x processing -> memory",
                 "x memory -> released", "x released -> forgotten"), moves(story));
         assertEquals(ct.stimulusId(), story.get(1).stimulusId(), "the move and the compute-task it sent share a stimulus");
@@ -150,7 +150,7 @@ class TransitionsTest {
         c.submit(C1, task("y", "x"));
         c.finish(A, "x");
         List<StoryEntry> finished = new ArrayList<>();
-        for (StoryEntry e : c.state.story(List.of("x"))) {
+        for (StoryEntry e : c.state.queries().story(List.of("x"))) {
             if (e.finish().equals("memory")) {
                 finished.add(e);
             }
@@ -158,13 +158,13 @@ class TransitionsTest {
         assertEquals(1, finished.size());
         String sid = finished.get(0).stimulusId();
         // x's result made y ready, which went to the worker in the same event.
-        List<String> caused = moves(c.state.story(List.of(sid)));
+        List<String> caused = moves(c.state.queries().story(List.of(sid)));
         assertTrue(caused.contains("x processing -> memory"), caused.toString());
         assertTrue(caused.contains("y waiting -> processing"), caused.toString());
-        for (StoryEntry e : c.state.story(List.of(sid))) {
+        for (StoryEntry e : c.state.queries().story(List.of(sid))) {
             assertEquals(sid, e.stimulusId());
         }
-        assertEquals(List.of(), c.state.story(List.of("no-such-key-or-stimulus")));
+        assertEquals(List.of(), c.state.queries().story(List.of("no-such-key-or-stimulus")));
     }
 
     @Test
@@ -193,15 +193,15 @@ class TransitionsTest {
         } while (finished < n);
         state.onClientReleasesKeys(C1, keys, "release");
         out.drainAll();
-        assertEquals(6L * n - 2, state.transitions());
+        assertEquals(6L * n - 2, state.queries().transitions());
 
-        List<StoryEntry> all = state.story(keys);
+        List<StoryEntry> all = state.queries().story(keys);
         assertEquals(2500, all.size(), "bounded");
-        List<StoryEntry> released = state.story(List.of("release"));
+        List<StoryEntry> released = state.queries().story(List.of("release"));
         assertEquals(2 * n, released.size(), "memory -> released -> forgotten for every key, the newest entries");
         assertEquals(released, all.subList(all.size() - 2 * n, all.size()), "oldest first, newest last");
-        assertEquals(List.of("k-0 memory -> released", "k-0 released -> forgotten"), moves(state.story(List.of("k-0"))));
-        assertEquals(List.of(), state.story(List.of("graph")), "the oldest entries fell off");
+        assertEquals(List.of("k-0 memory -> released", "k-0 released -> forgotten"), moves(state.queries().story(List.of("k-0"))));
+        assertEquals(List.of(), state.queries().story(List.of("graph")), "the oldest entries fell off");
     }
 
     /** Stimulus ids and times are kept per event, in a ring of their own: entries keep theirs as both wrap. */
@@ -217,7 +217,7 @@ class TransitionsTest {
                     0.1, "g-" + i));
         }
         out.drainAll();
-        List<StoryEntry> all = state.story(keys);
+        List<StoryEntry> all = state.queries().story(keys);
         assertEquals(7, all.size());
         assertEquals("k-16 waiting -> processing", moves(all).get(0), "the oldest kept entry");
         for (StoryEntry e : all) {
@@ -226,7 +226,7 @@ class TransitionsTest {
             assertEquals(100 + i, e.timestamp(), e.toString());
         }
         assertEquals(List.of("k-19 released -> waiting", "k-19 waiting -> processing"),
-                moves(state.story(List.of("g-19"))));
+                moves(state.queries().story(List.of("g-19"))));
     }
 
     @Test
@@ -236,7 +236,7 @@ class TransitionsTest {
         state.onAddWorker(new WorkerRegistration(A, "a", 1, 1L << 30, Map.of(), 0));
         state.onUpdateGraph(new GraphUpdate(C1, List.of(task("x")), List.of("x"), false, 1, 0.1, "graph"));
         out.drainAll();
-        assertEquals(2, state.transitions());
-        assertEquals(List.of(), state.story(List.of("x", "graph")));
+        assertEquals(2, state.queries().transitions());
+        assertEquals(List.of(), state.queries().story(List.of("x", "graph")));
     }
 }

@@ -29,12 +29,12 @@ public final class StateKeys implements Keys {
 
     @Override
     public String state(Object key) {
-        String s = state.taskStatus(key);
+        String s = state.queries().taskStatus(key);
         return s == null ? "lost" : s;
     }
 
     @Override
     public Object[] error(Object key) {
-        return state.taskError(key);
+        return state.queries().taskError(key);
     }
 }
