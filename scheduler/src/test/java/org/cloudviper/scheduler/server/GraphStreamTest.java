@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
+import org.cloudviper.protocol.DeferredSubObject;
 import org.cloudviper.protocol.Frames;
 import org.cloudviper.protocol.MessageCodec;
 import org.cloudviper.protocol.ProtocolException;
@@ -288,6 +289,14 @@ class GraphStreamTest {
 
     /** A decoded value as text: bins by content, sub-objects by kind and bytes, maps in order. */
     static String describe(Object v) {
+        if (v instanceof DeferredSubObject d) { // a run spec written when sent: what it writes
+            SubObject s = d.materialize();
+            try {
+                return "deferred " + describe(s);
+            } finally {
+                s.release();
+            }
+        }
         if (v instanceof byte[] b) {
             return "b'" + ByteBufUtil.hexDump(b) + "'";
         }
