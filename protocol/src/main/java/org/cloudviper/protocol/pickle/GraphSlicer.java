@@ -6,6 +6,7 @@ import org.cloudviper.protocol.layers.LayerLimits;
 
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -125,8 +126,7 @@ public final class GraphSlicer {
         final List<SlicedGraph.Layer> layers = new ArrayList<>();
         final Budget budget;
         /** The client.map layers read, each with whether any of its tasks has dependencies. */
-        final Map<MapLayerTasks, Boolean> mapLayers = new java.util.IdentityHashMap<>();
-
+        final Map<MapLayerTasks, Boolean> mapLayers = new IdentityHashMap<>();
         final boolean compactMapLayers;
 
         Walk(ParsedPickle p, Form form, Budget budget, boolean compactMapLayers) {

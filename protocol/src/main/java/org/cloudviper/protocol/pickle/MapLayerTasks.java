@@ -1,5 +1,6 @@
 package org.cloudviper.protocol.pickle;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -168,14 +169,14 @@ final class MapLayerTasks {
                     em.body(a);
                     int n = w.size() - 2; // after PROTO 5
                     if (len + n > argBytes.length) {
-                        argBytes = java.util.Arrays.copyOf(argBytes, Math.max(len + n, argBytes.length * 2));
+                        argBytes = Arrays.copyOf(argBytes, Math.max(len + n, argBytes.length * 2));
                     }
                     w.copyTo(2, argBytes, len, n);
                     len += n;
                     argStart[i * nargs + j + 1] = len;
                 }
             }
-            compact = new Compact(head, java.util.Arrays.copyOf(argBytes, len), argStart);
+            compact = new Compact(head, Arrays.copyOf(argBytes, len), argStart);
             p = null;
             em = null;
             func = null;
