@@ -72,6 +72,8 @@ public final class MessageCodec {
     }
 
     private static final ThreadLocal<Packing> PACKING = ThreadLocal.withInitial(Packing::new);
+    /** The packer of an encode nested in one (a deferred sub-object's header, once per compute-task). */
+    private static final ThreadLocal<Packing> NESTED_PACKING = ThreadLocal.withInitial(Packing::new);
     private static final ThreadLocal<ShortStrings> SHORT_STRINGS = ThreadLocal.withInitial(ShortStrings::new);
 
     /**
@@ -280,11 +282,12 @@ public final class MessageCodec {
     public static Frames encode(Object message) {
         // One packer and output array per thread, reused (ReusableBufferOutput says why). A
         // DeferredSubObject may encode its own header while its message is being written: that
-        // nested encode gets a packer of its own.
+        // nested encode packs with a second packer kept per thread.
         List<ByteBuf> out = new ArrayList<>(1);
         out.add(null);
-        Packing shared = PACKING.get();
-        Packing k = shared.busy ? new Packing() : shared;
+        ThreadLocal<Packing> local = PACKING.get().busy ? NESTED_PACKING : PACKING;
+        Packing shared = local.get();
+        Packing k = shared.busy ? new Packing() : shared; // deeper nesting: rare, a packer of its own
         k.busy = true;
         k.out.reset();
         try {
@@ -294,12 +297,12 @@ public final class MessageCodec {
             k.busy = false;
         } catch (IOException e) {
             if (k == shared) {
-                PACKING.remove(); // a packer stopped half-way is not reused
+                local.remove(); // a packer stopped half-way is not reused
             }
             throw new IllegalStateException("in-memory msgpack packing failed", e);
         } catch (RuntimeException e) {
             if (k == shared) {
-                PACKING.remove();
+                local.remove();
             }
             for (ByteBuf b : out) {
                 if (b != null) {

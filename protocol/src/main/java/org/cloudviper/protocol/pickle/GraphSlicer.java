@@ -209,8 +209,12 @@ public final class GraphSlicer {
                 }
                 out.add(t);
             }
-            for (Map.Entry<MapLayerTasks, Boolean> m : mapLayers.entrySet()) {
-                m.getKey().compact(m.getValue() || !compactMapLayers);
+            if (compactMapLayers) {
+                for (Map.Entry<MapLayerTasks, Boolean> m : mapLayers.entrySet()) {
+                    if (!m.getValue()) { // a dependency comes from an argument the compact form does not write
+                        m.getKey().compact();
+                    }
+                }
             }
             return new SlicedGraph(out, layers, p.buffersUsed);
         }
@@ -464,10 +468,10 @@ public final class GraphSlicer {
                     deps = addNodeDeps(deps, m.kwargs().value(k));
                 }
             }
+            // one immutable list for the slice and its pickle (the state only reads it)
             List<Object> own = deps == null ? List.of() : List.copyOf(deps);
             mapLayers.merge(m, deps != null, Boolean::logicalOr);
-            return new TaskSlice(e.key, deps == null ? new ArrayList<>(0) : new ArrayList<>(deps),
-                    m.task(e.index, e.key, own), TaskSlice.Kind.MAP_TASK, e.layer);
+            return new TaskSlice(e.key, own, m.task(e.index, e.key, own), TaskSlice.Kind.MAP_TASK, e.layer);
         }
 
         private Set<Object> addNodeDeps(Set<Object> deps, PickleValue arg) {

@@ -140,12 +140,11 @@ final class MapLayerTasks {
 
     /**
      * Keeps the compact form and lets the parsed graph go, if every argument of every task stands
-     * alone and there are no keyword arguments; call once all tasks are sliced, with
-     * {@code dependencies} false only if no task has any (a dependency comes from an argument that
-     * refers to another task, which the compact form does not write).
+     * alone and there are no keyword arguments; call once all tasks are sliced, and only if none of
+     * them has dependencies.
      */
-    void compact(boolean dependencies) {
-        if (dependencies || kwargs != null || compact != null) {
+    void compact() {
+        if (kwargs != null || compact != null) {
             return;
         }
         synchronized (em) {
