@@ -225,6 +225,32 @@ public final class MsgpackCursor implements AutoCloseable {
 
     private static final int STR_SCRATCH = 4096;
     private final byte[] strScratch = new byte[STR_SCRATCH];
+    private byte[] strBytes = strScratch;
+
+    /**
+     * Reads a str as {@link #readStr} does (strict UTF-8), without making a String of it: returns its
+     * length in bytes, the bytes being the start of {@link #strBytes()} until the next call.
+     */
+    public int readStrBytes() {
+        int n = strLength();
+        need(n);
+        if (n > strBytes.length) {
+            strBytes = new byte[Math.max(n, 2 * strBytes.length)];
+        }
+        buf.readBytes(strBytes, 0, n);
+        for (int i = 0; i < n; i++) {
+            if (strBytes[i] < 0) {
+                MessageCodec.strictUtf8(strBytes, n); // not ASCII: checked strictly, the String dropped
+                break;
+            }
+        }
+        return n;
+    }
+
+    /** The bytes of the last {@link #readStrBytes}. */
+    public byte[] strBytes() {
+        return strBytes;
+    }
 
     /** Whether the next value is the str {@code s} (ASCII); consumes it only if so. */
     public boolean readStrIf(String s) {

@@ -11,11 +11,13 @@ import org.cloudviper.protocol.message.Fields;
 import org.cloudviper.protocol.message.Generation;
 import org.cloudviper.protocol.message.RunSpec;
 import org.cloudviper.scheduler.server.graph.HlgGraph;
+import org.cloudviper.scheduler.server.graph.KeyTable;
 import org.cloudviper.scheduler.server.StreamedGraph.Graph;
 import org.cloudviper.scheduler.server.StreamedGraph.Layer;
 import org.cloudviper.scheduler.server.StreamedGraph.Raw;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -247,7 +249,7 @@ final class GraphStream implements AutoCloseable {
                 case "hlg" -> g.pickled ? null : hlg();
                 case "keys" -> keys();
                 case "priority" -> g.pickled ? null : priority();
-                case "internal_priority" -> g.pickled ? priority() : null;
+                case "internal_priority" -> g.pickled ? internalPriority() : null;
                 case "graph_frames" -> g.pickled ? graphFrames() : null;
                 default -> null;
             };
@@ -266,13 +268,27 @@ final class GraphStream implements AutoCloseable {
         }
 
         private Object keys() {
-            List<Object> keys = new ArrayList<>();
             int n = keyList();
             if (n < 0) {
                 return null;
             }
+            if (g.pickled) {
+                KeyTable table = new KeyTable();
+                levels.push(new TableKeys(n, table));
+                return table;
+            }
+            List<Object> keys = new ArrayList<>();
             levels.push(new Keys(n, keys));
             return keys;
+        }
+
+        /** Read against the {@code keys} already read (the order distributed's client sends them in). */
+        private Object internalPriority() {
+            if (g.fields.get("keys") instanceof KeyTable table && in.peekType() == MsgpackCursor.Type.MAP) {
+                levels.push(new TablePriority(in.readMapHeader(), table));
+                return table.priorities();
+            }
+            return priority();
         }
 
         private Object priority() {
@@ -473,6 +489,63 @@ final class GraphStream implements AutoCloseable {
         @Override
         void item() {
             keys.add(in.readValue());
+        }
+    }
+
+    /** 2024's {@code keys}, kept as bytes ({@link KeyTable}). */
+    private final class TableKeys extends Level {
+        private final KeyTable table;
+
+        TableKeys(long n, KeyTable table) {
+            super(n);
+            this.table = table;
+        }
+
+        @Override
+        void item() {
+            if (in.peekType() == MsgpackCursor.Type.STR) {
+                int n = in.readStrBytes();
+                table.add(in.strBytes(), n);
+            } else {
+                table.addOther(in.readValue());
+            }
+        }
+
+        @Override
+        void done() {
+            table.seal();
+        }
+    }
+
+    /** 2024's {@code internal_priority}, each key looked up in the {@link KeyTable} rather than decoded. */
+    private final class TablePriority extends Level {
+        private final KeyTable table;
+
+        TablePriority(long n, KeyTable table) {
+            super(n);
+            this.table = table;
+        }
+
+        @Override
+        void item() {
+            int i;
+            Object key = null;
+            if (in.peekType() == MsgpackCursor.Type.STR) {
+                int n = in.readStrBytes();
+                i = table.find(in.strBytes(), n);
+                if (i < 0) {
+                    key = new String(in.strBytes(), 0, n, StandardCharsets.UTF_8);
+                }
+            } else {
+                key = in.readValue();
+                i = table.indexOf(KeyTable.canonical(key));
+            }
+            int f = in.peek();
+            Object v = in.peekType() == MsgpackCursor.Type.INTEGER && f != 0xcf ? (Object) in.readLong() : in.readValue();
+            // Read whole before anything is recorded: an item cut short is read again.
+            if (v instanceof Number o) {
+                table.order(i, key, o.longValue());
+            }
         }
     }
 

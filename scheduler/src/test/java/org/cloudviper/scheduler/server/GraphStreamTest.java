@@ -17,6 +17,7 @@ import org.cloudviper.protocol.message.RunSpec;
 import org.cloudviper.protocol.layers.LayerLimits;
 import org.cloudviper.scheduler.server.graph.GraphUpdates;
 import org.cloudviper.scheduler.server.graph.HlgGraph;
+import org.cloudviper.scheduler.server.graph.KeyTable;
 import org.cloudviper.scheduler.server.graph.PickledGraph;
 import org.cloudviper.scheduler.state.GraphUpdate;
 import org.cloudviper.testkit.Captures;
@@ -91,6 +92,70 @@ class GraphStreamTest {
             int[] sizes = random.ints(8, 1, 4000).toArray();
             assertEquals(whole, readStreamed(frames, Generation.DASK_2022, sizes), "pieces " + Arrays.toString(sizes));
         }
+    }
+
+    /**
+     * A 2024 graph whose {@code keys} (kept as bytes while streamed) hold what the captures lack: a
+     * non-ASCII key, a tuple key, a key twice, keys no task has; its {@code internal_priority} names
+     * keys not in {@code keys} and gives one a value that is not a number.
+     */
+    @Test
+    void keysAndOrderOfA2024GraphReadAsBytesAreTheKeysReadWhole() {
+        List<byte[]> frames = Captures.frames(Captures.DASK_2024, "client-to-scheduler.update-graph-map.bin");
+        Object tree = MessageCodec.decode(frames(frames));
+        List<byte[]> altered = new ArrayList<>();
+        try {
+            List<Object> batch = new ArrayList<>(tree instanceof List<?> l ? l : List.of(tree));
+            int at = 0;
+            while (!"update-graph".equals(((Map<?, ?>) batch.get(at)).get("op"))) {
+                at++;
+            }
+            Map<Object, Object> msg = new LinkedHashMap<>((Map<?, ?>) batch.get(at));
+            List<Object> keys = new ArrayList<>(Fields.list(msg.get("keys")));
+            Map<Object, Object> priority = new LinkedHashMap<>((Map<?, ?>) msg.get("internal_priority"));
+            assertTrue(keys.size() >= 3 && keys.get(0) instanceof String, String.valueOf(keys));
+            keys.add(keys.get(1));
+            keys.addAll(List.of("gr\u00fc\u00dfe-\u6f22", List.of("x", 3L), "not-a-task"));
+            priority.put("gr\u00fc\u00dfe-\u6f22", 7L);
+            priority.put("only-ordered", 9L);
+            priority.put(List.of("y", 1L), 10L);
+            priority.put(keys.get(0), "first");
+            msg.put("keys", keys);
+            msg.put("internal_priority", priority);
+            batch.set(at, msg);
+            for (ByteBuf b : MessageCodec.encode(batch).frames()) {
+                altered.add(ByteBufUtil.getBytes(b));
+                b.release();
+            }
+        } finally {
+            MessageCodec.release(tree);
+        }
+        List<String> whole = readWhole(altered, Generation.DASK_2024);
+        assertTrue(whole.toString().contains("gr\u00fc\u00dfe-\u6f22") && whole.toString().contains("x, Long:3"),
+                whole.toString());
+        for (int size : new int[]{1, 5, 300}) {
+            assertEquals(whole, readStreamed(altered, Generation.DASK_2024, new int[]{size}), "pieces of " + size);
+        }
+    }
+
+    /** A key the order names twice is refused as any map with a repeated key is. */
+    @Test
+    void aKeyOrderedTwiceIsAClearError() {
+        KeyTable t = new KeyTable();
+        byte[] a = "a-1".getBytes(StandardCharsets.UTF_8);
+        t.add(a, a.length);
+        t.addOther(List.of("b", 2L));
+        t.seal();
+        assertEquals(0, t.find(a, a.length));
+        assertEquals(1, t.indexOf(List.of("b", 2L)));
+        assertEquals(-1, t.indexOf("a-2"));
+        t.order(0, null, 5);
+        ProtocolException e = assertThrows(ProtocolException.class, () -> t.order(0, null, 6));
+        assertEquals("duplicate map key: a-1", e.getMessage());
+        assertEquals(5, t.orderOf(0, "a-1", -1));
+        assertEquals(-1, t.orderOf(1, List.of("b", 2L), -1));
+        assertEquals(List.of("a-1", List.of("b", 2L)), t);
+        assertEquals(Map.of("a-1", 5L), t.priorities());
     }
 
     /** A layer only Python could expand is refused the same way whether the graph was read whole or streamed. */

@@ -41,6 +41,11 @@ public final class PickledGraph {
     private final GraphSlicer slicer = new GraphSlicer();
     private final PickleReader reader = new PickleReader();
 
+    /**
+     * The update of {@code msg}, whose graph it takes: once read, the message's graph pickle
+     * ({@code graph_frames[0]}, a mutable list as decoded) is gone and a {@link KeyTable} of its keys
+     * is empty. On an exception the message is untouched.
+     */
     public GraphUpdate read(ClientToScheduler.UpdateGraph msg, Generation line, String client, double now,
                             String stimulusId) {
         List<Object> frames = msg.graphFrames();
@@ -61,10 +66,12 @@ public final class PickledGraph {
             a.putAll(layer.annotations());
             layerAnnotations.add(a);
         }
-        // The client's per-key order, keyed as the tasks are, travels with each task.
-        Map<Object, Long> order = null;
+        // The client's per-key order travels with each task, and the wanted keys become the tasks'
+        // own key instances where the stream kept them as bytes (KeyTable).
+        KeyTable table = msg.keys() instanceof KeyTable t ? t : null;
         Map<?, ?> p = msg.internalPriority();
-        if (p != null) {
+        Map<Object, Long> order = null;
+        if (p != null && (table == null || !table.ordersBy(p))) {
             order = new HashMap<>(p.size() * 4 / 3 + 1);
             for (Map.Entry<?, ?> e : p.entrySet()) {
                 if (e.getValue() instanceof Number n) {
@@ -72,6 +79,7 @@ public final class PickledGraph {
                 }
             }
         }
+        Object[] wanted = new Object[msg.keys().size()];
         Map<Integer, GraphUpdate.TaskOptions> optionsByLayer = new HashMap<>();
         // A deferred run spec keeps the out-of-band buffers, never the graph pickle (frame 0).
         List<Object> buffers = new ArrayList<>(frames);
@@ -80,21 +88,42 @@ public final class PickledGraph {
         try {
             for (TaskSlice t : g.tasks()) {
                 GraphUpdate.TaskOptions o = options(g.layers().get(t.layer()), t, layerAnnotations, optionsByLayer);
-                Long given = order == null ? null : order.get(t.key());
+                long given = GraphUpdate.NewTask.NO_ORDER;
+                if (table != null) {
+                    int i = table.indexOf(t.key());
+                    if (i >= 0) {
+                        wanted[i] = t.key();
+                    }
+                    if (order == null && p != null) {
+                        given = table.orderOf(i, t.key(), given);
+                    }
+                }
+                if (order != null) {
+                    Long u = order.get(t.key());
+                    given = u == null ? given : u;
+                }
                 Object spec = t.pickle().deferred() ? new DeferredRunSpec(t.pickle(), buffers)
                         : runSpec(t.pickle().write(), frames);
                 tasks.add(new GraphUpdate.NewTask(t.key(), new RunSpec(null, null, null, spec),
-                        t.dependencies(), o, given == null ? GraphUpdate.NewTask.NO_ORDER : given));
+                        t.dependencies(), o, given));
             }
         } catch (RuntimeException e) {
             release(tasks);
             throw e;
         }
-        List<Object> keys = new ArrayList<>(msg.keys().size());
-        for (Object k : msg.keys()) {
-            keys.add(PickleValues.canonicalKey(k));
+        for (int i = 0; i < wanted.length; i++) {
+            if (wanted[i] == null) {
+                wanted[i] = PickleValues.canonicalKey(msg.keys().get(i));
+            }
         }
-        return new GraphUpdate(client, tasks, keys, order != null, now, HlgGraph.fifoTimeout(msg.fifoTimeout()),
+        List<Object> keys = Arrays.asList(wanted);
+        // The message's bulk goes before the state takes the update: the tasks hold what they use of
+        // the pickle, the update the keys (a million-task client.map: ~100 MB of each graph's peak).
+        frames.set(0, null);
+        if (table != null) {
+            table.clear();
+        }
+        return new GraphUpdate(client, tasks, keys, p != null, now, HlgGraph.fifoTimeout(msg.fifoTimeout()),
                 stimulusId);
     }
 
