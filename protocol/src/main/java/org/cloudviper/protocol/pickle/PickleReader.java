@@ -362,9 +362,37 @@ public final class PickleReader {
                 throw new PickleException((length - pos) + " trailing bytes after STOP at offset " + opPos);
             }
             compact();
+            trim();
             return new ParsedPickle(data, stack[0], count, kind, vStart, vEnd, vDepth, va, vb, vc, completedBy, kids,
                     bigs.toArray(new BigInteger[0]), sideEffects, memo, memoPos, memoTop, memoCount, points, pointCount,
                     buffersUsed, limits);
+        }
+
+        /**
+         * Cuts the arrays sized from the pickle's length down to what it held, one at a time: a graph
+         * of long keys (a client.map's) holds one value per 22 bytes, not the 5 they were sized for,
+         * and the parse stays in memory while the graph is sliced.
+         */
+        private void trim() {
+            int values = count + 1;
+            if (kind.length > values + values / 4) {
+                kind = Arrays.copyOf(kind, values);
+                vStart = Arrays.copyOf(vStart, values);
+                vEnd = Arrays.copyOf(vEnd, values);
+                vDepth = Arrays.copyOf(vDepth, values);
+                va = Arrays.copyOf(va, values);
+                vb = Arrays.copyOf(vb, values);
+                vc = Arrays.copyOf(vc, values);
+                completedBy = Arrays.copyOf(completedBy, values);
+            }
+            if (memo.length > memoTop + memoTop / 4 + 16) {
+                memo = Arrays.copyOf(memo, memoTop);
+                memoPos = Arrays.copyOf(memoPos, memoTop);
+            }
+            refs = null;
+            if (points.length > 2 * (pointCount + pointCount / 4) + 32) {
+                points = Arrays.copyOf(points, 2 * pointCount);
+            }
         }
 
         /** Lays the items of every list, dict and set out contiguously: a = offset in kids, b = count. */

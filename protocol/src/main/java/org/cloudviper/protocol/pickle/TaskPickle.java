@@ -1,5 +1,10 @@
 package org.cloudviper.protocol.pickle;
 
+import org.cloudviper.protocol.DeferredSubObject;
+import org.cloudviper.protocol.SubObject;
+
+import java.util.function.Function;
+
 /**
  * The pickle of one task's run spec, either written already or written each time it is asked for
  * from parts its layer keeps (a {@code client.map} layer: one function and its argument lists for a
@@ -15,6 +20,15 @@ public interface TaskPickle {
     /** Whether {@link #write()} writes the pickle anew (and so costs a slice's work) on each call. */
     default boolean deferred() {
         return true;
+    }
+
+    /**
+     * This pickle as a sub-object written when a message carrying it is encoded: {@code asSubObject}
+     * applied to {@link #write()}. One function serves every task of a graph; a task may return
+     * itself (its layer keeping the function) rather than a new object.
+     */
+    default DeferredSubObject deferredSubObject(Function<Written, SubObject> asSubObject) {
+        return () -> asSubObject.apply(write());
     }
 
     /**

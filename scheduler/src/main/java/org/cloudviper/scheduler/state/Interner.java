@@ -25,8 +25,11 @@ final class Interner {
         return r;
     }
 
-    /** The spec with its function interned; retains its sub-objects for the task that will hold it. */
-    RunSpec internSpec(RunSpec s) {
+    /**
+     * The spec as {@link TaskState#spec} holds it, its function interned; retains its sub-objects for
+     * the task that will hold it.
+     */
+    Object internSpec(RunSpec s) {
         if (s == null) {
             return null;
         }
@@ -35,6 +38,9 @@ final class Interner {
         TaskState.retain(s.args());
         TaskState.retain(s.kwargs());
         TaskState.retain(s.function());
+        if (f == null && s.args() == null && s.kwargs() == null && s.runSpec() != null) {
+            return s.runSpec(); // TaskState#spec: the runSpec alone
+        }
         return f == s.function() ? s : new RunSpec(f, s.args(), s.kwargs(), s.runSpec());
     }
 }

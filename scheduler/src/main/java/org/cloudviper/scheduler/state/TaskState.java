@@ -29,7 +29,11 @@ final class TaskState {
     /** Sequential id within one {@link SchedulerState} (wraps after 2^32 tasks): the hash of {@link TaskSet}s. */
     final int id;
     Status status = Status.RELEASED;
-    RunSpec spec;
+    /**
+     * The run spec: a {@link RunSpec}, or the value of its {@code runSpec} alone when that is all it
+     * holds (every task of a 2024 client; a record fewer per task), or null for data without one.
+     */
+    Object spec;
     TaskState[] dependencies = NONE;
     TaskState[] dependents = NONE;
     int dependentCount;
@@ -104,14 +108,20 @@ final class TaskState {
 
     /** Lets go of the run spec (a forgotten task), releasing its sub-objects. */
     void dropSpec() {
-        RunSpec s = spec;
-        if (s != null) {
+        if (spec instanceof RunSpec s) {
             release(s.function());
             release(s.args());
             release(s.kwargs());
             release(s.runSpec());
-            spec = null;
+        } else {
+            release(spec);
         }
+        spec = null;
+    }
+
+    /** The run spec as compute-task carries it. */
+    RunSpec runSpec() {
+        return spec instanceof RunSpec s ? s : spec == null ? null : RunSpec.of(spec);
     }
 
     static Object retain(Object o) {

@@ -351,7 +351,7 @@ final class Transitions {
         Map<String, Object> resources = ts.resourceRestrictions == null ? Map.of() : new LinkedHashMap<>(ts.resourceRestrictions);
         out.toWorker(ws.address, new SchedulerToWorker.ComputeTask(ts.key, ts.runId,
                 List.of(ts.negUserPriority, ts.generation, ts.order), 0.5,
-                stimulusId != null ? stimulusId : "compute-task", whoHas, nbytes, ts.spec, resources, ts.actor,
+                stimulusId != null ? stimulusId : "compute-task", whoHas, nbytes, ts.runSpec(), resources, ts.actor,
                 ts.annotations, null));
     }
 

@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Reads an {@code update-graph} of distributed 2023.10 and later (distributed/client.py
@@ -84,6 +85,7 @@ public final class PickledGraph {
         // A deferred run spec keeps the out-of-band buffers, never the graph pickle (frame 0).
         List<Object> buffers = new ArrayList<>(frames);
         buffers.set(0, null);
+        Function<TaskPickle.Written, SubObject> asSubObject = w -> runSpec(w, buffers);
         List<GraphUpdate.NewTask> tasks = new ArrayList<>(g.tasks().size());
         try {
             for (TaskSlice t : g.tasks()) {
@@ -102,7 +104,7 @@ public final class PickledGraph {
                     Long u = order.get(t.key());
                     given = u == null ? given : u;
                 }
-                Object spec = t.pickle().deferred() ? new DeferredRunSpec(t.pickle(), buffers)
+                Object spec = t.pickle().deferred() ? t.pickle().deferredSubObject(asSubObject)
                         : runSpec(t.pickle().write(), frames);
                 tasks.add(new GraphUpdate.NewTask(t.key(), new RunSpec(null, null, null, spec),
                         t.dependencies(), o, given));
@@ -152,17 +154,6 @@ public final class PickledGraph {
             a.put("priority", split ? 1L : 0L);
             return HlgGraph.options(a);
         });
-    }
-
-    /**
-     * A run spec written when a compute-task carrying it is encoded: a client.map task keeps a few
-     * words (its layer keeps the graph) instead of its pickle, which repeats the function each time.
-     */
-    private record DeferredRunSpec(TaskPickle pickle, List<Object> frames) implements DeferredSubObject {
-        @Override
-        public SubObject materialize() {
-            return runSpec(pickle.write(), frames);
-        }
     }
 
     /** {@code {"__Pickled__": i}} sub-header: {pickled-obj, compression, num-sub-frames}. */
