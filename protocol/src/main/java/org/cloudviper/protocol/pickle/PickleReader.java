@@ -115,11 +115,13 @@ public final class PickleReader {
             super(data, limits);
             this.buffersAllowed = buffersAllowed;
             this.buffersGiven = buffersGiven;
-            // Real graph pickles hold about one value per 5 bytes, one memo opcode per 3 and one
-            // memo entry per 5; start there (capped) instead of growing from nothing. A small pickle
-            // (a task's arguments, read once per task by a worker) starts smaller still: these arrays
-            // are allocated per read, and at graph sizes would cost several times its parse.
-            int values = Math.min(Math.min(length / 4, limits.maxValues()), 1 << 22) + Math.min(64, 4 + length / 16);
+            // Graph pickles hold one value per 5 bytes (tasks of small arguments) to 22 (a client.map's
+            // long keys), about one memo opcode per 3 and one memo entry per 5 to 44; start at a
+            // quarter of the densest (capped) and grow, rather than growing from nothing or holding
+            // four times what a client.map uses while its graph is sliced. A small pickle (a task's
+            // arguments, read once per task by a worker) starts smaller still: these arrays are
+            // allocated per read, and at graph sizes would cost several times its parse.
+            int values = Math.min(Math.min(length / 16, limits.maxValues()), 1 << 22) + Math.min(64, 4 + length / 16);
             kind = new byte[values];
             vStart = new int[values];
             vEnd = new int[values];
@@ -128,11 +130,11 @@ public final class PickleReader {
             vb = new int[values];
             vc = new int[values];
             completedBy = new int[values];
-            int memos = Math.min(Math.min(length / 4, limits.maxMemo()), 1 << 22) + Math.min(16, 2 + length / 16);
+            int memos = Math.min(Math.min(length / 16, limits.maxMemo()), 1 << 22) + Math.min(16, 2 + length / 16);
             memo = new int[memos];
             memoPos = new int[memos];
             refs = new int[memos];
-            points = new int[2 * (int) (Math.min(Math.min(length / 3, 2L * limits.maxValues()), 1 << 22)
+            points = new int[2 * (int) (Math.min(Math.min(length / 12, 2L * limits.maxValues()), 1 << 22)
                     + Math.min(16, 2 + length / 16))];
             kids = new int[Math.min(256, 4 + length / 4)];
             int containers = Math.min(64, 2 + length / 32);

@@ -29,9 +29,9 @@ final class Interner {
      * The spec as {@link TaskState#spec} holds it, its function interned; retains its sub-objects for
      * the task that will hold it.
      */
-    Object internSpec(RunSpec s) {
-        if (s == null) {
-            return null;
+    Object internSpec(Object spec) {
+        if (!(spec instanceof RunSpec s)) {
+            return TaskState.retain(spec); // a runSpec alone (or null)
         }
         Object f = s.function() instanceof byte[] b ? intern(b) : s.function();
         TaskState.retain(s.runSpec());

@@ -338,7 +338,7 @@ class GraphStreamTest {
                 .append(" wanted=").append(describe(u.wanted())).append(" clientOrder=").append(u.clientOrder())
                 .append(" fifo=").append(u.fifoTimeout()).append('\n');
         for (GraphUpdate.NewTask t : u.tasks()) {
-            RunSpec s = t.spec();
+            RunSpec s = t.runSpec();
             b.append(describe(t.key())).append(" f=").append(describe(s.function())).append(" a=").append(describe(s.args()))
                     .append(" k=").append(describe(s.kwargs())).append(" r=").append(describe(s.runSpec()))
                     .append(" deps=").append(describe(t.dependencies())).append(" opts=").append(describe(t.options()))

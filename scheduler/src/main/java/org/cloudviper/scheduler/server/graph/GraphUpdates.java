@@ -15,12 +15,14 @@ public final class GraphUpdates {
 
     public static void release(GraphUpdate u) {
         for (GraphUpdate.NewTask t : u.tasks()) {
-            release(t.spec());
+            releaseSpec(t.spec());
         }
     }
 
-    static void release(RunSpec s) {
-        if (s == null) {
+    /** The sub-objects of a {@link GraphUpdate.NewTask#spec()}. */
+    static void releaseSpec(Object spec) {
+        if (!(spec instanceof RunSpec s)) {
+            release(spec);
             return;
         }
         release(s.function());

@@ -142,7 +142,7 @@ public final class HlgGraph {
         /** Releases the run specs gathered, for a graph given up half-way. */
         public void release() {
             for (GraphUpdate.NewTask t : tasks.list) {
-                GraphUpdates.release(t.spec());
+                GraphUpdates.releaseSpec(t.spec());
             }
         }
 
@@ -179,7 +179,7 @@ public final class HlgGraph {
                 return;
             }
             GraphUpdate.NewTask old = list.get(at);
-            GraphUpdates.release(old.spec());
+            GraphUpdates.releaseSpec(old.spec());
             Set<Object> deps = new LinkedHashSet<>(old.dependencies());
             deps.addAll(t.dependencies());
             GraphUpdate.TaskOptions options = t.options() == GraphUpdate.TaskOptions.NONE ? old.options() : t.options();

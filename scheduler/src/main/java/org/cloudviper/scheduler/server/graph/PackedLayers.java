@@ -133,7 +133,7 @@ final class PackedLayers {
 
     static void release(List<Unpacked> tasks) {
         for (Unpacked u : tasks) {
-            GraphUpdates.release(u.spec());
+            GraphUpdates.releaseSpec(u.spec());
         }
     }
 

@@ -8,7 +8,6 @@ import org.cloudviper.protocol.ProtocolException;
 import org.cloudviper.protocol.SubObject;
 import org.cloudviper.protocol.message.ClientToScheduler;
 import org.cloudviper.protocol.message.Generation;
-import org.cloudviper.protocol.message.RunSpec;
 import org.cloudviper.protocol.pickle.GraphSlicer;
 import org.cloudviper.protocol.pickle.PickleReader;
 import org.cloudviper.protocol.pickle.PickleValues;
@@ -106,8 +105,7 @@ public final class PickledGraph {
                 }
                 Object spec = t.pickle().deferred() ? t.pickle().deferredSubObject(asSubObject)
                         : runSpec(t.pickle().write(), frames);
-                tasks.add(new GraphUpdate.NewTask(t.key(), new RunSpec(null, null, null, spec),
-                        t.dependencies(), o, given));
+                tasks.add(new GraphUpdate.NewTask(t.key(), spec, t.dependencies(), o, given));
             }
         } catch (RuntimeException e) {
             release(tasks);
@@ -131,7 +129,7 @@ public final class PickledGraph {
 
     private static void release(List<GraphUpdate.NewTask> tasks) {
         for (GraphUpdate.NewTask t : tasks) {
-            if (t.spec().runSpec() instanceof SubObject s && s.refCnt() > 0) {
+            if (t.spec() instanceof SubObject s && s.refCnt() > 0) {
                 s.release();
             }
         }

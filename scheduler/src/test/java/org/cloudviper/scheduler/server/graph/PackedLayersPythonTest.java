@@ -68,7 +68,7 @@ class PackedLayersPythonTest {
             try {
                 List<Object> tasks = new ArrayList<>();
                 for (GraphUpdate.NewTask t : g.tasks()) {
-                    RunSpec s = t.spec();
+                    RunSpec s = t.runSpec();
                     Map<String, Object> m = new LinkedHashMap<>();
                     m.put("key", t.key());
                     m.put("deps", t.dependencies());
