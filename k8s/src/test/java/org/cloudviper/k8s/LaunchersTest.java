@@ -182,8 +182,11 @@ class LaunchersTest {
         assertEquals(List.of("-Xmx1g", "-XX:+UseG1GC", "-Dx=*"), opts.subList(opts.size() - 3, opts.size()));
         assertFalse(opts.contains("-XX:+UseParallelGC"), "HotSpot refuses two collectors: " + opts);
         assertTrue(opts.indexOf("-Xmx1344m") < opts.indexOf("-Xmx1g"), opts.toString());
+        assertFalse(opts.contains("-XX:+UseSerialGC"), "HotSpot refuses two collectors: " + opts);
+        assertFalse(opts.contains("-XX:MinHeapFreeRatio=10"), "the serial collector's sizing goes with it: " + opts);
         assertTrue(jvmOptions(java(home, "scheduler", fakeJdk(17), sys, Map.of("CLOUDVIPER_JVM_OPTIONS", "-Xmx1g")))
-                .contains("-XX:+UseParallelGC"));
+                .containsAll(List.of("-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20")));
+        assertFalse(jvmOptions(java(home, "scheduler", fakeJdk(17), sys, Map.of())).contains("-XX:+UseParallelGC"));
     }
 
     @Test

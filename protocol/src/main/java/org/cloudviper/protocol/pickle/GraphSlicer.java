@@ -128,6 +128,15 @@ public final class GraphSlicer {
         /** The client.map layers read, each with whether any of its tasks has dependencies. */
         final Map<MapLayerTasks, Boolean> mapLayers = new IdentityHashMap<>();
         final boolean compactMapLayers;
+        /** Whether the layer being read is the graph's only one (no nested graph either). */
+        boolean soleLayer;
+        /**
+         * The graph's only layer when it is a client.map layer: its keys are read into
+         * {@link #soleMapKeys}, not {@link #entries} (an entry per key is 80 bytes a task).
+         */
+        MapLayerTasks soleMap;
+        List<Object> soleMapKeys;
+        int soleMapLayer;
 
         Walk(ParsedPickle p, Form form, Budget budget, boolean compactMapLayers) {
             this.compactMapLayers = compactMapLayers;
@@ -157,6 +166,7 @@ public final class GraphSlicer {
                 throw new PickleException("graph pickle: HighLevelGraph without a 'layers' dict");
             }
             refuseP2pTasks();
+            soleLayer = layerDict.size() == 1;
             Set<Integer> seen = new HashSet<>();
             for (int i = 0; i < layerDict.size(); i++) {
                 Object name = PickleValues.toKey(layerDict.key(i));
@@ -168,6 +178,9 @@ public final class GraphSlicer {
             }
             if (form == Form.CALL_TUPLES) {
                 return callTuples();
+            }
+            if (soleMap != null) {
+                return soleMapTasks();
             }
             LegacyTasks legacy = null;
             LegacySlices layerTasks = null;
@@ -215,6 +228,26 @@ public final class GraphSlicer {
                         m.getKey().compact();
                     }
                 }
+            }
+            return new SlicedGraph(out, layers, p.buffersUsed);
+        }
+
+        /**
+         * The tasks of a graph that is one client.map layer, as the entries would give them: a key
+         * named twice keeps its first position and takes its last task (dict.update).
+         */
+        private SlicedGraph soleMapTasks() {
+            List<Object> keys = soleMapKeys;
+            int[][] positions = MapLayerTasks.dictPositions(keys);
+            int[] first = positions[0];
+            int[] last = positions[1];
+            int unique = first.length;
+            List<TaskSlice> out = new ArrayList<>(unique);
+            for (int u = 0; u < unique; u++) {
+                out.add(mapTask(soleMap, last[u], keys.get(first[u]), soleMapLayer));
+            }
+            if (compactMapLayers && Boolean.FALSE.equals(mapLayers.get(soleMap))) {
+                soleMap.compact(); // no task has a dependency (see run)
             }
             return new SlicedGraph(out, layers, p.buffersUsed);
         }
@@ -320,6 +353,15 @@ public final class GraphSlicer {
             }
             if (o.is("distributed.client", "_MapLayer")) {
                 MapLayerTasks m = new MapLayerTasks(name, o, p, em);
+                if (soleLayer && form == Form.TASK_NODES) {
+                    for (int i = 0; i < m.size(); i++) {
+                        keys.add(m.key(i));
+                    }
+                    soleMap = m;
+                    soleMapKeys = keys;
+                    soleMapLayer = index;
+                    return null;
+                }
                 for (int i = 0; i < m.size(); i++) {
                     Object key = m.key(i);
                     keys.add(key);
@@ -395,6 +437,7 @@ public final class GraphSlicer {
          * not in {@code graph.layers}, distributed/scheduler.py _materialize_graph).
          */
         private void readNested(Object name, TaskSpec.Obj hlg, int index, List<Object> keys) {
+            soleLayer = false;
             PickleValue layersV = hlg.attr("layers");
             if (layersV == null || !(layersV.resolve() instanceof PickleValue.PyDict inner)) {
                 throw new PickleException("graph layer " + name + ": nested HighLevelGraph without a 'layers' dict");
@@ -456,12 +499,15 @@ public final class GraphSlicer {
                     e.layer);
         }
 
-        /** Task.__init__: _dependencies = union of the GraphNode arguments' dependencies. */
         private TaskSlice mapTask(Entry e) {
-            MapLayerTasks m = e.map;
+            return mapTask(e.map, e.index, e.key, e.layer);
+        }
+
+        /** Task.__init__: _dependencies = union of the GraphNode arguments' dependencies. */
+        private TaskSlice mapTask(MapLayerTasks m, int index, Object key, int layer) {
             Set<Object> deps = null;
             for (int j = 0; j < m.argumentCount(); j++) {
-                deps = addNodeDeps(deps, m.argument(j, e.index));
+                deps = addNodeDeps(deps, m.argument(j, index));
             }
             if (m.kwargs() != null) {
                 for (int k = 0; k < m.kwargs().size(); k++) {
@@ -471,7 +517,7 @@ public final class GraphSlicer {
             // one immutable list for the slice and its pickle (the state only reads it)
             List<Object> own = deps == null ? List.of() : List.copyOf(deps);
             mapLayers.merge(m, deps != null, Boolean::logicalOr);
-            return new TaskSlice(e.key, own, m.task(e.index, e.key, own), TaskSlice.Kind.MAP_TASK, e.layer);
+            return new TaskSlice(key, own, m.task(index, key, own), TaskSlice.Kind.MAP_TASK, layer);
         }
 
         private Set<Object> addNodeDeps(Set<Object> deps, PickleValue arg) {

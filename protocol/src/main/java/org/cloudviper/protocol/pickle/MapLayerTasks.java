@@ -5,6 +5,7 @@ import org.cloudviper.protocol.SubObject;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.Function;
 
 /**
@@ -117,6 +118,41 @@ final class MapLayerTasks {
 
     int size() {
         return size;
+    }
+
+    /**
+     * Where the distinct keys of {@code keys} (in the {@link PickleValues#canonicalKey} sense) are,
+     * as a dict built from them in order holds them: {first, last} positions of each distinct key, in
+     * the order of first positions (dict.update keeps a key's first position and its last value).
+     */
+    static int[][] dictPositions(List<Object> keys) {
+        int n = keys.size();
+        int[] table = new int[Integer.highestOneBit(Math.max(4, n) * 2 - 1) << 1];
+        int mask = table.length - 1;
+        int[] first = new int[n];
+        int[] last = new int[n];
+        int unique = 0;
+        for (int i = 0; i < n; i++) {
+            Object k = PickleValues.canonicalKey(keys.get(i));
+            int h = Objects.hashCode(k);
+            int slot = (h ^ (h >>> 16)) & mask;
+            while (true) {
+                int u = table[slot];
+                if (u == 0) {
+                    table[slot] = ++unique;
+                    first[unique - 1] = i;
+                    last[unique - 1] = i;
+                    break;
+                }
+                if (Objects.equals(PickleValues.canonicalKey(keys.get(first[u - 1])), k)) {
+                    last[u - 1] = i;
+                    break;
+                }
+                slot = (slot + 1) & mask;
+            }
+        }
+        return unique == n ? new int[][]{first, last}
+                : new int[][]{Arrays.copyOf(first, unique), Arrays.copyOf(last, unique)};
     }
 
     Object key(int i) {

@@ -128,6 +128,9 @@ final class StreamHandlers {
         // heartbeat-client needs nothing
     }
 
+    /** A pickled graph of this many tasks is followed by a full collection before the state takes it. */
+    static final int COLLECT_AFTER_TASKS = 200_000;
+
     /** Dask adds {@code client=<the stream's client>} unless the message names one. */
     private static String clientOf(Peer peer, String named) {
         return named != null ? named : peer.id;
@@ -142,6 +145,13 @@ final class StreamHandlers {
         } catch (HlgGraph.UnsupportedLayer e) {
             refuseGraph(peer, client, u.keys(), e.getMessage());
             return;
+        }
+        if (g.tasks().size() >= COLLECT_AFTER_TASKS) {
+            // What reading the graph took (its pickle, the parse of it, the message's keys) is
+            // garbage now, much of it in the old generation: collected before the state grows by
+            // the graph, the heap need not grow to hold both (a million-task client.map: peak RSS
+            // 686 instead of 791 MiB with the launcher's collector, for a 0.15 s pause).
+            System.gc();
         }
         take(g, u.actors());
     }
@@ -166,6 +176,13 @@ final class StreamHandlers {
             // Unsupported layers and hostile or malformed pickles: this client's keys err, nothing else.
             refuseGraph(peer, client, u.keys(), e.getMessage());
             return;
+        }
+        if (g.tasks().size() >= COLLECT_AFTER_TASKS) {
+            // What reading the graph took (its pickle, the parse of it, the message's keys) is
+            // garbage now, much of it in the old generation: collected before the state grows by
+            // the graph, the heap need not grow to hold both (a million-task client.map: peak RSS
+            // 686 instead of 791 MiB with the launcher's collector, for a 0.15 s pause).
+            System.gc();
         }
         take(g, u.actors());
     }
