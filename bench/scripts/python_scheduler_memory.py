@@ -75,12 +75,14 @@ def jcmd(pid, *args):
 
 def heap_used_mib(heap_info):
     """(used, committed) MiB of the Java heap from GC.heap_info: G1's one line ("garbage-first heap
-    total 2097152K, used 412345K [0x...") or the sum of ParallelGC's generations ("PSYoungGen total
-    305664K, used 12345K", "ParOldGen total ..., used ...")."""
+    total 2097152K, used 412345K [0x...") or the sum of the generations of ParallelGC ("PSYoungGen
+    total 305664K, used 12345K", "ParOldGen total ..., used ...") or SerialGC ("def new generation",
+    "tenured generation")."""
     m = re.search(r"heap\s+total\s+(\d+)K,\s+used\s+(\d+)K", heap_info)
     if m:
         return int(m.group(2)) / 1024, int(m.group(1)) / 1024
-    gens = re.findall(r"(?:PSYoungGen|ParOldGen)\s+total\s+(\d+)K,\s+used\s+(\d+)K", heap_info)
+    gens = re.findall(r"(?:PSYoungGen|ParOldGen|def new generation|tenured generation)\s+total\s+(\d+)K,"
+                      r"\s+used\s+(\d+)K", heap_info)
     if gens:
         return sum(int(u) for _, u in gens) / 1024, sum(int(t) for t, _ in gens) / 1024
     return None, None

@@ -378,14 +378,7 @@ public final class PickleReader {
         private void trim() {
             int values = count + 1;
             if (kind.length > values + values / 4) {
-                kind = Arrays.copyOf(kind, values);
-                vStart = Arrays.copyOf(vStart, values);
-                vEnd = Arrays.copyOf(vEnd, values);
-                vDepth = Arrays.copyOf(vDepth, values);
-                va = Arrays.copyOf(va, values);
-                vb = Arrays.copyOf(vb, values);
-                vc = Arrays.copyOf(vc, values);
-                completedBy = Arrays.copyOf(completedBy, values);
+                resizeValues(values);
             }
             if (memo.length > memoTop + memoTop / 4 + 16) {
                 memo = Arrays.copyOf(memo, memoTop);
@@ -395,6 +388,18 @@ public final class PickleReader {
             if (points.length > 2 * (pointCount + pointCount / 4) + 32) {
                 points = Arrays.copyOf(points, 2 * pointCount);
             }
+        }
+
+        /** Every per-value array to {@code n} entries, one after another. */
+        private void resizeValues(int n) {
+            kind = Arrays.copyOf(kind, n);
+            vStart = Arrays.copyOf(vStart, n);
+            vEnd = Arrays.copyOf(vEnd, n);
+            vDepth = Arrays.copyOf(vDepth, n);
+            va = Arrays.copyOf(va, n);
+            vb = Arrays.copyOf(vb, n);
+            vc = Arrays.copyOf(vc, n);
+            completedBy = Arrays.copyOf(completedBy, n);
         }
 
         /** Lays the items of every list, dict and set out contiguously: a = offset in kids, b = count. */
@@ -432,14 +437,7 @@ public final class PickleReader {
             int id = ++count;
             if (id == kind.length) {
                 int n = (int) Math.min((long) id * 2, Integer.MAX_VALUE - 8);
-                kind = Arrays.copyOf(kind, n);
-                vStart = Arrays.copyOf(vStart, n);
-                vEnd = Arrays.copyOf(vEnd, n);
-                vDepth = Arrays.copyOf(vDepth, n);
-                va = Arrays.copyOf(va, n);
-                vb = Arrays.copyOf(vb, n);
-                vc = Arrays.copyOf(vc, n);
-                completedBy = Arrays.copyOf(completedBy, n);
+                resizeValues(n);
             }
             kind[id] = k;
             vStart[id] = start;
