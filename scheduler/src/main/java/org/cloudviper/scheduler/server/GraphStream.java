@@ -7,16 +7,12 @@ import org.cloudviper.protocol.MessageCodec;
 import org.cloudviper.protocol.MsgpackCursor;
 import org.cloudviper.protocol.ProtocolException;
 import org.cloudviper.protocol.message.ClientToScheduler;
-import org.cloudviper.protocol.message.Fields;
 import org.cloudviper.protocol.message.Generation;
-import org.cloudviper.protocol.message.RunSpec;
 import org.cloudviper.scheduler.server.graph.HlgGraph;
 import org.cloudviper.scheduler.server.graph.KeyTable;
 import org.cloudviper.scheduler.server.StreamedGraph.Graph;
-import org.cloudviper.scheduler.server.StreamedGraph.Layer;
 import org.cloudviper.scheduler.server.StreamedGraph.Raw;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -34,9 +30,10 @@ import java.util.Map;
  * and {@code internal_priority}.
  *
  * <p>What is taken apart as it arrives: of update-graph-hlg, the {@code dsk} and {@code dependencies}
- * of every layer whose state starts with {@code dsk} (materialized), {@code keys} and
+ * of every layer whose state starts with {@code dsk} (materialized: {@link HlgStream}), {@code keys} and
  * {@code priority}; of update-graph, the bins of {@code graph_frames} (each copied once, into the
- * array the graph slicer reads), {@code keys} and {@code internal_priority}. Everything else (other
+ * array the graph slicer reads), {@code keys} and {@code internal_priority} (as bytes: {@link KeyTable}).
+ * Everything else (other
  * messages of the batch, the small fields, a layer of any other kind, a task that is not plain
  * {@code function}/{@code args} bins) is kept as its msgpack bytes and decoded by
  * {@link MessageCodec} once the message's other frames are there, so that its sub-objects resolve as
@@ -52,14 +49,13 @@ final class GraphStream implements AutoCloseable {
     private final boolean takeGraphsApart;
     /** The frame's messages in order: {@link Raw} or {@link Graph}. */
     private final List<Object> items = new ArrayList<>();
-    private final ArrayDeque<Level> levels = new ArrayDeque<>();
+    private final ArrayDeque<StreamLevel> levels = new ArrayDeque<>();
     private boolean started;
     /** An attempt cut short waits until the frame has arrived up to here. */
     private long retryAt;
     private int sinceDiscard;
-    /** Equal functions share one array, as {@link MessageCodec} shares equal bins within a message. */
-    private byte[] lastFunction;
-    private final HashMap<ByteBuffer, byte[]> functions = new HashMap<>();
+    /** Reads 2022's {@code hlg} on the same cursor and level stack. */
+    private final HlgStream hlgStream;
 
     /**
      * @param takeGraphsApart false reads the whole frame as one value (a connection that is not a
@@ -68,6 +64,7 @@ final class GraphStream implements AutoCloseable {
     GraphStream(ByteBufAllocator alloc, long frame0Length, boolean takeGraphsApart) {
         this.in = new MsgpackCursor(alloc, frame0Length);
         this.takeGraphsApart = takeGraphsApart;
+        this.hlgStream = new HlgStream(in, levels);
     }
 
     /** Takes the next bytes of frame 0 (and their ownership) and reads as far as they reach. */
@@ -136,24 +133,6 @@ final class GraphStream implements AutoCloseable {
     // ------------------------------------------------------------------------------------------
     // Reading item by item
 
-    /** One open container of the frame: how many items it has left and how to read one. */
-    private abstract static class Level {
-        long left;
-
-        Level(long left) {
-            this.left = left;
-        }
-
-        /**
-         * Reads one whole item (which may open a nested level); throws {@link MsgpackCursor#UNDERFLOW}.
-         * An item cut short is read again from its start, so nothing is changed before its last read.
-         */
-        abstract void item();
-
-        /** After the last item. */
-        void done() {
-        }
-    }
 
     private void advance() {
         while (true) {
@@ -164,7 +143,7 @@ final class GraphStream implements AutoCloseable {
                     start();
                     continue;
                 }
-                Level l = levels.peek();
+                StreamLevel l = levels.peek();
                 if (l == null) {
                     return;
                 }
@@ -206,7 +185,7 @@ final class GraphStream implements AutoCloseable {
     }
 
     /** The messages of a batch (or the frame's one value). */
-    private final class Elements extends Level {
+    private final class Elements extends StreamLevel {
         Elements(long n) {
             super(n);
         }
@@ -233,7 +212,7 @@ final class GraphStream implements AutoCloseable {
     }
 
     /** The fields of an update-graph(-hlg) message. */
-    private final class Message extends Level {
+    private final class Message extends StreamLevel {
         private final Graph g;
 
         Message(long n, Graph g) {
@@ -263,12 +242,12 @@ final class GraphStream implements AutoCloseable {
             if (in.peekType() != MsgpackCursor.Type.MAP) {
                 return null;
             }
-            levels.push(new Hlg(in.readMapHeader(), g));
+            levels.push(hlgStream.hlg(in.readMapHeader(), g));
             return StreamedGraph.HLG_READ;
         }
 
         private Object keys() {
-            int n = keyList();
+            int n = keyList(in);
             if (n < 0) {
                 return null;
             }
@@ -312,173 +291,7 @@ final class GraphStream implements AutoCloseable {
         }
     }
 
-    /** {@code hlg}: its {@code layers}. */
-    private final class Hlg extends Level {
-        private final Graph g;
-
-        Hlg(long n, Graph g) {
-            super(n);
-            this.g = g;
-        }
-
-        @Override
-        void item() {
-            if (!in.readStrIf("layers")) {
-                in.skip(); // update_graph_hlg reads nothing else of hlg
-                in.skip();
-                return;
-            }
-            if (g.layers != null || g.rawLayers != null) {
-                throw new ProtocolException("duplicate map key: layers");
-            }
-            if (in.peekType() != MsgpackCursor.Type.ARRAY) {
-                g.rawLayers = new Raw(in.readRaw());
-                return;
-            }
-            int n = in.readArrayHeader();
-            g.layers = new ArrayList<>(n);
-            levels.push(new Layers(n, g.layers));
-        }
-    }
-
-    private final class Layers extends Level {
-        private final List<Object> layers;
-
-        Layers(long n, List<Object> layers) {
-            super(n);
-            this.layers = layers;
-        }
-
-        @Override
-        void item() {
-            if (in.peekType() != MsgpackCursor.Type.MAP) {
-                layers.add(new Raw(in.readRaw()));
-                return;
-            }
-            Layer layer = new Layer();
-            levels.push(new LayerFields(in.readMapHeader(), layer));
-            layers.add(layer);
-        }
-    }
-
-    /**
-     * A layer's fields. A {@code state} that starts with {@code dsk} is read task by task; any other
-     * makes the layer one that {@link HlgGraph.Layers#layer} gets whole.
-     */
-    private final class LayerFields extends Level {
-        private final Layer layer;
-
-        LayerFields(long n, Layer layer) {
-            super(n);
-            this.layer = layer;
-        }
-
-        @Override
-        void item() {
-            Object name = in.readValue();
-            if (layer.fields.containsKey(name)) {
-                throw new ProtocolException("duplicate map key: " + brief(name));
-            }
-            if ("state".equals(name) && in.peekType() == MsgpackCursor.Type.MAP) {
-                int mark = in.mark();
-                int n = in.readMapHeader();
-                if (n > 0 && in.readStrIf("dsk") && in.peekType() == MsgpackCursor.Type.MAP) {
-                    int tasks = in.readMapHeader();
-                    layer.fields.put(name, StreamedGraph.MATERIALIZED);
-                    levels.push(new StateFields(n - 1, layer));
-                    levels.push(new Dsk(tasks, layer));
-                    return;
-                }
-                in.rewind(mark);
-            }
-            layer.fields.put(name, new Raw(in.readRaw()));
-        }
-    }
-
-    /** The rest of a materialized state: its {@code dependencies}. */
-    private final class StateFields extends Level {
-        private final Layer layer;
-        private boolean dependencies;
-
-        StateFields(long n, Layer layer) {
-            super(n);
-            this.layer = layer;
-        }
-
-        @Override
-        void item() {
-            if (in.readStrIf("dsk")) {
-                throw new ProtocolException("duplicate map key: dsk");
-            }
-            if (!in.readStrIf("dependencies")) {
-                in.skip(); // a materialized layer is its dsk and dependencies; nothing else is read
-                in.skip();
-                return;
-            }
-            if (dependencies) {
-                throw new ProtocolException("duplicate map key: dependencies");
-            }
-            // Every read comes before the flag is set: an item cut short is read again from its start.
-            if (in.peekType() == MsgpackCursor.Type.MAP) {
-                levels.push(new Dependencies(in.readMapHeader(), layer));
-            } else {
-                in.skip(); // not a map: no task has dependencies (Fields.map)
-            }
-            dependencies = true;
-        }
-
-        @Override
-        void done() {
-            layer.index = null;
-        }
-    }
-
-    private final class Dsk extends Level {
-        private final Layer layer;
-
-        Dsk(long n, Layer layer) {
-            super(n);
-            this.layer = layer;
-        }
-
-        @Override
-        void item() {
-            Object key = in.readValue();
-            layer.add(key, spec());
-        }
-    }
-
-    private final class Dependencies extends Level {
-        private final Layer layer;
-
-        Dependencies(long n, Layer layer) {
-            super(n);
-            this.layer = layer;
-        }
-
-        @Override
-        void item() {
-            Object key = in.readValue();
-            int n = keyList();
-            List<Object> deps;
-            if (n == 0) {
-                deps = List.of(); // a map's tasks: one empty set each
-            } else if (n > 0) {
-                List<Object> d = new ArrayList<>(n);
-                for (int i = 0; i < n; i++) {
-                    d.add(layer.canonical(in.readValue()));
-                }
-                deps = d;
-            } else if (in.readNilIf()) {
-                deps = null;
-            } else {
-                deps = Fields.list(in.readValue());
-            }
-            layer.deps(key, deps);
-        }
-    }
-
-    private final class Keys extends Level {
+    private final class Keys extends StreamLevel {
         private final List<Object> keys;
 
         Keys(long n, List<Object> keys) {
@@ -493,7 +306,7 @@ final class GraphStream implements AutoCloseable {
     }
 
     /** 2024's {@code keys}, kept as bytes ({@link KeyTable}). */
-    private final class TableKeys extends Level {
+    private final class TableKeys extends StreamLevel {
         private final KeyTable table;
 
         TableKeys(long n, KeyTable table) {
@@ -518,7 +331,7 @@ final class GraphStream implements AutoCloseable {
     }
 
     /** 2024's {@code internal_priority}, each key looked up in the {@link KeyTable} rather than decoded. */
-    private final class TablePriority extends Level {
+    private final class TablePriority extends StreamLevel {
         private final KeyTable table;
 
         TablePriority(long n, KeyTable table) {
@@ -549,7 +362,7 @@ final class GraphStream implements AutoCloseable {
         }
     }
 
-    private final class Priority extends Level {
+    private final class Priority extends StreamLevel {
         private final Map<Object, Object> priority;
 
         Priority(long n, Map<Object, Object> priority) {
@@ -569,7 +382,7 @@ final class GraphStream implements AutoCloseable {
     }
 
     /** 2024's {@code graph_frames}: the graph pickle and its out-of-band buffers, each a bin. */
-    private final class GraphFrames extends Level {
+    private final class GraphFrames extends StreamLevel {
         private final List<Object> frames;
 
         GraphFrames(long n, List<Object> frames) {
@@ -590,7 +403,7 @@ final class GraphStream implements AutoCloseable {
     }
 
     /** A bin copied as it arrives: the one copy of a graph pickle the scheduler makes. */
-    private final class BinLevel extends Level {
+    private final class BinLevel extends StreamLevel {
         private final byte[] into;
         private int filled;
 
@@ -620,7 +433,7 @@ final class GraphStream implements AutoCloseable {
      * (distributed/protocol/serialize.py msgpack_encode_default): its header read, the number of keys
      * that follow; -1 (nothing consumed) for any other value.
      */
-    private int keyList() {
+    static int keyList(MsgpackCursor in) {
         MsgpackCursor.Type t = in.peekType();
         if (t == MsgpackCursor.Type.ARRAY) {
             return in.readArrayHeader();
@@ -636,51 +449,6 @@ final class GraphStream implements AutoCloseable {
             in.rewind(mark);
         }
         return -1;
-    }
-
-    /**
-     * A task's value: {@code {"function": bin, "args": bin[, "kwargs": bin]}} read straight into a
-     * {@link RunSpec} (dumps_task, distributed/worker.py), anything else kept {@link Raw}.
-     */
-    private Object spec() {
-        int mark = in.mark();
-        if (in.peekType() == MsgpackCursor.Type.MAP) {
-            int n = in.readMapHeader();
-            byte[] function = null;
-            byte[] args = null;
-            byte[] kwargs = null;
-            boolean plain = n >= 1 && n <= 3;
-            for (int i = 0; plain && i < n; i++) {
-                if (in.readStrIf("function") && function == null && in.peekType() == MsgpackCursor.Type.BIN) {
-                    function = function();
-                } else if (in.readStrIf("args") && args == null && in.peekType() == MsgpackCursor.Type.BIN) {
-                    args = in.readBin();
-                } else if (in.readStrIf("kwargs") && kwargs == null && in.peekType() == MsgpackCursor.Type.BIN) {
-                    kwargs = in.readBin();
-                } else {
-                    plain = false;
-                }
-            }
-            if (plain && function != null) {
-                return new RunSpec(function, args, kwargs, null);
-            }
-            in.rewind(mark);
-        }
-        return new Raw(in.readRaw());
-    }
-
-    /** The function's bytes, shared with every earlier equal function of the message. */
-    private byte[] function() {
-        if (lastFunction != null) {
-            byte[] same = in.readBinIfEqual(lastFunction);
-            if (same != null) {
-                return same;
-            }
-        }
-        byte[] b = in.readBin();
-        byte[] seen = functions.putIfAbsent(ByteBuffer.wrap(b), b);
-        lastFunction = seen != null ? seen : b;
-        return lastFunction;
     }
 
     static String brief(Object v) {
