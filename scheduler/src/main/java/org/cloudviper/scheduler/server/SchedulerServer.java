@@ -70,6 +70,8 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
     private String address;
     private ScheduledFuture<?> ttlTimer;
     private ScheduledFuture<?> stealTimer;
+    private boolean stealTicking;
+    private volatile boolean closed;
     private volatile int workerCount;
 
     private SchedulerServer(SchedulerConfig config) {
@@ -94,7 +96,7 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
         this.coordination = new CoordinationCalls(new Coordination(new StateKeys(state), new StreamOutbox(),
                 CoordinationCalls.LEASE_TIMEOUT_S), loop, workerCalls);
         this.dispatcher = new Dispatcher(requests, new StreamHandlers(state, peers, batcher, flushMarkers, taskStream,
-                events), batcher, this, coordination);
+                events, this::wantStealing), batcher, this, coordination);
     }
 
     public static SchedulerServer start(SchedulerConfig config) throws InterruptedException {
@@ -135,10 +137,7 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
                 drop(a, "worker-ttl");
             }
         }, every, every, TimeUnit.MILLISECONDS);
-        if (config.workStealing()) {
-            // distributed.scheduler.work-stealing-interval
-            stealTimer = loop.scheduleAtFixedRate(() -> state.onBalance(now()), 100, 100, TimeUnit.MILLISECONDS);
-        }
+        wantStealing();
         if (config.dashboard() != null) {
             startDashboard();
         }
@@ -289,10 +288,34 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
         return f.join();
     }
 
-    public void close() {
-        if (stealTimer != null) {
-            stealTimer.cancel(false);
+    /**
+     * Balances the workers' queues every 100 ms (distributed.scheduler.work-stealing-interval) while
+     * the scheduler holds tasks; a scheduler holding none is not woken for it (an idle scheduler's
+     * wake-ups halve). A graph taken restarts the tick. Event loop only.
+     */
+    private void wantStealing() {
+        if (config.workStealing() && !stealTicking && !closed) {
+            stealTicking = true;
+            stealTimer = loop.schedule(this::stealTick, 100, TimeUnit.MILLISECONDS);
         }
+    }
+
+    private void stealTick() {
+        state.onBalance(now());
+        if (!closed && state.queries().taskCount() > 0) {
+            stealTimer = loop.schedule(this::stealTick, 100, TimeUnit.MILLISECONDS);
+        } else {
+            stealTicking = false;
+        }
+    }
+
+    public void close() {
+        closed = true;
+        loop.execute(() -> {
+            if (stealTimer != null) {
+                stealTimer.cancel(false);
+            }
+        });
         if (ttlTimer != null) {
             ttlTimer.cancel(false);
         }

@@ -23,6 +23,7 @@ import java.util.function.BiFunction;
  * packed layers by {@link HlgGraph}, 2024's pickle by {@link PickledGraph}).
  */
 final class StreamHandlers {
+    private final Runnable tookGraph;
     private static final Logger log = SchedulerLogs.logger(StreamHandlers.class);
 
     private final SchedulerState state;
@@ -33,8 +34,13 @@ final class StreamHandlers {
     private final TaskStream taskStream;
     private final EventTopics events;
 
+    /**
+     * @param tookGraph run after the state has taken a graph (the server's work-stealing tick, which
+     *                  sleeps while the scheduler holds no task)
+     */
     StreamHandlers(SchedulerState state, Peers peers, StreamBatcher batcher, FlushMarkers flushMarkers,
-                   TaskStream taskStream, EventTopics events) {
+                   TaskStream taskStream, EventTopics events, Runnable tookGraph) {
+        this.tookGraph = tookGraph;
         this.taskStream = taskStream;
         this.events = events;
         this.state = state;
@@ -187,6 +193,7 @@ final class StreamHandlers {
         } finally {
             GraphUpdates.release(g);
         }
+        tookGraph.run();
     }
 
     /** Every requested key errs with {@code why}: the client sees an exception, never a hang. */
