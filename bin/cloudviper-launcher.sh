@@ -4,7 +4,7 @@
 #
 # What it chooses:
 #   collector   scheduler: -XX:+UseSerialGC -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 (one event
-#               loop; a heap kept near what is live: a million-task graph peaks at a third less RSS);
+#               loop; a heap kept near what is live: a million-task graph peaks at a quarter less RSS);
 #               worker: -XX:+UseParallelGC (throughput). See docs/benchmarks.md, "Launchers".
 #   heap        from the container's memory limit (cgroup v2 memory.max, cgroup v1
 #               memory.limit_in_bytes): a reserve of min(256 MiB, limit/4) for the JVM's own memory,

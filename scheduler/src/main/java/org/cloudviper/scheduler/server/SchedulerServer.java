@@ -137,7 +137,7 @@ public final class SchedulerServer implements RequestHandlers.Server, Retirement
                 drop(a, "worker-ttl");
             }
         }, every, every, TimeUnit.MILLISECONDS);
-        wantStealing();
+        loop.execute(this::wantStealing); // the port is open: a graph may already be coming in on the loop
         if (config.dashboard() != null) {
             startDashboard();
         }
