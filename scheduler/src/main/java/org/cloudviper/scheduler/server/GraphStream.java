@@ -31,13 +31,12 @@ import java.util.Map;
  *
  * <p>What is taken apart as it arrives: of update-graph-hlg, the {@code dsk} and {@code dependencies}
  * of every layer whose state starts with {@code dsk} (materialized: {@link HlgStream}), {@code keys} and
- * {@code priority}; of update-graph, the bins of {@code graph_frames} (each copied once, into the
- * array the graph slicer reads), {@code keys} and {@code internal_priority} (as bytes: {@link KeyTable}).
- * Everything else (other
- * messages of the batch, the small fields, a layer of any other kind, a task that is not plain
- * {@code function}/{@code args} bins) is kept as its msgpack bytes and decoded by
- * {@link MessageCodec} once the message's other frames are there, so that its sub-objects resolve as
- * they would in a message read whole. Layers of other kinds then go whole to
+ * {@code priority} (as bytes: {@link KeyTable}); of update-graph, the bins of {@code graph_frames}
+ * (each copied once, into the array the graph slicer reads), {@code keys} and {@code internal_priority}
+ * (as bytes). Everything else (other messages of the batch, the small fields, a layer of any other
+ * kind, a task that is not plain {@code function}/{@code args} bins) is kept as its msgpack bytes and
+ * decoded by {@link MessageCodec} once the message's other frames are there, so that its sub-objects
+ * resolve as they would in a message read whole. Layers of other kinds then go whole to
  * {@link HlgGraph.Layers#layer}, tasks of materialized ones one by one to {@link HlgGraph.Layers#task}.
  *
  * <p>The bytes read are released as the reading passes them. An item cut by the end of what has
@@ -228,7 +227,7 @@ final class GraphStream implements AutoCloseable {
                 case "hlg" -> g.pickled ? null : hlg();
                 case "keys" -> keys();
                 case "priority" -> g.pickled ? null : priority();
-                case "internal_priority" -> g.pickled ? internalPriority() : null;
+                case "internal_priority" -> g.pickled ? priority() : null;
                 case "graph_frames" -> g.pickled ? graphFrames() : null;
                 default -> null;
             };
@@ -251,26 +250,24 @@ final class GraphStream implements AutoCloseable {
             if (n < 0) {
                 return null;
             }
-            if (g.pickled) {
-                KeyTable table = new KeyTable();
-                levels.push(new TableKeys(n, table));
-                return table;
-            }
-            List<Object> keys = new ArrayList<>();
-            levels.push(new Keys(n, keys));
-            return keys;
+            KeyTable table = new KeyTable();
+            levels.push(new TableKeys(n, table));
+            return table;
         }
 
-        /** Read against the {@code keys} already read (the order distributed's client sends them in). */
-        private Object internalPriority() {
+        /**
+         * 2022's {@code priority}, 2024's {@code internal_priority}: read against the {@code keys}
+         * already read (the order distributed's client sends them in), else as a map.
+         */
+        private Object priority() {
             if (g.fields.get("keys") instanceof KeyTable table && in.peekType() == MsgpackCursor.Type.MAP) {
                 levels.push(new TablePriority(in.readMapHeader(), table));
                 return table.priorities();
             }
-            return priority();
+            return priorityMap();
         }
 
-        private Object priority() {
+        private Object priorityMap() {
             if (in.peekType() != MsgpackCursor.Type.MAP) {
                 return null;
             }
@@ -291,21 +288,7 @@ final class GraphStream implements AutoCloseable {
         }
     }
 
-    private final class Keys extends StreamLevel {
-        private final List<Object> keys;
-
-        Keys(long n, List<Object> keys) {
-            super(n);
-            this.keys = keys;
-        }
-
-        @Override
-        void item() {
-            keys.add(in.readValue());
-        }
-    }
-
-    /** 2024's {@code keys}, kept as bytes ({@link KeyTable}). */
+    /** {@code keys}, kept as bytes ({@link KeyTable}). */
     private final class TableKeys extends StreamLevel {
         private final KeyTable table;
 
@@ -330,7 +313,7 @@ final class GraphStream implements AutoCloseable {
         }
     }
 
-    /** 2024's {@code internal_priority}, each key looked up in the {@link KeyTable} rather than decoded. */
+    /** The client's order, each key looked up in the {@link KeyTable} rather than decoded. */
     private final class TablePriority extends StreamLevel {
         private final KeyTable table;
 

@@ -156,7 +156,7 @@ final class HlgStream {
 
         @Override
         void done() {
-            layer.index = null;
+            layer.dependenciesRead();
         }
     }
 
@@ -185,12 +185,16 @@ final class HlgStream {
 
         @Override
         void item() {
+            int mark = in.mark();
+            in.skip();
+            if (GraphStream.keyList(in) == 0) {
+                return; // a map's tasks: one empty set each, the same as none named
+            }
+            in.rewind(mark);
             Object key = in.readValue();
             int n = GraphStream.keyList(in);
             List<Object> deps;
-            if (n == 0) {
-                deps = List.of(); // a map's tasks: one empty set each
-            } else if (n > 0) {
+            if (n > 0) {
                 List<Object> d = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
                     d.add(layer.canonical(in.readValue()));

@@ -89,7 +89,7 @@ final class StreamHandlers {
         try {
             if (read.message() instanceof ClientToScheduler.UpdateGraphHlg u) {
                 updateGraphHlg(peer, u, (client, stimulus) -> {
-                    HlgGraph.Layers graph = new HlgGraph.Layers(u.priority(), LayerLimits.DEFAULT);
+                    HlgGraph.Layers graph = new HlgGraph.Layers(u, LayerLimits.DEFAULT);
                     try {
                         read.addLayers(graph);
                     } catch (RuntimeException e) {

@@ -12,10 +12,10 @@ import org.cloudviper.protocol.message.RunSpec;
 import org.cloudviper.scheduler.server.graph.HlgGraph;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * A graph read while it arrived ({@link GraphStream}), once the message's other frames are there:
@@ -53,21 +53,56 @@ final class StreamedGraph {
         /** Per task, its dependencies; null: none named. */
         private List<Object>[] deps;
         final Map<Object, Object> fields = new LinkedHashMap<>();
-        /** Key to position while the layer's dependencies are being read. */
-        HashMap<Object, Integer> index = new HashMap<>();
+        /**
+         * Key to position while the layer's dependencies are being read: open addressing over
+         * {@link #keys}, a slot holding position + 1 (0 empty), at most half full. An int per slot
+         * rather than a map entry and a boxed position per task.
+         */
+        private int[] positions = new int[16];
 
         void add(Object key, Object spec) {
-            if (index.putIfAbsent(key, keys.size()) != null) {
+            if (2 * (keys.size() + 1) > positions.length) {
+                rehash();
+            }
+            int slot = slot(key);
+            if (positions[slot] != 0) {
                 throw new ProtocolException("duplicate map key: " + GraphStream.brief(key));
             }
             keys.add(key);
             specs.add(spec);
+            positions[slot] = keys.size();
+        }
+
+        /** The slot that holds {@code key}, or the empty one where it would go. */
+        private int slot(Object key) {
+            int mask = positions.length - 1;
+            int h = Objects.hashCode(key);
+            for (int slot = (h ^ (h >>> 16)) & mask; ; slot = (slot + 1) & mask) {
+                int p = positions[slot];
+                if (p == 0 || Objects.equals(keys.get(p - 1), key)) {
+                    return slot;
+                }
+            }
+        }
+
+        private void rehash() {
+            int[] old = positions;
+            positions = new int[old.length * 2];
+            for (int p : old) {
+                if (p != 0) {
+                    positions[slot(keys.get(p - 1))] = p;
+                }
+            }
+        }
+
+        private int positionOf(Object key) {
+            return positions[slot(key)] - 1;
         }
 
         @SuppressWarnings("unchecked")
         void deps(Object key, List<Object> d) {
-            Integer i = index.get(key);
-            if (i == null) {
+            int i = positionOf(key);
+            if (i < 0) {
                 return; // Python's scheduler reads dependencies only for the layer's own keys
             }
             if (deps == null) {
@@ -78,8 +113,13 @@ final class StreamedGraph {
 
         /** The layer's own instance of {@code key} if it holds the key, so that a graph's dependencies share it. */
         Object canonical(Object key) {
-            Integer i = index.get(key);
-            return i == null ? key : keys.get(i);
+            int i = positionOf(key);
+            return i < 0 ? key : keys.get(i);
+        }
+
+        /** The layer's keys and dependencies are read: its positions are no longer asked for. */
+        void dependenciesRead() {
+            positions = null;
         }
 
         List<Object> depsOf(int i) {

@@ -23,6 +23,7 @@ import org.cloudviper.scheduler.state.GraphUpdate;
 import org.cloudviper.testkit.Captures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.charset.StandardCharsets;
@@ -94,25 +95,35 @@ class GraphStreamTest {
         }
     }
 
+    static Stream<Arguments> keyOrders() {
+        return Stream.of(Arguments.of(Generation.DASK_2024, false), Arguments.of(Generation.DASK_2022, false),
+                Arguments.of(Generation.DASK_2022, true));
+    }
+
     /**
-     * A 2024 graph whose {@code keys} (kept as bytes while streamed) hold what the captures lack: a
-     * non-ASCII key, a tuple key, a key twice, keys no task has; its {@code internal_priority} names
-     * keys not in {@code keys} and gives one a value that is not a number.
+     * A client.map graph whose {@code keys} (kept as bytes while streamed) hold what the captures
+     * lack: a non-ASCII key, a tuple key, a key twice, keys no task has; its order
+     * ({@code internal_priority}, 2022's {@code priority}) names keys not in {@code keys} and gives one
+     * a value that is not a number; and the order sent before the keys, which no client does.
      */
-    @Test
-    void keysAndOrderOfA2024GraphReadAsBytesAreTheKeysReadWhole() {
-        List<byte[]> frames = Captures.frames(Captures.DASK_2024, "client-to-scheduler.update-graph-map.bin");
+    @ParameterizedTest(name = "{0}, order first: {1}")
+    @MethodSource("keyOrders")
+    void keysAndOrderOfAGraphReadAsBytesAreTheKeysReadWhole(Generation g, boolean orderFirst) {
+        boolean pickled = g == Generation.DASK_2024;
+        String orderField = pickled ? "internal_priority" : "priority";
+        List<byte[]> frames = pickled ? Captures.frames(Captures.DASK_2024, "client-to-scheduler.update-graph-map.bin")
+                : Captures.frames(Captures.DASK_2022, "client-to-scheduler.update-graph-hlg-map.bin");
         Object tree = MessageCodec.decode(frames(frames));
         List<byte[]> altered = new ArrayList<>();
         try {
             List<Object> batch = new ArrayList<>(tree instanceof List<?> l ? l : List.of(tree));
             int at = 0;
-            while (!"update-graph".equals(((Map<?, ?>) batch.get(at)).get("op"))) {
+            while (!String.valueOf(((Map<?, ?>) batch.get(at)).get("op")).startsWith("update-graph")) {
                 at++;
             }
             Map<Object, Object> msg = new LinkedHashMap<>((Map<?, ?>) batch.get(at));
             List<Object> keys = new ArrayList<>(Fields.list(msg.get("keys")));
-            Map<Object, Object> priority = new LinkedHashMap<>((Map<?, ?>) msg.get("internal_priority"));
+            Map<Object, Object> priority = new LinkedHashMap<>((Map<?, ?>) msg.get(orderField));
             assertTrue(keys.size() >= 3 && keys.get(0) instanceof String, String.valueOf(keys));
             keys.add(keys.get(1));
             keys.addAll(List.of("gr\u00fc\u00dfe-\u6f22", List.of("x", 3L), "not-a-task"));
@@ -120,8 +131,13 @@ class GraphStreamTest {
             priority.put("only-ordered", 9L);
             priority.put(List.of("y", 1L), 10L);
             priority.put(keys.get(0), "first");
+            if (orderFirst) {
+                msg.remove("keys");
+                msg.remove(orderField);
+                msg.put(orderField, priority);
+            }
             msg.put("keys", keys);
-            msg.put("internal_priority", priority);
+            msg.put(orderField, priority);
             batch.set(at, msg);
             for (ByteBuf b : MessageCodec.encode(batch).frames()) {
                 altered.add(ByteBufUtil.getBytes(b));
@@ -130,11 +146,11 @@ class GraphStreamTest {
         } finally {
             MessageCodec.release(tree);
         }
-        List<String> whole = readWhole(altered, Generation.DASK_2024);
+        List<String> whole = readWhole(altered, g);
         assertTrue(whole.toString().contains("gr\u00fc\u00dfe-\u6f22") && whole.toString().contains("x, Long:3"),
                 whole.toString());
         for (int size : new int[]{1, 5, 300}) {
-            assertEquals(whole, readStreamed(altered, Generation.DASK_2024, new int[]{size}), "pieces of " + size);
+            assertEquals(whole, readStreamed(altered, g, new int[]{size}), "pieces of " + size);
         }
     }
 
@@ -183,6 +199,25 @@ class GraphStreamTest {
         s.close();
         for (ByteBuf b : pieces) {
             assertEquals(0, b.refCnt(), "every piece released");
+        }
+    }
+
+    /** A task key a layer's dsk gives twice is refused, read whole or streamed, after hundreds of others. */
+    @Test
+    void aTaskKeyGivenTwiceIsAClearError() {
+        List<byte[]> frames = syntheticHlg(1000, false);
+        byte[] f0 = frames.get(0).clone();
+        byte[] second = "inc-0-456".getBytes(StandardCharsets.US_ASCII);
+        byte[] first = "inc-0-123".getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(first, 0, f0, indexOf(f0, second), first.length);
+        List<byte[]> bad = new ArrayList<>(frames);
+        bad.set(0, f0);
+        ProtocolException whole = assertThrows(ProtocolException.class, () -> readWhole(bad, Generation.DASK_2022));
+        assertEquals("duplicate map key: inc-0-123", whole.getMessage());
+        for (int size : new int[]{1, 100, f0.length}) {
+            ProtocolException e = assertThrows(ProtocolException.class,
+                    () -> readStreamed(bad, Generation.DASK_2022, new int[]{size}));
+            assertEquals("duplicate map key: inc-0-123", e.getMessage(), "pieces of " + size);
         }
     }
 
@@ -299,7 +334,7 @@ class GraphStreamTest {
                         ClientToScheduler msg = read.message();
                         out.add(update(msg, g, () -> {
                             ClientToScheduler.UpdateGraphHlg hlg = (ClientToScheduler.UpdateGraphHlg) msg;
-                            HlgGraph.Layers layers = new HlgGraph.Layers(hlg.priority(), LayerLimits.DEFAULT);
+                            HlgGraph.Layers layers = new HlgGraph.Layers(hlg, LayerLimits.DEFAULT);
                             read.addLayers(layers);
                             return layers.update(hlg, "c", 1.0, "s");
                         }));

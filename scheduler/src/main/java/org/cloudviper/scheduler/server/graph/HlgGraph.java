@@ -11,6 +11,7 @@ import org.cloudviper.scheduler.state.GraphUpdate;
 import org.cloudviper.protocol.message.RunSpec;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
@@ -53,7 +54,7 @@ public final class HlgGraph {
         if (layers == null) {
             throw new ProtocolException("update-graph-hlg without hlg.layers");
         }
-        Layers graph = new Layers(msg.priority(), limits);
+        Layers graph = new Layers(msg, limits);
         try {
             for (Object lo : layers) {
                 graph.layer(lo);
@@ -74,12 +75,18 @@ public final class HlgGraph {
     public static final class Layers {
         /** The client's per-key order (submit and map send one), which travels with each task. */
         private final Map<?, ?> priority;
+        /** The message's {@code keys} where the stream kept them as bytes, else null. */
+        private final KeyTable table;
+        /** Per key of the table, the first task's own instance of it: the keys the update wants. */
+        private final Object[] wanted;
         private final LayerLimits limits;
         private PackedLayers packed; // from the first packed layer on
         private final Tasks tasks = new Tasks();
 
-        public Layers(Map<?, ?> priority, LayerLimits limits) {
-            this.priority = priority;
+        public Layers(ClientToScheduler.UpdateGraphHlg msg, LayerLimits limits) {
+            this.priority = msg.priority();
+            this.table = msg.keys() instanceof KeyTable t ? t : null;
+            this.wanted = table == null ? null : new Object[table.size()];
             this.limits = limits;
         }
 
@@ -122,7 +129,7 @@ public final class HlgGraph {
             }
             for (PackedLayers.Unpacked u : unpacked) {
                 tasks.add(new GraphUpdate.NewTask(u.key(), u.spec(), new ArrayList<>(u.dependencies()),
-                        options(annotations, u.key()), order(priority, u.key())));
+                        options(annotations, u.key()), order(u.key())));
             }
         }
 
@@ -136,7 +143,21 @@ public final class HlgGraph {
             if (packed != null) {
                 packed.known(key);
             }
-            tasks.add(new GraphUpdate.NewTask(key, retained(spec), withoutSelf(deps, key), options, order(priority, key)));
+            tasks.add(new GraphUpdate.NewTask(key, retained(spec), withoutSelf(deps, key), options, order(key)));
+        }
+
+        /** The client's order of a task's key; notes the task's key instance if the update wants the key. */
+        private long order(Object key) {
+            if (table == null) {
+                return HlgGraph.order(priority, key);
+            }
+            Object canonical = KeyTable.canonical(key);
+            int i = table.indexOf(canonical);
+            if (i >= 0 && wanted[i] == null) {
+                wanted[i] = key;
+            }
+            return table.ordersBy(priority) ? table.orderOf(i, canonical, GraphUpdate.NewTask.NO_ORDER)
+                    : HlgGraph.order(priority, key);
         }
 
         /** Releases the run specs gathered, for a graph given up half-way. */
@@ -146,8 +167,19 @@ public final class HlgGraph {
             }
         }
 
+        /** The update of the layers read; a {@link KeyTable} of the message's keys is empty after. */
         public GraphUpdate update(ClientToScheduler.UpdateGraphHlg msg, String client, double now, String stimulusId) {
-            return new GraphUpdate(client, tasks.list, msg.keys(), priority != null, now,
+            List<Object> keys = msg.keys();
+            if (table != null) {
+                for (int i = 0; i < wanted.length; i++) {
+                    if (wanted[i] == null) {
+                        wanted[i] = table.get(i);
+                    }
+                }
+                keys = Arrays.asList(wanted);
+                table.clear();
+            }
+            return new GraphUpdate(client, tasks.list, keys, priority != null, now,
                     fifoTimeout(msg.fifoTimeout()), stimulusId);
         }
     }

@@ -17,11 +17,12 @@ import java.util.RandomAccess;
 import java.util.Set;
 
 /**
- * The {@code keys} of a 2024 {@code update-graph} and the client's order of them
- * ({@code internal_priority}), held as their UTF-8 bytes rather than as a String per key: a
- * million-task {@code client.map} names every key once in each field, and the scheduler's
- * tasks already hold each key once more, as the graph pickle names it. {@link PickledGraph} looks
- * each task's key up here ({@link #indexOf}) and hands the state the task's own key instance.
+ * The {@code keys} of an {@code update-graph} (2024) or {@code update-graph-hlg} (2022) and the
+ * client's order of them ({@code internal_priority}, {@code priority}), held as their UTF-8 bytes
+ * rather than as a String per key: a million-task {@code client.map} names every key once in each
+ * field, and the scheduler's tasks already hold each key once more, as the graph names it.
+ * {@link PickledGraph} and {@link HlgGraph.Layers} look each task's key up here ({@link #indexOf})
+ * and hand the state the task's own key instance.
  *
  * <p>As a list it is the keys in the order sent, each decoded when asked for ({@link #get}); str
  * keys are kept as bytes, keys of any other type (tuples, ints) as their decoded values.
