@@ -64,24 +64,23 @@ public final class ParsedPickle {
     final PickleLimits limits;
     private int stamps;
 
-    ParsedPickle(byte[] data, int root, int count, byte[] kind, int[] start, int[] end, int[] depth, int[] a, int[] b,
-                 int[] c, int[] completedBy, int[] kids, BigInteger[] bigs, Map<Integer, int[]> sideEffects,
-                 int[] memo, int[] memoPos, int memoTop, int memoCount, int[] points, int pointCount,
-                 int buffersUsed, PickleLimits limits) {
+    /** {@code values} after {@link ValueTable#finish}; its arrays are kept, not copied. */
+    ParsedPickle(byte[] data, int root, ValueTable values, int[] memo, int[] memoPos, int memoTop, int memoCount,
+                 int[] points, int pointCount, int buffersUsed, PickleLimits limits) {
         this.data = data;
         this.root = root;
-        this.count = count;
-        this.kind = kind;
-        this.start = start;
-        this.end = end;
-        this.depth = depth;
-        this.a = a;
-        this.b = b;
-        this.c = c;
-        this.completedBy = completedBy;
-        this.kids = kids;
-        this.bigs = bigs;
-        this.sideEffects = sideEffects;
+        this.count = values.count;
+        this.kind = values.kind;
+        this.start = values.start;
+        this.end = values.end;
+        this.depth = values.depth;
+        this.a = values.a;
+        this.b = values.b;
+        this.c = values.c;
+        this.completedBy = values.completedBy;
+        this.kids = values.kids;
+        this.bigs = values.bigs.toArray(new BigInteger[0]);
+        this.sideEffects = values.sideEffects;
         this.stamp = new int[count + 1];
         this.memo = memo;
         this.memoPos = memoPos;

@@ -1,11 +1,7 @@
 package org.cloudviper.protocol.pickle;
 
 import java.math.BigInteger;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 
 import static org.cloudviper.protocol.pickle.Opcodes.*;
 
@@ -66,31 +62,14 @@ public final class PickleReader {
         }
     }
 
-
+    /**
+     * The opcode machine: the stack of value ids, the marks and the memo, checked opcode by opcode.
+     * The values it makes go to a {@link ValueTable}.
+     */
     private static final class Parser extends PickleInput {
         final int buffersAllowed;
         final int buffersGiven;
-
-        // values (ids from 1; see ParsedPickle for the meaning of a, b, c)
-        int count;
-        byte[] kind;
-        int[] vStart;
-        int[] vEnd;
-        int[] vDepth;
-        int[] va;
-        int[] vb;
-        int[] vc;
-        int[] completedBy;
-        final List<BigInteger> bigs = new ArrayList<>();
-        final Map<Integer, int[]> sideEffects = new HashMap<>();
-        /** Children (tuple items; list, set and dict items as they arrive, compacted at STOP). */
-        int[] kids;
-        int nkids;
-        /** Per list/dict/set: its chunks of kids (a = first chunk, b = item count, c = last chunk). */
-        int[] chunkOff;
-        int[] chunkLen;
-        int[] chunkNext;
-        int nchunks = 1; // chunk 0 = none
+        final ValueTable values;
 
         int[] stack;
         /** Where each stack entry's bytes start (a shared Ref's own start is its first GET). */
@@ -115,32 +94,15 @@ public final class PickleReader {
             super(data, limits);
             this.buffersAllowed = buffersAllowed;
             this.buffersGiven = buffersGiven;
-            // Graph pickles hold one value per 5 bytes (tasks of small arguments) to 22 (a client.map's
-            // long keys), about one memo opcode per 3 and one memo entry per 5 to 44; start at a
-            // quarter of the densest (capped) and grow, rather than growing from nothing or holding
-            // four times what a client.map uses while its graph is sliced. A small pickle (a task's
-            // arguments, read once per task by a worker) starts smaller still: these arrays are
-            // allocated per read, and at graph sizes would cost several times its parse.
-            int values = Math.min(Math.min(length / 16, limits.maxValues()), 1 << 22) + Math.min(64, 4 + length / 16);
-            kind = new byte[values];
-            vStart = new int[values];
-            vEnd = new int[values];
-            vDepth = new int[values];
-            va = new int[values];
-            vb = new int[values];
-            vc = new int[values];
-            completedBy = new int[values];
+            // Sized from the length as the value table is, for graph pickles' one memo opcode per
+            // about 3 bytes and one memo entry per 5 to 44.
+            values = new ValueTable(length, limits);
             int memos = Math.min(Math.min(length / 16, limits.maxMemo()), 1 << 22) + Math.min(16, 2 + length / 16);
             memo = new int[memos];
             memoPos = new int[memos];
             refs = new int[memos];
             points = new int[2 * (int) (Math.min(Math.min(length / 12, 2L * limits.maxValues()), 1 << 22)
                     + Math.min(16, 2 + length / 16))];
-            kids = new int[Math.min(256, 4 + length / 4)];
-            int containers = Math.min(64, 2 + length / 32);
-            chunkOff = new int[containers];
-            chunkLen = new int[containers];
-            chunkNext = new int[containers];
             stack = new int[Math.min(64, 4 + length / 8)];
             stackStart = new int[stack.length];
             markSp = new int[Math.min(16, 2 + length / 64)];
@@ -190,7 +152,7 @@ public final class PickleReader {
                     }
                     case POP -> pop();
                     case POP_MARK -> popMark();
-                    case NONE -> push(value(ParsedPickle.K_NONE, opPos));
+                    case NONE -> push(values.add(ParsedPickle.K_NONE, opPos, pos));
                     case NEWTRUE -> push(scalar(ParsedPickle.K_BOOL, 1, 0));
                     case NEWFALSE -> push(scalar(ParsedPickle.K_BOOL, 0, 0));
                     case BININT -> {
@@ -238,12 +200,11 @@ public final class PickleReader {
                     }
                     case READONLY_BUFFER -> {
                         int top = top(1);
-                        if (kindOf(top) != ParsedPickle.K_BUFFER) {
-                            throw unsupported("READONLY_BUFFER applied to " + describe(top)
+                        if (values.kindOf(top) != ParsedPickle.K_BUFFER) {
+                            throw unsupported("READONLY_BUFFER applied to " + values.describe(top)
                                     + " instead of an out-of-band buffer");
                         }
-                        vb[top] = 1;
-                        vEnd[top] = pos;
+                        values.readonly(top, pos);
                     }
                     case EMPTY_TUPLE -> push(tuple(opPos, sp));
                     case TUPLE1, TUPLE2, TUPLE3 -> {
@@ -255,10 +216,10 @@ public final class PickleReader {
                         int base = popMarkBase();
                         push(tuple(markOff[mp], base));
                     }
-                    case EMPTY_LIST -> push(value(ParsedPickle.K_LIST, opPos));
+                    case EMPTY_LIST -> push(values.add(ParsedPickle.K_LIST, opPos, pos));
                     case LIST -> {
                         int base = popMarkBase();
-                        int l = value(ParsedPickle.K_LIST, markOff[mp]);
+                        int l = values.add(ParsedPickle.K_LIST, markOff[mp], pos);
                         append(l, base);
                         push(l);
                     }
@@ -270,10 +231,10 @@ public final class PickleReader {
                         int base = popMarkBase();
                         append(target(belowMark(base), ParsedPickle.K_LIST, "APPENDS"), base);
                     }
-                    case EMPTY_DICT -> push(value(ParsedPickle.K_DICT, opPos));
+                    case EMPTY_DICT -> push(values.add(ParsedPickle.K_DICT, opPos, pos));
                     case DICT -> {
                         int base = popMarkBase();
-                        int d = value(ParsedPickle.K_DICT, markOff[mp]);
+                        int d = values.add(ParsedPickle.K_DICT, markOff[mp], pos);
                         pairs(d, base, "DICT");
                         push(d);
                     }
@@ -285,14 +246,14 @@ public final class PickleReader {
                         int base = popMarkBase();
                         pairs(target(belowMark(base), ParsedPickle.K_DICT, "SETITEMS"), base, "SETITEMS");
                     }
-                    case EMPTY_SET -> push(value(ParsedPickle.K_SET, opPos));
+                    case EMPTY_SET -> push(values.add(ParsedPickle.K_SET, opPos, pos));
                     case ADDITEMS -> {
                         int base = popMarkBase();
                         append(target(belowMark(base), ParsedPickle.K_SET, "ADDITEMS"), base);
                     }
                     case FROZENSET -> {
                         int base = popMarkBase();
-                        int s = value(ParsedPickle.K_FROZENSET, markOff[mp]);
+                        int s = values.add(ParsedPickle.K_FROZENSET, markOff[mp], pos);
                         append(s, base);
                         push(s);
                     }
@@ -301,20 +262,16 @@ public final class PickleReader {
                         int modLen = line();
                         int nameOff = pos;
                         line();
-                        int g = value(ParsedPickle.K_GLOBAL_TEXT, opPos);
-                        va[g] = modOff;
-                        vb[g] = modLen;
-                        vc[g] = nameOff;
-                        push(g);
+                        push(values.globalText(opPos, pos, modOff, modLen, nameOff));
                     }
                     case STACK_GLOBAL -> {
                         frameHas(2);
                         int start = stackStart[sp - 2];
-                        int name = stack[sp - 1];
-                        int module = stack[sp - 2];
-                        if (kindOf(resolve(module)) != ParsedPickle.K_STR || kindOf(resolve(name)) != ParsedPickle.K_STR) {
+                        int name = values.resolve(stack[sp - 1]);
+                        int module = values.resolve(stack[sp - 2]);
+                        if (values.kindOf(module) != ParsedPickle.K_STR || values.kindOf(name) != ParsedPickle.K_STR) {
                             throw new PickleException("STACK_GLOBAL at offset " + opPos + " requires str module and name, got "
-                                    + describe(resolve(module)) + " and " + describe(resolve(name)));
+                                    + values.describe(module) + " and " + values.describe(name));
                         }
                         push(node(ParsedPickle.K_GLOBAL, start, 2));
                     }
@@ -333,11 +290,12 @@ public final class PickleReader {
                     case BUILD -> {
                         frameHas(2);
                         int obj = stack[sp - 2];
-                        if (kindOf(obj) == ParsedPickle.K_REF) {
+                        if (values.kindOf(obj) == ParsedPickle.K_REF) {
                             throw unsupported("BUILD of a memo reference (a recursive object)");
                         }
-                        int b = node(ParsedPickle.K_BUILD, stackStart[sp - 2], 2);
-                        completedBy[obj] = b;
+                        int base = sp - 2;
+                        int b = values.build(stackStart[base], pos, stack, base);
+                        sp = base;
                         push(b);
                     }
                     case MEMOIZE -> define(memoCount);
@@ -363,23 +321,17 @@ public final class PickleReader {
             if (pos != length) {
                 throw new PickleException((length - pos) + " trailing bytes after STOP at offset " + opPos);
             }
-            compact();
+            values.finish();
             trim();
-            return new ParsedPickle(data, stack[0], count, kind, vStart, vEnd, vDepth, va, vb, vc, completedBy, kids,
-                    bigs.toArray(new BigInteger[0]), sideEffects, memo, memoPos, memoTop, memoCount, points, pointCount,
+            return new ParsedPickle(data, stack[0], values, memo, memoPos, memoTop, memoCount, points, pointCount,
                     buffersUsed, limits);
         }
 
         /**
-         * Cuts the arrays sized from the pickle's length down to what it held, one at a time: a graph
-         * of long keys (a client.map's) holds one value per 22 bytes, not the 5 they were sized for,
-         * and the parse stays in memory while the graph is sliced.
+         * Cuts the memo and the rewrite points, sized from the pickle's length, down to what they
+         * hold, one at a time: the parse stays in memory while the graph is sliced.
          */
         private void trim() {
-            int values = count + 1;
-            if (kind.length > values + values / 4) {
-                resizeValues(values);
-            }
             if (memo.length > memoTop + memoTop / 4 + 16) {
                 memo = Arrays.copyOf(memo, memoTop);
                 memoPos = Arrays.copyOf(memoPos, memoTop);
@@ -390,127 +342,30 @@ public final class PickleReader {
             }
         }
 
-        /** Every per-value array to {@code n} entries, one after another. */
-        private void resizeValues(int n) {
-            kind = Arrays.copyOf(kind, n);
-            vStart = Arrays.copyOf(vStart, n);
-            vEnd = Arrays.copyOf(vEnd, n);
-            vDepth = Arrays.copyOf(vDepth, n);
-            va = Arrays.copyOf(va, n);
-            vb = Arrays.copyOf(vb, n);
-            vc = Arrays.copyOf(vc, n);
-            completedBy = Arrays.copyOf(completedBy, n);
-        }
-
-        /** Lays the items of every list, dict and set out contiguously: a = offset in kids, b = count. */
-        private void compact() {
-            int[] out = new int[nkids];
-            int n = 0;
-            for (int id = 1; id <= count; id++) {
-                int k = kindOf(id);
-                if (k == ParsedPickle.K_TUPLE) {
-                    System.arraycopy(kids, va[id], out, n, vb[id]);
-                    va[id] = n;
-                    n += vb[id];
-                } else if (k == ParsedPickle.K_LIST || k == ParsedPickle.K_DICT || k == ParsedPickle.K_SET
-                        || k == ParsedPickle.K_FROZENSET) {
-                    int off = n;
-                    for (int ch = va[id]; ch != 0; ch = chunkNext[ch]) {
-                        System.arraycopy(kids, chunkOff[ch], out, n, chunkLen[ch]);
-                        n += chunkLen[ch];
-                    }
-                    va[id] = off;
-                    vc[id] = 0;
-                }
-            }
-            kids = out;
-            nkids = n;
-        }
-
-        // ------------------------------------------------------------------------------ values
-
-        /** A new value of {@code k} starting at {@code start} and ending here. */
-        private int value(byte k, int start) {
-            if (count >= limits.maxValues()) {
-                throw PickleException.limitExceeded("pickle values", count + 1L, limits.maxValues());
-            }
-            int id = ++count;
-            if (id == kind.length) {
-                int n = (int) Math.min((long) id * 2, Integer.MAX_VALUE - 8);
-                resizeValues(n);
-            }
-            kind[id] = k;
-            vStart[id] = start;
-            vEnd[id] = pos;
-            vDepth[id] = 1;
-            return id;
-        }
-
+        /** A value read by the current opcode alone: a, b as its kind defines them. */
         private int scalar(byte k, int a, int b) {
-            int id = value(k, opPos);
-            va[id] = a;
-            vb[id] = b;
-            return id;
+            return values.scalar(k, opPos, pos, a, b);
         }
 
         /** A tuple of stack[base..sp), which it pops. */
         private int tuple(int start, int base) {
-            int t = value(ParsedPickle.K_TUPLE, start);
-            int n = sp - base;
-            ensureKids(n);
-            System.arraycopy(stack, base, kids, nkids, n);
-            va[t] = nkids;
-            vb[t] = n;
-            nkids += n;
-            adoptAll(t, base);
+            int t = values.tuple(start, pos, stack, base, sp);
+            sp = base;
             return t;
         }
 
-        /** GLOBAL/REDUCE/NEWOBJ/BUILD of the top n stack entries (a, b[, c]), which it pops. */
+        /** STACK_GLOBAL/REDUCE/NEWOBJ of the top n stack entries (a, b[, c]), which it pops. */
         private int node(byte k, int start, int n) {
-            int id = value(k, start);
             int base = sp - n;
-            va[id] = stack[base];
-            vb[id] = stack[base + 1];
-            if (n == 3) {
-                vc[id] = stack[base + 2];
-            }
-            adoptAll(id, base);
+            int id = values.node(k, start, pos, stack, base, n);
+            sp = base;
             return id;
         }
 
-        private void ensureKids(int n) {
-            if (nkids + (long) n > kids.length) {
-                kids = Arrays.copyOf(kids, (int) Math.min(Math.max(kids.length * 2L, nkids + (long) n),
-                        Integer.MAX_VALUE - 8));
-            }
-        }
-
-        /** Appends stack[base..sp) to list/set/frozenset {@code s} as one chunk, pops them. */
+        /** Appends stack[base..sp) to list, dict, set or frozenset {@code s} as one chunk, pops them. */
         private void append(int s, int base) {
-            int n = sp - base;
-            if (n > 0) {
-                ensureKids(n);
-                System.arraycopy(stack, base, kids, nkids, n);
-                if (nchunks == chunkOff.length) {
-                    chunkOff = Arrays.copyOf(chunkOff, nchunks * 2);
-                    chunkLen = Arrays.copyOf(chunkLen, nchunks * 2);
-                    chunkNext = Arrays.copyOf(chunkNext, nchunks * 2);
-                }
-                int ch = nchunks++;
-                chunkOff[ch] = nkids;
-                chunkLen[ch] = n;
-                nkids += n;
-                if (va[s] == 0) {
-                    va[s] = ch;
-                } else {
-                    chunkNext[vc[s]] = ch;
-                }
-                vc[s] = ch;
-                vb[s] += n;
-            }
-            adoptAll(s, base);
-            vEnd[s] = pos;
+            values.append(s, pos, stack, base, sp);
+            sp = base;
         }
 
         private void pairs(int d, int base, String what) {
@@ -520,49 +375,10 @@ public final class PickleReader {
             append(d, base);
         }
 
-        private int kindOf(int id) {
-            return kind[id] & ParsedPickle.KIND_MASK;
-        }
-
-        private int resolve(int id) {
-            while (true) {
-                if (kindOf(id) == ParsedPickle.K_REF) {
-                    id = vb[id];
-                } else if (completedBy[id] != 0) {
-                    id = completedBy[id];
-                } else {
-                    return id;
-                }
-            }
-        }
-
-        private String describe(int id) {
-            return switch (kindOf(id)) {
-                case ParsedPickle.K_NONE -> "None";
-                case ParsedPickle.K_BOOL -> "bool";
-                case ParsedPickle.K_INT, ParsedPickle.K_BIGINT -> "int";
-                case ParsedPickle.K_FLOAT -> "float";
-                case ParsedPickle.K_STR -> "str";
-                case ParsedPickle.K_BYTES -> "bytes";
-                case ParsedPickle.K_BYTEARRAY -> "bytearray";
-                case ParsedPickle.K_TUPLE -> "tuple";
-                case ParsedPickle.K_LIST -> "list";
-                case ParsedPickle.K_DICT -> "dict";
-                case ParsedPickle.K_SET -> "set";
-                case ParsedPickle.K_FROZENSET -> "frozenset";
-                case ParsedPickle.K_GLOBAL, ParsedPickle.K_GLOBAL_TEXT -> "global";
-                case ParsedPickle.K_REDUCE -> "REDUCE result";
-                case ParsedPickle.K_NEWOBJ -> "NEWOBJ result";
-                case ParsedPickle.K_BUILD -> "BUILD result";
-                case ParsedPickle.K_BUFFER -> "out-of-band buffer";
-                default -> "memo reference";
-            };
-        }
-
         // ------------------------------------------------------------------------------ stack
 
         private void push(int id) {
-            pushAt(id, vStart[id]);
+            pushAt(id, values.start[id]);
         }
 
         private void pushAt(int id, int start) {
@@ -612,29 +428,14 @@ public final class PickleReader {
         }
 
         private int target(int id, byte k, String what) {
-            int actual = kindOf(id);
+            int actual = values.kindOf(id);
             if (actual == ParsedPickle.K_REF) {
                 throw unsupported(what + " on a memo reference (a recursive object)");
             }
             if (actual != k) {
-                throw new PickleException(what + " at offset " + opPos + " applied to a " + describe(id));
+                throw new PickleException(what + " at offset " + opPos + " applied to a " + values.describe(id));
             }
             return id;
-        }
-
-        /** Adopts stack[base..sp) as children of {@code parent} (depth), and pops them. */
-        private void adoptAll(int parent, int base) {
-            int d = vDepth[parent];
-            for (int i = base; i < sp; i++) {
-                int child = stack[i];
-                int cd = kindOf(child) == ParsedPickle.K_REF ? vDepth[vb[child]] : vDepth[child];
-                d = Math.max(d, cd + 1);
-            }
-            if (d > limits.maxDepth()) {
-                throw PickleException.limitExceeded("pickle nesting depth", d, limits.maxDepth());
-            }
-            vDepth[parent] = d;
-            sp = base;
         }
 
         /**
@@ -652,13 +453,9 @@ public final class PickleReader {
             int v = stack[--sp];
             int below = sp > frameBase() ? stack[sp - 1] : 0;
             checkDiscarded(v, below);
-            if (below != 0 && kindOf(below) != ParsedPickle.K_REF) {
+            if (below != 0 && values.kindOf(below) != ParsedPickle.K_REF) {
                 // (a shared Ref has no span of its own to extend; its container's span covers this)
-                vEnd[below] = pos;
-                int[] old = sideEffects.get(below);
-                int[] now = old == null ? new int[1] : Arrays.copyOf(old, old.length + 1);
-                now[now.length - 1] = v;
-                sideEffects.put(below, now);
+                values.absorb(below, v, pos);
             }
         }
 
@@ -675,16 +472,12 @@ public final class PickleReader {
          * only one a slice can reproduce is a state setter applied to the value right below it.
          */
         private void checkDiscarded(int v, int below) {
-            for (int m = v; m != 0; m = kindOf(m) == ParsedPickle.K_BUILD ? va[m] : 0) {
-                if ((kind[m] & ParsedPickle.MEMOIZED) != 0) {
-                    return; // memoized (a BUILD counts through its object): used again later
-                }
+            if (values.isMemoized(v)) {
+                return; // used again later
             }
-            int k = kindOf(v);
+            int k = values.kindOf(v);
             if (k == ParsedPickle.K_REDUCE) {
-                int args = resolve(vb[v]);
-                if (below != 0 && kindOf(below) != ParsedPickle.K_REF && kindOf(args) == ParsedPickle.K_TUPLE
-                        && vb[args] > 0 && resolve(kids[va[args]]) == below) {
+                if (values.setsStateOf(v, below)) {
                     return;
                 }
                 throw unsupported("a call discarded with POP that does not update the value below it");
@@ -698,14 +491,14 @@ public final class PickleReader {
 
         private void define(int index) {
             int top = top(1);
-            if (kindOf(top) == ParsedPickle.K_REF) {
+            if (values.kindOf(top) == ParsedPickle.K_REF) {
                 throw unsupported("memo entry bound to a memo reference");
             }
             if (index >= limits.maxMemo()) {
                 throw PickleException.limitExceeded("pickle memo index", index, limits.maxMemo() - 1L);
             }
             // CPython numbers the memo densely; a sparse index could make us allocate for nothing.
-            if (index > count + 1024L) {
+            if (index > values.count + 1024L) {
                 throw unsupported("memo index " + index + " far beyond the " + memoCount + " entries defined so far");
             }
             if (index >= memo.length) {
@@ -721,8 +514,7 @@ public final class PickleReader {
             memoPos[index] = opPos;
             memoCount++;
             memoTop = Math.max(memoTop, index + 1);
-            kind[top] |= ParsedPickle.MEMOIZED;
-            vEnd[top] = pos;
+            values.memoize(top, pos);
             point(index);
         }
 
@@ -733,9 +525,7 @@ public final class PickleReader {
             }
             int r = refs[index];
             if (r == 0) {
-                r = value(ParsedPickle.K_REF, opPos);
-                va[r] = index;
-                vb[r] = memo[index];
+                r = values.ref(index, memo[index], opPos, pos);
                 refs[index] = r;
             }
             point(index);
@@ -779,9 +569,7 @@ public final class PickleReader {
                     long x = big.longValue();
                     id = scalar(ParsedPickle.K_INT, (int) x, (int) (x >> 32));
                 } else {
-                    id = value(ParsedPickle.K_BIGINT, opPos);
-                    vc[id] = bigs.size();
-                    bigs.add(big);
+                    id = values.bigInt(big, opPos, pos);
                 }
             }
             push(id);
