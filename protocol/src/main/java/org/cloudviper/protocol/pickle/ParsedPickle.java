@@ -163,8 +163,13 @@ public final class ParsedPickle {
 
     /** {@code id}, or for a memo reference the value it denotes; in both cases after BUILD. */
     int resolve(int id) {
+        return resolve(kind, b, completedBy, id);
+    }
+
+    /** {@link #resolve} over a value table's arrays, for the parser that is filling them. */
+    static int resolve(byte[] kind, int[] b, int[] completedBy, int id) {
         while (true) {
-            if (kind(id) == K_REF) {
+            if ((kind[id] & KIND_MASK) == K_REF) {
                 id = b[id];
             } else if (completedBy[id] != 0) {
                 id = completedBy[id];

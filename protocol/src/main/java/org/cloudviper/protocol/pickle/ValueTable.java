@@ -238,15 +238,7 @@ final class ValueTable {
 
     /** {@code id}, or for a memo reference the value it denotes; in both cases after BUILD. */
     int resolve(int id) {
-        while (true) {
-            if (kindOf(id) == ParsedPickle.K_REF) {
-                id = b[id];
-            } else if (completedBy[id] != 0) {
-                id = completedBy[id];
-            } else {
-                return id;
-            }
-        }
+        return ParsedPickle.resolve(kind, b, completedBy, id);
     }
 
     /** Whether a memo entry is bound to {@code id} or, for a BUILD, to the object it builds. */
