@@ -156,6 +156,10 @@ def main():
                 time.sleep(0.05)
             report = os.path.join(scratch, "report.html")
             with performance_report(filename=report):
+                # The report's task stream starts at the client's clock; a 2022.12.1 worker stamps its
+                # tasks by its estimate of the scheduler's clock, off by up to half a heartbeat round
+                # trip on a loaded machine. Tasks that start well inside the report cannot fall before it.
+                time.sleep(0.5)
                 client.gather(client.map(inc, range(30), pure=False))
             html = open(report).read()
             started = os.path.join(scratch, "call-stack-started")
