@@ -222,6 +222,11 @@ public final class GraphSlicer {
                 }
                 out.add(t);
             }
+            return sliced(out);
+        }
+
+        /** The graph of {@code tasks}, its client.map layers made compact where they can be. */
+        private SlicedGraph sliced(List<TaskSlice> tasks) {
             if (compactMapLayers) {
                 for (Map.Entry<MapLayerTasks, Boolean> m : mapLayers.entrySet()) {
                     if (!m.getValue()) { // a dependency comes from an argument the compact form does not write
@@ -229,7 +234,7 @@ public final class GraphSlicer {
                     }
                 }
             }
-            return new SlicedGraph(out, layers, p.buffersUsed);
+            return new SlicedGraph(tasks, layers, p.buffersUsed);
         }
 
         /**
@@ -246,10 +251,7 @@ public final class GraphSlicer {
             for (int u = 0; u < unique; u++) {
                 out.add(mapTask(soleMap, last[u], keys.get(first[u]), soleMapLayer));
             }
-            if (compactMapLayers && Boolean.FALSE.equals(mapLayers.get(soleMap))) {
-                soleMap.compact(); // no task has a dependency (see run)
-            }
-            return new SlicedGraph(out, layers, p.buffersUsed);
+            return sliced(out);
         }
 
         /** Every task as distributed 2023.10 to 2024.7 sends it, from the legacy values of such a client. */

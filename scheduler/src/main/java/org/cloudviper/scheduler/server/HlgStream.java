@@ -185,14 +185,16 @@ final class HlgStream {
 
         @Override
         void item() {
-            int mark = in.mark();
-            in.skip();
-            if (GraphStream.keyList(in) == 0) {
+            int keyAt = in.mark();
+            in.skip(); // the key, decoded only for a task that names dependencies
+            int n = GraphStream.keyList(in);
+            if (n == 0) {
                 return; // a map's tasks: one empty set each, the same as none named
             }
-            in.rewind(mark);
+            int listAt = in.mark();
+            in.rewind(keyAt);
             Object key = in.readValue();
-            int n = GraphStream.keyList(in);
+            in.rewind(listAt);
             List<Object> deps;
             if (n > 0) {
                 List<Object> d = new ArrayList<>(n);

@@ -23,7 +23,6 @@ import java.util.function.BiFunction;
  * packed layers by {@link HlgGraph}, 2024's pickle by {@link PickledGraph}).
  */
 final class StreamHandlers {
-    private final Runnable tookGraph;
     private static final Logger log = SchedulerLogs.logger(StreamHandlers.class);
 
     private final SchedulerState state;
@@ -33,6 +32,7 @@ final class StreamHandlers {
     private final PickledGraph pickledGraphs = new PickledGraph();
     private final TaskStream taskStream;
     private final EventTopics events;
+    private final Runnable tookGraph;
 
     /**
      * @param tookGraph run after the state has taken a graph (the server's work-stealing tick, which
@@ -179,8 +179,9 @@ final class StreamHandlers {
         if (g.tasks().size() >= COLLECT_AFTER_TASKS) {
             // What reading the graph took (its pickle, the parse of it, the message's keys) lived
             // long enough to be promoted and is garbage now: collected before the state grows by
-            // the graph, the heap need not grow to hold both (a million-task client.map on the
-            // throughput collector: peak RSS 975 instead of 1,167 MiB, for a 0.13-0.55 s pause).
+            // the graph, the heap need not grow to hold both (with the launcher's collector, what
+            // keeps a million-task client.map's peak near what is live: docs/benchmarks.md,
+            // "Million-task graphs from stock clients").
             System.gc();
         }
         take(g, u.actors());

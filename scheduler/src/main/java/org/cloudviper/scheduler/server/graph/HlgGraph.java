@@ -11,13 +11,13 @@ import org.cloudviper.scheduler.state.GraphUpdate;
 import org.cloudviper.protocol.message.RunSpec;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * Reads a 2022.12 {@code update-graph-hlg} message into a {@link GraphUpdate}
@@ -77,8 +77,8 @@ public final class HlgGraph {
         private final Map<?, ?> priority;
         /** The message's {@code keys} where the stream kept them as bytes, else null. */
         private final KeyTable table;
-        /** Per key of the table, the first task's own instance of it: the keys the update wants. */
-        private final Object[] wanted;
+        /** Whether the client's order was read against the table (else it is a map by key). */
+        private final boolean orderInTable;
         private final LayerLimits limits;
         private PackedLayers packed; // from the first packed layer on
         private final Tasks tasks = new Tasks();
@@ -86,7 +86,7 @@ public final class HlgGraph {
         public Layers(ClientToScheduler.UpdateGraphHlg msg, LayerLimits limits) {
             this.priority = msg.priority();
             this.table = msg.keys() instanceof KeyTable t ? t : null;
-            this.wanted = table == null ? null : new Object[table.size()];
+            this.orderInTable = table != null && table.ordersBy(priority);
             this.limits = limits;
         }
 
@@ -152,11 +152,8 @@ public final class HlgGraph {
                 return HlgGraph.order(priority, key);
             }
             Object canonical = KeyTable.canonical(key);
-            int i = table.indexOf(canonical);
-            if (i >= 0 && wanted[i] == null) {
-                wanted[i] = key;
-            }
-            return table.ordersBy(priority) ? table.orderOf(i, canonical, GraphUpdate.NewTask.NO_ORDER)
+            int i = table.taskKey(canonical, key);
+            return orderInTable ? table.orderOf(i, canonical, GraphUpdate.NewTask.NO_ORDER)
                     : HlgGraph.order(priority, key);
         }
 
@@ -169,16 +166,7 @@ public final class HlgGraph {
 
         /** The update of the layers read; a {@link KeyTable} of the message's keys is empty after. */
         public GraphUpdate update(ClientToScheduler.UpdateGraphHlg msg, String client, double now, String stimulusId) {
-            List<Object> keys = msg.keys();
-            if (table != null) {
-                for (int i = 0; i < wanted.length; i++) {
-                    if (wanted[i] == null) {
-                        wanted[i] = table.get(i);
-                    }
-                }
-                keys = Arrays.asList(wanted);
-                table.clear();
-            }
+            List<Object> keys = table != null ? table.takeWanted(UnaryOperator.identity()) : msg.keys();
             return new GraphUpdate(client, tasks.list, keys, priority != null, now,
                     fifoTimeout(msg.fifoTimeout()), stimulusId);
         }

@@ -11,18 +11,20 @@ import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.RandomAccess;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * The {@code keys} of an {@code update-graph} (2024) or {@code update-graph-hlg} (2022) and the
  * client's order of them ({@code internal_priority}, {@code priority}), held as their UTF-8 bytes
  * rather than as a String per key: a million-task {@code client.map} names every key once in each
  * field, and the scheduler's tasks already hold each key once more, as the graph names it.
- * {@link PickledGraph} and {@link HlgGraph.Layers} look each task's key up here ({@link #indexOf})
- * and hand the state the task's own key instance.
+ * {@link PickledGraph} and {@link HlgGraph.Layers} look each task's key up here ({@link #taskKey})
+ * and hand the state the tasks' own key instances ({@link #takeWanted}).
  *
  * <p>As a list it is the keys in the order sent, each decoded when asked for ({@link #get}); str
  * keys are kept as bytes, keys of any other type (tuples, ints) as their decoded values.
@@ -48,6 +50,8 @@ public final class KeyTable extends AbstractList<Object> implements RandomAccess
     /** Order of keys the order names that are not in the table, by canonical key. */
     private final HashMap<Object, Long> unlisted = new HashMap<>();
     private final Priorities priorities = new Priorities();
+    /** Per key, the instance the first task naming it gave ({@link #taskKey}); null until one does. */
+    private Object[] taskKeys;
 
     /** Appends a str key: the first {@code n} bytes of {@code b}, valid UTF-8. */
     public void add(byte[] b, int n) {
@@ -164,6 +168,38 @@ public final class KeyTable extends AbstractList<Object> implements RandomAccess
         }
     }
 
+    /**
+     * Position of a task's key ({@link #indexOf} of {@code canonicalKey}, the key in that form), or -1;
+     * the first task to name a key gives the instance {@link #takeWanted} hands the state for it.
+     */
+    public int taskKey(Object canonicalKey, Object key) {
+        int i = indexOf(canonicalKey);
+        if (i >= 0) {
+            if (taskKeys == null) {
+                taskKeys = new Object[size];
+            }
+            if (taskKeys[i] == null) {
+                taskKeys[i] = key;
+            }
+        }
+        return i;
+    }
+
+    /**
+     * The keys in the order sent, as the update wants them: the instance a task gave for each
+     * ({@link #taskKey}), else {@code unnamed} applied to the key as decoded. The table is empty after.
+     */
+    public List<Object> takeWanted(UnaryOperator<Object> unnamed) {
+        Object[] wanted = taskKeys != null ? taskKeys : new Object[size];
+        for (int i = 0; i < size; i++) {
+            if (wanted[i] == null) {
+                wanted[i] = unnamed.apply(get(i));
+            }
+        }
+        clear();
+        return Arrays.asList(wanted);
+    }
+
     private static boolean ascii(String s) {
         for (int i = 0; i < s.length(); i++) {
             if (s.charAt(i) >= 0x80) {
@@ -265,6 +301,7 @@ public final class KeyTable extends AbstractList<Object> implements RandomAccess
         order = null;
         ordered = null;
         unlisted.clear();
+        taskKeys = null;
     }
 
     @Override

@@ -79,7 +79,6 @@ public final class PickledGraph {
                 }
             }
         }
-        Object[] wanted = new Object[msg.keys().size()];
         Map<Integer, GraphUpdate.TaskOptions> optionsByLayer = new HashMap<>();
         // A deferred run spec keeps the out-of-band buffers, never the graph pickle (frame 0).
         List<Object> buffers = new ArrayList<>(frames);
@@ -91,10 +90,7 @@ public final class PickledGraph {
                 GraphUpdate.TaskOptions o = options(g.layers().get(t.layer()), t, layerAnnotations, optionsByLayer);
                 long given = GraphUpdate.NewTask.NO_ORDER;
                 if (table != null) {
-                    int i = table.indexOf(t.key());
-                    if (i >= 0) {
-                        wanted[i] = t.key();
-                    }
+                    int i = table.taskKey(t.key(), t.key());
                     if (order == null && p != null) {
                         given = table.orderOf(i, t.key(), given);
                     }
@@ -111,17 +107,17 @@ public final class PickledGraph {
             release(tasks);
             throw e;
         }
-        for (int i = 0; i < wanted.length; i++) {
-            if (wanted[i] == null) {
-                wanted[i] = PickleValues.canonicalKey(msg.keys().get(i));
-            }
-        }
-        List<Object> keys = Arrays.asList(wanted);
         // The message's bulk goes before the state takes the update: the tasks hold what they use of
         // the pickle, the update the keys (a million-task client.map: ~100 MB of each graph's peak).
         frames.set(0, null);
+        List<Object> keys;
         if (table != null) {
-            table.clear();
+            keys = table.takeWanted(PickleValues::canonicalKey);
+        } else {
+            keys = new ArrayList<>(msg.keys().size());
+            for (Object k : msg.keys()) {
+                keys.add(PickleValues.canonicalKey(k));
+            }
         }
         return new GraphUpdate(client, tasks, keys, p != null, now, HlgGraph.fifoTimeout(msg.fifoTimeout()),
                 stimulusId);
